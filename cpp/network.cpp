@@ -1,0 +1,169 @@
+#include "network.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "random.hpp"
+#include "sparse_kernels.hpp"
+
+namespace deepr {
+
+namespace {
+
+constexpr uint32_t kEvalBatch = 256;
+
+void validate(const NetworkSpec& spec) {
+  if (spec.sizes.size() < 2) throw std::invalid_argument("a network needs at least an input and an output size");
+  for (uint32_t size : spec.sizes)
+    if (size == 0 || size > kMaxLayerSize) throw std::invalid_argument("layer sizes must be in [1, 2^31 - 1]");
+  if (spec.sizes.back() < 2) throw std::invalid_argument("the output layer needs at least 2 classes");
+  if (spec.budgets.size() != spec.sizes.size() - 1) throw std::invalid_argument("one budget per layer is required");
+  for (size_t l = 0; l < spec.budgets.size(); ++l) {
+    const uint64_t positions = uint64_t(spec.sizes[l]) * spec.sizes[l + 1];
+    if (spec.budgets[l] == 0 || spec.budgets[l] > positions || spec.budgets[l] > kMaxLayerSize)
+      throw std::invalid_argument("budget of layer " + std::to_string(l) + " must be in [1, min(positions, 2^31 - 1)]");
+  }
+}
+
+}  // namespace
+
+Network::Network(NetworkSpec spec) : spec_(std::move(spec)) {
+  validate(spec_);
+  const size_t n = spec_.budgets.size();
+  layers_.reserve(n);
+  for (size_t l = 0; l < n; ++l) {
+    SparseLayer layer(spec_.sizes[l], spec_.sizes[l + 1], uint32_t(l), spec_.seed, spec_.bias, spec_.momentum);
+    const uint64_t k = spec_.budgets[l];
+    const std::vector<uint64_t> positions =
+        sample_dormant(layer, k, RngStream{spec_.seed, 0, uint32_t(l), Purpose::kInitPositions});
+    std::vector<float> theta(k);
+    fill_normals(RngStream{spec_.seed, 0, uint32_t(l), Purpose::kInitMagnitudes}, 0, k, theta.data());
+    const float scale = 1.0f / std::sqrt(float(layer.n_in));
+    for (float& t : theta) t = std::fabs(t) * scale;
+    layer.assign(positions, theta);
+    layers_.push_back(std::move(layer));
+  }
+  act_.resize(n + 1);
+}
+
+void Network::load_rows(const float* inputs, const uint32_t* rows, uint64_t first, uint32_t batch) {
+  // Row-major samples into the feature-major layout of the kernels.
+  const uint32_t features = input_size();
+  std::vector<float>& x = act_[0];
+  x.resize(size_t(features) * batch);
+  for (uint32_t b = 0; b < batch; ++b) {
+    const float* sample = inputs + size_t(rows ? rows[b] : first + b) * features;
+    for (uint32_t i = 0; i < features; ++i) x[size_t(i) * batch + b] = sample[i];
+  }
+}
+
+void Network::forward(uint32_t batch) {
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    std::vector<float>& y = act_[l + 1];
+    y.resize(size_t(layers_[l].n_out) * batch);
+    sparse_forward(layers_[l], act_[l].data(), y.data(), batch);
+    if (l + 1 < layers_.size())
+      for (float& v : y) v = std::max(v, 0.0f);  // ReLU
+  }
+}
+
+void Network::train_step(const float* inputs, const int32_t* labels_all, const uint32_t* rows, uint32_t batch,
+                         const StepHyper& hyper, StepStats& stats) {
+  if (batch == 0) throw std::invalid_argument("batch must not be empty");
+  std::vector<int32_t> labels(batch);
+  for (uint32_t b = 0; b < batch; ++b) {
+    labels[b] = labels_all[rows[b]];
+    if (labels[b] < 0 || uint32_t(labels[b]) >= classes())
+      throw std::invalid_argument("label " + std::to_string(labels[b]) + " of sample " + std::to_string(rows[b]) +
+                                  " is outside [0, " + std::to_string(classes()) + ")");
+  }
+  load_rows(inputs, rows, 0, batch);
+  forward(batch);
+
+  grad_.resize(size_t(classes()) * batch);
+  stats.loss = softmax_cross_entropy(act_.back().data(), labels.data(), classes(), batch, grad_.data());
+  if (!std::isfinite(stats.loss.loss_sum))
+    throw std::runtime_error("loss is not finite at step " + std::to_string(step_) +
+                             ": the batch holds NaN or Infinity, or training diverged (lower the learning rate)");
+
+  for (size_t l = layers_.size(); l-- > 0;) {
+    SparseLayer& layer = layers_[l];
+    const DeepRUpdate update{hyper.lr, hyper.alpha, hyper.noise_std, hyper.momentum,
+                             RngStream{spec_.seed, step_, uint32_t(l), Purpose::kNoise}};
+    float* dx = nullptr;
+    if (l > 0) {
+      grad_in_.resize(size_t(layer.n_in) * batch);
+      dx = grad_in_.data();
+    }
+    sparse_backward_update(layer, act_[l].data(), grad_.data(), dx, batch, update);
+    if (l > 0) {
+      const std::vector<float>& a = act_[l];  // ReLU output: its derivative is a > 0
+      for (size_t n = 0; n < grad_in_.size(); ++n) grad_in_[n] = a[n] > 0.0f ? grad_in_[n] : 0.0f;
+      grad_.swap(grad_in_);
+    }
+  }
+  regrow(stats.rewired);
+  ++step_;
+}
+
+void Network::regrow(std::vector<uint64_t>& rewired) {
+  const size_t n = layers_.size();
+  rewired.assign(n, 0);
+  uint64_t deficit = 0;
+  for (size_t l = 0; l < n; ++l) {
+    rewired[l] = layers_[l].remove_dormant();
+    deficit += rewired[l];
+  }
+  if (spec_.global_budget && deficit > 0)
+    rewired = share_deficit(deficit, layers_, spec_.budgets, spec_.share,
+                            RngStream{spec_.seed, step_, 0, Purpose::kRewireShare});
+  for (size_t l = 0; l < n; ++l)
+    layers_[l].activate(sample_dormant(layers_[l], rewired[l], RngStream{spec_.seed, step_, uint32_t(l), Purpose::kRewire}));
+}
+
+LossResult Network::evaluate(const float* inputs, const int32_t* labels, uint64_t count) {
+  LossResult total;
+  std::vector<int32_t> chunk_labels;
+  for (uint64_t first = 0; first < count; first += kEvalBatch) {
+    const uint32_t batch = uint32_t(std::min<uint64_t>(kEvalBatch, count - first));
+    chunk_labels.assign(labels + first, labels + first + batch);
+    for (int32_t label : chunk_labels)
+      if (label < 0 || uint32_t(label) >= classes()) throw std::invalid_argument("a label is outside [0, classes)");
+    load_rows(inputs, nullptr, first, batch);
+    forward(batch);
+    const LossResult part = softmax_cross_entropy(act_.back().data(), chunk_labels.data(), classes(), batch, nullptr);
+    total.loss_sum += part.loss_sum;
+    total.correct += part.correct;
+  }
+  return total;
+}
+
+void Network::predict(const float* inputs, uint64_t count, float* logits) {
+  for (uint64_t first = 0; first < count; first += kEvalBatch) {
+    const uint32_t batch = uint32_t(std::min<uint64_t>(kEvalBatch, count - first));
+    load_rows(inputs, nullptr, first, batch);
+    forward(batch);
+    const float* y = act_.back().data();
+    for (uint32_t b = 0; b < batch; ++b)
+      for (uint32_t c = 0; c < classes(); ++c) logits[(first + b) * classes() + c] = y[size_t(c) * batch + b];
+  }
+}
+
+std::string Network::check() const {
+  uint64_t active = 0, budget = 0;
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const std::string problem = layers_[l].check();
+    if (!problem.empty()) return problem;
+    if (!spec_.global_budget && layers_[l].active() != spec_.budgets[l])
+      return "layer " + std::to_string(l) + ": " + std::to_string(layers_[l].active()) + " active connections, budget " +
+             std::to_string(spec_.budgets[l]);
+    active += layers_[l].active();
+    budget += spec_.budgets[l];
+  }
+  if (active != budget)
+    return std::to_string(active) + " active connections in the network, global budget " + std::to_string(budget);
+  return "";
+}
+
+}  // namespace deepr

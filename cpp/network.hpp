@@ -1,0 +1,77 @@
+// A feed-forward network of DEEP R layers: ReLU between layers, softmax cross-entropy on top.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "loss.hpp"
+#include "rewiring.hpp"
+#include "sparse_layer.hpp"
+
+namespace deepr {
+
+struct NetworkSpec {
+  std::vector<uint32_t> sizes;    // widths, input first: {784, 300, 100, 10}
+  std::vector<uint64_t> budgets;  // active connections K_l per layer, sizes.size() - 1 of them
+  bool bias = false;              // the reference network has none
+  bool momentum = false;          // keep a velocity per connection (reset to 0 on regrowth)
+  bool global_budget = false;     // one budget, sum of K_l, shared by all layers
+  GlobalShare share = GlobalShare::kByBudget;
+  uint64_t seed = 0;
+};
+
+struct StepHyper {
+  float lr = 0.5f;
+  float alpha = 1e-5f;
+  float noise_std = 0.0f;  // sqrt(2 eta T)
+  float momentum = 0.0f;
+};
+
+struct StepStats {
+  LossResult loss;
+  std::vector<uint64_t> rewired;  // connections activated per layer in this step
+};
+
+class Network {
+ public:
+  // Validates the spec and initialises like the reference code (paper.md sec. 2.3): K_l distinct
+  // positions drawn uniformly, theta = |N(0, 1)| / sqrt(n_in), fixed random signs.
+  explicit Network(NetworkSpec spec);
+
+  const NetworkSpec& spec() const { return spec_; }
+  std::vector<SparseLayer>& layers() { return layers_; }
+  const std::vector<SparseLayer>& layers() const { return layers_; }
+  uint32_t input_size() const { return spec_.sizes.front(); }
+  uint32_t classes() const { return spec_.sizes.back(); }
+  uint64_t step() const { return step_; }
+  void set_step(uint64_t step) { step_ = step; }
+
+  // One iteration of Algorithm 1 on samples `rows` of a row-major data set: forward, backward
+  // fused with the update, then regrowth so that exactly K connections are active again.
+  // Throws std::runtime_error, before changing anything, when the loss is not finite.
+  void train_step(const float* inputs, const int32_t* labels, const uint32_t* rows, uint32_t batch,
+                  const StepHyper& hyper, StepStats& stats);
+
+  // Loss and accuracy over `count` consecutive samples, without training.
+  LossResult evaluate(const float* inputs, const int32_t* labels, uint64_t count);
+
+  // Logits, row-major count x classes.
+  void predict(const float* inputs, uint64_t count, float* logits);
+
+  // Every invariant of the strict bound: "" or what is wrong.
+  std::string check() const;
+
+ private:
+  void load_rows(const float* inputs, const uint32_t* rows, uint64_t first, uint32_t batch);
+  void forward(uint32_t batch);
+  void regrow(std::vector<uint64_t>& rewired);
+
+  NetworkSpec spec_;
+  std::vector<SparseLayer> layers_;
+  uint64_t step_ = 0;
+  std::vector<std::vector<float>> act_;  // act_[0]: the input batch; act_[l + 1]: output of layer l
+  std::vector<float> grad_, grad_in_;    // dE/dz of the layer being updated, and of its input
+};
+
+}  // namespace deepr

@@ -1,0 +1,39 @@
+// The two passes over a layer's active connections in a training step.
+//
+// Activations are feature-major: x[i * batch + b] is feature i of sample b. Every connection then
+// works on a contiguous run of `batch` floats (an AXPY or a dot product), which vectorises
+// without gathers.
+#pragma once
+
+#include <cstdint>
+
+#include "philox.hpp"
+#include "sparse_layer.hpp"
+
+namespace deepr {
+
+// y[j] = bias[j] + sum over active (i -> j) of w * x[i], for all samples at once.
+void sparse_forward(const SparseLayer& layer, const float* x, float* y, uint32_t batch);
+
+// Hyper-parameters of one DEEP R update (Algorithm 1, line 3).
+struct DeepRUpdate {
+  float lr;         // eta
+  float alpha;      // l1 pull: theta -= eta * alpha on every active connection
+  float noise_std;  // sqrt(2 eta T): std of the Gaussian added to every active theta
+  float momentum;   // 0 for plain SGD, as in the reference code
+  RngStream noise;  // the step's noise stream of this layer
+};
+
+// Backward pass fused with the DEEP R update, in one sweep over the active connections:
+//   dx[i]  += w * dz[j]                      (input gradient, with the weight before the update)
+//   g       = sign * sum_b dz[j][b] x[i][b]  (dE/dtheta; only for active connections)
+//   theta  -= eta * g - eta * alpha + noise_std * N(0, 1)
+// A connection whose theta ends below zero is now dormant; remove_dormant() drops it after.
+// With momentum, v = momentum * v + g and theta moves by eta * v; the l1 and noise terms stay
+// outside the momentum so it does not rescale them (paper.md sec. 5).
+// Biases take the plain gradient step. `dx` may be null (first layer). Returns how many
+// connections went dormant, or throws std::runtime_error when a parameter is no longer finite.
+uint64_t sparse_backward_update(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t batch,
+                                const DeepRUpdate& update);
+
+}  // namespace deepr

@@ -1,0 +1,59 @@
+// A DEEP R layer that stores only its active connections: O(K) memory, never O(in x out).
+//
+// Connection (i -> j) has position p = j * n_in + i. Slots are kept sorted by position, which is
+// CSR over the outputs: the slots of output j are [row_start[j], row_start[j + 1]), ordered by
+// input index. Per slot there is the input index with the fixed sign in its top bit, and theta;
+// the weight is w = sign * theta. Dormant connections have no storage at all: DEEP R re-activates
+// them at theta = 0, so their old value is never needed (paper, sec. 1.2).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace deepr {
+
+constexpr uint32_t kSignBit = 0x80000000u;     // set: the connection's weight is -theta
+constexpr uint32_t kIndexMask = 0x7FFFFFFFu;   // the input index
+constexpr uint32_t kMaxLayerSize = 0x7FFFFFFFu;  // inputs, outputs and slots per layer
+
+struct SparseLayer {
+  uint32_t n_in = 0;
+  uint32_t n_out = 0;
+  uint32_t index = 0;   // position of the layer in the network: part of its RNG streams
+  uint64_t seed = 0;    // fixes the sign of every position
+  std::vector<uint32_t> row_start;  // n_out + 1 slot offsets
+  std::vector<uint32_t> source;     // per slot: input index | kSignBit if negative
+  std::vector<float> theta;         // per slot: >= 0 while active
+  std::vector<float> velocity;      // per slot momentum; empty when momentum is off
+  std::vector<float> bias;          // per output; empty without biases
+  std::vector<float> bias_velocity;
+
+  SparseLayer() = default;
+  SparseLayer(uint32_t n_in, uint32_t n_out, uint32_t index, uint64_t seed, bool with_bias, bool with_momentum);
+
+  uint64_t positions() const { return uint64_t(n_in) * n_out; }
+  uint64_t active() const { return theta.size(); }
+  bool has_momentum() const { return with_momentum_; }
+  bool contains(uint64_t position) const;
+
+  // Drops every slot with theta < 0 (the connections that just went dormant). O(K).
+  uint64_t remove_dormant();
+
+  // Activates the given dormant positions (sorted, distinct, not active) at theta = 0, merging
+  // them into the sorted slots in place from the back: O(K + n_out), no re-sort.
+  void activate(const std::vector<uint64_t>& sorted_positions);
+
+  // Replaces all slots; positions sorted and distinct. Used by initialisation and state import.
+  void assign(const std::vector<uint64_t>& sorted_positions, const std::vector<float>& thetas);
+
+  uint64_t position_of(uint64_t slot, uint32_t out) const { return uint64_t(out) * n_in + (source[slot] & kIndexMask); }
+
+  // Every structural invariant; returns "" or what is wrong.
+  std::string check() const;
+
+ private:
+  bool with_momentum_ = false;
+};
+
+}  // namespace deepr

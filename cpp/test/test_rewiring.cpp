@@ -1,0 +1,151 @@
+// Regrowth: uniform over dormant positions, the strict bound after every step, determinism.
+#include <cmath>
+#include <vector>
+
+#include "check.hpp"
+#include "network.hpp"
+#include "random.hpp"
+#include "rewiring.hpp"
+#include "training.hpp"
+
+using namespace deepr;
+
+namespace {
+
+// Pearson's statistic of observed counts against equal expectations.
+double chi_square(const std::vector<double>& counts) {
+  double total = 0;
+  for (double c : counts) total += c;
+  const double expected = total / counts.size();
+  double chi2 = 0;
+  for (double c : counts) chi2 += (c - expected) * (c - expected) / expected;
+  return chi2;
+}
+
+// How often each dormant position of a layer with the given active set is picked.
+std::vector<double> pick_counts(const std::vector<uint64_t>& active, uint64_t pick, int trials, std::vector<uint64_t>& dormant) {
+  SparseLayer layer(8, 8, 0, 1, false, false);
+  layer.assign(active, std::vector<float>(active.size(), 1.0f));
+  dormant.clear();
+  for (uint64_t p = 0; p < 64; ++p)
+    if (!layer.contains(p)) dormant.push_back(p);
+  std::vector<double> counts(64, 0);
+  for (int t = 0; t < trials; ++t)
+    for (uint64_t p : sample_dormant(layer, pick, RngStream{9, uint64_t(t), 0, Purpose::kRewire})) {
+      CHECK(!layer.contains(p));
+      counts[p] += 1;
+    }
+  std::vector<double> dormant_counts;
+  for (uint64_t p : dormant) dormant_counts.push_back(counts[p]);
+  return dormant_counts;
+}
+
+}  // namespace
+
+TEST(reactivation_is_uniform_over_dormant_positions_sparse_path) {
+  std::vector<uint64_t> active;
+  for (uint64_t p = 0; p < 64; p += 3) active.push_back(p);  // 22 active, 42 dormant
+  std::vector<uint64_t> dormant;
+  const std::vector<double> counts = pick_counts(active, 2, 21000, dormant);
+  CHECK(dormant.size() == 42);
+  // 41 degrees of freedom: 0.999 quantile 74.7. Picks without replacement only lower the spread.
+  CHECK(chi_square(counts) < 74.7);
+}
+
+TEST(reactivation_is_uniform_over_dormant_positions_dense_path) {
+  std::vector<uint64_t> active;
+  for (uint64_t p = 0; p < 64; ++p)
+    if (p % 5 != 0) active.push_back(p);  // 51 active, 13 dormant: the enumeration path
+  std::vector<uint64_t> dormant;
+  const std::vector<double> counts = pick_counts(active, 3, 13000, dormant);
+  CHECK(dormant.size() == 13);
+  CHECK(chi_square(counts) < 32.9);  // 12 degrees of freedom, 0.999 quantile
+}
+
+TEST(global_deficit_is_shared_as_documented) {
+  std::vector<SparseLayer> layers;
+  for (uint32_t l = 0; l < 3; ++l) layers.emplace_back(100, 100, l, 1, false, false);
+  const std::vector<uint64_t> budgets{1, 2, 7};
+  const std::vector<uint64_t> by_budget = share_deficit(10000, layers, budgets, GlobalShare::kByBudget, RngStream{1, 0, 0, Purpose::kRewireShare});
+  CHECK(by_budget[0] + by_budget[1] + by_budget[2] == 10000);
+  CHECK(chi_square({by_budget[0] / 1.0, by_budget[1] / 2.0, by_budget[2] / 7.0}) * 1.0 < 60.0);
+  CHECK_NEAR(by_budget[2] / 10000.0, 0.7, 0.02);
+  CHECK_NEAR(by_budget[0] / 10000.0, 0.1, 0.015);
+  // By dormant positions: a full layer gets nothing, the others share by room.
+  layers[0].assign([] { std::vector<uint64_t> all(10000); for (uint64_t p = 0; p < 10000; ++p) all[p] = p; return all; }(),
+                   std::vector<float>(10000, 1.0f));
+  std::vector<uint64_t> half(5000);
+  for (uint64_t p = 0; p < 5000; ++p) half[p] = 2 * p;
+  layers[1].assign(half, std::vector<float>(5000, 1.0f));
+  const std::vector<uint64_t> by_room = share_deficit(3000, layers, budgets, GlobalShare::kByDormant, RngStream{2, 0, 0, Purpose::kRewireShare});
+  CHECK(by_room[0] == 0);
+  CHECK(by_room[1] + by_room[2] == 3000);
+  CHECK_NEAR(by_room[1] / 3000.0, 5000.0 / 15000.0, 0.03);
+}
+
+namespace {
+
+// Trains a small network hard enough that connections die every step, checking the strict bound
+// after every single step. Returns the number of connections rewired.
+uint64_t train_checked(const NetworkSpec& spec, int steps, float momentum) {
+  Network net(spec);
+  const uint32_t features = spec.sizes.front(), count = 64, batch = 8;
+  std::vector<float> inputs(count * features);
+  std::vector<int32_t> labels(count);
+  for (uint32_t n = 0; n < count; ++n) {
+    labels[n] = int32_t(n % spec.sizes.back());
+    for (uint32_t i = 0; i < features; ++i) inputs[n * features + i] = float(std::cos(n * 0.7 + i * 1.1) + (i % 4 == uint32_t(labels[n]) % 4));
+  }
+  const std::vector<uint32_t> order = epoch_order(spec.seed, 0, count);
+  uint64_t rewired = 0;
+  StepStats stats;
+  for (int s = 0; s < steps; ++s) {
+    net.train_step(inputs.data(), labels.data(), order.data() + (s * batch) % count, batch, StepHyper{0.2f, 1e-3f, 0.02f, momentum}, stats);
+    const std::string problem = net.check();
+    if (!problem.empty()) {
+      deepr_test::fail(__FILE__, __LINE__, "after step " + std::to_string(s) + ": " + problem);
+      break;
+    }
+    for (uint64_t r : stats.rewired) rewired += r;
+  }
+  return rewired;
+}
+
+}  // namespace
+
+TEST(strict_bound_holds_after_every_step_per_layer_budget) {
+  const uint64_t rewired = train_checked({{20, 16, 12, 4}, {40, 60, 40}, true, false, false, GlobalShare::kByBudget, 3}, 3000, 0.0f);
+  CHECK(rewired > 3000);
+}
+
+TEST(strict_bound_holds_after_every_step_global_budget_with_momentum) {
+  CHECK(train_checked({{20, 16, 12, 4}, {40, 60, 40}, false, true, true, GlobalShare::kByBudget, 4}, 3000, 0.9f) > 3000);
+  CHECK(train_checked({{20, 16, 12, 4}, {40, 60, 40}, true, false, true, GlobalShare::kByDormant, 5}, 3000, 0.0f) > 3000);
+}
+
+TEST(strict_bound_holds_on_a_full_layer) {
+  // K = in x out: every connection that dies must be the one that comes back.
+  CHECK(train_checked({{6, 5, 3}, {30, 15}, false, false, false, GlobalShare::kByBudget, 6}, 2000, 0.0f) > 100);
+}
+
+TEST(seeded_training_is_bit_identical) {
+  auto run = [](uint64_t seed) {
+    NetworkSpec spec{{16, 12, 3}, {50, 20}, true, true, false, GlobalShare::kByBudget, seed};
+    Network net(spec);
+    std::vector<float> inputs(40 * 16);
+    std::vector<int32_t> labels(40);
+    for (size_t n = 0; n < inputs.size(); ++n) inputs[n] = float(std::sin(n * 0.37));
+    for (size_t n = 0; n < labels.size(); ++n) labels[n] = int32_t(n % 3);
+    const std::vector<uint32_t> order = epoch_order(seed, 0, 40);
+    ChunkStats stats;
+    train_batches(net, DataView{inputs.data(), labels.data(), 40}, order, 4, 0, 10, StepHyper{0.3f, 1e-4f, 0.01f, 0.5f}, true, stats);
+    std::vector<float> state;
+    for (const SparseLayer& layer : net.layers()) {
+      state.insert(state.end(), layer.theta.begin(), layer.theta.end());
+      for (uint32_t s : layer.source) state.push_back(float(s));
+    }
+    return state;
+  };
+  CHECK(run(21) == run(21));
+  CHECK(run(21) != run(22));
+}

@@ -1,0 +1,33 @@
+// Epochs of minibatch training over an in-memory data set.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "network.hpp"
+
+namespace deepr {
+
+// The order in which epoch `epoch` visits `count` samples: a Fisher-Yates shuffle drawn from the
+// seed, so a resumed run sees exactly the batches it would have seen.
+std::vector<uint32_t> epoch_order(uint64_t seed, uint64_t epoch, uint32_t count);
+
+struct DataView {
+  const float* inputs;    // count x features, row-major
+  const int32_t* labels;  // count
+  uint32_t count;
+};
+
+struct ChunkStats {
+  std::vector<float> batch_loss;        // mean loss of each batch
+  std::vector<uint32_t> batch_correct;  // correctly classified samples of each batch
+  std::vector<uint64_t> rewired;        // connections activated per layer over the chunk
+};
+
+// Batches [first_batch, first_batch + batches) of the epoch whose sample order is `order`; the last
+// batch of an epoch may be smaller. With `check` the strict-bound invariant is verified after
+// every step and a violation throws std::logic_error.
+void train_batches(Network& net, const DataView& data, const std::vector<uint32_t>& order, uint32_t batch_size,
+                   uint64_t first_batch, uint64_t batches, const StepHyper& hyper, bool check, ChunkStats& stats);
+
+}  // namespace deepr
