@@ -1,0 +1,10 @@
+export { Model } from "./model.js";
+export type { BatchStats, EpochStats, Evaluation, FitOptions, LayerInfo, LayerState, Progress } from "./model.js";
+export type { ModelOptions, TrainOptions } from "./options.js";
+export { referenceTrainOptions } from "./options.js";
+export { presets, type Preset, type PresetName } from "./presets.js";
+export type { Dataset, DatasetSplits } from "./data/dataset.js";
+export { loadMnist } from "./data/mnist.js";
+export { loadCifar10 } from "./data/cifar10.js";
+export { parseIdx, readIdxFile, DataFormatError } from "./data/idx.js";
+export { CheckpointError } from "./checkpoint/safetensors.js";

@@ -1,0 +1,369 @@
+// A DEEP R network: definition, training loop, evaluation, prediction and checkpoints.
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint/model-checkpoint.js";
+import type { Dataset } from "./data/dataset.js";
+import { native, type LayerArrays, type NativeNetwork } from "./native.js";
+import {
+  describe,
+  learningRate,
+  noiseStd,
+  normalizeModelOptions,
+  normalizeTrainOptions,
+  referenceTrainOptions,
+  type ModelOptions,
+  type NormalizedModelOptions,
+  type NormalizedTrainOptions,
+  type TrainOptions,
+} from "./options.js";
+
+export interface LayerInfo {
+  inputs: number;
+  outputs: number;
+  /** The layer's budget K_l (with a global budget: its initial share). */
+  budget: number;
+  /** Connections active now. */
+  active: number;
+  connectivity: number;
+}
+
+export interface BatchStats {
+  epoch: number;
+  /** Batch index within the epoch. */
+  batch: number;
+  batches: number;
+  loss: number;
+  accuracy: number;
+}
+
+export interface EpochStats {
+  /** Epochs complete, counting this one (1 after the first). */
+  epoch: number;
+  /** Mean training loss over the epoch's batches. */
+  loss: number;
+  /** Fraction of training samples classified correctly while the epoch trained. */
+  trainAccuracy: number;
+  /** On `validation`, when given. */
+  testLoss?: number;
+  testAccuracy?: number;
+  lr: number;
+  layers: { active: number; K: number; rewired: number }[];
+  /** Wall-clock seconds of the epoch's training (without validation). */
+  seconds: number;
+}
+
+export interface FitOptions extends TrainOptions {
+  /** Evaluated after every epoch; its accuracy is reported as testAccuracy. */
+  validation?: Dataset;
+  onBatchEnd?: (stats: BatchStats) => void;
+  onEpochEnd?: (stats: EpochStats) => void | Promise<void>;
+  /** Stops training between two chunks of steps; fit() then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+  count: number;
+}
+
+/** A layer's parameters, as saved in checkpoints. */
+export interface LayerState {
+  inputs: number;
+  outputs: number;
+  /** K x 2 int32 (input index, output index); W[i][j] = sign * theta, y = x W + b. */
+  positions: Int32Array;
+  theta: Float32Array;
+  sign: Int8Array;
+  bias?: Float32Array;
+  velocity?: Float32Array;
+  biasVelocity?: Float32Array;
+}
+
+/** Where training stands: enough to resume exactly. */
+export interface Progress {
+  epoch: number;
+  batchInEpoch: number;
+  batchSize: number;
+  step: number;
+}
+
+const FIT_KEYS = ["validation", "onBatchEnd", "onEpochEnd", "signal"] as const;
+/** Each call into the addon trains for about this long, so abort, callbacks and timers stay responsive. */
+const CHUNK_MS = 40;
+
+const validated = new WeakSet<Dataset>();
+
+export class Model {
+  readonly options: NormalizedModelOptions;
+  /** The options of the last fit(), or of the checkpoint this model was loaded from. */
+  trainOptions: NormalizedTrainOptions = referenceTrainOptions;
+  #native: NativeNetwork;
+  #momentum = false;
+  #progress: Omit<Progress, "step"> = { epoch: 0, batchInEpoch: 0, batchSize: 0 };
+  #fitting = false;
+  #disposed = false;
+  /** Native operations run one at a time, in call order: see #exclusive. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(options: NormalizedModelOptions, momentum: boolean) {
+    this.options = options;
+    this.#momentum = momentum;
+    this.#native = Model.#build(options, momentum);
+  }
+
+  static #build(o: NormalizedModelOptions, momentum: boolean): NativeNetwork {
+    return new (native().NativeNetwork)({
+      sizes: o.layers,
+      budgets: o.budgets,
+      bias: o.bias,
+      momentum,
+      globalBudget: o.budget === "global",
+      share: o.globalShare === "dormant" ? 1 : 0,
+      seed: o.seed,
+    });
+  }
+
+  /** A new network, initialised as in the reference code: K_l random distinct connections per layer. */
+  static create(options: ModelOptions): Model {
+    return new Model(normalizeModelOptions(options), false);
+  }
+
+  /** @internal Used by the checkpoint loader. */
+  static fromState(options: ModelOptions, momentum: boolean): Model {
+    return new Model(normalizeModelOptions(options), momentum);
+  }
+
+  get progress(): Progress {
+    return { ...this.#progress, step: this.#native.info().step };
+  }
+
+  /** @internal Restores the position in the training run after a checkpoint is loaded. */
+  setProgress(progress: Omit<Progress, "step">): void {
+    this.#progress = { ...progress };
+  }
+
+  get hasMomentumState(): boolean {
+    return this.#momentum;
+  }
+
+  layers(): LayerInfo[] {
+    return this.#native.info().layers.map((l, n) => ({ ...l, connectivity: this.options.connectivity[n] }));
+  }
+
+  /**
+   * Trains with DEEP R until `options.epochs` epochs are complete. Options not given keep their
+   * values from the previous fit() or the loaded checkpoint, else the reference code's defaults.
+   */
+  async fit(data: Dataset, options: FitOptions = {}): Promise<EpochStats[]> {
+    const o = normalizeTrainOptions(options, this.trainOptions, FIT_KEYS);
+    this.#checkData(data, "data");
+    if (options.validation !== undefined) this.#checkData(options.validation, "options.validation");
+    for (const key of ["onBatchEnd", "onEpochEnd"] as const)
+      if (options[key] !== undefined && typeof options[key] !== "function")
+        throw new TypeError(`options.${key} must be a function, got ${describe(options[key])}`);
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
+      throw new TypeError(`options.signal must be an AbortSignal, got ${describe(options.signal)}`);
+    if (this.#progress.batchInEpoch > 0 && o.batchSize !== this.#progress.batchSize)
+      throw new RangeError(
+        `options.batchSize is ${o.batchSize}, but this model stopped in the middle of an epoch trained with batch size ${this.#progress.batchSize}; resume with that batch size`,
+      );
+
+    this.#usable("fit");
+    if (this.#fitting) throw new Error("deepr: this model is already training; await the running fit() (or abort it with its signal) first");
+    this.#fitting = true;
+    try {
+      if (o.momentum > 0 && !this.#momentum) await this.#exclusive(() => this.#addMomentumState());
+      this.trainOptions = o;
+      const history: EpochStats[] = [];
+      while (this.#progress.epoch < o.epochs) history.push(await this.#trainEpoch(data, o, options));
+      return history;
+    } finally {
+      this.#fitting = false;
+    }
+  }
+
+  async #trainEpoch(data: Dataset, o: NormalizedTrainOptions, fit: FitOptions): Promise<EpochStats> {
+    const epoch = this.#progress.epoch;
+    const lr = learningRate(o, epoch);
+    const hyper = { lr, alpha: o.alpha, noiseStd: noiseStd(o, lr), momentum: o.momentum };
+    const batches = Math.ceil(data.count / o.batchSize);
+    const rewired = new Array<number>(this.options.budgets.length).fill(0);
+    let lossSum = 0, correct = 0, samples = 0, chunk = 1, seconds = 0;
+    this.#progress.batchSize = o.batchSize;
+    while (this.#progress.batchInEpoch < batches) {
+      fit.signal?.throwIfAborted();
+      const first = this.#progress.batchInEpoch;
+      const count = Math.min(chunk, batches - first);
+      const started = performance.now();
+      const r = await this.#exclusive(() =>
+        this.#native.train(data.inputs, data.labels, epoch, first, count, o.batchSize, hyper, o.checkInvariants),
+      );
+      const ms = performance.now() - started;
+      seconds += ms / 1000;
+      // Grow or shrink the chunk towards CHUNK_MS of work per call.
+      chunk = Math.max(1, Math.min(Math.round((chunk * CHUNK_MS) / Math.max(ms, 0.01)), chunk * 4));
+      this.#progress.batchInEpoch += count;
+      for (let n = 0; n < count; n++) {
+        const size = Math.min(o.batchSize, data.count - (first + n) * o.batchSize);
+        lossSum += r.loss[n] * size;
+        correct += r.correct[n];
+        samples += size;
+        fit.onBatchEnd?.({ epoch, batch: first + n, batches, loss: r.loss[n], accuracy: r.correct[n] / size });
+      }
+      r.rewired.forEach((v, l) => (rewired[l] += v));
+    }
+    this.#progress = { epoch: epoch + 1, batchInEpoch: 0, batchSize: o.batchSize };
+    const info = this.#native.info();
+    const stats: EpochStats = {
+      epoch: epoch + 1,
+      loss: samples > 0 ? lossSum / samples : NaN,
+      trainAccuracy: samples > 0 ? correct / samples : NaN,
+      lr,
+      layers: info.layers.map((l, n) => ({ active: l.active, K: l.budget, rewired: rewired[n] })),
+      seconds,
+    };
+    if (fit.validation) {
+      const v = await this.#exclusive(() => this.#evaluate(fit.validation!));
+      stats.testLoss = v.loss;
+      stats.testAccuracy = v.accuracy;
+    }
+    await fit.onEpochEnd?.(stats);
+    return stats;
+  }
+
+  /** Loss and accuracy on a data set, without training. */
+  async evaluate(data: Dataset): Promise<Evaluation> {
+    this.#checkData(data, "data");
+    this.#usable("evaluate");
+    return this.#exclusive(() => this.#evaluate(data));
+  }
+
+  async #evaluate(data: Dataset): Promise<Evaluation> {
+    const r = await this.#native.evaluate(data.inputs, data.labels);
+    return { loss: r.lossSum / data.count, accuracy: r.correct / data.count, count: data.count };
+  }
+
+  /** Class probabilities (softmax), row-major `count x classes`, for row-major float32 inputs. */
+  async predict(inputs: Float32Array): Promise<Float32Array> {
+    const features = this.options.layers[0];
+    const classes = this.options.layers[this.options.layers.length - 1];
+    if (!(inputs instanceof Float32Array)) throw new TypeError(`inputs must be a Float32Array, got ${describe(inputs)}`);
+    if (inputs.length === 0 || inputs.length % features !== 0)
+      throw new RangeError(`inputs must hold a whole number of samples of ${features} values, got ${inputs.length} values`);
+    const out = new Float32Array((inputs.length / features) * classes);
+    this.#usable("predict");
+    await this.#exclusive(() => this.#native.predict(inputs, out));
+    for (let row = 0; row < out.length; row += classes) {
+      let top = -Infinity, sum = 0;
+      for (let c = 0; c < classes; c++) top = Math.max(top, out[row + c]);
+      for (let c = 0; c < classes; c++) sum += out[row + c] = Math.exp(out[row + c] - top);
+      for (let c = 0; c < classes; c++) out[row + c] /= sum;
+    }
+    return out;
+  }
+
+  /** A copy of every layer's parameters. */
+  async exportLayers(): Promise<LayerState[]> {
+    this.#usable("exportLayers");
+    return this.#exclusive(() => this.#export());
+  }
+
+  async #export(): Promise<LayerState[]> {
+    const layers: LayerState[] = this.#native.info().layers.map((l) => ({
+      inputs: l.inputs,
+      outputs: l.outputs,
+      positions: new Int32Array(2 * l.active),
+      theta: new Float32Array(l.active),
+      sign: new Int8Array(l.active),
+      ...(this.options.bias ? { bias: new Float32Array(l.outputs) } : {}),
+      ...(this.#momentum ? { velocity: new Float32Array(l.active) } : {}),
+      ...(this.#momentum && this.options.bias ? { biasVelocity: new Float32Array(l.outputs) } : {}),
+    }));
+    await this.#native.exportState(layers);
+    return layers;
+  }
+
+  /** Replaces every layer's parameters; checked for the strict bound, nothing changes on error. */
+  async importLayers(layers: LayerArrays[], step: number): Promise<void> {
+    this.#usable("importLayers");
+    if (this.#fitting) throw new Error("deepr: cannot replace the parameters of a model while fit() is running; await it first");
+    await this.#exclusive(() => this.#native.importState(layers, step));
+  }
+
+  /** Throws when an invariant of the strict bound does not hold. */
+  async checkInvariants(): Promise<void> {
+    this.#usable("checkInvariants");
+    const problem = await this.#exclusive(() => this.#native.check());
+    if (problem !== "") throw new Error(`deepr: invariant violated: ${problem}`);
+  }
+
+  /**
+   * Saves a safetensors checkpoint atomically (see README, "Checkpoints"). During fit() it
+   * saves the consistent state between two chunks of steps.
+   */
+  async save(path: string): Promise<void> {
+    if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
+    this.#usable("save");
+    const snapshot = await this.#exclusive(async () => ({ layers: await this.#export(), progress: this.progress }));
+    await saveCheckpoint(this, snapshot.layers, snapshot.progress, path);
+  }
+
+  /** Loads a model saved by save(); training resumes exactly where it stopped. */
+  static async load(path: string): Promise<Model> {
+    return loadCheckpoint(path);
+  }
+
+  /** Frees the native memory now instead of at garbage collection. The model is unusable after. */
+  dispose(): void {
+    if (this.#disposed) return;
+    if (this.#fitting || this.#native.info().busy)
+      throw new Error("deepr: cannot dispose the model while an operation is running; await it first");
+    this.#native.dispose();
+    this.#disposed = true;
+  }
+
+  #usable(operation: string): void {
+    if (this.#disposed) throw new Error(`deepr: cannot ${operation}(): the model has been disposed`);
+  }
+
+  // Runs native operations one after another in call order. fit() takes the lock once per chunk
+  // of steps, so a save() or evaluate() called during training runs between two chunks, on a
+  // consistent state, instead of being refused.
+  #exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(operation, operation);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #addMomentumState(): Promise<void> {
+    // The native network keeps a velocity per connection only when momentum is used.
+    const layers = await this.#export();
+    const step = this.#native.info().step;
+    const next = Model.#build(this.options, true);
+    await next.importState(layers, step);
+    this.#native.dispose();
+    this.#native = next;
+    this.#momentum = true;
+  }
+
+  #checkData(data: Dataset, name: string): void {
+    if (validated.has(data)) return;
+    if (data === null || typeof data !== "object") throw new TypeError(`${name} must be a Dataset object, got ${describe(data)}`);
+    const { inputs, labels, count, features } = data;
+    if (!(inputs instanceof Float32Array)) throw new TypeError(`${name}.inputs must be a Float32Array, got ${describe(inputs)}`);
+    if (!(labels instanceof Int32Array)) throw new TypeError(`${name}.labels must be an Int32Array, got ${describe(labels)}`);
+    if (!Number.isInteger(count) || count < 1 || count > 0xffffffff) throw new RangeError(`${name}.count must be a positive integer, got ${describe(count)}`);
+    if (features !== this.options.layers[0])
+      throw new RangeError(`${name}.features is ${describe(features)} but the model's input layer has ${this.options.layers[0]} units`);
+    if (labels.length !== count) throw new RangeError(`${name}.labels has ${labels.length} entries for ${count} samples`);
+    if (inputs.length !== count * features)
+      throw new RangeError(`${name}.inputs has ${inputs.length} values; ${count} samples x ${features} features need ${count * features}`);
+    const classes = this.options.layers[this.options.layers.length - 1];
+    for (let n = 0; n < count; n++)
+      if (!(labels[n] >= 0 && labels[n] < classes))
+        throw new RangeError(`${name}.labels[${n}] is ${labels[n]}; labels must be in [0, ${classes}) for this model`);
+    for (let n = 0; n < inputs.length; n++)
+      if (!Number.isFinite(inputs[n]))
+        throw new RangeError(`${name}.inputs holds ${inputs[n]} at sample ${Math.floor(n / features)}, feature ${n % features}; inputs must be finite`);
+    validated.add(data);
+  }
+}

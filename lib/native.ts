@@ -1,0 +1,111 @@
+// Loads the compiled addon and describes its interface. The addon is a thin layer: every
+// argument reaching it has already been validated by lib/, which owns all policy.
+import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface NativeSpec {
+  sizes: number[];
+  budgets: number[];
+  bias: boolean;
+  momentum: boolean;
+  globalBudget: boolean;
+  share: 0 | 1;
+  seed: number;
+}
+
+export interface NativeHyper {
+  lr: number;
+  alpha: number;
+  noiseStd: number;
+  momentum: number;
+}
+
+export interface NativeLayerInfo {
+  inputs: number;
+  outputs: number;
+  active: number;
+  budget: number;
+}
+
+/** One layer's parameters as flat arrays: the layout of the checkpoint tensors. */
+export interface LayerArrays {
+  /** K x 2 int32: (input index, output index) of each active connection. */
+  positions: Int32Array;
+  theta: Float32Array;
+  sign?: Int8Array;
+  bias?: Float32Array;
+  velocity?: Float32Array;
+  biasVelocity?: Float32Array;
+}
+
+export interface NativeTrainResult {
+  loss: Float32Array;
+  correct: Uint32Array;
+  rewired: number[];
+  step: number;
+}
+
+export interface NativeNetwork {
+  info(): { step: number; busy: boolean; layers: NativeLayerInfo[] };
+  train(
+    inputs: Float32Array,
+    labels: Int32Array,
+    epoch: number,
+    firstBatch: number,
+    batches: number,
+    batchSize: number,
+    hyper: NativeHyper,
+    check: boolean,
+  ): Promise<NativeTrainResult>;
+  evaluate(inputs: Float32Array, labels: Int32Array): Promise<{ lossSum: number; correct: number }>;
+  predict(inputs: Float32Array, logits: Float32Array): Promise<void>;
+  exportState(layers: LayerArrays[]): Promise<void>;
+  importState(layers: LayerArrays[], step: number): Promise<void>;
+  check(): Promise<string>;
+  dispose(): void;
+}
+
+interface Addon {
+  NativeNetwork: new (spec: NativeSpec) => NativeNetwork;
+  abiVersion: number;
+}
+
+const ABI_VERSION = 1;
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error("deepr: cannot find the package root above " + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+  return dir;
+}
+
+let addon: Addon | undefined;
+
+/** The addon, loaded on first use; a failure explains what to do. */
+export function native(): Addon {
+  if (addon) return addon;
+  const root = packageRoot();
+  const require = createRequire(import.meta.url);
+  try {
+    addon = require("node-gyp-build")(root) as Addon;
+  } catch (cause) {
+    throw new Error(
+      `deepr: the native addon could not be loaded for ${process.platform}-${process.arch} (Node ${process.versions.node}).\n` +
+        `No prebuilt binary fits and no local build was found in ${join(root, "build")}.\n` +
+        "Build it from source with `npx cmake-js build` in the package folder (needs CMake >= 3.18 and a C++17 compiler),\n" +
+        "or reinstall with `npm install deepr` so the install step can build it.",
+      { cause },
+    );
+  }
+  if (addon.abiVersion !== ABI_VERSION) {
+    const found = addon.abiVersion;
+    addon = undefined;
+    throw new Error(`deepr: the native addon has interface version ${found}, this JavaScript expects ${ABI_VERSION}; rebuild it with \`npx cmake-js build\`.`);
+  }
+  return addon;
+}
