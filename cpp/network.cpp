@@ -96,7 +96,11 @@ void Network::train_step(const float* inputs, const int32_t* labels_all, const u
       grad_in_.resize(size_t(layer.n_in) * batch);
       dx = grad_in_.data();
     }
-    sparse_backward_update(layer, act_[l].data(), grad_.data(), dx, batch, update);
+    try {
+      sparse_backward_update(layer, act_[l].data(), grad_.data(), dx, batch, update);
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(std::string(e.what()) + " at step " + std::to_string(step_));
+    }
     if (l > 0) {
       const std::vector<float>& a = act_[l];  // ReLU output: its derivative is a > 0
       for (size_t n = 0; n < grad_in_.size(); ++n) grad_in_[n] = a[n] > 0.0f ? grad_in_[n] : 0.0f;

@@ -88,8 +88,8 @@ uint64_t sparse_backward_update(SparseLayer& layer, const float* __restrict x, c
     }
   }
   if (!finite)
-    throw std::runtime_error("training diverged: a parameter of layer " + std::to_string(layer.index) +
-                             " is no longer finite (lower the learning rate)");
+    throw std::runtime_error("training diverged (lower the learning rate): a parameter of layer " +
+                             std::to_string(layer.index) + " is no longer finite");
   return died;
 }
 
