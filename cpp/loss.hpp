@@ -1,4 +1,4 @@
-// Softmax cross-entropy on feature-major logits (logits[c * batch + b]).
+// Softmax cross-entropy on feature-major logits (logits[c * stride + b], samples b < batch).
 #pragma once
 
 #include <cstdint>
@@ -11,8 +11,8 @@ struct LossResult {
 };
 
 // When `grad` is not null it receives dE/dlogits for E = the batch *mean* loss, as in the
-// reference code (tf.reduce_mean): (softmax - onehot) / batch.
+// reference code (tf.reduce_mean): (softmax - onehot) / batch; the padding columns get zero.
 LossResult softmax_cross_entropy(const float* logits, const int32_t* labels, uint32_t classes, uint32_t batch,
-                                 float* grad);
+                                 uint32_t stride, float* grad);
 
 }  // namespace deepr

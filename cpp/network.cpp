@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "random.hpp"
+#include "simd.hpp"
 #include "sparse_kernels.hpp"
 
 namespace deepr {
@@ -47,22 +48,18 @@ Network::Network(NetworkSpec spec) : spec_(std::move(spec)) {
   act_.resize(n + 1);
 }
 
-void Network::load_rows(const float* inputs, const uint32_t* rows, uint64_t first, uint32_t batch) {
-  // Row-major samples into the feature-major layout of the kernels.
-  const uint32_t features = input_size();
-  std::vector<float>& x = act_[0];
-  x.resize(size_t(features) * batch);
-  for (uint32_t b = 0; b < batch; ++b) {
-    const float* sample = inputs + size_t(rows ? rows[b] : first + b) * features;
-    for (uint32_t i = 0; i < features; ++i) x[size_t(i) * batch + b] = sample[i];
-  }
+uint32_t Network::load_rows(const float* inputs, const uint32_t* rows, uint64_t first, uint32_t batch) {
+  const uint32_t stride = padded_batch(batch);
+  act_[0].resize(size_t(input_size()) * stride);
+  gather_feature_major(inputs, input_size(), rows, first, batch, stride, act_[0].data());
+  return stride;
 }
 
-void Network::forward(uint32_t batch) {
+void Network::forward(uint32_t stride) {
   for (size_t l = 0; l < layers_.size(); ++l) {
     std::vector<float>& y = act_[l + 1];
-    y.resize(size_t(layers_[l].n_out) * batch);
-    sparse_forward(layers_[l], act_[l].data(), y.data(), batch);
+    y.resize(size_t(layers_[l].n_out) * stride);
+    sparse_forward(layers_[l], act_[l].data(), y.data(), stride);
     if (l + 1 < layers_.size())
       for (float& v : y) v = std::max(v, 0.0f);  // ReLU
   }
@@ -78,11 +75,11 @@ void Network::train_step(const float* inputs, const int32_t* labels_all, const u
       throw std::invalid_argument("label " + std::to_string(labels[b]) + " of sample " + std::to_string(rows[b]) +
                                   " is outside [0, " + std::to_string(classes()) + ")");
   }
-  load_rows(inputs, rows, 0, batch);
-  forward(batch);
+  const uint32_t stride = load_rows(inputs, rows, 0, batch);
+  forward(stride);
 
-  grad_.resize(size_t(classes()) * batch);
-  stats.loss = softmax_cross_entropy(act_.back().data(), labels.data(), classes(), batch, grad_.data());
+  grad_.resize(size_t(classes()) * stride);
+  stats.loss = softmax_cross_entropy(act_.back().data(), labels.data(), classes(), batch, stride, grad_.data());
   if (!std::isfinite(stats.loss.loss_sum))
     throw std::runtime_error("loss is not finite at step " + std::to_string(step_) +
                              ": the batch holds NaN or Infinity, or training diverged (lower the learning rate)");
@@ -93,11 +90,11 @@ void Network::train_step(const float* inputs, const int32_t* labels_all, const u
                              RngStream{spec_.seed, step_, uint32_t(l), Purpose::kNoise}};
     float* dx = nullptr;
     if (l > 0) {
-      grad_in_.resize(size_t(layer.n_in) * batch);
+      grad_in_.resize(size_t(layer.n_in) * stride);
       dx = grad_in_.data();
     }
     try {
-      sparse_backward_update(layer, act_[l].data(), grad_.data(), dx, batch, update);
+      sparse_backward_update(layer, act_[l].data(), grad_.data(), dx, stride, update);
     } catch (const std::runtime_error& e) {
       throw std::runtime_error(std::string(e.what()) + " at step " + std::to_string(step_));
     }
@@ -134,9 +131,9 @@ LossResult Network::evaluate(const float* inputs, const int32_t* labels, uint64_
     chunk_labels.assign(labels + first, labels + first + batch);
     for (int32_t label : chunk_labels)
       if (label < 0 || uint32_t(label) >= classes()) throw std::invalid_argument("a label is outside [0, classes)");
-    load_rows(inputs, nullptr, first, batch);
-    forward(batch);
-    const LossResult part = softmax_cross_entropy(act_.back().data(), chunk_labels.data(), classes(), batch, nullptr);
+    forward(load_rows(inputs, nullptr, first, batch));
+    const LossResult part =
+        softmax_cross_entropy(act_.back().data(), chunk_labels.data(), classes(), batch, padded_batch(batch), nullptr);
     total.loss_sum += part.loss_sum;
     total.correct += part.correct;
   }
@@ -146,11 +143,11 @@ LossResult Network::evaluate(const float* inputs, const int32_t* labels, uint64_
 void Network::predict(const float* inputs, uint64_t count, float* logits) {
   for (uint64_t first = 0; first < count; first += kEvalBatch) {
     const uint32_t batch = uint32_t(std::min<uint64_t>(kEvalBatch, count - first));
-    load_rows(inputs, nullptr, first, batch);
-    forward(batch);
+    const uint32_t stride = load_rows(inputs, nullptr, first, batch);
+    forward(stride);
     const float* y = act_.back().data();
     for (uint32_t b = 0; b < batch; ++b)
-      for (uint32_t c = 0; c < classes(); ++c) logits[(first + b) * classes() + c] = y[size_t(c) * batch + b];
+      for (uint32_t c = 0; c < classes(); ++c) logits[(first + b) * classes() + c] = y[size_t(c) * stride + b];
   }
 }
 

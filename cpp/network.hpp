@@ -63,8 +63,9 @@ class Network {
   std::string check() const;
 
  private:
-  void load_rows(const float* inputs, const uint32_t* rows, uint64_t first, uint32_t batch);
-  void forward(uint32_t batch);
+  // Gathers a batch feature-major; returns its padded stride.
+  uint32_t load_rows(const float* inputs, const uint32_t* rows, uint64_t first, uint32_t batch);
+  void forward(uint32_t stride);
   void regrow(std::vector<uint64_t>& rewired);
 
   NetworkSpec spec_;

@@ -4,8 +4,11 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "random.hpp"
+#include "simd.hpp"
+#include "thread_pool.hpp"
 
 namespace deepr {
 
@@ -16,72 +19,142 @@ inline float signed_weight(uint32_t source, float theta) { return (source & kSig
 // Noise is drawn in blocks so the normal generator runs as its own tight loop.
 constexpr uint32_t kNoiseBlock = 256;
 
-}  // namespace
-
-void sparse_forward(const SparseLayer& layer, const float* __restrict x, float* __restrict y, uint32_t batch) {
+// Outputs [out_begin, out_end) of the forward pass.
+DEEPR_DISPATCH
+void forward_rows(const SparseLayer& layer, const float* __restrict x, float* __restrict y, uint32_t stride,
+                  uint32_t out_begin, uint32_t out_end) {
   const uint32_t* src = layer.source.data();
   const float* theta = layer.theta.data();
-  for (uint32_t out = 0; out < layer.n_out; ++out) {
-    float* __restrict yj = y + size_t(out) * batch;
-    const float b0 = layer.bias.empty() ? 0.0f : layer.bias[out];
-    for (uint32_t b = 0; b < batch; ++b) yj[b] = b0;
-    for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k) {
-      const float w = signed_weight(src[k], theta[k]);
-      const float* __restrict xi = x + size_t(src[k] & kIndexMask) * batch;
-      for (uint32_t b = 0; b < batch; ++b) yj[b] += w * xi[b];
+  for (uint32_t out = out_begin; out < out_end; ++out) {
+    const uint32_t first = layer.row_start[out], end = layer.row_start[out + 1];
+    const float bias = layer.bias.empty() ? 0.0f : layer.bias[out];
+    float* yj = y + size_t(out) * stride;
+    uint32_t b = 0;
+    // 64 samples at a time: four independent accumulators hide the latency of the adds.
+    for (; b + 4 * kLanes <= stride; b += 4 * kLanes) {
+      Lanes a0 = {}, a1 = {}, a2 = {}, a3 = {};
+      for (uint32_t k = first; k < end; ++k) {
+        const float w = signed_weight(src[k], theta[k]);
+        const float* xi = x + size_t(src[k] & kIndexMask) * stride + b;
+        a0 += w * load_lanes(xi);
+        a1 += w * load_lanes(xi + kLanes);
+        a2 += w * load_lanes(xi + 2 * kLanes);
+        a3 += w * load_lanes(xi + 3 * kLanes);
+      }
+      store_lanes(yj + b, a0 + bias);
+      store_lanes(yj + b + kLanes, a1 + bias);
+      store_lanes(yj + b + 2 * kLanes, a2 + bias);
+      store_lanes(yj + b + 3 * kLanes, a3 + bias);
+    }
+    for (; b < stride; b += kLanes) {
+      Lanes acc = {};
+      for (uint32_t k = first; k < end; ++k)
+        acc += signed_weight(src[k], theta[k]) * load_lanes(x + size_t(src[k] & kIndexMask) * stride + b);
+      store_lanes(yj + b, acc + bias);
     }
   }
 }
 
-uint64_t sparse_backward_update(SparseLayer& layer, const float* __restrict x, const float* __restrict dz,
-                                float* __restrict dx, uint32_t batch, const DeepRUpdate& u) {
-  if (dx) std::fill(dx, dx + size_t(layer.n_in) * batch, 0.0f);
+struct RowsResult {
+  uint64_t died = 0;
+  bool finite = true;
+};
+
+// The fused backward and update of the connections of outputs [out_begin, out_end).
+DEEPR_DISPATCH
+RowsResult update_rows(SparseLayer& layer, const float* __restrict x, const float* __restrict dz, float* __restrict dx,
+                       uint32_t stride, const DeepRUpdate& u, uint32_t out_begin, uint32_t out_end) {
   const uint32_t* src = layer.source.data();
   float* theta = layer.theta.data();
   float* velocity = layer.has_momentum() ? layer.velocity.data() : nullptr;
   const float pull = u.lr * u.alpha;
   float noise[kNoiseBlock];
-  uint64_t died = 0;
-  bool finite = true;
+  RowsResult result;
 
   // Slot k gets normal number k of the layer's noise stream, so the noise does not depend on how
   // the sweep is split; the normals are made a block at a time in their own tight loop.
   const uint32_t slots = uint32_t(layer.theta.size());
-  uint32_t out = 0;
-  for (uint32_t first = 0; first < slots; first += kNoiseBlock) {
-    const uint32_t last = std::min(slots, first + kNoiseBlock);
-    fill_normals(u.noise, first, last - first, noise);
-    for (uint32_t k = first; k < last; ++k) {
-      while (k >= layer.row_start[out + 1]) ++out;
-      const float* __restrict dzj = dz + size_t(out) * batch;
-      const uint32_t s = src[k];
-      const float* __restrict xi = x + size_t(s & kIndexMask) * batch;
-      float grad_w = 0.0f;
-      if (dx) {
-        const float w = signed_weight(s, theta[k]);
-        float* __restrict dxi = dx + size_t(s & kIndexMask) * batch;
-        for (uint32_t b = 0; b < batch; ++b) {
-          grad_w += dzj[b] * xi[b];
-          dxi[b] += w * dzj[b];
-        }
-      } else {
-        for (uint32_t b = 0; b < batch; ++b) grad_w += dzj[b] * xi[b];
+  uint32_t noise_first = layer.row_start[out_begin], noise_end = noise_first;
+  for (uint32_t out = out_begin; out < out_end; ++out) {
+    const float* __restrict dzj = dz + size_t(out) * stride;
+    for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k) {
+      if (k == noise_end) {
+        noise_first = k;
+        noise_end = std::min(slots, k + kNoiseBlock);
+        fill_normals(u.noise, noise_first, noise_end - noise_first, noise);
       }
+      const uint32_t s = src[k];
+      const float* __restrict xi = x + size_t(s & kIndexMask) * stride;
+      float* __restrict dxi = dx ? dx + size_t(s & kIndexMask) * stride : nullptr;
+      const float w = signed_weight(s, theta[k]);  // the weight before this step's update
+      Lanes grad = {};
+      for (uint32_t b = 0; b < stride; b += kLanes) {
+        const Lanes d = load_lanes(dzj + b);
+        grad += d * load_lanes(xi + b);
+        if (dxi) store_lanes(dxi + b, load_lanes(dxi + b) + w * d);
+      }
+      const float grad_w = sum_lanes(grad);
       const float grad_theta = (s & kSignBit) ? -grad_w : grad_w;
       float step = grad_theta;
       if (velocity) step = velocity[k] = u.momentum * velocity[k] + grad_theta;
-      const float t = theta[k] - u.lr * step - pull + u.noise_std * noise[k - first];
+      const float t = theta[k] - u.lr * step - pull + u.noise_std * noise[k - noise_first];
       theta[k] = t;
-      finite &= std::isfinite(t);
-      died += t < 0.0f;
+      result.finite &= std::isfinite(t);
+      result.died += t < 0.0f;
     }
+  }
+  return result;
+}
+
+// Outputs split into `parts` ranges of about equal numbers of connections.
+std::vector<uint32_t> split_rows(const SparseLayer& layer, unsigned parts) {
+  std::vector<uint32_t> bounds{0};
+  for (unsigned p = 1; p < parts; ++p) {
+    const uint64_t target = layer.active() * p / parts;
+    bounds.push_back(uint32_t(std::lower_bound(layer.row_start.begin() + bounds.back(), layer.row_start.end() - 1, target) -
+                              layer.row_start.begin()));
+  }
+  bounds.push_back(layer.n_out);
+  return bounds;
+}
+
+// How many parts a sweep is worth splitting into: one per thread, once there is enough work to
+// pay for waking the threads (about 2^19 multiply-adds, some 100 us, a part).
+unsigned parts_for(const SparseLayer& layer, uint32_t stride) {
+  const uint64_t work = layer.active() * stride;
+  return unsigned(std::max<uint64_t>(1, std::min<uint64_t>(ThreadPool::shared().size(), work >> 19)));
+}
+
+}  // namespace
+
+void sparse_forward(const SparseLayer& layer, const float* x, float* y, uint32_t stride) {
+  const std::vector<uint32_t> rows = split_rows(layer, parts_for(layer, stride));
+  ThreadPool::shared().run(unsigned(rows.size() - 1),
+                           [&](unsigned p) { forward_rows(layer, x, y, stride, rows[p], rows[p + 1]); });
+}
+
+uint64_t sparse_backward_update(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
+                                const DeepRUpdate& u) {
+  if (dx) std::fill(dx, dx + size_t(layer.n_in) * stride, 0.0f);
+  // Parts would race on the input gradient, so a layer that has one runs as one part.
+  const std::vector<uint32_t> rows = split_rows(layer, dx ? 1 : parts_for(layer, stride));
+  std::vector<RowsResult> results(rows.size() - 1);
+  ThreadPool::shared().run(unsigned(results.size()), [&](unsigned p) {
+    results[p] = update_rows(layer, x, dz, dx, stride, u, rows[p], rows[p + 1]);
+  });
+  uint64_t died = 0;
+  bool finite = true;
+  for (const RowsResult& r : results) {
+    died += r.died;
+    finite &= r.finite;
   }
 
   if (!layer.bias.empty()) {
     const bool momentum = !layer.bias_velocity.empty();
     for (uint32_t out = 0; out < layer.n_out; ++out) {
-      float g = 0.0f;
-      for (uint32_t b = 0; b < batch; ++b) g += dz[size_t(out) * batch + b];
+      Lanes sum = {};
+      for (uint32_t b = 0; b < stride; b += kLanes) sum += load_lanes(dz + size_t(out) * stride + b);
+      float g = sum_lanes(sum);
       if (momentum) g = layer.bias_velocity[out] = u.momentum * layer.bias_velocity[out] + g;
       layer.bias[out] -= u.lr * g;
       finite &= std::isfinite(layer.bias[out]);
@@ -91,6 +164,21 @@ uint64_t sparse_backward_update(SparseLayer& layer, const float* __restrict x, c
     throw std::runtime_error("training diverged (lower the learning rate): a parameter of layer " +
                              std::to_string(layer.index) + " is no longer finite");
   return died;
+}
+
+DEEPR_DISPATCH
+void gather_feature_major(const float* __restrict inputs, uint32_t features, const uint32_t* rows, uint64_t first,
+                          uint32_t batch, uint32_t stride, float* __restrict x) {
+  // Tiles of features keep the written lines of x in L1 while each sample is read in order.
+  constexpr uint32_t kTile = 64;
+  for (uint32_t i0 = 0; i0 < features; i0 += kTile) {
+    const uint32_t i1 = std::min(features, i0 + kTile);
+    for (uint32_t b = 0; b < batch; ++b) {
+      const float* __restrict sample = inputs + size_t(rows ? rows[b] : first + b) * features;
+      for (uint32_t i = i0; i < i1; ++i) x[size_t(i) * stride + b] = sample[i];
+    }
+    for (uint32_t i = i0; i < i1; ++i) std::fill(x + size_t(i) * stride + batch, x + size_t(i + 1) * stride, 0.0f);
+  }
 }
 
 }  // namespace deepr

@@ -1,8 +1,9 @@
 // The two passes over a layer's active connections in a training step.
 //
-// Activations are feature-major: x[i * batch + b] is feature i of sample b. Every connection then
-// works on a contiguous run of `batch` floats (an AXPY or a dot product), which vectorises
-// without gathers.
+// Activations are feature-major: x[i * stride + b] is feature i of sample b, with the batch padded
+// to `stride`, a multiple of 16, by zero samples. Every connection then works on contiguous runs of
+// 16 floats (an AXPY or a dot product), which vectorise without gathers. Padding samples have
+// zero loss gradient, so they change nothing but cost a little work.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,7 @@
 namespace deepr {
 
 // y[j] = bias[j] + sum over active (i -> j) of w * x[i], for all samples at once.
-void sparse_forward(const SparseLayer& layer, const float* x, float* y, uint32_t batch);
+void sparse_forward(const SparseLayer& layer, const float* x, float* y, uint32_t stride);
 
 // Hyper-parameters of one DEEP R update (Algorithm 1, line 3).
 struct DeepRUpdate {
@@ -33,7 +34,12 @@ struct DeepRUpdate {
 // outside the momentum so it does not rescale them (paper.md sec. 5).
 // Biases take the plain gradient step. `dx` may be null (first layer). Returns how many
 // connections went dormant, or throws std::runtime_error when a parameter is no longer finite.
-uint64_t sparse_backward_update(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t batch,
+uint64_t sparse_backward_update(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
                                 const DeepRUpdate& update);
+
+// The samples rows[0 .. batch) (or first .. first + batch when rows is null) of a row-major data
+// set, written feature-major into x with zeros for the padding samples [batch, stride).
+void gather_feature_major(const float* inputs, uint32_t features, const uint32_t* rows, uint64_t first, uint32_t batch,
+                          uint32_t stride, float* x);
 
 }  // namespace deepr

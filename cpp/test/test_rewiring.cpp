@@ -6,6 +6,7 @@
 #include "network.hpp"
 #include "random.hpp"
 #include "rewiring.hpp"
+#include "thread_pool.hpp"
 #include "training.hpp"
 
 using namespace deepr;
@@ -148,4 +149,31 @@ TEST(seeded_training_is_bit_identical) {
   };
   CHECK(run(21) == run(21));
   CHECK(run(21) != run(22));
+}
+
+TEST(results_are_bit_identical_for_any_thread_count) {
+  auto run = [](unsigned threads) {
+    ThreadPool::shared().resize(threads);
+    // Large enough that the first layer's sweeps are split into parts.
+    NetworkSpec spec{{300, 400, 10}, {60000, 800}, true, true, false, GlobalShare::kByBudget, 31};
+    Network net(spec);
+    std::vector<float> inputs(64 * 300);
+    std::vector<int32_t> labels(64);
+    for (size_t n = 0; n < inputs.size(); ++n) inputs[n] = float(std::sin(n * 0.013));
+    for (size_t n = 0; n < labels.size(); ++n) labels[n] = int32_t(n % 10);
+    const std::vector<uint32_t> order = epoch_order(31, 0, 64);
+    ChunkStats stats;
+    train_batches(net, DataView{inputs.data(), labels.data(), 64}, order, 32, 0, 2, StepHyper{0.5f, 1e-3f, 0.05f, 0.5f}, true, stats);
+    std::vector<float> state;
+    for (const SparseLayer& layer : net.layers()) {
+      state.insert(state.end(), layer.theta.begin(), layer.theta.end());
+      for (uint32_t s : layer.source) state.push_back(float(s));
+    }
+    return state;
+  };
+  const unsigned before = ThreadPool::shared().size();
+  const std::vector<float> one = run(1), two = run(2), four = run(4);
+  ThreadPool::shared().resize(before);
+  CHECK(one == two);
+  CHECK(one == four);
 }
