@@ -81,7 +81,8 @@ RowsResult update_rows(SparseLayer& layer, const float* __restrict x, const floa
       if (k == noise_end) {
         noise_first = k;
         noise_end = std::min(slots, k + kNoiseBlock);
-        fill_normals(u.noise, noise_first, noise_end - noise_first, noise);
+        if (u.noise_std != 0.0f) fill_normals(u.noise, noise_first, noise_end - noise_first, noise);
+        else std::fill(noise, noise + (noise_end - noise_first), 0.0f);  // T = 0: no noise to draw
       }
       const uint32_t s = src[k];
       const float* __restrict xi = x + size_t(s & kIndexMask) * stride;
@@ -166,18 +167,56 @@ uint64_t sparse_backward_update(SparseLayer& layer, const float* x, const float*
   return died;
 }
 
+namespace {
+
+// Transposes a 16 x 16 tile held as 16 vectors, in four stages that each swap the off-diagonal
+// blocks of size h x h (h = 8, 4, 2, 1) between rows i and i + h.
+template <int h>
+inline void swap_blocks(Lanes* r);
+
+#define DEEPR_SWAP_BLOCKS(h, ...)                                                  \
+  template <>                                                                      \
+  inline void swap_blocks<h>(Lanes * r) {                                          \
+    for (int i = 0; i < 16; ++i) {                                                 \
+      if (i & h) continue;                                                         \
+      const Lanes a = r[i], b = r[i + h];                                          \
+      r[i] = __builtin_shufflevector(a, b, __VA_ARGS__);                           \
+      r[i + h] = __builtin_shufflevector(a, b, DEEPR_HIGH_##h);                    \
+    }                                                                              \
+  }
+#define DEEPR_HIGH_8 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31
+#define DEEPR_HIGH_4 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31
+#define DEEPR_HIGH_2 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
+#define DEEPR_HIGH_1 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31
+DEEPR_SWAP_BLOCKS(8, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23)
+DEEPR_SWAP_BLOCKS(4, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27)
+DEEPR_SWAP_BLOCKS(2, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29)
+DEEPR_SWAP_BLOCKS(1, 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30)
+#undef DEEPR_SWAP_BLOCKS
+
+}  // namespace
+
 DEEPR_DISPATCH
 void gather_feature_major(const float* __restrict inputs, uint32_t features, const uint32_t* rows, uint64_t first,
                           uint32_t batch, uint32_t stride, float* __restrict x) {
-  // Tiles of features keep the written lines of x in L1 while each sample is read in order.
-  constexpr uint32_t kTile = 64;
-  for (uint32_t i0 = 0; i0 < features; i0 += kTile) {
-    const uint32_t i1 = std::min(features, i0 + kTile);
-    for (uint32_t b = 0; b < batch; ++b) {
-      const float* __restrict sample = inputs + size_t(rows ? rows[b] : first + b) * features;
-      for (uint32_t i = i0; i < i1; ++i) x[size_t(i) * stride + b] = sample[i];
+  // 16 samples x 16 features at a time: load a row of features per sample, transpose the tile in
+  // registers, store a row of samples per feature. Padding samples are zero.
+  const uint32_t whole = features / kLanes * kLanes;
+  for (uint32_t b0 = 0; b0 < stride; b0 += kLanes) {
+    const float* sample[kLanes];
+    for (uint32_t s = 0; s < kLanes; ++s)
+      sample[s] = b0 + s < batch ? inputs + size_t(rows ? rows[b0 + s] : first + b0 + s) * features : nullptr;
+    for (uint32_t i0 = 0; i0 < whole; i0 += kLanes) {
+      Lanes tile[kLanes];
+      for (uint32_t s = 0; s < kLanes; ++s) tile[s] = sample[s] ? load_lanes(sample[s] + i0) : Lanes{};
+      swap_blocks<8>(tile);
+      swap_blocks<4>(tile);
+      swap_blocks<2>(tile);
+      swap_blocks<1>(tile);
+      for (uint32_t f = 0; f < kLanes; ++f) store_lanes(x + size_t(i0 + f) * stride + b0, tile[f]);
     }
-    for (uint32_t i = i0; i < i1; ++i) std::fill(x + size_t(i) * stride + batch, x + size_t(i + 1) * stride, 0.0f);
+    for (uint32_t i = whole; i < features; ++i)
+      for (uint32_t s = 0; s < kLanes; ++s) x[size_t(i) * stride + b0 + s] = sample[s] ? sample[s][i] : 0.0f;
   }
 }
 

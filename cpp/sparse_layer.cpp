@@ -29,9 +29,14 @@ bool SparseLayer::contains(uint64_t position) const {
 
 uint64_t SparseLayer::remove_dormant() {
   const bool momentum = has_momentum();
-  uint32_t write = 0;
-  uint32_t read = 0;
-  for (uint32_t out = 0; out < n_out; ++out) {
+  // Slots before the first dormant one keep their places: start compacting at its row.
+  const auto first_dormant = std::find_if(theta.begin(), theta.end(), [](float t) { return !(t >= 0.0f); });
+  if (first_dormant == theta.end()) return 0;
+  const uint32_t first_row =
+      uint32_t(std::upper_bound(row_start.begin(), row_start.end(), uint32_t(first_dormant - theta.begin())) - row_start.begin() - 1);
+  uint32_t write = row_start[first_row];
+  uint32_t read = write;
+  for (uint32_t out = first_row; out < n_out; ++out) {
     const uint32_t end = row_start[out + 1];
     row_start[out] = write;
     for (; read < end; ++read) {
