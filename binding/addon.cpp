@@ -1,8 +1,10 @@
-// Module entry: exports the NativeNetwork class. Context-aware (NODE_API_ADDON), so it loads in
-// worker threads and Electron renderers; no state outside the instance data.
+// Module entry: the NativeNetwork class and the thread setting. Context-aware (NODE_API_ADDON),
+// so it loads in worker threads and Electron renderers; no state outside the instance data,
+// except the process-wide thread pool of the core.
 #include <napi.h>
 
 #include "network_wrap.hpp"
+#include "thread_pool.hpp"
 
 namespace deepr_binding {
 
@@ -10,7 +12,22 @@ class Addon : public Napi::Addon<Addon> {
  public:
   Addon(Napi::Env env, Napi::Object exports) {
     DefineAddon(exports, {InstanceValue("NativeNetwork", NetworkWrap::Define(env), napi_enumerable),
-                          InstanceValue("abiVersion", Napi::Number::New(env, 1), napi_enumerable)});
+                          InstanceValue("abiVersion", Napi::Number::New(env, 1), napi_enumerable),
+                          InstanceMethod("threads", &Addon::Threads, napi_enumerable),
+                          InstanceMethod("setThreads", &Addon::SetThreads, napi_enumerable)});
+  }
+
+ private:
+  Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), deepr::ThreadPool::shared().size()); }
+
+  // setThreads(n): threads used to split large layers (1 to 256); lib/ validates n.
+  Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "threads must be a number");
+    const double n = info[0].As<Napi::Number>().DoubleValue();
+    if (!(n >= 1 && n <= 256) || n != double(unsigned(n))) throw Napi::RangeError::New(env, "threads must be an integer in [1, 256]");
+    deepr::ThreadPool::shared().resize(unsigned(n));
+    return env.Undefined();
   }
 };
 

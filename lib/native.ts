@@ -70,6 +70,8 @@ export interface NativeNetwork {
 interface Addon {
   NativeNetwork: new (spec: NativeSpec) => NativeNetwork;
   abiVersion: number;
+  threads(): number;
+  setThreads(threads: number): void;
 }
 
 const ABI_VERSION = 1;

@@ -173,3 +173,27 @@ describe("Model", () => {
     model.dispose();
   });
 });
+
+describe("threads", () => {
+  it("gives bit-identical training with 1 and 2 threads on a layer large enough to split", async () => {
+    const { getThreads, setThreads } = await import("../lib/threads.js");
+    const before = getThreads();
+    const data = blobs(256, 400, 4);
+    const run = async (threads: number) => {
+      setThreads(threads);
+      expect(getThreads()).toBe(threads);
+      const model = Model.create({ layers: [400, 600, 4], connectivity: [0.5, 0.5], seed: 9 });
+      await model.fit(data, { epochs: 1, batchSize: 64, lr: 0.1, noise: 1e-3 });
+      const s = await snapshot(model);
+      model.dispose();
+      return s;
+    };
+    try {
+      expect(await run(2)).toEqual(await run(1));
+    } finally {
+      setThreads(before);
+    }
+    expect(() => setThreads(0)).toThrow(RangeError);
+    expect(() => setThreads(1.5)).toThrow(/threads/);
+  });
+});
