@@ -5,7 +5,7 @@ import { readSafetensors } from "./checkpoint/safetensors.js";
 import type { DatasetSplits } from "./data/dataset.js";
 import { loadCifar10 } from "./data/cifar10.js";
 import { loadMnist } from "./data/mnist.js";
-import { Model, type EpochStats } from "./model.js";
+import { Model, type BatchStats, type EpochStats } from "./model.js";
 import type { ModelOptions, TrainOptions } from "./options.js";
 import { presets, type PresetName } from "./presets.js";
 
@@ -115,15 +115,22 @@ function percent(x: number | undefined): string {
   return x === undefined ? "-" : `${(100 * x).toFixed(2)} %`;
 }
 
-/** A one-line progress bar on a terminal; nothing elsewhere (plain lines come per epoch). */
+/** A one-line progress bar with the epoch's running loss and accuracy, on a terminal only. */
 function progressBar(epochs: number) {
-  let last = 0;
-  return (epoch: number, batch: number, batches: number, loss: number) => {
+  let last = 0, epochSeen = -1, loss = 0, accuracy = 0, batches = 0;
+  return (b: BatchStats) => {
+    if (b.epoch !== epochSeen) [epochSeen, loss, accuracy, batches] = [b.epoch, 0, 0, 0];
+    loss += b.loss;
+    accuracy += b.accuracy;
+    batches++;
     const now = Date.now();
-    if (!process.stderr.isTTY || (now - last < 100 && batch + 1 < batches)) return;
+    if (!process.stderr.isTTY || (now - last < 100 && b.batch + 1 < b.batches)) return;
     last = now;
-    const width = 30, done = Math.round(((batch + 1) / batches) * width);
-    process.stderr.write(`\repoch ${epoch + 1}/${epochs} [${"#".repeat(done)}${".".repeat(width - done)}] loss ${loss.toFixed(4)} `);
+    const width = 30, done = Math.round(((b.batch + 1) / b.batches) * width);
+    process.stderr.write(
+      `\repoch ${b.epoch + 1}/${epochs} [${"#".repeat(done)}${".".repeat(width - done)}] ` +
+        `loss ${(loss / batches).toFixed(4)}  accuracy ${percent(accuracy / batches)} `,
+    );
   };
 }
 
@@ -186,7 +193,7 @@ async function train(flags: Flags): Promise<void> {
       ...trainOptions,
       validation: data.test,
       signal: controller.signal,
-      onBatchEnd: json ? undefined : (b) => bar(b.epoch, b.batch, b.batches, b.loss),
+      onBatchEnd: json ? undefined : bar,
       onEpochEnd: async (s) => {
         finalStats = s;
         if (flags.out) await model.save(flags.out);
