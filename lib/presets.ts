@@ -1,5 +1,8 @@
 // Named training recipes. `reference` is the reference code's configuration (paper.md sec. 2.8);
-// `tuned` is deepr's recipe for higher accuracy: momentum, a cosine schedule and biases.
+// `tuned` is deepr's recipe for higher accuracy at the same kind of budget: 4 % of the connections
+// overall, but more of them in the small layers near the output (which the paper found wiser than
+// uniform sparsity), biases, and a cosine learning-rate schedule over 30 epochs. Momentum (0.5 and
+// 0.9, with the learning rate scaled to match) measured lower on MNIST, so the recipe keeps plain SGD.
 import type { ModelOptions, TrainOptions } from "./options.js";
 
 export interface Preset {
@@ -15,9 +18,9 @@ export const presets = {
     train: { epochs: 10, lr: 0.5, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 10, alpha: 1e-5, noise: 1e-5, momentum: 0 },
   },
   tuned: {
-    description: "4 % connectivity in every layer, biases, momentum 0.9, cosine schedule, batch 32, 30 epochs",
-    model: { connectivity: 0.04, bias: true },
-    train: { epochs: 30, lr: 0.05, lrSchedule: "cosine", batchSize: 32, alpha: 1e-5, noise: 1e-5, momentum: 0.9 },
+    description: "4 % overall (3.04 / 10 / 50 % per layer), biases, lr 0.5 on a cosine schedule, batch 10, 30 epochs",
+    model: { connectivity: [0.0304, 0.1, 0.5], bias: true },
+    train: { epochs: 30, lr: 0.5, lrSchedule: "cosine", batchSize: 10, alpha: 1e-5, noise: 1e-5, momentum: 0 },
   },
 } satisfies Record<string, Preset>;
 
