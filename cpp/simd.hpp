@@ -34,13 +34,14 @@ inline Lanes load_lanes(const float* p) {
 
 inline void store_lanes(float* p, Lanes v) { std::memcpy(p, &v, sizeof v); }
 
-// The sum of the sixteen lanes in a fixed pairwise order: the same bits on every target.
+// The sum of the sixteen lanes as a fixed pairwise tree (lane l + lane l + 8, then l + 4, ...),
+// done with shuffles inside registers: the same bits on every target.
 inline float sum_lanes(Lanes v) {
-  float x[kLanes];
-  std::memcpy(x, &v, sizeof x);
-  for (uint32_t width = kLanes / 2; width > 0; width /= 2)
-    for (uint32_t l = 0; l < width; ++l) x[l] += x[l + width];
-  return x[0];
+  v += __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+  v += __builtin_shufflevector(v, v, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7);
+  v += __builtin_shufflevector(v, v, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+  v += __builtin_shufflevector(v, v, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+  return v[0];
 }
 
 }  // namespace deepr

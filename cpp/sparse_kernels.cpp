@@ -60,10 +60,12 @@ struct RowsResult {
   bool finite = true;
 };
 
-// The fused backward and update of the connections of outputs [out_begin, out_end).
-DEEPR_DISPATCH
-RowsResult update_rows(SparseLayer& layer, const float* __restrict x, const float* __restrict dz, float* __restrict dx,
-                       uint32_t stride, const DeepRUpdate& u, uint32_t out_begin, uint32_t out_end) {
+// The fused backward and update of the connections of outputs [out_begin, out_end); kInputGradient
+// says whether dx is computed (every layer but the first).
+template <bool kInputGradient>
+__attribute__((always_inline)) inline RowsResult update_rows(SparseLayer& layer, const float* __restrict x, const float* __restrict dz,
+                              float* __restrict dx, uint32_t stride, const DeepRUpdate& u, uint32_t out_begin,
+                              uint32_t out_end) {
   const uint32_t* src = layer.source.data();
   float* theta = layer.theta.data();
   float* velocity = layer.has_momentum() ? layer.velocity.data() : nullptr;
@@ -86,13 +88,15 @@ RowsResult update_rows(SparseLayer& layer, const float* __restrict x, const floa
       }
       const uint32_t s = src[k];
       const float* __restrict xi = x + size_t(s & kIndexMask) * stride;
-      float* __restrict dxi = dx ? dx + size_t(s & kIndexMask) * stride : nullptr;
       const float w = signed_weight(s, theta[k]);  // the weight before this step's update
       Lanes grad = {};
       for (uint32_t b = 0; b < stride; b += kLanes) {
         const Lanes d = load_lanes(dzj + b);
         grad += d * load_lanes(xi + b);
-        if (dxi) store_lanes(dxi + b, load_lanes(dxi + b) + w * d);
+        if (kInputGradient) {
+          float* dxi = dx + size_t(s & kIndexMask) * stride + b;
+          store_lanes(dxi, load_lanes(dxi) + w * d);
+        }
       }
       const float grad_w = sum_lanes(grad);
       const float grad_theta = (s & kSignBit) ? -grad_w : grad_w;
@@ -105,6 +109,18 @@ RowsResult update_rows(SparseLayer& layer, const float* __restrict x, const floa
     }
   }
   return result;
+}
+
+DEEPR_DISPATCH
+RowsResult update_rows_with_dx(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
+                               const DeepRUpdate& u, uint32_t out_begin, uint32_t out_end) {
+  return update_rows<true>(layer, x, dz, dx, stride, u, out_begin, out_end);
+}
+
+DEEPR_DISPATCH
+RowsResult update_rows_first_layer(SparseLayer& layer, const float* x, const float* dz, uint32_t stride,
+                                   const DeepRUpdate& u, uint32_t out_begin, uint32_t out_end) {
+  return update_rows<false>(layer, x, dz, nullptr, stride, u, out_begin, out_end);
 }
 
 // Outputs split into `parts` ranges of about equal numbers of connections.
@@ -141,7 +157,8 @@ uint64_t sparse_backward_update(SparseLayer& layer, const float* x, const float*
   const std::vector<uint32_t> rows = split_rows(layer, dx ? 1 : parts_for(layer, stride));
   std::vector<RowsResult> results(rows.size() - 1);
   ThreadPool::shared().run(unsigned(results.size()), [&](unsigned p) {
-    results[p] = update_rows(layer, x, dz, dx, stride, u, rows[p], rows[p + 1]);
+    results[p] = dx ? update_rows_with_dx(layer, x, dz, dx, stride, u, rows[p], rows[p + 1])
+                    : update_rows_first_layer(layer, x, dz, stride, u, rows[p], rows[p + 1]);
   });
   uint64_t died = 0;
   bool finite = true;
