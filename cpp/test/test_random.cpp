@@ -85,3 +85,13 @@ TEST(fast_normal_transform_matches_double_precision) {
   normal_pair(0, 0xFFFFFFFFu, z0, z1);
   CHECK(std::isfinite(z0) && std::isfinite(z1) && z0 > 5.0f);
 }
+
+TEST(lane_wise_philox_equals_the_reference_function) {
+  const RngStream stream{0x123456789abcdefull, 0x1122334455ull, 3, Purpose::kNoise};
+  uint32_t a[128], b[128];
+  philox_blocks(stream, 1000, 64, a, b);
+  for (uint32_t i = 0; i < 64; ++i) {
+    const PhiloxBlock r = stream.block(1000 + i);
+    CHECK(a[2 * i] == r[0] && b[2 * i] == r[1] && a[2 * i + 1] == r[2] && b[2 * i + 1] == r[3]);
+  }
+}
