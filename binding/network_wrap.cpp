@@ -5,9 +5,11 @@
 #include <functional>
 #include <memory>
 #include <numeric>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
+#include "non_finite_error.hpp"
 #include "promise_worker.hpp"
 #include "random.hpp"
 #include "training.hpp"
@@ -36,6 +38,17 @@ uint64_t Integer(Napi::Env env, const Napi::Value& value, const char* name, uint
   return uint64_t(v);
 }
 
+// A finite float32 in [min, max]: a double such as 1e39 would otherwise become Infinity.
+float Float(Napi::Env env, const Napi::Value& value, const char* name, double min, double max) {
+  const double v = Number(env, value, name);
+  if (v < min || v > max) {
+    std::ostringstream message;
+    message << name << " must be in [" << min << ", " << max << "], got " << v;
+    ThrowRange(env, message.str());
+  }
+  return float(v);
+}
+
 bool Boolean(Napi::Env env, const Napi::Value& value, const char* name) {
   if (!value.IsBoolean()) ThrowType(env, std::string(name) + " must be a boolean");
   return value.As<Napi::Boolean>().Value();
@@ -53,6 +66,11 @@ T* Array(Napi::Env env, const Napi::Value& value, const std::string& name, size_
   if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != TypedArrayKind<T>::type)
     ThrowType(env, name + " must be a " + TypedArrayKind<T>::name);
   Napi::TypedArrayOf<T> array = value.As<Napi::TypedArrayOf<T>>();
+  // Operations read and write the memory on a worker thread after this call returns. A resizable
+  // ArrayBuffer can shrink meanwhile (V8 then unmaps the pages), so only fixed-size ones are taken.
+  const Napi::Value buffer = array.Buffer();
+  if (buffer.IsArrayBuffer() && buffer.As<Napi::Object>().Get("resizable").ToBoolean())
+    ThrowType(env, name + " must not be backed by a resizable ArrayBuffer");
   if (length != std::string::npos && array.ElementLength() != length)
     ThrowRange(env, name + " must have " + std::to_string(length) + " elements, got " + std::to_string(array.ElementLength()));
   return array.Data();
@@ -79,6 +97,9 @@ class TaskWorker : public PromiseWorker {
   void Execute() override {
     try {
       task_();
+    } catch (const deepr::NonFiniteError& e) {
+      non_finite_layer_ = e.layer;
+      SetError(e.what());
     } catch (const std::exception& e) {
       SetError(e.what());
     }
@@ -109,8 +130,10 @@ struct LayerArrays {
   size_t count = 0;
 };
 
-// Reads the array of per-layer objects; with `expect_current_sizes` every K must equal the
-// model's present active count (export), otherwise the lengths set K (import).
+// Reads the array of per-layer objects; when exporting every K must equal the model's present
+// active count, otherwise the lengths set K (import). Each property is read once, and every typed
+// array goes into `keep`: the worker uses their memory after this returns, so they must stay alive
+// even if the caller drops them or replaces the properties meanwhile.
 std::vector<LayerArrays> LayerArgs(Napi::Env env, const Napi::Value& value, const deepr::Network& net,
                                    bool exporting, std::vector<Napi::Value>& keep) {
   if (!value.IsArray()) ThrowType(env, "layers must be an array");
@@ -119,21 +142,34 @@ std::vector<LayerArrays> LayerArgs(Napi::Env env, const Napi::Value& value, cons
   if (array.Length() != layers.size())
     ThrowRange(env, "layers must have " + std::to_string(layers.size()) + " entries, got " + std::to_string(array.Length()));
   std::vector<LayerArrays> out(layers.size());
-  for (uint32_t l = 0; l < array.Length(); ++l) {
+  for (uint32_t l = 0; l < layers.size(); ++l) {
     const std::string at = "layers[" + std::to_string(l) + "].";
     Napi::Object o = Object(env, array.Get(l), ("layers[" + std::to_string(l) + "]").c_str());
-    keep.push_back(o);
     const deepr::SparseLayer& layer = layers[l];
     LayerArrays& a = out[l];
-    if (!exporting) Array<float>(env, o.Get("theta"), at + "theta");
-    a.count = exporting ? layer.active() : Length(o.Get("theta"));
-    a.theta = Array<float>(env, o.Get("theta"), at + "theta", a.count);
-    a.positions = Array<int32_t>(env, o.Get("positions"), at + "positions", 2 * a.count);
-    if (exporting || !o.Get("sign").IsUndefined()) a.sign = Array<int8_t>(env, o.Get("sign"), at + "sign", a.count);
-    if (!layer.bias.empty()) a.bias = Array<float>(env, o.Get("bias"), at + "bias", layer.n_out);
-    if (layer.has_momentum() && (exporting || !o.Get("velocity").IsUndefined())) {
-      a.velocity = Array<float>(env, o.Get("velocity"), at + "velocity", a.count);
-      if (!layer.bias.empty()) a.bias_velocity = Array<float>(env, o.Get("biasVelocity"), at + "biasVelocity", layer.n_out);
+    const Napi::Value theta = o.Get("theta"), positions = o.Get("positions"), sign = o.Get("sign");
+    keep.insert(keep.end(), {theta, positions, sign});
+    if (!exporting) Array<float>(env, theta, at + "theta");
+    a.count = exporting ? layer.active() : Length(theta);
+    a.theta = Array<float>(env, theta, at + "theta", a.count);
+    a.positions = Array<int32_t>(env, positions, at + "positions", 2 * a.count);
+    if (exporting || !sign.IsUndefined()) a.sign = Array<int8_t>(env, sign, at + "sign", a.count);
+    if (!layer.bias.empty()) {
+      const Napi::Value bias = o.Get("bias");
+      keep.push_back(bias);
+      a.bias = Array<float>(env, bias, at + "bias", layer.n_out);
+    }
+    if (layer.has_momentum()) {
+      const Napi::Value velocity = o.Get("velocity");
+      if (exporting || !velocity.IsUndefined()) {
+        keep.push_back(velocity);
+        a.velocity = Array<float>(env, velocity, at + "velocity", a.count);
+        if (!layer.bias.empty()) {
+          const Napi::Value bias_velocity = o.Get("biasVelocity");
+          keep.push_back(bias_velocity);
+          a.bias_velocity = Array<float>(env, bias_velocity, at + "biasVelocity", layer.n_out);
+        }
+      }
     }
   }
   return out;
@@ -141,7 +177,7 @@ std::vector<LayerArrays> LayerArgs(Napi::Env env, const Napi::Value& value, cons
 
 // Rebuilds one layer from imported arrays, rejecting anything that breaks an invariant.
 deepr::SparseLayer ImportLayer(const deepr::SparseLayer& current, const LayerArrays& a) {
-  const std::string where = "layer " + std::to_string(current.index) + ": ";
+  const std::string where = "layers[" + std::to_string(current.index) + "]: ";
   deepr::SparseLayer layer = current;
   std::vector<uint64_t> position(a.count);
   for (size_t k = 0; k < a.count; ++k) {
@@ -203,23 +239,36 @@ NetworkWrap::NetworkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Netw
   Napi::Env env = info.Env();
   Napi::Object o = Object(env, info[0], "spec");
   deepr::NetworkSpec spec;
-  if (!o.Get("sizes").IsArray() || !o.Get("budgets").IsArray()) ThrowType(env, "spec.sizes and spec.budgets must be arrays");
-  Napi::Array sizes = o.Get("sizes").As<Napi::Array>(), budgets = o.Get("budgets").As<Napi::Array>();
-  for (uint32_t n = 0; n < sizes.Length(); ++n)
+  const Napi::Value sizes_value = o.Get("sizes"), budgets_value = o.Get("budgets");
+  if (!sizes_value.IsArray()) ThrowType(env, "spec.sizes must be an array");
+  if (!budgets_value.IsArray()) ThrowType(env, "spec.budgets must be an array");
+  Napi::Array sizes = sizes_value.As<Napi::Array>(), budgets = budgets_value.As<Napi::Array>();
+  for (uint32_t n = 0, count = sizes.Length(); n < count; ++n)
     spec.sizes.push_back(uint32_t(Integer(env, sizes.Get(n), "spec.sizes[]", 1, deepr::kMaxLayerSize)));
-  for (uint32_t n = 0; n < budgets.Length(); ++n)
+  for (uint32_t n = 0, count = budgets.Length(); n < count; ++n)
     spec.budgets.push_back(Integer(env, budgets.Get(n), "spec.budgets[]", 1, deepr::kMaxLayerSize));
   spec.bias = Boolean(env, o.Get("bias"), "spec.bias");
   spec.momentum = Boolean(env, o.Get("momentum"), "spec.momentum");
   spec.global_budget = Boolean(env, o.Get("globalBudget"), "spec.globalBudget");
   spec.share = deepr::GlobalShare(Integer(env, o.Get("share"), "spec.share", 0, 1));
   spec.seed = Integer(env, o.Get("seed"), "spec.seed", 0, (uint64_t(1) << 53) - 1);
+  if (spec.sizes.size() < 2) ThrowRange(env, "spec.sizes needs at least an input and an output size");
+  if (spec.sizes.back() < 2) ThrowRange(env, "spec.sizes: the output layer needs at least 2 classes");
+  if (spec.budgets.size() != spec.sizes.size() - 1)
+    ThrowRange(env, "spec.budgets must have one entry per layer (" + std::to_string(spec.sizes.size() - 1) + "), got " +
+                        std::to_string(spec.budgets.size()));
+  for (size_t l = 0; l < spec.budgets.size(); ++l)
+    if (spec.budgets[l] > uint64_t(spec.sizes[l]) * spec.sizes[l + 1])
+      ThrowRange(env, "spec.budgets[" + std::to_string(l) + "] is " + std::to_string(spec.budgets[l]) + ", more than the " +
+                          std::to_string(uint64_t(spec.sizes[l]) * spec.sizes[l + 1]) + " positions of the layer");
   try {
     net_ = std::make_unique<deepr::Network>(std::move(spec));
   } catch (const std::invalid_argument& e) {
-    ThrowRange(env, e.what());
+    ThrowRange(env, std::string("spec: ") + e.what());
   } catch (const std::bad_alloc&) {
-    throw Napi::Error::New(env, "not enough memory for this network");
+    throw Napi::Error::New(env, "spec: not enough memory for this network");
+  } catch (const std::exception& e) {  // nothing else may escape into V8: that would abort the process
+    throw Napi::Error::New(env, std::string("spec: ") + e.what());
   }
 }
 
@@ -231,6 +280,10 @@ deepr::Network& NetworkWrap::Ready(Napi::Env env) {
 
 deepr::Network& NetworkWrap::Acquire(Napi::Env env) {
   deepr::Network& net = Ready(env);
+  // What info() reports while the worker runs: it must not read the network meanwhile.
+  snapshot_step_ = net.step();
+  snapshot_active_.resize(net.layers().size());
+  for (size_t l = 0; l < net.layers().size(); ++l) snapshot_active_[l] = net.layers()[l].active();
   busy_ = true;
   return net;
 }
@@ -239,17 +292,20 @@ deepr::Network& NetworkWrap::Acquire(Napi::Env env) {
 Napi::Value NetworkWrap::Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!net_) throw Napi::Error::New(env, "this model has been disposed");
+  // busy_ only changes on this thread, so while it is set a worker may be changing the network:
+  // report the state it had when that operation started instead of reading it.
+  const bool busy = busy_;
   Napi::Object result = Napi::Object::New(env);
-  result.Set("step", double(net_->step()));
-  result.Set("busy", bool(busy_));
-  Napi::Array layers = Napi::Array::New(env, net_->layers().size());
-  for (size_t l = 0; l < net_->layers().size(); ++l) {
-    const deepr::SparseLayer& layer = net_->layers()[l];
+  result.Set("step", double(busy ? snapshot_step_ : net_->step()));
+  result.Set("busy", busy);
+  const deepr::NetworkSpec& spec = net_->spec();  // never changes
+  Napi::Array layers = Napi::Array::New(env, spec.budgets.size());
+  for (size_t l = 0; l < spec.budgets.size(); ++l) {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("inputs", layer.n_in);
-    o.Set("outputs", layer.n_out);
-    o.Set("active", double(layer.active()));
-    o.Set("budget", double(net_->spec().budgets[l]));
+    o.Set("inputs", spec.sizes[l]);
+    o.Set("outputs", spec.sizes[l + 1]);
+    o.Set("active", double(busy ? snapshot_active_[l] : net_->layers()[l].active()));
+    o.Set("budget", double(spec.budgets[l]));
     layers.Set(uint32_t(l), o);
   }
   result.Set("layers", layers);
@@ -271,9 +327,10 @@ Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
   const uint64_t first = Integer(env, info[3], "firstBatch", 0, per_epoch - 1);
   const uint64_t batches = Integer(env, info[4], "batches", 1, per_epoch - first);
   Napi::Object h = Object(env, info[6], "hyper");
-  const deepr::StepHyper hyper{float(Number(env, h.Get("lr"), "hyper.lr")), float(Number(env, h.Get("alpha"), "hyper.alpha")),
-                               float(Number(env, h.Get("noiseStd"), "hyper.noiseStd")),
-                               float(Number(env, h.Get("momentum"), "hyper.momentum"))};
+  constexpr double kFloatMax = 3.4e38;
+  const deepr::StepHyper hyper{Float(env, h.Get("lr"), "hyper.lr", 0, kFloatMax), Float(env, h.Get("alpha"), "hyper.alpha", 0, kFloatMax),
+                               Float(env, h.Get("noiseStd"), "hyper.noiseStd", 0, kFloatMax),
+                               Float(env, h.Get("momentum"), "hyper.momentum", 0, 1)};
   const bool check = Boolean(env, info[7], "check");
   Acquire(env);
 
@@ -329,6 +386,7 @@ Napi::Value NetworkWrap::Predict(const Napi::CallbackInfo& info) {
   deepr::Network& net = Ready(env);
   float* inputs = Array<float>(env, info[0], "inputs");
   const size_t values = Length(info[0]);
+  if (values == 0) ThrowRange(env, "inputs must hold at least one sample");
   if (values % net.input_size() != 0)
     ThrowRange(env, "inputs length " + std::to_string(values) + " is not a multiple of " + std::to_string(net.input_size()));
   const size_t samples = values / net.input_size();
@@ -377,7 +435,7 @@ Napi::Value NetworkWrap::ImportState(const Napi::CallbackInfo& info) {
     const std::string problem = net.check();
     if (!problem.empty()) {
       layers.swap(net.layers());
-      throw std::invalid_argument(problem);
+      throw std::invalid_argument("layers: " + problem);
     }
     net.set_step(step);
   });

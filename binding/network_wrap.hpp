@@ -36,6 +36,9 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   std::atomic<bool> busy_{false};
   std::vector<uint32_t> order_;  // sample order of the epoch being trained
   uint64_t order_epoch_ = ~uint64_t(0);
+  // The step and active counts when the running operation started: info() reports these while busy.
+  uint64_t snapshot_step_ = 0;
+  std::vector<uint64_t> snapshot_active_;
 
 };
 

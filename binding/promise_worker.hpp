@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <atomic>
+#include <cstdint>
 #include <vector>
 
 namespace deepr_binding {
@@ -31,8 +32,15 @@ class PromiseWorker : public Napi::AsyncWorker {
 
   void OnError(const Napi::Error& error) override {
     busy_ = false;
+    if (non_finite_layer_ >= 0) {  // lets lib/ tell a numerical fault from other errors by code
+      error.Set("code", Napi::String::New(Env(), "DEEPR_NON_FINITE"));
+      error.Set("layer", Napi::Number::New(Env(), non_finite_layer_));
+    }
     deferred_.Reject(error.Value());
   }
+
+  // Set by Execute() when it caught a deepr::NonFiniteError.
+  int64_t non_finite_layer_ = -1;
 
  private:
   Napi::Promise::Deferred deferred_;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "non_finite_error.hpp"
 #include "random.hpp"
 #include "simd.hpp"
 #include "sparse_kernels.hpp"
@@ -81,8 +82,9 @@ void Network::train_step(const float* inputs, const int32_t* labels_all, const u
   grad_.resize(size_t(classes()) * stride);
   stats.loss = softmax_cross_entropy(act_.back().data(), labels.data(), classes(), batch, stride, grad_.data());
   if (!std::isfinite(stats.loss.loss_sum))
-    throw std::runtime_error("loss is not finite at step " + std::to_string(step_) +
-                             ": the batch holds NaN or Infinity, or training diverged (lower the learning rate)");
+    throw NonFiniteError("loss is not finite at step " + std::to_string(step_) +
+                             ": the batch holds NaN or Infinity, or training diverged (lower the learning rate)",
+                         uint32_t(layers_.size() - 1));
 
   for (size_t l = layers_.size(); l-- > 0;) {
     SparseLayer& layer = layers_[l];
@@ -95,8 +97,8 @@ void Network::train_step(const float* inputs, const int32_t* labels_all, const u
     }
     try {
       sparse_backward_update(layer, act_[l].data(), grad_.data(), dx, stride, update);
-    } catch (const std::runtime_error& e) {
-      throw std::runtime_error(std::string(e.what()) + " at step " + std::to_string(step_));
+    } catch (const NonFiniteError& e) {
+      throw NonFiniteError(std::string(e.what()) + " at step " + std::to_string(step_), e.layer);
     }
     if (l > 0) {
       const std::vector<float>& a = act_[l];  // ReLU output: its derivative is a > 0

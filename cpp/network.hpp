@@ -49,7 +49,7 @@ class Network {
 
   // One iteration of Algorithm 1 on samples `rows` of a row-major data set: forward, backward
   // fused with the update, then regrowth so that exactly K connections are active again.
-  // Throws std::runtime_error, before changing anything, when the loss is not finite.
+  // Throws NonFiniteError, before changing anything, when the loss is not finite.
   void train_step(const float* inputs, const int32_t* labels, const uint32_t* rows, uint32_t batch,
                   const StepHyper& hyper, StepStats& stats);
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "non_finite_error.hpp"
 #include "random.hpp"
 #include "simd.hpp"
 #include "thread_pool.hpp"
@@ -179,8 +180,9 @@ uint64_t sparse_backward_update(SparseLayer& layer, const float* x, const float*
     }
   }
   if (!finite)
-    throw std::runtime_error("training diverged (lower the learning rate): a parameter of layer " +
-                             std::to_string(layer.index) + " is no longer finite");
+    throw NonFiniteError("training diverged (lower the learning rate): a parameter of layer " +
+                             std::to_string(layer.index) + " is no longer finite",
+                         layer.index);
   return died;
 }
 

@@ -33,7 +33,7 @@ struct DeepRUpdate {
 // With momentum, v = momentum * v + g and theta moves by eta * v; the l1 and noise terms stay
 // outside the momentum so it does not rescale them (paper.md sec. 5).
 // Biases take the plain gradient step. `dx` may be null (first layer). Returns how many
-// connections went dormant, or throws std::runtime_error when a parameter is no longer finite.
+// connections went dormant, or throws NonFiniteError when a parameter is no longer finite.
 uint64_t sparse_backward_update(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
                                 const DeepRUpdate& update);
 

@@ -1,7 +1,8 @@
-export { Model } from "./model.js";
+export { Model, NonFiniteError } from "./model.js";
 export type { BatchStats, EpochStats, Evaluation, FitOptions, LayerInfo, LayerState, Progress } from "./model.js";
 export type { ModelOptions, TrainOptions } from "./options.js";
 export { referenceTrainOptions } from "./options.js";
+export { getThreads, setThreads } from "./threads.js";
 export { presets, type Preset, type PresetName } from "./presets.js";
 export type { Dataset, DatasetSplits } from "./data/dataset.js";
 export { loadMnist } from "./data/mnist.js";

@@ -1,7 +1,7 @@
 // A DEEP R network: definition, training loop, evaluation, prediction and checkpoints.
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint/model-checkpoint.js";
 import type { Dataset } from "./data/dataset.js";
-import { native, type LayerArrays, type NativeNetwork } from "./native.js";
+import { native, type LayerArrays, type NativeHyper, type NativeNetwork } from "./native.js";
 import {
   describe,
   learningRate,
@@ -48,6 +48,8 @@ export interface EpochStats {
   layers: { active: number; K: number; rewired: number }[];
   /** Wall-clock seconds of the epoch's training (without validation). */
   seconds: number;
+  /** Batches skipped because their loss or update was not finite (only with `onNonFinite: "skip"`). */
+  skipped: number;
 }
 
 export interface FitOptions extends TrainOptions {
@@ -57,6 +59,42 @@ export interface FitOptions extends TrainOptions {
   onEpochEnd?: (stats: EpochStats) => void | Promise<void>;
   /** Stops training between two chunks of steps; fit() then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * What to do when a batch's loss or a parameter update is not finite (NaN or Infinity in the
+   * inputs, or a learning rate that makes training diverge).
+   *
+   * `"throw"` (default): fit() rejects with a {@link NonFiniteError} naming the epoch, batch, step
+   * and layer; the batches before it stay trained and `progress` counts them. When the loss was
+   * not finite nothing of that batch was applied and the model can be saved and trained on. When
+   * an update diverged, that layer's parameters are no longer finite: save() refuses such a model,
+   * so load the last checkpoint.
+   *
+   * `"skip"`: the batch is left out and training goes on. The model is exactly as it was before
+   * the batch (restored from a copy of the parameters taken before every chunk of steps, about
+   * every 40 ms, so this costs one O(K) copy per chunk) and `step` does not advance; the number
+   * of batches left out is `EpochStats.skipped`. Training data may then hold non-finite inputs.
+   * It promises no recovery: if every batch diverges, every batch is skipped.
+   */
+  onNonFinite?: "throw" | "skip";
+}
+
+/** A batch whose loss or update was not finite stopped fit() (see `FitOptions.onNonFinite`). */
+export class NonFiniteError extends Error {
+  readonly code = "DEEPR_NON_FINITE";
+  override name = "NonFiniteError";
+  constructor(
+    message: string,
+    /** 0-based epoch and batch within it. */
+    readonly epoch: number,
+    readonly batch: number,
+    /** The step (parameter updates so far) the batch would have been. */
+    readonly step: number,
+    /** The layer whose update diverged; for a non-finite loss, the output layer. */
+    readonly layer: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 export interface Evaluation {
@@ -86,11 +124,26 @@ export interface Progress {
   step: number;
 }
 
-const FIT_KEYS = ["validation", "onBatchEnd", "onEpochEnd", "signal"] as const;
+const FIT_KEYS = ["validation", "onBatchEnd", "onEpochEnd", "signal", "onNonFinite"] as const;
+/** The addon's rejection for a non-finite loss or a diverged update (cpp/non_finite_error.hpp). */
+function nonFiniteLayer(error: unknown): number | undefined {
+  const e = error as { code?: unknown; layer?: unknown } | null;
+  return e?.code === "DEEPR_NON_FINITE" && typeof e.layer === "number" ? e.layer : undefined;
+}
+
+interface ChunkResult {
+  loss: ArrayLike<number>;
+  correct: ArrayLike<number>;
+  rewired: number[];
+  /** Batches trained, then (when one was skipped) 1 more that was left out. */
+  trained: number;
+  skipped: number;
+}
 /** Each call into the addon trains for about this long, so abort, callbacks and timers stay responsive. */
 const CHUNK_MS = 40;
 
-const validated = new WeakSet<Dataset>();
+// Data sets already checked, with the model shape ("features:classes:nonfinite") they passed for.
+const validated = new WeakMap<Dataset, string>();
 
 export class Model {
   readonly options: NormalizedModelOptions;
@@ -154,8 +207,12 @@ export class Model {
    * values from the previous fit() or the loaded checkpoint, else the reference code's defaults.
    */
   async fit(data: Dataset, options: FitOptions = {}): Promise<EpochStats[]> {
+    this.#usable("fit");
     const o = normalizeTrainOptions(options, this.trainOptions, FIT_KEYS);
-    this.#checkData(data, "data");
+    const onNonFinite = options.onNonFinite ?? "throw";
+    if (onNonFinite !== "throw" && onNonFinite !== "skip")
+      throw new RangeError(`options.onNonFinite must be "throw" or "skip", got ${describe(options.onNonFinite)}`);
+    this.#checkData(data, "data", onNonFinite === "skip" ? "allow" : "hint");
     if (options.validation !== undefined) this.#checkData(options.validation, "options.validation");
     for (const key of ["onBatchEnd", "onEpochEnd"] as const)
       if (options[key] !== undefined && typeof options[key] !== "function")
@@ -167,42 +224,40 @@ export class Model {
         `options.batchSize is ${o.batchSize}, but this model stopped in the middle of an epoch trained with batch size ${this.#progress.batchSize}; resume with that batch size`,
       );
 
-    this.#usable("fit");
     if (this.#fitting) throw new Error("deepr: this model is already training; await the running fit() (or abort it with its signal) first");
     this.#fitting = true;
     try {
       if (o.momentum > 0 && !this.#momentum) await this.#exclusive(() => this.#addMomentumState());
       this.trainOptions = o;
       const history: EpochStats[] = [];
-      while (this.#progress.epoch < o.epochs) history.push(await this.#trainEpoch(data, o, options));
+      while (this.#progress.epoch < o.epochs) history.push(await this.#trainEpoch(data, o, options, onNonFinite === "skip"));
       return history;
     } finally {
       this.#fitting = false;
     }
   }
 
-  async #trainEpoch(data: Dataset, o: NormalizedTrainOptions, fit: FitOptions): Promise<EpochStats> {
+  async #trainEpoch(data: Dataset, o: NormalizedTrainOptions, fit: FitOptions, skip: boolean): Promise<EpochStats> {
     const epoch = this.#progress.epoch;
     const lr = learningRate(o, epoch);
     const hyper = { lr, alpha: o.alpha, noiseStd: noiseStd(o, lr), momentum: o.momentum };
     const batches = Math.ceil(data.count / o.batchSize);
     const rewired = new Array<number>(this.options.budgets.length).fill(0);
-    let lossSum = 0, correct = 0, samples = 0, chunk = 1, seconds = 0;
+    let lossSum = 0, correct = 0, samples = 0, chunk = 1, seconds = 0, skipped = 0;
     this.#progress.batchSize = o.batchSize;
     while (this.#progress.batchInEpoch < batches) {
       fit.signal?.throwIfAborted();
       const first = this.#progress.batchInEpoch;
       const count = Math.min(chunk, batches - first);
       const started = performance.now();
-      const r = await this.#exclusive(() =>
-        this.#native.train(data.inputs, data.labels, epoch, first, count, o.batchSize, hyper, o.checkInvariants),
-      );
+      const r = await this.#exclusive(() => this.#trainChunk(data, o, hyper, epoch, first, count, skip));
       const ms = performance.now() - started;
       seconds += ms / 1000;
       // Grow or shrink the chunk towards CHUNK_MS of work per call.
       chunk = Math.max(1, Math.min(Math.round((chunk * CHUNK_MS) / Math.max(ms, 0.01)), chunk * 4));
-      this.#progress.batchInEpoch += count;
-      for (let n = 0; n < count; n++) {
+      this.#progress.batchInEpoch += r.trained + r.skipped;
+      skipped += r.skipped;
+      for (let n = 0; n < r.trained; n++) {
         const size = Math.min(o.batchSize, data.count - (first + n) * o.batchSize);
         lossSum += r.loss[n] * size;
         correct += r.correct[n];
@@ -220,6 +275,7 @@ export class Model {
       lr,
       layers: info.layers.map((l, n) => ({ active: l.active, K: l.budget, rewired: rewired[n] })),
       seconds,
+      skipped,
     };
     if (fit.validation) {
       const v = await this.#exclusive(() => this.#evaluate(fit.validation!));
@@ -228,6 +284,45 @@ export class Model {
     }
     await fit.onEpochEnd?.(stats);
     return stats;
+  }
+
+  // Trains batches [first, first + count) of the epoch; runs inside #exclusive. When a batch's
+  // loss or update is not finite the core stops at that batch, having applied the ones before it
+  // (its step counter tells how many). Then, with `skip`, the parameters are restored from the
+  // copy taken here, the good batches are trained again (bit-identical, since every random number
+  // is a function of seed and step) and the bad batch is left out; without `skip` the progress is
+  // brought up to date and a NonFiniteError names where it happened.
+  async #trainChunk(
+    data: Dataset, o: NormalizedTrainOptions, hyper: NativeHyper, epoch: number, first: number, count: number, skip: boolean,
+  ): Promise<ChunkResult> {
+    const step = this.#native.info().step;
+    const copy = skip ? await this.#export() : undefined;
+    const train = (from: number, batches: number) =>
+      this.#native.train(data.inputs, data.labels, epoch, from, batches, o.batchSize, hyper, o.checkInvariants);
+    try {
+      const r = await train(first, count);
+      return { ...r, trained: count, skipped: 0 };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const done = this.#native.info().step - step;  // batches applied before the failing one
+      const layer = nonFiniteLayer(error);
+      if (layer === undefined || !copy) {
+        this.#progress.batchInEpoch = first + done;
+        if (layer === undefined) throw error;
+        throw new NonFiniteError(
+          `deepr: training stopped at epoch ${epoch}, batch ${first + done} (step ${step + done}), layer ${layer}: ${message}`,
+          epoch, first + done, step + done, layer, { cause: error },
+        );
+      }
+      await this.#native.importState(copy, step);
+      try {
+        const r = done > 0 ? await train(first, done) : { loss: [], correct: [], rewired: [] };
+        return { ...r, trained: done, skipped: 1 };
+      } catch (replay) {
+        this.#progress.batchInEpoch = first + (this.#native.info().step - step);
+        throw replay;
+      }
+    }
   }
 
   /** Loss and accuracy on a data set, without training. */
@@ -309,6 +404,8 @@ export class Model {
 
   /** Loads a model saved by save(); training resumes exactly where it stopped. */
   static async load(path: string): Promise<Model> {
+    // A number would be taken as a file descriptor (0 = stdin) by fs.readFile.
+    if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
     return loadCheckpoint(path);
   }
 
@@ -345,25 +442,38 @@ export class Model {
     this.#momentum = true;
   }
 
-  #checkData(data: Dataset, name: string): void {
-    if (validated.has(data)) return;
+  // `nonFinite`: "allow" lets NaN and Infinity through (fit with onNonFinite: "skip"); "hint"
+  // rejects them and mentions that option.
+  #checkData(data: Dataset, name: string, nonFinite: "reject" | "hint" | "allow" = "reject"): void {
+    const classes = this.options.layers[this.options.layers.length - 1];
+    const allowNonFinite = nonFinite === "allow";
+    // Checked once per data set and model shape: a data set that passed for one model may not fit another.
+    const key = `${this.options.layers[0]}:${classes}:${allowNonFinite}`;
+    if (validated.get(data) === key) return;
     if (data === null || typeof data !== "object") throw new TypeError(`${name} must be a Dataset object, got ${describe(data)}`);
     const { inputs, labels, count, features } = data;
     if (!(inputs instanceof Float32Array)) throw new TypeError(`${name}.inputs must be a Float32Array, got ${describe(inputs)}`);
     if (!(labels instanceof Int32Array)) throw new TypeError(`${name}.labels must be an Int32Array, got ${describe(labels)}`);
+    // The core reads them on a worker thread; a resizable buffer could shrink under it (the addon refuses those too).
+    for (const [field, array] of [["inputs", inputs], ["labels", labels]] as const)
+      if ((array.buffer as ArrayBuffer & { resizable?: boolean }).resizable)
+        throw new TypeError(`${name}.${field} must not be backed by a resizable ArrayBuffer`);
     if (!Number.isInteger(count) || count < 1 || count > 0xffffffff) throw new RangeError(`${name}.count must be a positive integer, got ${describe(count)}`);
     if (features !== this.options.layers[0])
       throw new RangeError(`${name}.features is ${describe(features)} but the model's input layer has ${this.options.layers[0]} units`);
     if (labels.length !== count) throw new RangeError(`${name}.labels has ${labels.length} entries for ${count} samples`);
     if (inputs.length !== count * features)
       throw new RangeError(`${name}.inputs has ${inputs.length} values; ${count} samples x ${features} features need ${count * features}`);
-    const classes = this.options.layers[this.options.layers.length - 1];
     for (let n = 0; n < count; n++)
       if (!(labels[n] >= 0 && labels[n] < classes))
         throw new RangeError(`${name}.labels[${n}] is ${labels[n]}; labels must be in [0, ${classes}) for this model`);
-    for (let n = 0; n < inputs.length; n++)
-      if (!Number.isFinite(inputs[n]))
-        throw new RangeError(`${name}.inputs holds ${inputs[n]} at sample ${Math.floor(n / features)}, feature ${n % features}; inputs must be finite`);
-    validated.add(data);
+    if (!allowNonFinite)
+      for (let n = 0; n < inputs.length; n++)
+        if (!Number.isFinite(inputs[n]))
+          throw new RangeError(
+            `${name}.inputs holds ${inputs[n]} at sample ${Math.floor(n / features)}, feature ${n % features}; inputs must be finite` +
+              (nonFinite === "hint" ? ' (or fit with onNonFinite: "skip" to leave out the batches holding such values)' : ""),
+          );
+    validated.set(data, key);
   }
 }

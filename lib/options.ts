@@ -141,7 +141,8 @@ export function normalizeModelOptions(input: unknown): NormalizedModelOptions {
     const k = Math.floor(positions * p);
     if (k < 1)
       throw new RangeError(`options.connectivity[${l}] = ${p} leaves no connection in the ${layers[l]} x ${layers[l + 1]} layer; it needs at least ${1 / positions}`);
-    if (k > MAX_SIZE) throw new RangeError(`layer ${l} would have ${k} active connections; the limit is ${MAX_SIZE} per layer`);
+    if (k > MAX_SIZE)
+      throw new RangeError(`options.connectivity[${l}] = ${p} gives layer ${l} ${k} active connections; the limit is ${MAX_SIZE} per layer`);
     return k;
   });
   return {

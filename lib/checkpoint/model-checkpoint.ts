@@ -10,7 +10,14 @@
 // deepr.model, deepr.training, deepr.progress and deepr.rng; deepr.crc32 checks the tensor data.
 import { readSafetensors, writeSafetensorsAtomic, CheckpointError, type Tensor } from "./safetensors.js";
 import { Model, type LayerState, type Progress } from "../model.js";
-import { normalizeTrainOptions, referenceTrainOptions, type ModelOptions } from "../options.js";
+import type { LayerArrays } from "../native.js";
+import {
+  normalizeModelOptions,
+  normalizeTrainOptions,
+  referenceTrainOptions,
+  type NormalizedModelOptions,
+  type NormalizedTrainOptions,
+} from "../options.js";
 
 const VERSION = "1";
 
@@ -62,6 +69,11 @@ function tensor(path: string, tensors: Map<string, Tensor>, name: string, dtype:
   return t;
 }
 
+// Output units a checkpoint may declare beyond what its own bytes account for. The native network
+// keeps a few words per unit (row offsets, biases) whatever K is, so without this bound a corrupt
+// header of a few bytes could ask for gigabytes before any tensor is looked at.
+const FREE_UNITS = 1 << 24;
+
 export async function loadCheckpoint(path: string): Promise<Model> {
   const file = await readSafetensors(path);
   const { metadata, tensors } = file;
@@ -73,30 +85,32 @@ export async function loadCheckpoint(path: string): Promise<Model> {
   const progress = parseJson(path, metadata, "deepr.progress");
   const training = parseJson(path, metadata, "deepr.training");
 
-  let model: Model;
-  let momentum: boolean;
+  // Everything is checked against the tensors before the native network is built, so that the
+  // memory it takes is justified by the file: K_l connections need K_l stored entries.
+  let options: NormalizedModelOptions;
+  let trainOptions: NormalizedTrainOptions;
+  let position: Omit<Progress, "step">;
+  let step: number;
   try {
-    const { budgets, ...options } = stored;
-    const count = Array.isArray(options.layers) ? options.layers.length - 1 : 0;
-    momentum = count > 0 && tensors.has("layers.0.velocity");
-    model = Model.fromState(options as unknown as ModelOptions, momentum);
-    if (JSON.stringify(budgets) !== JSON.stringify(model.options.budgets))
-      throw new Error(`stored budgets ${JSON.stringify(budgets)} do not follow from the connectivity (${JSON.stringify(model.options.budgets)})`);
-    model.trainOptions = normalizeTrainOptions(training, referenceTrainOptions);
+    const { budgets, ...rest } = stored;
+    options = normalizeModelOptions(rest);
+    if (JSON.stringify(budgets) !== JSON.stringify(options.budgets))
+      throw new Error(`stored budgets ${JSON.stringify(budgets)} do not follow from the connectivity (${JSON.stringify(options.budgets)})`);
+    trainOptions = normalizeTrainOptions(training, referenceTrainOptions);
     const int = (key: string) => {
       const v = progress[key];
       if (!Number.isSafeInteger(v) || (v as number) < 0) throw new Error(`progress.${key} must be a non-negative integer, got ${String(v)}`);
       return v as number;
     };
-    model.setProgress({ epoch: int("epoch"), batchInEpoch: int("batchInEpoch"), batchSize: int("batchSize") });
-    int("step");
+    position = { epoch: int("epoch"), batchInEpoch: int("batchInEpoch"), batchSize: int("batchSize") };
+    step = int("step");
   } catch (e) {
-    if (e instanceof CheckpointError) throw e;
     throw new CheckpointError(`${path}: invalid model description: ${(e as Error).message}`);
   }
 
-  const { layers: widths, bias } = model.options;
-  const arrays = model.options.budgets.map((_, l) => {
+  const { layers: widths, bias, budgets } = options;
+  const momentum = tensors.has("layers.0.velocity");
+  const arrays: LayerArrays[] = budgets.map((_, l) => {
     const theta = tensors.get(`layers.${l}.theta`);
     const k = theta?.shape[0] ?? 0;
     const out = widths[l + 1];
@@ -109,11 +123,33 @@ export async function loadCheckpoint(path: string): Promise<Model> {
       biasVelocity: momentum && bias ? (tensor(path, tensors, `layers.${l}.bias_velocity`, "F32", [out])!.data as Float32Array) : undefined,
     };
   });
+  const storedK = arrays.map((a) => a.theta.length);
+  const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
+  if (options.budget === "layer" ? storedK.some((k, l) => k !== budgets[l]) : sum(storedK) !== sum(budgets))
+    throw new CheckpointError(
+      `${path}: the layers hold ${JSON.stringify(storedK)} connections but the model's ${options.budget} budget is ${JSON.stringify(budgets)}`,
+    );
+  const bytes = [...tensors.values()].reduce((total, t) => total + t.data.byteLength, 0);
+  const units = sum(widths.slice(1));
+  if (units > FREE_UNITS && units > bytes)
+    throw new CheckpointError(
+      `${path}: the model declares ${units} units in its layers ${JSON.stringify(widths)}, more than its ${bytes} bytes of tensors can account for; the file is corrupt`,
+    );
+
+  let model: Model;
   try {
-    await model.importLayers(arrays, progress.step as number);
+    const { budgets: _, ...given } = options;
+    model = Model.fromState(given, momentum);
+  } catch (e) {
+    throw new CheckpointError(`${path}: cannot build the network it describes: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    model.trainOptions = trainOptions;
+    model.setProgress(position);
+    await model.importLayers(arrays, step);
   } catch (e) {
     model.dispose();
-    throw new CheckpointError(`${path}: the parameters are not a valid DEEP R state: ${(e as Error).message}`);
+    throw new CheckpointError(`${path}: the parameters are not a valid DEEP R state: ${(e as Error).message}`, { cause: e });
   }
   return model;
 }

@@ -209,7 +209,10 @@ export async function writeSafetensorsAtomic(
       for (const chunk of chunks) {
         // Bounded writes: a single write call cannot take more than 2 GiB.
         for (let done = 0; done < chunk.length; ) {
-          done += (await file.write(chunk, done, Math.min(chunk.length - done, 1 << 30))).bytesWritten;
+          const { bytesWritten } = await file.write(chunk, done, Math.min(chunk.length - done, 1 << 30));
+          // A write that makes no progress would otherwise loop forever.
+          if (!(bytesWritten > 0)) throw new Error(`write made no progress after ${done} of ${chunk.length} bytes`);
+          done += bytesWritten;
         }
       }
       await file.sync();

@@ -2,6 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Dataset, DatasetSplits } from "./dataset.js";
 import { DataFormatError } from "./idx.js";
+import { describe } from "../options.js";
 
 const PIXELS = 3 * 32 * 32;
 const RECORD = 1 + PIXELS;
@@ -33,6 +34,7 @@ export function parseCifar10Batch(bytes: Uint8Array, source: string): Cifar10Bat
 
 /** Loads the CIFAR-10 binary version from `dir` or from its `cifar-10-batches-bin` subfolder. Pixels are scaled to [0, 1]. */
 export async function loadCifar10(dir: string): Promise<DatasetSplits> {
+  if (typeof dir !== "string" || dir === "") throw new TypeError(`dir must be a non-empty string, got ${describe(dir)}`);
   const root = (await isDirectory(join(dir, SUBFOLDER))) ? join(dir, SUBFOLDER) : dir;
   const [train, test] = await Promise.all([loadSplit(root, TRAIN_FILES), loadSplit(root, [TEST_FILE])]);
   return { train, test };

@@ -1,8 +1,7 @@
+import { constants as bufferConstants } from "node:buffer";
 import { readFile } from "node:fs/promises";
-import { promisify } from "node:util";
-import { gunzip } from "node:zlib";
-
-const gunzipAsync = promisify(gunzip);
+import { createGunzip } from "node:zlib";
+import { describe } from "../options.js";
 
 /** A data file that is present but cannot be used as it is. */
 export class DataFormatError extends Error {
@@ -30,6 +29,8 @@ const MAX_DIMS = 4;
  * `data` is a view into `bytes`, not a copy. `source` names the file in error messages.
  */
 export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`bytes must be a Uint8Array (or Buffer), got ${describe(bytes)}`);
+  if (typeof source !== "string") throw new TypeError(`source must be a string naming the file, got ${describe(source)}`);
   const fail = (problem: string) => new DataFormatError(`${source}: ${problem}`);
   if (bytes.length < 4) {
     throw fail(`only ${bytes.length} bytes long; an IDX file starts with a 4-byte magic number. The file is truncated or is not an IDX file.`);
@@ -70,7 +71,15 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
 
 /** Reads and parses an IDX file, gunzipping it first when it starts with the gzip magic `1f 8b`. */
 export async function readIdxFile(path: string): Promise<IdxArray> {
-  const raw = await readFile(path);
+  // A number would be taken as a file descriptor (0 = stdin) by readFile.
+  if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
+  let raw: Buffer;
+  try {
+    raw = await readFile(path);
+  } catch (cause) {
+    // Node's message for some of these (EISDIR) does not say which file.
+    throw new DataFormatError(`${path}: cannot read the file (${(cause as Error).message})`, { cause });
+  }
   return parseIdx(isGzip(raw) ? await gunzipFile(raw, path) : raw, path);
 }
 
@@ -78,11 +87,42 @@ function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
+/**
+ * Decompresses no more than the IDX header inside declares: a corrupt or hostile file (a header
+ * that lies, a "zip bomb") fails as soon as the output passes that size instead of filling memory.
+ */
 async function gunzipFile(raw: Uint8Array, path: string): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let limit: bigint | undefined;
+  const gunzip = createGunzip();
+  gunzip.end(raw);
   try {
-    return await gunzipAsync(raw);
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (limit === undefined && total >= 4) {
+        const head = Buffer.concat(chunks);
+        const ndims = head[3];
+        // Not a valid IDX header: stop here and let parseIdx say what is wrong with it.
+        if (head[0] !== 0 || head[1] !== 0 || head[2] !== UBYTE || ndims < 1 || ndims > MAX_DIMS) break;
+        if (total >= 4 + 4 * ndims) {
+          let data = 1n;
+          for (let d = 0; d < ndims; d++) data *= BigInt(head.readUInt32BE(4 + 4 * d));
+          limit = BigInt(4 + 4 * ndims) + data;
+          if (limit > BigInt(bufferConstants.MAX_LENGTH))
+            throw new DataFormatError(`${path}: its header declares ${limit} bytes of data, more than a buffer can hold here; the file is corrupt.`);
+        }
+      }
+      if (limit !== undefined && BigInt(total) > limit)
+        throw new DataFormatError(`${path}: decompresses to more than the ${limit} bytes its header declares; the file is corrupt.`);
+    }
   } catch (cause) {
+    if (cause instanceof DataFormatError) throw cause;
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new DataFormatError(`${path}: gzip data is corrupt or truncated (${reason}); download the file again.`, { cause });
+  } finally {
+    gunzip.destroy();
   }
+  return Buffer.concat(chunks, total);
 }

