@@ -78,6 +78,21 @@ T* Array(Napi::Env env, const Napi::Value& value, const std::string& name, size_
 
 size_t Length(const Napi::Value& value) { return value.As<Napi::TypedArray>().ElementLength(); }
 
+struct Data {
+  float* inputs;
+  int32_t* labels;
+  size_t samples;
+};
+
+// A data set: labels (Int32Array, 1 to 2^32 - 1 samples) and inputs (Float32Array, samples x the
+// network's input size), as train() and evaluate() take them.
+Data DataArgs(Napi::Env env, const Napi::Value& inputs, const Napi::Value& labels, const deepr::Network& net) {
+  int32_t* label_data = Array<int32_t>(env, labels, "labels");
+  const size_t samples = Length(labels);
+  if (samples == 0 || samples > 0xFFFFFFFFull) ThrowRange(env, "labels must hold between 1 and 2^32 - 1 samples");
+  return {Array<float>(env, inputs, "inputs", samples * net.input_size()), label_data, samples};
+}
+
 Napi::Object Object(Napi::Env env, const Napi::Value& value, const char* name) {
   if (!value.IsObject()) ThrowType(env, std::string(name) + " must be an object");
   return value.As<Napi::Object>();
@@ -317,10 +332,10 @@ Napi::Value NetworkWrap::Info(const Napi::CallbackInfo& info) {
 Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   deepr::Network& net = Ready(env);
-  int32_t* labels = Array<int32_t>(env, info[1], "labels");
-  const size_t samples = Length(info[1]);
-  if (samples == 0 || samples > 0xFFFFFFFFull) ThrowRange(env, "labels must hold between 1 and 2^32 - 1 samples");
-  float* inputs = Array<float>(env, info[0], "inputs", samples * net.input_size());
+  const Data data = DataArgs(env, info[0], info[1], net);
+  float* inputs = data.inputs;
+  int32_t* labels = data.labels;
+  const size_t samples = data.samples;
   const uint64_t epoch = Integer(env, info[2], "epoch", 0, (uint64_t(1) << 53) - 1);
   const uint64_t batch_size = Integer(env, info[5], "batchSize", 1, 1u << 20);
   const uint64_t per_epoch = (samples + batch_size - 1) / batch_size;
@@ -365,9 +380,10 @@ Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
 Napi::Value NetworkWrap::Evaluate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   deepr::Network& net = Ready(env);
-  int32_t* labels = Array<int32_t>(env, info[1], "labels");
-  const size_t samples = Length(info[1]);
-  float* inputs = Array<float>(env, info[0], "inputs", samples * net.input_size());
+  const Data data = DataArgs(env, info[0], info[1], net);
+  float* inputs = data.inputs;
+  int32_t* labels = data.labels;
+  const size_t samples = data.samples;
   Acquire(env);
   auto result = std::make_shared<deepr::LossResult>();
   return Queue(
