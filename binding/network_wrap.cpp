@@ -84,12 +84,14 @@ struct Data {
   size_t samples;
 };
 
-// A data set: labels (Int32Array, 1 to 2^32 - 1 samples) and inputs (Float32Array, samples x the
-// network's input size), as train() and evaluate() take them.
-Data DataArgs(Napi::Env env, const Napi::Value& inputs, const Napi::Value& labels, const deepr::Network& net) {
+// A data set: labels (Int32Array, up to 2^32 - 1 samples, at least `min_samples`) and inputs
+// (Float32Array, samples x the network's input size), as train() and evaluate() take them.
+Data DataArgs(Napi::Env env, const Napi::Value& inputs, const Napi::Value& labels, const deepr::Network& net,
+              size_t min_samples) {
   int32_t* label_data = Array<int32_t>(env, labels, "labels");
   const size_t samples = Length(labels);
-  if (samples == 0 || samples > 0xFFFFFFFFull) ThrowRange(env, "labels must hold between 1 and 2^32 - 1 samples");
+  if (samples < min_samples || samples > 0xFFFFFFFFull)
+    ThrowRange(env, "labels must hold between " + std::to_string(min_samples) + " and 2^32 - 1 samples");
   return {Array<float>(env, inputs, "inputs", samples * net.input_size()), label_data, samples};
 }
 
@@ -332,7 +334,7 @@ Napi::Value NetworkWrap::Info(const Napi::CallbackInfo& info) {
 Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   deepr::Network& net = Ready(env);
-  const Data data = DataArgs(env, info[0], info[1], net);
+  const Data data = DataArgs(env, info[0], info[1], net, 1);
   float* inputs = data.inputs;
   int32_t* labels = data.labels;
   const size_t samples = data.samples;
@@ -380,7 +382,7 @@ Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
 Napi::Value NetworkWrap::Evaluate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   deepr::Network& net = Ready(env);
-  const Data data = DataArgs(env, info[0], info[1], net);
+  const Data data = DataArgs(env, info[0], info[1], net, 0);
   float* inputs = data.inputs;
   int32_t* labels = data.labels;
   const size_t samples = data.samples;
