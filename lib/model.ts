@@ -197,10 +197,6 @@ export class Model {
     this.#progress = { ...progress };
   }
 
-  get hasMomentumState(): boolean {
-    return this.#momentum;
-  }
-
   layers(): LayerInfo[] {
     return this.#native.info().layers.map((l, n) => ({ ...l, connectivity: this.options.connectivity[n] }));
   }
