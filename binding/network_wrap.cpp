@@ -335,12 +335,9 @@ Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   deepr::Network& net = Ready(env);
   const Data data = DataArgs(env, info[0], info[1], net, 1);
-  float* inputs = data.inputs;
-  int32_t* labels = data.labels;
-  const size_t samples = data.samples;
   const uint64_t epoch = Integer(env, info[2], "epoch", 0, (uint64_t(1) << 53) - 1);
   const uint64_t batch_size = Integer(env, info[5], "batchSize", 1, 1u << 20);
-  const uint64_t per_epoch = (samples + batch_size - 1) / batch_size;
+  const uint64_t per_epoch = (data.samples + batch_size - 1) / batch_size;
   const uint64_t first = Integer(env, info[3], "firstBatch", 0, per_epoch - 1);
   const uint64_t batches = Integer(env, info[4], "batches", 1, per_epoch - first);
   Napi::Object h = Object(env, info[6], "hyper");
@@ -354,12 +351,12 @@ Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
   auto stats = std::make_shared<deepr::ChunkStats>();
   return Queue(
       env, busy_, {info[0], info[1], Value()},
-      [this, &net, inputs, labels, samples, epoch, batch_size, first, batches, hyper, check, stats] {
-        if (order_epoch_ != epoch || order_.size() != samples) {
-          order_ = deepr::epoch_order(net.spec().seed, epoch, uint32_t(samples));
+      [this, &net, data, epoch, batch_size, first, batches, hyper, check, stats] {
+        if (order_epoch_ != epoch || order_.size() != data.samples) {
+          order_ = deepr::epoch_order(net.spec().seed, epoch, uint32_t(data.samples));
           order_epoch_ = epoch;
         }
-        deepr::train_batches(net, deepr::DataView{inputs, labels, uint32_t(samples)}, order_, uint32_t(batch_size), first,
+        deepr::train_batches(net, deepr::DataView{data.inputs, data.labels, uint32_t(data.samples)}, order_, uint32_t(batch_size), first,
                              batches, hyper, check, *stats);
       },
       [stats, &net](Napi::Env env) -> Napi::Value {
@@ -383,13 +380,10 @@ Napi::Value NetworkWrap::Evaluate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   deepr::Network& net = Ready(env);
   const Data data = DataArgs(env, info[0], info[1], net, 0);
-  float* inputs = data.inputs;
-  int32_t* labels = data.labels;
-  const size_t samples = data.samples;
   Acquire(env);
   auto result = std::make_shared<deepr::LossResult>();
   return Queue(
-      env, busy_, {info[0], info[1], Value()}, [&net, inputs, labels, samples, result] { *result = net.evaluate(inputs, labels, samples); },
+      env, busy_, {info[0], info[1], Value()}, [&net, data, result] { *result = net.evaluate(data.inputs, data.labels, data.samples); },
       [result](Napi::Env env) -> Napi::Value {
         Napi::Object o = Napi::Object::New(env);
         o.Set("lossSum", result->loss_sum);
