@@ -56,6 +56,18 @@ uint32_t Network::load_rows(const float* inputs, const uint32_t* rows, uint64_t 
   return stride;
 }
 
+const int32_t* Network::load_labels(const int32_t* labels, const uint32_t* rows, uint64_t first, uint32_t batch) {
+  labels_.resize(batch);
+  for (uint32_t b = 0; b < batch; ++b) {
+    const uint64_t sample = rows ? rows[b] : first + b;
+    labels_[b] = labels[sample];
+    if (labels_[b] < 0 || uint32_t(labels_[b]) >= classes())
+      throw std::invalid_argument("label " + std::to_string(labels_[b]) + " of sample " + std::to_string(sample) +
+                                  " is outside [0, " + std::to_string(classes()) + ")");
+  }
+  return labels_.data();
+}
+
 void Network::forward(uint32_t stride) {
   for (size_t l = 0; l < layers_.size(); ++l) {
     std::vector<float>& y = act_[l + 1];
@@ -69,18 +81,12 @@ void Network::forward(uint32_t stride) {
 void Network::train_step(const float* inputs, const int32_t* labels_all, const uint32_t* rows, uint32_t batch,
                          const StepHyper& hyper, StepStats& stats) {
   if (batch == 0) throw std::invalid_argument("batch must not be empty");
-  std::vector<int32_t> labels(batch);
-  for (uint32_t b = 0; b < batch; ++b) {
-    labels[b] = labels_all[rows[b]];
-    if (labels[b] < 0 || uint32_t(labels[b]) >= classes())
-      throw std::invalid_argument("label " + std::to_string(labels[b]) + " of sample " + std::to_string(rows[b]) +
-                                  " is outside [0, " + std::to_string(classes()) + ")");
-  }
+  const int32_t* labels = load_labels(labels_all, rows, 0, batch);
   const uint32_t stride = load_rows(inputs, rows, 0, batch);
   forward(stride);
 
   grad_.resize(size_t(classes()) * stride);
-  stats.loss = softmax_cross_entropy(act_.back().data(), labels.data(), classes(), batch, stride, grad_.data());
+  stats.loss = softmax_cross_entropy(act_.back().data(), labels, classes(), batch, stride, grad_.data());
   if (!std::isfinite(stats.loss.loss_sum))
     throw NonFiniteError("loss is not finite at step " + std::to_string(step_) +
                              ": the batch holds NaN or Infinity, or training diverged (lower the learning rate)",
@@ -127,15 +133,12 @@ void Network::regrow(std::vector<uint64_t>& rewired) {
 
 LossResult Network::evaluate(const float* inputs, const int32_t* labels, uint64_t count) {
   LossResult total;
-  std::vector<int32_t> chunk_labels;
   for (uint64_t first = 0; first < count; first += kEvalBatch) {
     const uint32_t batch = uint32_t(std::min<uint64_t>(kEvalBatch, count - first));
-    chunk_labels.assign(labels + first, labels + first + batch);
-    for (int32_t label : chunk_labels)
-      if (label < 0 || uint32_t(label) >= classes()) throw std::invalid_argument("a label is outside [0, classes)");
+    const int32_t* batch_labels = load_labels(labels, nullptr, first, batch);
     forward(load_rows(inputs, nullptr, first, batch));
     const LossResult part =
-        softmax_cross_entropy(act_.back().data(), chunk_labels.data(), classes(), batch, padded_batch(batch), nullptr);
+        softmax_cross_entropy(act_.back().data(), batch_labels, classes(), batch, padded_batch(batch), nullptr);
     total.loss_sum += part.loss_sum;
     total.correct += part.correct;
   }

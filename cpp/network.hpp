@@ -63,6 +63,8 @@ class Network {
   std::string check() const;
 
  private:
+  // The batch's labels (samples `rows`, or first .. first + batch), each checked to be a class.
+  const int32_t* load_labels(const int32_t* labels, const uint32_t* rows, uint64_t first, uint32_t batch);
   // Gathers a batch feature-major; returns its padded stride.
   uint32_t load_rows(const float* inputs, const uint32_t* rows, uint64_t first, uint32_t batch);
   void forward(uint32_t stride);
@@ -73,6 +75,7 @@ class Network {
   uint64_t step_ = 0;
   std::vector<std::vector<float>> act_;  // act_[0]: the input batch; act_[l + 1]: output of layer l
   std::vector<float> grad_, grad_in_;    // dE/dz of the layer being updated, and of its input
+  std::vector<int32_t> labels_;          // the batch's labels
 };
 
 }  // namespace deepr

@@ -131,8 +131,6 @@ class UniformIntegers {
     }
   }
 
-  uint32_t blocks_used() const { return next_; }
-
  private:
   RngStream stream_;
   uint32_t next_ = 0;
