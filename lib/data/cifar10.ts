@@ -1,5 +1,6 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { entry } from "./paths.js";
 import type { Dataset, DatasetSplits } from "./dataset.js";
 import { DataFormatError } from "./idx.js";
 import { describe } from "../options.js";
@@ -35,7 +36,7 @@ export function parseCifar10Batch(bytes: Uint8Array, source: string): Cifar10Bat
 /** Loads the CIFAR-10 binary version from `dir` or from its `cifar-10-batches-bin` subfolder. Pixels are scaled to [0, 1]. */
 export async function loadCifar10(dir: string): Promise<DatasetSplits> {
   if (typeof dir !== "string" || dir === "") throw new TypeError(`dir must be a non-empty string, got ${describe(dir)}`);
-  const root = (await isDirectory(join(dir, SUBFOLDER))) ? join(dir, SUBFOLDER) : dir;
+  const root = (await entry(join(dir, SUBFOLDER)))?.isDirectory() ? join(dir, SUBFOLDER) : dir;
   const [train, test] = await Promise.all([loadSplit(root, TRAIN_FILES), loadSplit(root, [TEST_FILE])]);
   return { train, test };
 }
@@ -90,15 +91,5 @@ async function readBatchFile(root: string, name: string): Promise<{ path: string
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code !== "ENOENT") throw cause;
     throw new DataFormatError(`CIFAR-10 file ${name} not found in ${root}; ${DOWNLOAD_HINT}.`, { cause });
-  }
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return false;
-    throw error;
   }
 }

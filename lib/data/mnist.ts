@@ -1,6 +1,6 @@
-import { stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { entry } from "./paths.js";
 import type { Dataset, DatasetSplits } from "./dataset.js";
 import { DataFormatError, readIdxFile } from "./idx.js";
 import { describe } from "../options.js";
@@ -61,18 +61,7 @@ async function findFile(dir: string, name: string): Promise<string> {
   const tried = [name, `${name}.gz`, dotted, `${dotted}.gz`];
   for (const candidate of tried) {
     const path = join(dir, candidate);
-    if (await isFile(path)) return path;
+    if ((await entry(path))?.isFile()) return path;
   }
   throw new DataFormatError(`MNIST file ${name} not found in ${dir} (tried ${tried.join(", ")}); download the four MNIST files into that directory.`);
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch (error) {
-    // Only absence means "try the next spelling"; a permission error should surface as itself.
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return false;
-    throw error;
-  }
 }
