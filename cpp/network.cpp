@@ -47,6 +47,7 @@ Network::Network(NetworkSpec spec) : spec_(std::move(spec)) {
     layers_.push_back(std::move(layer));
   }
   act_.resize(n + 1);
+  went_dormant_.resize(n);
 }
 
 uint32_t Network::load_rows(const float* inputs, const uint32_t* rows, uint64_t first, uint32_t batch) {
@@ -102,7 +103,7 @@ void Network::train_step(const float* inputs, const int32_t* labels_all, const u
       dx = grad_in_.data();
     }
     try {
-      sparse_backward_update(layer, act_[l].data(), grad_.data(), dx, stride, update);
+      sparse_backward_update(layer, act_[l].data(), grad_.data(), dx, stride, update, went_dormant_[l]);
     } catch (const NonFiniteError& e) {
       throw NonFiniteError(std::string(e.what()) + " at step " + std::to_string(step_), e.layer);
     }
@@ -121,7 +122,7 @@ void Network::regrow(std::vector<uint64_t>& rewired) {
   rewired.assign(n, 0);
   uint64_t deficit = 0;
   for (size_t l = 0; l < n; ++l) {
-    rewired[l] = layers_[l].remove_dormant();
+    rewired[l] = layers_[l].remove_slots(went_dormant_[l]);
     deficit += rewired[l];
   }
   if (spec_.global_budget && deficit > 0)

@@ -76,6 +76,7 @@ class Network {
   std::vector<std::vector<float>> act_;  // act_[0]: the input batch; act_[l + 1]: output of layer l
   std::vector<float> grad_, grad_in_;    // dE/dz of the layer being updated, and of its input
   std::vector<int32_t> labels_;          // the batch's labels
+  std::vector<std::vector<uint32_t>> went_dormant_;  // per layer: slots that died in this step
 };
 
 }  // namespace deepr

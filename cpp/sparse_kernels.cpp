@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -20,108 +21,201 @@ inline float signed_weight(uint32_t source, float theta) { return (source & kSig
 // Noise is drawn in blocks so the normal generator runs as its own tight loop.
 constexpr uint32_t kNoiseBlock = 256;
 
-// Outputs [out_begin, out_end) of the forward pass.
-DEEPR_DISPATCH
-void forward_rows(const SparseLayer& layer, const float* __restrict x, float* __restrict y, uint32_t stride,
-                  uint32_t out_begin, uint32_t out_end) {
+// Samples [b0, b0 + 16 * C) of outputs [out_begin, out_end) of the forward pass: C independent
+// accumulators, so C loads and multiply-adds are in flight per connection.
+template <uint32_t C>
+__attribute__((always_inline)) inline void forward_chunks(const SparseLayer& layer, const float* __restrict x,
+                                                          float* __restrict y, uint32_t stride, uint32_t out_begin,
+                                                          uint32_t out_end, uint32_t b0) {
   const uint32_t* src = layer.source.data();
   const float* theta = layer.theta.data();
   for (uint32_t out = out_begin; out < out_end; ++out) {
-    const uint32_t first = layer.row_start[out], end = layer.row_start[out + 1];
+    Lanes acc[C] = {};
+    for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k) {
+      const float w = signed_weight(src[k], theta[k]);
+      const float* xi = x + size_t(src[k] & kIndexMask) * stride + b0;
+      for (uint32_t c = 0; c < C; ++c) acc[c] += w * load_lanes(xi + c * kLanes);
+    }
     const float bias = layer.bias.empty() ? 0.0f : layer.bias[out];
-    float* yj = y + size_t(out) * stride;
-    uint32_t b = 0;
-    // 64 samples at a time: four independent accumulators hide the latency of the adds.
-    for (; b + 4 * kLanes <= stride; b += 4 * kLanes) {
-      Lanes a0 = {}, a1 = {}, a2 = {}, a3 = {};
-      for (uint32_t k = first; k < end; ++k) {
-        const float w = signed_weight(src[k], theta[k]);
-        const float* xi = x + size_t(src[k] & kIndexMask) * stride + b;
-        a0 += w * load_lanes(xi);
-        a1 += w * load_lanes(xi + kLanes);
-        a2 += w * load_lanes(xi + 2 * kLanes);
-        a3 += w * load_lanes(xi + 3 * kLanes);
-      }
-      store_lanes(yj + b, a0 + bias);
-      store_lanes(yj + b + kLanes, a1 + bias);
-      store_lanes(yj + b + 2 * kLanes, a2 + bias);
-      store_lanes(yj + b + 3 * kLanes, a3 + bias);
-    }
-    for (; b < stride; b += kLanes) {
-      Lanes acc = {};
-      for (uint32_t k = first; k < end; ++k)
-        acc += signed_weight(src[k], theta[k]) * load_lanes(x + size_t(src[k] & kIndexMask) * stride + b);
-      store_lanes(yj + b, acc + bias);
-    }
+    for (uint32_t c = 0; c < C; ++c) store_lanes(y + size_t(out) * stride + b0 + c * kLanes, acc[c] + bias);
   }
 }
 
-struct RowsResult {
-  uint64_t died = 0;
+// Outputs [out_begin, out_end) of the forward pass, 64 samples at a time, then the rest.
+DEEPR_DISPATCH
+void forward_rows(const SparseLayer& layer, const float* x, float* y, uint32_t stride, uint32_t out_begin,
+                  uint32_t out_end) {
+  uint32_t b = 0;
+  for (; b + 4 * kLanes <= stride; b += 4 * kLanes) forward_chunks<4>(layer, x, y, stride, out_begin, out_end, b);
+  switch ((stride - b) / kLanes) {
+    case 3: return forward_chunks<3>(layer, x, y, stride, out_begin, out_end, b);
+    case 2: return forward_chunks<2>(layer, x, y, stride, out_begin, out_end, b);
+    case 1: return forward_chunks<1>(layer, x, y, stride, out_begin, out_end, b);
+  }
+}
+
+// What one part of the sweep found: the slots whose theta went below zero, ascending, and
+// whether every updated parameter is still finite.
+struct SweepPart {
+  std::vector<uint32_t> dormant;
   bool finite = true;
 };
 
+typedef uint32_t Words __attribute__((vector_size(kLanes * sizeof(uint32_t))));
+
+// Adds the two halves of each of a and b (halves of h lanes, h = 8, 4, 2, 1): the result holds
+// a's sums in its first half and b's in its second, each in lane order.
+template <int h>
+inline Lanes fold_pair(Lanes a, Lanes b);
+
+#define DEEPR_FOLD_PAIR(h, LOW, HIGH)                                              \
+  template <>                                                                      \
+  inline Lanes fold_pair<h>(Lanes a, Lanes b) {                                    \
+    return __builtin_shufflevector(a, b, LOW) + __builtin_shufflevector(a, b, HIGH); \
+  }
+#define DEEPR_LANES(...) __VA_ARGS__
+DEEPR_FOLD_PAIR(8, DEEPR_LANES(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),
+                DEEPR_LANES(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31))
+DEEPR_FOLD_PAIR(4, DEEPR_LANES(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27),
+                DEEPR_LANES(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31))
+DEEPR_FOLD_PAIR(2, DEEPR_LANES(0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29),
+                DEEPR_LANES(2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31))
+DEEPR_FOLD_PAIR(1, DEEPR_LANES(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30),
+                DEEPR_LANES(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31))
+#undef DEEPR_FOLD_PAIR
+#undef DEEPR_LANES
+
+// sum_lanes of 16 vectors at once: lane k of the result is sum_lanes(v[k]), bit for bit (the
+// same pairwise tree: lanes l + l + 8, then + 4, + 2, + 1), in 15 folds instead of 16 x 4.
+inline Lanes sum_lanes_16(const Lanes* v) {
+  Lanes s8[8], s4[4], s2[2];
+  for (int m = 0; m < 8; ++m) s8[m] = fold_pair<8>(v[2 * m], v[2 * m + 1]);
+  for (int m = 0; m < 4; ++m) s4[m] = fold_pair<4>(s8[2 * m], s8[2 * m + 1]);
+  for (int m = 0; m < 2; ++m) s2[m] = fold_pair<2>(s4[2 * m], s4[2 * m + 1]);
+  return fold_pair<1>(s2[0], s2[1]);
+}
+
+// The DEEP R update of 16 slots from their weight gradients g (as vectors):
+//   theta -= eta * sign * g + eta * alpha - noise_std * noise    (with momentum, velocity between)
+// The same arithmetic in the same order as one slot at a time, on every CPU.
+__attribute__((always_inline)) inline Lanes update_lanes(Lanes t, Lanes g, Lanes nu, Words s, Lanes* v,
+                                                         const DeepRUpdate& u) {
+  Lanes step = (Lanes)((Words)g ^ (s & kSignBit));  // dE/dtheta = sign * dE/dw
+  if (v) step = *v = u.momentum * *v + step;
+  return t - u.lr * step - u.lr * u.alpha + u.noise_std * nu;
+}
+
+// Updates slots [first, first + count) (count <= kNoiseBlock) whose per-sample-lane gradient
+// partial sums are grad[0 .. count), 16 slots per vector. Dormant slots go into part.dormant.
+__attribute__((always_inline)) inline void update_slots(SparseLayer& layer, uint32_t first, uint32_t count,
+                                                        Lanes* grad, const float* noise, const DeepRUpdate& u,
+                                                        SweepPart& part) {
+  const uint32_t* src = layer.source.data() + first;
+  float* theta = layer.theta.data() + first;
+  float* velocity = layer.has_momentum() ? layer.velocity.data() + first : nullptr;
+  std::fill(grad + count, grad + (count + kLanes - 1) / kLanes * kLanes, Lanes{});  // pad the last 16
+  Lanes nonfinite = {};  // stays 0 unless some theta is infinite or NaN (then t * 0 is NaN)
+  for (uint32_t i = 0; i < count; i += kLanes) {
+    const Lanes g = sum_lanes_16(grad + i);
+    Lanes t;
+    if (i + kLanes <= count) {
+      Lanes v = velocity ? load_lanes(velocity + i) : Lanes{};
+      Words s;
+      std::memcpy(&s, src + i, sizeof s);
+      t = update_lanes(load_lanes(theta + i), g, load_lanes(noise + i), s, velocity ? &v : nullptr, u);
+      store_lanes(theta + i, t);
+      if (velocity) store_lanes(velocity + i, v);
+    } else {  // the last, partial vector: through zero-padded copies
+      const uint32_t bytes = (count - i) * 4;
+      Lanes t0 = {}, nu = {}, v = {};
+      Words s = {};
+      std::memcpy(&t0, theta + i, bytes);
+      std::memcpy(&nu, noise + i, bytes);
+      std::memcpy(&s, src + i, bytes);
+      if (velocity) std::memcpy(&v, velocity + i, bytes);
+      t = update_lanes(t0, g, nu, s, velocity ? &v : nullptr, u);
+      for (uint32_t l = count - i; l < kLanes; ++l) t[l] = 0.0f;
+      std::memcpy(theta + i, &t, bytes);
+      if (velocity) std::memcpy(velocity + i, &v, bytes);
+    }
+    nonfinite += t * 0.0f;
+    uint32_t died = 0;
+    for (uint32_t l = 0; l < kLanes; ++l) died |= uint32_t(t[l] < 0.0f) << l;
+    for (; died; died &= died - 1) part.dormant.push_back(first + i + uint32_t(__builtin_ctz(died)));
+  }
+  part.finite &= sum_lanes(nonfinite) == 0.0f;
+}
+
 // The fused backward and update of the connections of outputs [out_begin, out_end); kInputGradient
-// says whether dx is computed (every layer but the first).
-template <bool kInputGradient>
-__attribute__((always_inline)) inline RowsResult update_rows(SparseLayer& layer, const float* __restrict x, const float* __restrict dz,
-                              float* __restrict dx, uint32_t stride, const DeepRUpdate& u, uint32_t out_begin,
-                              uint32_t out_end) {
+// says whether dx is computed (every layer but the first); C > 0 fixes stride = 16 * C so the
+// sample loop unrolls (C = 0: any stride). Slots go in blocks of kNoiseBlock: the
+// block's noise is drawn, its weight gradients (and dx) computed, then its thetas updated.
+template <bool kInputGradient, uint32_t C>
+__attribute__((always_inline)) inline void update_rows(SparseLayer& layer, const float* __restrict x,
+                                                       const float* __restrict dz, float* __restrict dx, uint32_t stride,
+                                                       const DeepRUpdate& u, uint32_t out_begin, uint32_t out_end,
+                                                       SweepPart& part) {
   const uint32_t* src = layer.source.data();
-  float* theta = layer.theta.data();
-  float* velocity = layer.has_momentum() ? layer.velocity.data() : nullptr;
-  const float pull = u.lr * u.alpha;
+  const float* theta = layer.theta.data();
   float noise[kNoiseBlock];
-  RowsResult result;
+  Lanes grad[kNoiseBlock];  // per slot of the block: its gradient, not yet summed over lanes
 
   // Slot k gets normal number k of the layer's noise stream, so the noise does not depend on how
-  // the sweep is split; the normals are made a block at a time in their own tight loop.
-  const uint32_t slots = uint32_t(layer.theta.size());
-  uint32_t noise_first = layer.row_start[out_begin], noise_end = noise_first;
+  // the sweep is split.
+  const uint32_t slots = layer.row_start[out_end];
+  uint32_t block = layer.row_start[out_begin], block_end = block;  // the block [block, block_end)
   for (uint32_t out = out_begin; out < out_end; ++out) {
     const float* __restrict dzj = dz + size_t(out) * stride;
     for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k) {
-      if (k == noise_end) {
-        noise_first = k;
-        noise_end = std::min(slots, k + kNoiseBlock);
-        if (u.noise_std != 0.0f) fill_normals(u.noise, noise_first, noise_end - noise_first, noise);
-        else std::fill(noise, noise + (noise_end - noise_first), 0.0f);  // T = 0: no noise to draw
+      if (k == block_end) {
+        if (k > block) update_slots(layer, block, k - block, grad, noise, u, part);
+        block = k;
+        block_end = std::min(slots, k + kNoiseBlock);
+        if (u.noise_std != 0.0f) fill_normals(u.noise, block, block_end - block, noise);
+        else std::fill(noise, noise + (block_end - block), 0.0f);  // T = 0: no noise to draw
       }
       const uint32_t s = src[k];
       const float* __restrict xi = x + size_t(s & kIndexMask) * stride;
       const float w = signed_weight(s, theta[k]);  // the weight before this step's update
-      Lanes grad = {};
-      for (uint32_t b = 0; b < stride; b += kLanes) {
+      Lanes g = {};
+      for (uint32_t b = 0; b < (C ? C * kLanes : stride); b += kLanes) {
         const Lanes d = load_lanes(dzj + b);
-        grad += d * load_lanes(xi + b);
+        g += d * load_lanes(xi + b);
         if (kInputGradient) {
           float* dxi = dx + size_t(s & kIndexMask) * stride + b;
           store_lanes(dxi, load_lanes(dxi) + w * d);
         }
       }
-      const float grad_w = sum_lanes(grad);
-      const float grad_theta = (s & kSignBit) ? -grad_w : grad_w;
-      float step = grad_theta;
-      if (velocity) step = velocity[k] = u.momentum * velocity[k] + grad_theta;
-      const float t = theta[k] - u.lr * step - pull + u.noise_std * noise[k - noise_first];
-      theta[k] = t;
-      result.finite &= std::isfinite(t);
-      result.died += t < 0.0f;
+      grad[k - block] = g;
     }
   }
-  return result;
+  if (block_end > block) update_slots(layer, block, block_end - block, grad, noise, u, part);
+}
+
+// The sweep for the stride at hand: unrolled for up to 64 samples, a loop beyond.
+template <bool kInputGradient>
+__attribute__((always_inline)) inline void update_rows_for_stride(SparseLayer& layer, const float* x, const float* dz,
+                                                                  float* dx, uint32_t stride, const DeepRUpdate& u,
+                                                                  uint32_t out_begin, uint32_t out_end, SweepPart& part) {
+  switch (stride / kLanes) {
+    case 1: return update_rows<kInputGradient, 1>(layer, x, dz, dx, stride, u, out_begin, out_end, part);
+    case 2: return update_rows<kInputGradient, 2>(layer, x, dz, dx, stride, u, out_begin, out_end, part);
+    case 3: return update_rows<kInputGradient, 3>(layer, x, dz, dx, stride, u, out_begin, out_end, part);
+    case 4: return update_rows<kInputGradient, 4>(layer, x, dz, dx, stride, u, out_begin, out_end, part);
+    default: return update_rows<kInputGradient, 0>(layer, x, dz, dx, stride, u, out_begin, out_end, part);
+  }
 }
 
 DEEPR_DISPATCH
-RowsResult update_rows_with_dx(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
-                               const DeepRUpdate& u, uint32_t out_begin, uint32_t out_end) {
-  return update_rows<true>(layer, x, dz, dx, stride, u, out_begin, out_end);
+void update_rows_with_dx(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
+                         const DeepRUpdate& u, uint32_t out_begin, uint32_t out_end, SweepPart& part) {
+  update_rows_for_stride<true>(layer, x, dz, dx, stride, u, out_begin, out_end, part);
 }
 
 DEEPR_DISPATCH
-RowsResult update_rows_first_layer(SparseLayer& layer, const float* x, const float* dz, uint32_t stride,
-                                   const DeepRUpdate& u, uint32_t out_begin, uint32_t out_end) {
-  return update_rows<false>(layer, x, dz, nullptr, stride, u, out_begin, out_end);
+void update_rows_first_layer(SparseLayer& layer, const float* x, const float* dz, uint32_t stride,
+                             const DeepRUpdate& u, uint32_t out_begin, uint32_t out_end, SweepPart& part) {
+  update_rows_for_stride<false>(layer, x, dz, nullptr, stride, u, out_begin, out_end, part);
 }
 
 // Outputs split into `parts` ranges of about equal numbers of connections.
@@ -151,21 +245,23 @@ void sparse_forward(const SparseLayer& layer, const float* x, float* y, uint32_t
                            [&](unsigned p) { forward_rows(layer, x, y, stride, rows[p], rows[p + 1]); });
 }
 
-uint64_t sparse_backward_update(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
-                                const DeepRUpdate& u) {
+void sparse_backward_update(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
+                            const DeepRUpdate& u, std::vector<uint32_t>& went_dormant) {
   if (dx) std::fill(dx, dx + size_t(layer.n_in) * stride, 0.0f);
   // Parts would race on the input gradient, so a layer that has one runs as one part.
   const std::vector<uint32_t> rows = split_rows(layer, dx ? 1 : parts_for(layer, stride));
-  std::vector<RowsResult> results(rows.size() - 1);
-  ThreadPool::shared().run(unsigned(results.size()), [&](unsigned p) {
-    results[p] = dx ? update_rows_with_dx(layer, x, dz, dx, stride, u, rows[p], rows[p + 1])
-                    : update_rows_first_layer(layer, x, dz, stride, u, rows[p], rows[p + 1]);
+  std::vector<SweepPart> parts(rows.size() - 1);
+  parts[0].dormant.swap(went_dormant);  // reuses the caller's buffer
+  parts[0].dormant.clear();
+  ThreadPool::shared().run(unsigned(parts.size()), [&](unsigned p) {
+    if (dx) update_rows_with_dx(layer, x, dz, dx, stride, u, rows[p], rows[p + 1], parts[p]);
+    else update_rows_first_layer(layer, x, dz, stride, u, rows[p], rows[p + 1], parts[p]);
   });
-  uint64_t died = 0;
-  bool finite = true;
-  for (const RowsResult& r : results) {
-    died += r.died;
-    finite &= r.finite;
+  went_dormant.swap(parts[0].dormant);
+  bool finite = parts[0].finite;
+  for (size_t p = 1; p < parts.size(); ++p) {
+    went_dormant.insert(went_dormant.end(), parts[p].dormant.begin(), parts[p].dormant.end());
+    finite &= parts[p].finite;
   }
 
   if (!layer.bias.empty()) {
@@ -183,7 +279,6 @@ uint64_t sparse_backward_update(SparseLayer& layer, const float* x, const float*
     throw NonFiniteError("training diverged (lower the learning rate): a parameter of layer " +
                              std::to_string(layer.index) + " is no longer finite",
                          layer.index);
-  return died;
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "philox.hpp"
 #include "sparse_layer.hpp"
@@ -29,13 +30,13 @@ struct DeepRUpdate {
 //   dx[i]  += w * dz[j]                      (input gradient, with the weight before the update)
 //   g       = sign * sum_b dz[j][b] x[i][b]  (dE/dtheta; only for active connections)
 //   theta  -= eta * g - eta * alpha + noise_std * N(0, 1)
-// A connection whose theta ends below zero is now dormant; remove_dormant() drops it after.
-// With momentum, v = momentum * v + g and theta moves by eta * v; the l1 and noise terms stay
-// outside the momentum so it does not rescale them (paper.md sec. 5).
-// Biases take the plain gradient step. `dx` may be null (first layer). Returns how many
-// connections went dormant, or throws NonFiniteError when a parameter is no longer finite.
-uint64_t sparse_backward_update(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
-                                const DeepRUpdate& update);
+// A connection whose theta ends below zero is now dormant: its slot goes into `went_dormant`
+// (ascending), for SparseLayer::remove_slots. With momentum, v = momentum * v + g and theta
+// moves by eta * v; the l1 and noise terms stay outside the momentum so it does not rescale them
+// (paper.md sec. 5). Biases take the plain gradient step. `dx` may be null (first layer).
+// Throws NonFiniteError when a parameter is no longer finite.
+void sparse_backward_update(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
+                            const DeepRUpdate& update, std::vector<uint32_t>& went_dormant);
 
 // The samples rows[0 .. batch) (or first .. first + batch when rows is null) of a row-major data
 // set, written feature-major into x with zeros for the padding samples [batch, stride).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 #include "random.hpp"
@@ -27,79 +28,68 @@ bool SparseLayer::contains(uint64_t position) const {
   return it != last && (*it & kIndexMask) == in;
 }
 
-uint64_t SparseLayer::remove_dormant() {
-  const bool momentum = has_momentum();
-  // Slots before the first dormant one keep their places: start compacting at its row.
-  const auto first_dormant = std::find_if(theta.begin(), theta.end(), [](float t) { return !(t >= 0.0f); });
-  if (first_dormant == theta.end()) return 0;
-  const uint32_t first_row =
-      uint32_t(std::upper_bound(row_start.begin(), row_start.end(), uint32_t(first_dormant - theta.begin())) - row_start.begin() - 1);
-  uint32_t write = row_start[first_row];
-  uint32_t read = write;
-  for (uint32_t out = first_row; out < n_out; ++out) {
-    const uint32_t end = row_start[out + 1];
-    row_start[out] = write;
-    for (; read < end; ++read) {
-      if (!(theta[read] >= 0.0f)) continue;
-      source[write] = source[read];
-      theta[write] = theta[read];
-      if (momentum) velocity[write] = velocity[read];
-      ++write;
-    }
+void SparseLayer::move_slots(uint32_t begin, uint32_t end, uint32_t to) {
+  const size_t n = end - begin;
+  std::memmove(source.data() + to, source.data() + begin, n * sizeof(uint32_t));
+  std::memmove(theta.data() + to, theta.data() + begin, n * sizeof(float));
+  if (with_momentum_) std::memmove(velocity.data() + to, velocity.data() + begin, n * sizeof(float));
+}
+
+uint64_t SparseLayer::remove_slots(const std::vector<uint32_t>& slots) {
+  if (slots.empty()) return 0;
+  // The slots between two removed ones form a run that moves down by the count removed before it.
+  const uint32_t size = uint32_t(theta.size());
+  uint32_t write = slots[0];
+  for (size_t d = 0; d < slots.size(); ++d) {
+    const uint32_t begin = slots[d] + 1, end = d + 1 < slots.size() ? slots[d + 1] : size;
+    move_slots(begin, end, write);
+    write += end - begin;
   }
-  const uint64_t removed = theta.size() - write;
-  row_start[n_out] = write;
+  // Row offsets after the first removed slot drop by the count removed before them.
+  size_t removed = 0;
+  for (uint32_t out = uint32_t(std::upper_bound(row_start.begin(), row_start.end(), slots[0]) - row_start.begin());
+       out <= n_out; ++out) {
+    while (removed < slots.size() && slots[removed] < row_start[out]) ++removed;
+    row_start[out] -= uint32_t(removed);
+  }
   source.resize(write);
   theta.resize(write);
-  if (momentum) velocity.resize(write);
-  return removed;
+  if (with_momentum_) velocity.resize(write);
+  return slots.size();
 }
 
 void SparseLayer::activate(const std::vector<uint64_t>& sorted_positions) {
   if (sorted_positions.empty()) return;
-  const bool momentum = has_momentum();
-  const uint64_t old_size = theta.size();
-  const uint64_t new_size = old_size + sorted_positions.size();
-  if (new_size > kMaxLayerSize) throw std::length_error("too many connections in one layer");
-  source.resize(new_size);
-  theta.resize(new_size);
-  if (momentum) velocity.resize(new_size);
-
-  // Walk the rows from the back; `pending` new connections still belong to rows <= out, so the
-  // old slots of row `out` move up by exactly `pending` places. Rows before the first new
-  // connection do not move at all.
-  size_t next = sorted_positions.size();  // new positions [0, next) are not placed yet
-  for (uint32_t out = n_out; out-- > 0 && next > 0;) {
-    const uint64_t row_first = uint64_t(out) * n_in;
-    size_t first_new = next;
-    while (first_new > 0 && sorted_positions[first_new - 1] >= row_first) --first_new;
-    const uint32_t old_begin = row_start[out], old_end = row_start[out + 1];
-    int64_t read = int64_t(old_end) - 1;
-    uint64_t write = old_end + next;  // one past the row's new last slot
-    row_start[out + 1] = uint32_t(write);
-    for (size_t n = next; n > first_new;) {
-      const uint32_t in = uint32_t(sorted_positions[n - 1] - row_first);
-      if (read >= int64_t(old_begin) && (source[read] & kIndexMask) > in) {
-        --write;
-        source[write] = source[read];
-        theta[write] = theta[read];
-        if (momentum) velocity[write] = velocity[read];
-        --read;
-      } else {
-        --write;
-        --n;
-        source[write] = in | (position_is_negative(seed, index, sorted_positions[n]) ? kSignBit : 0u);
-        theta[write] = 0.0f;
-        if (momentum) velocity[write] = 0.0f;
-      }
-    }
-    for (; read >= int64_t(old_begin); --read) {  // the rest of the old row shifts by (next - placed)
-      --write;
-      source[write] = source[read];
-      theta[write] = theta[read];
-      if (momentum) velocity[write] = velocity[read];
-    }
-    next = first_new;
+  const uint64_t old_size = theta.size(), count = sorted_positions.size();
+  if (old_size + count > kMaxLayerSize) throw std::length_error("too many connections in one layer");
+  // Where each new connection goes among the old slots, before anything moves.
+  insert_at_.resize(count);
+  for (size_t n = 0; n < count; ++n) {
+    const uint32_t out = uint32_t(sorted_positions[n] / n_in), in = uint32_t(sorted_positions[n] % n_in);
+    const auto first = source.begin() + row_start[out], last = source.begin() + row_start[out + 1];
+    insert_at_[n] = uint32_t(std::lower_bound(first, last, in, [](uint32_t s, uint32_t v) { return (s & kIndexMask) < v; }) -
+                             source.begin());
+  }
+  source.resize(old_size + count);
+  theta.resize(old_size + count);
+  if (with_momentum_) velocity.resize(old_size + count);
+  // From the back: the old slots after new connection n move up by n + 1, and it lands just
+  // before them.
+  uint32_t end = uint32_t(old_size);
+  for (size_t n = count; n-- > 0;) {
+    const uint32_t at = insert_at_[n];
+    move_slots(at, end, at + uint32_t(n) + 1);
+    const uint64_t p = sorted_positions[n];
+    source[at + n] = uint32_t(p % n_in) | (position_is_negative(seed, index, p) ? kSignBit : 0u);
+    theta[at + n] = 0.0f;
+    if (with_momentum_) velocity[at + n] = 0.0f;
+    end = at;
+  }
+  // Row offsets grow by the count of new connections in the rows before.
+  size_t added = 0;
+  for (uint32_t out = uint32_t(sorted_positions[0] / n_in) + 1; out <= n_out; ++out) {
+    while (added < count && sorted_positions[added] / n_in < out) ++added;
+    row_start[out] += uint32_t(added);
   }
 }
 

@@ -37,11 +37,12 @@ struct SparseLayer {
   bool has_momentum() const { return with_momentum_; }
   bool contains(uint64_t position) const;
 
-  // Drops every slot with theta < 0 (the connections that just went dormant). O(K).
-  uint64_t remove_dormant();
+  // Drops the given slots (ascending, distinct): the connections that just went dormant. The
+  // slots in between move down in runs (memmove); O(moved slots + n_out).
+  uint64_t remove_slots(const std::vector<uint32_t>& slots);
 
-  // Activates the given dormant positions (sorted, distinct, not active) at theta = 0, merging
-  // them into the sorted slots in place from the back: O(K + n_out), no re-sort.
+  // Activates the given dormant positions (sorted, distinct, not active) at theta = 0, moving the
+  // old slots up in runs from the back: O(moved slots + n_out), no re-sort.
   void activate(const std::vector<uint64_t>& sorted_positions);
 
   // Replaces all slots; positions sorted and distinct. Used by initialisation and state import.
@@ -53,7 +54,11 @@ struct SparseLayer {
   std::string check() const;
 
  private:
+  // Moves slots [begin, end) to [to, to + end - begin); the ranges may overlap.
+  void move_slots(uint32_t begin, uint32_t end, uint32_t to);
+
   bool with_momentum_ = false;
+  std::vector<uint32_t> insert_at_;  // activate()'s insertion points, kept to avoid allocating
 };
 
 }  // namespace deepr

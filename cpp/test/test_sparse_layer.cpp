@@ -16,12 +16,15 @@ TEST(activate_and_remove_keep_the_layer_equal_to_a_set_model) {
   UniformIntegers uniform(RngStream{1, 0, 0, Purpose::kRewire});
   for (int round = 0; round < 300; ++round) {
     // Kill a random subset.
-    for (size_t k = 0; k < layer.theta.size(); ++k)
-      if (uniform.below(4) == 0) layer.theta[k] = -1.0f;
+    std::vector<uint32_t> dead;
     for (uint32_t out = 0; out < layer.n_out; ++out)
       for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k)
-        if (layer.theta[k] < 0) model.erase(layer.position_of(k, out));
-    const uint64_t removed = layer.remove_dormant();
+        if (uniform.below(4) == 0) {
+          dead.push_back(k);
+          model.erase(layer.position_of(k, out));
+        }
+    const uint64_t removed = layer.remove_slots(dead);
+    CHECK(removed == dead.size());
     CHECK(layer.active() == model.size());
     // Grow back a random number of positions, then give all slots distinct values.
     const uint64_t grow = std::min<uint64_t>(uniform.below(12) + removed / 2, layer.positions() - layer.active());
