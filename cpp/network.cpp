@@ -37,8 +37,8 @@ Network::Network(NetworkSpec spec) : spec_(std::move(spec)) {
   for (size_t l = 0; l < n; ++l) {
     SparseLayer layer(spec_.sizes[l], spec_.sizes[l + 1], uint32_t(l), spec_.seed, spec_.bias, spec_.momentum);
     const uint64_t k = spec_.budgets[l];
-    const std::vector<uint64_t> positions =
-        sample_dormant(layer, k, RngStream{spec_.seed, 0, uint32_t(l), Purpose::kInitPositions});
+    std::vector<uint64_t> positions;
+    sample_dormant(layer, k, RngStream{spec_.seed, 0, uint32_t(l), Purpose::kInitPositions}, positions);
     std::vector<float> theta(k);
     fill_normals(RngStream{spec_.seed, 0, uint32_t(l), Purpose::kInitMagnitudes}, 0, k, theta.data());
     const float scale = 1.0f / std::sqrt(float(layer.n_in));
@@ -73,9 +73,7 @@ void Network::forward(uint32_t stride) {
   for (size_t l = 0; l < layers_.size(); ++l) {
     std::vector<float>& y = act_[l + 1];
     y.resize(size_t(layers_[l].n_out) * stride);
-    sparse_forward(layers_[l], act_[l].data(), y.data(), stride);
-    if (l + 1 < layers_.size())
-      for (float& v : y) v = std::max(v, 0.0f);  // ReLU
+    sparse_forward(layers_[l], act_[l].data(), y.data(), stride, l + 1 < layers_.size());  // ReLU but on the logits
   }
 }
 
@@ -128,8 +126,10 @@ void Network::regrow(std::vector<uint64_t>& rewired) {
   if (spec_.global_budget && deficit > 0)
     rewired = share_deficit(deficit, layers_, spec_.budgets, spec_.share,
                             RngStream{spec_.seed, step_, 0, Purpose::kRewireShare});
-  for (size_t l = 0; l < n; ++l)
-    layers_[l].activate(sample_dormant(layers_[l], rewired[l], RngStream{spec_.seed, step_, uint32_t(l), Purpose::kRewire}));
+  for (size_t l = 0; l < n; ++l) {
+    sample_dormant(layers_[l], rewired[l], RngStream{spec_.seed, step_, uint32_t(l), Purpose::kRewire}, picks_);
+    layers_[l].activate(picks_);
+  }
 }
 
 LossResult Network::evaluate(const float* inputs, const int32_t* labels, uint64_t count) {

@@ -7,13 +7,12 @@
 
 namespace deepr {
 
-std::vector<uint64_t> sample_dormant(const SparseLayer& layer, uint64_t count, const RngStream& stream) {
-  std::vector<uint64_t> picks;
-  if (count == 0) return picks;
+void sample_dormant(const SparseLayer& layer, uint64_t count, const RngStream& stream, std::vector<uint64_t>& picks) {
+  picks.clear();
+  if (count == 0) return;
   const uint64_t total = layer.positions(), dormant = total - layer.active();
   if (count > dormant) throw std::logic_error("more regrowth requested than dormant positions");
   UniformIntegers uniform(stream);
-  picks.reserve(count);
 
   if (layer.active() + count > total / 2) {
     // Dense enough that enumerating is O(K): partial Fisher-Yates over the dormant positions.
@@ -28,27 +27,23 @@ std::vector<uint64_t> sample_dormant(const SparseLayer& layer, uint64_t count, c
     }
     for (uint64_t n = 0; n < count; ++n) std::swap(candidates[n], candidates[n + uniform.below(dormant - n)]);
     picks.assign(candidates.begin(), candidates.begin() + count);
-  } else {
-    // Rounds of i.i.d. uniform draws, as many as still missing; keep the distinct dormant ones.
-    // The result is the first `count` distinct dormant positions of an i.i.d. uniform sequence,
-    // which is a uniform random subset. Memory is 8 bytes per pick, no hash set.
-    std::vector<uint64_t> round, merged;
-    while (picks.size() < count) {
-      round.clear();
-      for (uint64_t n = picks.size(); n < count; ++n) round.push_back(uniform.below(total));
-      std::sort(round.begin(), round.end());
-      round.erase(std::unique(round.begin(), round.end()), round.end());
-      round.erase(std::remove_if(round.begin(), round.end(), [&](uint64_t p) {
-                    return layer.contains(p) || std::binary_search(picks.begin(), picks.end(), p);
-                  }), round.end());
-      merged.resize(picks.size() + round.size());
-      std::merge(picks.begin(), picks.end(), round.begin(), round.end(), merged.begin());
-      picks.swap(merged);
-    }
-    return picks;
+    std::sort(picks.begin(), picks.end());
+    return;
   }
-  std::sort(picks.begin(), picks.end());
-  return picks;
+  // Rounds of i.i.d. uniform draws, as many as still missing, appended to the picks; keep the
+  // distinct dormant ones. The result is the first `count` distinct dormant positions of an
+  // i.i.d. uniform sequence, which is a uniform random subset. Memory is 8 bytes per pick.
+  while (picks.size() < count) {
+    const auto kept = std::ptrdiff_t(picks.size());
+    for (uint64_t n = picks.size(); n < count; ++n) picks.push_back(uniform.below(total));
+    std::sort(picks.begin() + kept, picks.end());
+    auto end = std::unique(picks.begin() + kept, picks.end());
+    end = std::remove_if(picks.begin() + kept, end, [&](uint64_t p) {
+      return layer.contains(p) || std::binary_search(picks.begin(), picks.begin() + kept, p);
+    });
+    picks.erase(end, picks.end());
+    if (kept > 0) std::inplace_merge(picks.begin(), picks.begin() + kept, picks.end());
+  }
 }
 
 std::vector<uint64_t> share_deficit(uint64_t deficit, const std::vector<SparseLayer>& layers,

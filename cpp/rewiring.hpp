@@ -10,11 +10,11 @@
 namespace deepr {
 
 // `count` distinct positions drawn uniformly at random among the dormant positions of `layer`,
-// returned sorted. Sparse layers use rejection (draw any position, redraw if active): expected
+// sorted, into `picks`. Sparse layers use rejection (draw any position, redraw if active): expected
 // fewer than two draws per pick while at most half the positions are taken, and no dense
 // structure. When the layer is more than half full, the dormant positions are enumerated
-// instead, which then costs O(positions) = O(K).
-std::vector<uint64_t> sample_dormant(const SparseLayer& layer, uint64_t count, const RngStream& stream);
+// instead, which then costs O(positions) = O(K). `picks` is refilled, reusing its memory.
+void sample_dormant(const SparseLayer& layer, uint64_t count, const RngStream& stream, std::vector<uint64_t>& picks);
 
 // How a network-wide budget shares its deficit between layers.
 enum class GlobalShare : uint32_t {

@@ -25,8 +25,8 @@ constexpr uint32_t kNoiseBlock = 256;
 // accumulators, so C loads and multiply-adds are in flight per connection.
 template <uint32_t C>
 __attribute__((always_inline)) inline void forward_chunks(const SparseLayer& layer, const float* __restrict x,
-                                                          float* __restrict y, uint32_t stride, uint32_t out_begin,
-                                                          uint32_t out_end, uint32_t b0) {
+                                                          float* __restrict y, uint32_t stride, bool relu,
+                                                          uint32_t out_begin, uint32_t out_end, uint32_t b0) {
   const uint32_t* src = layer.source.data();
   const float* theta = layer.theta.data();
   for (uint32_t out = out_begin; out < out_end; ++out) {
@@ -37,20 +37,23 @@ __attribute__((always_inline)) inline void forward_chunks(const SparseLayer& lay
       for (uint32_t c = 0; c < C; ++c) acc[c] += w * load_lanes(xi + c * kLanes);
     }
     const float bias = layer.bias.empty() ? 0.0f : layer.bias[out];
-    for (uint32_t c = 0; c < C; ++c) store_lanes(y + size_t(out) * stride + b0 + c * kLanes, acc[c] + bias);
+    for (uint32_t c = 0; c < C; ++c) {
+      const Lanes z = acc[c] + bias;
+      store_lanes(y + size_t(out) * stride + b0 + c * kLanes, relu ? (z < 0.0f ? 0.0f : z) : z);  // NaN stays NaN
+    }
   }
 }
 
 // Outputs [out_begin, out_end) of the forward pass, 64 samples at a time, then the rest.
 DEEPR_DISPATCH
-void forward_rows(const SparseLayer& layer, const float* x, float* y, uint32_t stride, uint32_t out_begin,
+void forward_rows(const SparseLayer& layer, const float* x, float* y, uint32_t stride, bool relu, uint32_t out_begin,
                   uint32_t out_end) {
   uint32_t b = 0;
-  for (; b + 4 * kLanes <= stride; b += 4 * kLanes) forward_chunks<4>(layer, x, y, stride, out_begin, out_end, b);
+  for (; b + 4 * kLanes <= stride; b += 4 * kLanes) forward_chunks<4>(layer, x, y, stride, relu, out_begin, out_end, b);
   switch ((stride - b) / kLanes) {
-    case 3: return forward_chunks<3>(layer, x, y, stride, out_begin, out_end, b);
-    case 2: return forward_chunks<2>(layer, x, y, stride, out_begin, out_end, b);
-    case 1: return forward_chunks<1>(layer, x, y, stride, out_begin, out_end, b);
+    case 3: return forward_chunks<3>(layer, x, y, stride, relu, out_begin, out_end, b);
+    case 2: return forward_chunks<2>(layer, x, y, stride, relu, out_begin, out_end, b);
+    case 1: return forward_chunks<1>(layer, x, y, stride, relu, out_begin, out_end, b);
   }
 }
 
@@ -239,10 +242,10 @@ unsigned parts_for(const SparseLayer& layer, uint32_t stride) {
 
 }  // namespace
 
-void sparse_forward(const SparseLayer& layer, const float* x, float* y, uint32_t stride) {
+void sparse_forward(const SparseLayer& layer, const float* x, float* y, uint32_t stride, bool relu) {
   const std::vector<uint32_t> rows = split_rows(layer, parts_for(layer, stride));
   ThreadPool::shared().run(unsigned(rows.size() - 1),
-                           [&](unsigned p) { forward_rows(layer, x, y, stride, rows[p], rows[p + 1]); });
+                           [&](unsigned p) { forward_rows(layer, x, y, stride, relu, rows[p], rows[p + 1]); });
 }
 
 void sparse_backward_update(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,

@@ -14,8 +14,9 @@
 
 namespace deepr {
 
-// y[j] = bias[j] + sum over active (i -> j) of w * x[i], for all samples at once.
-void sparse_forward(const SparseLayer& layer, const float* x, float* y, uint32_t stride);
+// y[j] = bias[j] + sum over active (i -> j) of w * x[i], for all samples at once; with `relu`,
+// max(y[j], 0) (a NaN stays NaN, so a diverged network is still detected).
+void sparse_forward(const SparseLayer& layer, const float* x, float* y, uint32_t stride, bool relu);
 
 // Hyper-parameters of one DEEP R update (Algorithm 1, line 3).
 struct DeepRUpdate {

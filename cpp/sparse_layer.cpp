@@ -85,11 +85,12 @@ void SparseLayer::activate(const std::vector<uint64_t>& sorted_positions) {
     if (with_momentum_) velocity[at + n] = 0.0f;
     end = at;
   }
-  // Row offsets grow by the count of new connections in the rows before.
-  size_t added = 0;
-  for (uint32_t out = uint32_t(sorted_positions[0] / n_in) + 1; out <= n_out; ++out) {
-    while (added < count && sorted_positions[added] / n_in < out) ++added;
-    row_start[out] += uint32_t(added);
+  // Row offsets grow by the count of new connections in the rows before: the offsets after the
+  // row of new connection n, up to that of the next one, by n + 1.
+  for (size_t n = 0; n < count; ++n) {
+    const uint32_t row = uint32_t(sorted_positions[n] / n_in);
+    const uint32_t next_row = n + 1 < count ? uint32_t(sorted_positions[n + 1] / n_in) : n_out;
+    for (uint32_t out = row + 1; out <= next_row; ++out) row_start[out] += uint32_t(n + 1);
   }
 }
 

@@ -1,4 +1,5 @@
 // Regrowth: uniform over dormant positions, the strict bound after every step, determinism.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -31,11 +32,15 @@ std::vector<double> pick_counts(const std::vector<uint64_t>& active, uint64_t pi
   for (uint64_t p = 0; p < 64; ++p)
     if (!layer.contains(p)) dormant.push_back(p);
   std::vector<double> counts(64, 0);
-  for (int t = 0; t < trials; ++t)
-    for (uint64_t p : sample_dormant(layer, pick, RngStream{9, uint64_t(t), 0, Purpose::kRewire})) {
+  std::vector<uint64_t> picks;
+  for (int t = 0; t < trials; ++t) {
+    sample_dormant(layer, pick, RngStream{9, uint64_t(t), 0, Purpose::kRewire}, picks);
+    CHECK(picks.size() == pick && std::is_sorted(picks.begin(), picks.end()));
+    for (uint64_t p : picks) {
       CHECK(!layer.contains(p));
       counts[p] += 1;
     }
+  }
   std::vector<double> dormant_counts;
   for (uint64_t p : dormant) dormant_counts.push_back(counts[p]);
   return dormant_counts;

@@ -28,7 +28,8 @@ TEST(activate_and_remove_keep_the_layer_equal_to_a_set_model) {
     CHECK(layer.active() == model.size());
     // Grow back a random number of positions, then give all slots distinct values.
     const uint64_t grow = std::min<uint64_t>(uniform.below(12) + removed / 2, layer.positions() - layer.active());
-    const std::vector<uint64_t> picks = sample_dormant(layer, grow, RngStream{1, uint64_t(round), 0, Purpose::kRewire});
+    std::vector<uint64_t> picks;
+    sample_dormant(layer, grow, RngStream{1, uint64_t(round), 0, Purpose::kRewire}, picks);
     for (uint64_t p : picks) {
       CHECK(model.count(p) == 0);
       model[p] = 0.0f;
@@ -50,7 +51,8 @@ TEST(activate_and_remove_keep_the_layer_equal_to_a_set_model) {
 
 TEST(contains_agrees_with_the_slots) {
   SparseLayer layer(50, 40, 2, 7, false, false);
-  const std::vector<uint64_t> picks = sample_dormant(layer, 300, RngStream{7, 0, 2, Purpose::kInitPositions});
+  std::vector<uint64_t> picks;
+  sample_dormant(layer, 300, RngStream{7, 0, 2, Purpose::kInitPositions}, picks);
   layer.assign(picks, std::vector<float>(picks.size(), 1.0f));
   const std::set<uint64_t> model(picks.begin(), picks.end());
   for (uint64_t p = 0; p < layer.positions(); ++p) CHECK(layer.contains(p) == (model.count(p) == 1));
