@@ -23,20 +23,24 @@ namespace deepr {
 // SSE registers, whatever the clone.
 constexpr uint32_t kLanes = 16;
 typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
+typedef int32_t Ints __attribute__((vector_size(kLanes * sizeof(int32_t))));  // masks, bits, indices
+
+// Every function that takes or returns a vector is always inlined: called out of line from a
+// clone, it could receive the vector under another target's calling convention.
 
 inline uint32_t padded_batch(uint32_t batch) { return (batch + kLanes - 1) / kLanes * kLanes; }
 
-inline Lanes load_lanes(const float* p) {
+__attribute__((always_inline)) inline Lanes load_lanes(const float* p) {
   Lanes v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 
-inline void store_lanes(float* p, Lanes v) { std::memcpy(p, &v, sizeof v); }
+__attribute__((always_inline)) inline void store_lanes(float* p, Lanes v) { std::memcpy(p, &v, sizeof v); }
 
 // The sum of the sixteen lanes as a fixed pairwise tree (lane l + lane l + 8, then l + 4, ...),
 // done with shuffles inside registers: the same bits on every target.
-inline float sum_lanes(Lanes v) {
+__attribute__((always_inline)) inline float sum_lanes(Lanes v) {
   v += __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
   v += __builtin_shufflevector(v, v, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7);
   v += __builtin_shufflevector(v, v, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);

@@ -64,8 +64,6 @@ struct SweepPart {
   bool finite = true;
 };
 
-typedef uint32_t Words __attribute__((vector_size(kLanes * sizeof(uint32_t))));
-
 // Adds the two halves of each of a and b (halves of h lanes, h = 8, 4, 2, 1): the result holds
 // a's sums in its first half and b's in its second, each in lane order.
 template <int h>
@@ -73,7 +71,7 @@ inline Lanes fold_pair(Lanes a, Lanes b);
 
 #define DEEPR_FOLD_PAIR(h, LOW, HIGH)                                              \
   template <>                                                                      \
-  inline Lanes fold_pair<h>(Lanes a, Lanes b) {                                    \
+  __attribute__((always_inline)) inline Lanes fold_pair<h>(Lanes a, Lanes b) {                                    \
     return __builtin_shufflevector(a, b, LOW) + __builtin_shufflevector(a, b, HIGH); \
   }
 #define DEEPR_LANES(...) __VA_ARGS__
@@ -90,7 +88,7 @@ DEEPR_FOLD_PAIR(1, DEEPR_LANES(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26
 
 // sum_lanes of 16 vectors at once: lane k of the result is sum_lanes(v[k]), bit for bit (the
 // same pairwise tree: lanes l + l + 8, then + 4, + 2, + 1), in 15 folds instead of 16 x 4.
-inline Lanes sum_lanes_16(const Lanes* v) {
+__attribute__((always_inline)) inline Lanes sum_lanes_16(const Lanes* v) {
   Lanes s8[8], s4[4], s2[2];
   for (int m = 0; m < 8; ++m) s8[m] = fold_pair<8>(v[2 * m], v[2 * m + 1]);
   for (int m = 0; m < 4; ++m) s4[m] = fold_pair<4>(s8[2 * m], s8[2 * m + 1]);
@@ -101,9 +99,9 @@ inline Lanes sum_lanes_16(const Lanes* v) {
 // The DEEP R update of 16 slots from their weight gradients g (as vectors):
 //   theta -= eta * sign * g + eta * alpha - noise_std * noise    (with momentum, velocity between)
 // The same arithmetic in the same order as one slot at a time, on every CPU.
-__attribute__((always_inline)) inline Lanes update_lanes(Lanes t, Lanes g, Lanes nu, Words s, Lanes* v,
+__attribute__((always_inline)) inline Lanes update_lanes(Lanes t, Lanes g, Lanes nu, Ints s, Lanes* v,
                                                          const DeepRUpdate& u) {
-  Lanes step = (Lanes)((Words)g ^ (s & kSignBit));  // dE/dtheta = sign * dE/dw
+  Lanes step = (Lanes)((Ints)g ^ (s & int32_t(kSignBit)));  // dE/dtheta = sign * dE/dw
   if (v) step = *v = u.momentum * *v + step;
   return t - u.lr * step - u.lr * u.alpha + u.noise_std * nu;
 }
@@ -123,7 +121,7 @@ __attribute__((always_inline)) inline void update_slots(SparseLayer& layer, uint
     Lanes t;
     if (i + kLanes <= count) {
       Lanes v = velocity ? load_lanes(velocity + i) : Lanes{};
-      Words s;
+      Ints s;
       std::memcpy(&s, src + i, sizeof s);
       t = update_lanes(load_lanes(theta + i), g, load_lanes(noise + i), s, velocity ? &v : nullptr, u);
       store_lanes(theta + i, t);
@@ -131,7 +129,7 @@ __attribute__((always_inline)) inline void update_slots(SparseLayer& layer, uint
     } else {  // the last, partial vector: through zero-padded copies
       const uint32_t bytes = (count - i) * 4;
       Lanes t0 = {}, nu = {}, v = {};
-      Words s = {};
+      Ints s = {};
       std::memcpy(&t0, theta + i, bytes);
       std::memcpy(&nu, noise + i, bytes);
       std::memcpy(&s, src + i, bytes);
@@ -243,7 +241,9 @@ unsigned parts_for(const SparseLayer& layer, uint32_t stride) {
 }  // namespace
 
 void sparse_forward(const SparseLayer& layer, const float* x, float* y, uint32_t stride, bool relu) {
-  const std::vector<uint32_t> rows = split_rows(layer, parts_for(layer, stride));
+  const unsigned parts = parts_for(layer, stride);
+  if (parts == 1) return forward_rows(layer, x, y, stride, relu, 0, layer.n_out);  // small layers: no hand-off
+  const std::vector<uint32_t> rows = split_rows(layer, parts);
   ThreadPool::shared().run(unsigned(rows.size() - 1),
                            [&](unsigned p) { forward_rows(layer, x, y, stride, relu, rows[p], rows[p + 1]); });
 }
@@ -252,20 +252,26 @@ void sparse_backward_update(SparseLayer& layer, const float* x, const float* dz,
                             const DeepRUpdate& u, std::vector<uint32_t>& went_dormant) {
   if (dx) std::fill(dx, dx + size_t(layer.n_in) * stride, 0.0f);
   // Parts would race on the input gradient, so a layer that has one runs as one part.
-  const std::vector<uint32_t> rows = split_rows(layer, dx ? 1 : parts_for(layer, stride));
-  std::vector<SweepPart> parts(rows.size() - 1);
-  parts[0].dormant.swap(went_dormant);  // reuses the caller's buffer
-  parts[0].dormant.clear();
-  ThreadPool::shared().run(unsigned(parts.size()), [&](unsigned p) {
-    if (dx) update_rows_with_dx(layer, x, dz, dx, stride, u, rows[p], rows[p + 1], parts[p]);
-    else update_rows_first_layer(layer, x, dz, stride, u, rows[p], rows[p + 1], parts[p]);
-  });
-  went_dormant.swap(parts[0].dormant);
-  bool finite = parts[0].finite;
-  for (size_t p = 1; p < parts.size(); ++p) {
-    went_dormant.insert(went_dormant.end(), parts[p].dormant.begin(), parts[p].dormant.end());
-    finite &= parts[p].finite;
+  const unsigned n_parts = dx ? 1 : parts_for(layer, stride);
+  SweepPart first;
+  first.dormant.swap(went_dormant);  // reuses the caller's buffer
+  first.dormant.clear();
+  if (n_parts == 1) {  // small layers: no hand-off
+    if (dx) update_rows_with_dx(layer, x, dz, dx, stride, u, 0, layer.n_out, first);
+    else update_rows_first_layer(layer, x, dz, stride, u, 0, layer.n_out, first);
+  } else {
+    const std::vector<uint32_t> rows = split_rows(layer, n_parts);
+    std::vector<SweepPart> rest(n_parts - 1);
+    ThreadPool::shared().run(n_parts, [&](unsigned p) {
+      update_rows_first_layer(layer, x, dz, stride, u, rows[p], rows[p + 1], p == 0 ? first : rest[p - 1]);
+    });
+    for (const SweepPart& part : rest) {
+      first.dormant.insert(first.dormant.end(), part.dormant.begin(), part.dormant.end());
+      first.finite &= part.finite;
+    }
   }
+  went_dormant.swap(first.dormant);
+  bool finite = first.finite;
 
   if (!layer.bias.empty()) {
     const bool momentum = !layer.bias_velocity.empty();
@@ -293,7 +299,7 @@ inline void swap_blocks(Lanes* r);
 
 #define DEEPR_SWAP_BLOCKS(h, ...)                                                  \
   template <>                                                                      \
-  inline void swap_blocks<h>(Lanes * r) {                                          \
+  __attribute__((always_inline)) inline void swap_blocks<h>(Lanes * r) {                                          \
     for (int i = 0; i < 16; ++i) {                                                 \
       if (i & h) continue;                                                         \
       const Lanes a = r[i], b = r[i + h];                                          \
