@@ -38,7 +38,7 @@ Network::Network(NetworkSpec spec) : spec_(std::move(spec)) {
     SparseLayer layer(spec_.sizes[l], spec_.sizes[l + 1], uint32_t(l), spec_.seed, spec_.bias, spec_.momentum);
     const uint64_t k = spec_.budgets[l];
     std::vector<uint64_t> positions;
-    sample_dormant(layer, k, RngStream{spec_.seed, 0, uint32_t(l), Purpose::kInitPositions}, positions);
+    sample_dormant(layer, 0, k, RngStream{spec_.seed, 0, uint32_t(l), Purpose::kInitPositions}, positions);
     std::vector<float> theta(k);
     fill_normals(RngStream{spec_.seed, 0, uint32_t(l), Purpose::kInitMagnitudes}, 0, k, theta.data());
     const float scale = 1.0f / std::sqrt(float(layer.n_in));
@@ -116,19 +116,20 @@ void Network::train_step(const float* inputs, const int32_t* labels_all, const u
 }
 
 void Network::regrow(std::vector<uint64_t>& rewired) {
+  // The slots that went dormant in this step are still in place (theta < 0) until rewire() drops
+  // them, and count as dormant positions already: regrowth may pick them again.
   const size_t n = layers_.size();
-  rewired.assign(n, 0);
+  std::vector<uint64_t>& dying = dying_counts_;
+  dying.resize(n);
   uint64_t deficit = 0;
-  for (size_t l = 0; l < n; ++l) {
-    rewired[l] = layers_[l].remove_slots(went_dormant_[l]);
-    deficit += rewired[l];
-  }
+  for (size_t l = 0; l < n; ++l) deficit += dying[l] = went_dormant_[l].size();
+  rewired = dying;
   if (spec_.global_budget && deficit > 0)
-    rewired = share_deficit(deficit, layers_, spec_.budgets, spec_.share,
+    rewired = share_deficit(deficit, layers_, dying, spec_.budgets, spec_.share,
                             RngStream{spec_.seed, step_, 0, Purpose::kRewireShare});
   for (size_t l = 0; l < n; ++l) {
-    sample_dormant(layers_[l], rewired[l], RngStream{spec_.seed, step_, uint32_t(l), Purpose::kRewire}, picks_);
-    layers_[l].activate(picks_);
+    sample_dormant(layers_[l], dying[l], rewired[l], RngStream{spec_.seed, step_, uint32_t(l), Purpose::kRewire}, picks_);
+    layers_[l].rewire(went_dormant_[l], picks_);
   }
 }
 

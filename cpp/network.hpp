@@ -77,6 +77,7 @@ class Network {
   std::vector<float> grad_, grad_in_;    // dE/dz of the layer being updated, and of its input
   std::vector<int32_t> labels_;          // the batch's labels
   std::vector<std::vector<uint32_t>> went_dormant_;  // per layer: slots that died in this step
+  std::vector<uint64_t> dying_counts_;               // per layer: how many of those
   std::vector<uint64_t> picks_;                      // positions being regrown in one layer
 };
 

@@ -7,21 +7,22 @@
 
 namespace deepr {
 
-void sample_dormant(const SparseLayer& layer, uint64_t count, const RngStream& stream, std::vector<uint64_t>& picks) {
+void sample_dormant(const SparseLayer& layer, uint64_t dying, uint64_t count, const RngStream& stream,
+                    std::vector<uint64_t>& picks) {
   picks.clear();
   if (count == 0) return;
-  const uint64_t total = layer.positions(), dormant = total - layer.active();
+  const uint64_t total = layer.positions(), active = layer.active() - dying, dormant = total - active;
   if (count > dormant) throw std::logic_error("more regrowth requested than dormant positions");
   UniformIntegers uniform(stream);
 
-  if (layer.active() + count > total / 2) {
+  if (active + count > total / 2) {
     // Dense enough that enumerating is O(K): partial Fisher-Yates over the dormant positions.
     std::vector<uint64_t> candidates;
     candidates.reserve(dormant);
     for (uint32_t out = 0; out < layer.n_out; ++out) {
       uint32_t k = layer.row_start[out];
       for (uint32_t in = 0; in < layer.n_in; ++in) {
-        if (k < layer.row_start[out + 1] && (layer.source[k] & kIndexMask) == in) { ++k; continue; }
+        if (k < layer.row_start[out + 1] && (layer.source[k] & kIndexMask) == in && layer.theta[k++] >= 0.0f) continue;
         candidates.push_back(uint64_t(out) * layer.n_in + in);
       }
     }
@@ -46,11 +47,11 @@ void sample_dormant(const SparseLayer& layer, uint64_t count, const RngStream& s
   }
 }
 
-std::vector<uint64_t> share_deficit(uint64_t deficit, const std::vector<SparseLayer>& layers,
+std::vector<uint64_t> share_deficit(uint64_t deficit, const std::vector<SparseLayer>& layers, const std::vector<uint64_t>& dying,
                                     const std::vector<uint64_t>& budgets, GlobalShare share, const RngStream& stream) {
   const size_t n = layers.size();
   std::vector<uint64_t> counts(n, 0), room(n);
-  for (size_t l = 0; l < n; ++l) room[l] = layers[l].positions() - layers[l].active();
+  for (size_t l = 0; l < n; ++l) room[l] = layers[l].positions() - (layers[l].active() - dying[l]);
   UniformIntegers uniform(stream);
   std::vector<uint64_t> weight(n);
   for (uint64_t d = 0; d < deficit; ++d) {

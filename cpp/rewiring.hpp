@@ -10,11 +10,13 @@
 namespace deepr {
 
 // `count` distinct positions drawn uniformly at random among the dormant positions of `layer`,
-// sorted, into `picks`. Sparse layers use rejection (draw any position, redraw if active): expected
-// fewer than two draws per pick while at most half the positions are taken, and no dense
-// structure. When the layer is more than half full, the dormant positions are enumerated
-// instead, which then costs O(positions) = O(K). `picks` is refilled, reusing its memory.
-void sample_dormant(const SparseLayer& layer, uint64_t count, const RngStream& stream, std::vector<uint64_t>& picks);
+// sorted, into `picks` (refilled, reusing its memory). The layer's `dying` slots (theta < 0: they
+// went dormant in this step and rewire() has not dropped them yet) count as dormant. Sparse
+// layers use rejection (draw any position, redraw if active): expected fewer than two draws per
+// pick while at most half the positions are taken, and no dense structure. When the layer is more
+// than half full, the dormant positions are enumerated instead, which then costs O(positions) = O(K).
+void sample_dormant(const SparseLayer& layer, uint64_t dying, uint64_t count, const RngStream& stream,
+                    std::vector<uint64_t>& picks);
 
 // How a network-wide budget shares its deficit between layers.
 enum class GlobalShare : uint32_t {
@@ -27,8 +29,8 @@ enum class GlobalShare : uint32_t {
 };
 
 // Splits `deficit` new connections between layers. A layer never receives more than it has
-// dormant positions. Returns one count per layer.
-std::vector<uint64_t> share_deficit(uint64_t deficit, const std::vector<SparseLayer>& layers,
+// dormant positions (its `dying` slots included). Returns one count per layer.
+std::vector<uint64_t> share_deficit(uint64_t deficit, const std::vector<SparseLayer>& layers, const std::vector<uint64_t>& dying,
                                     const std::vector<uint64_t>& budgets, GlobalShare share, const RngStream& stream);
 
 }  // namespace deepr

@@ -32,7 +32,7 @@ struct DeepRUpdate {
 //   g       = sign * sum_b dz[j][b] x[i][b]  (dE/dtheta; only for active connections)
 //   theta  -= eta * g - eta * alpha + noise_std * N(0, 1)
 // A connection whose theta ends below zero is now dormant: its slot goes into `went_dormant`
-// (ascending), for SparseLayer::remove_slots. With momentum, v = momentum * v + g and theta
+// (ascending), for SparseLayer::rewire. With momentum, v = momentum * v + g and theta
 // moves by eta * v; the l1 and noise terms stay outside the momentum so it does not rescale them
 // (paper.md sec. 5). Biases take the plain gradient step. `dx` may be null (first layer).
 // Throws NonFiniteError when a parameter is no longer finite.

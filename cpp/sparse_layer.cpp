@@ -25,7 +25,7 @@ bool SparseLayer::contains(uint64_t position) const {
   const uint32_t out = uint32_t(position / n_in), in = uint32_t(position % n_in);
   const auto first = source.begin() + row_start[out], last = source.begin() + row_start[out + 1];
   const auto it = std::lower_bound(first, last, in, [](uint32_t s, uint32_t v) { return (s & kIndexMask) < v; });
-  return it != last && (*it & kIndexMask) == in;
+  return it != last && (*it & kIndexMask) == in && theta[it - source.begin()] >= 0.0f;
 }
 
 void SparseLayer::move_slots(uint32_t begin, uint32_t end, uint32_t to) {
@@ -35,62 +35,70 @@ void SparseLayer::move_slots(uint32_t begin, uint32_t end, uint32_t to) {
   if (with_momentum_) std::memmove(velocity.data() + to, velocity.data() + begin, n * sizeof(float));
 }
 
-uint64_t SparseLayer::remove_slots(const std::vector<uint32_t>& slots) {
-  if (slots.empty()) return 0;
-  // The slots between two removed ones form a run that moves down by the count removed before it.
-  const uint32_t size = uint32_t(theta.size());
-  uint32_t write = slots[0];
-  for (size_t d = 0; d < slots.size(); ++d) {
-    const uint32_t begin = slots[d] + 1, end = d + 1 < slots.size() ? slots[d + 1] : size;
-    move_slots(begin, end, write);
-    write += end - begin;
-  }
-  // Row offsets after the first removed slot drop by the count removed before them.
-  size_t removed = 0;
-  for (uint32_t out = uint32_t(std::upper_bound(row_start.begin(), row_start.end(), slots[0]) - row_start.begin());
-       out <= n_out; ++out) {
-    while (removed < slots.size() && slots[removed] < row_start[out]) ++removed;
-    row_start[out] -= uint32_t(removed);
-  }
-  source.resize(write);
-  theta.resize(write);
-  if (with_momentum_) velocity.resize(write);
-  return slots.size();
-}
-
-void SparseLayer::activate(const std::vector<uint64_t>& sorted_positions) {
-  if (sorted_positions.empty()) return;
-  const uint64_t old_size = theta.size(), count = sorted_positions.size();
-  if (old_size + count > kMaxLayerSize) throw std::length_error("too many connections in one layer");
-  // Where each new connection goes among the old slots, before anything moves.
-  insert_at_.resize(count);
-  for (size_t n = 0; n < count; ++n) {
-    const uint32_t out = uint32_t(sorted_positions[n] / n_in), in = uint32_t(sorted_positions[n] % n_in);
+void SparseLayer::rewire(const std::vector<uint32_t>& dying, const std::vector<uint64_t>& born) {
+  if (dying.empty() && born.empty()) return;
+  const uint32_t old_size = uint32_t(theta.size());
+  const uint64_t new_size = uint64_t(old_size) - dying.size() + born.size();
+  if (new_size > kMaxLayerSize) throw std::length_error("too many connections in one layer");
+  // Where each new connection goes among the old slots (before old slot insert_at_[n]).
+  insert_at_.resize(born.size());
+  for (size_t n = 0; n < born.size(); ++n) {
+    const uint32_t out = uint32_t(born[n] / n_in), in = uint32_t(born[n] % n_in);
     const auto first = source.begin() + row_start[out], last = source.begin() + row_start[out + 1];
     insert_at_[n] = uint32_t(std::lower_bound(first, last, in, [](uint32_t s, uint32_t v) { return (s & kIndexMask) < v; }) -
                              source.begin());
   }
-  source.resize(old_size + count);
-  theta.resize(old_size + count);
-  if (with_momentum_) velocity.resize(old_size + count);
-  // From the back: the old slots after new connection n move up by n + 1, and it lands just
-  // before them.
-  uint32_t end = uint32_t(old_size);
-  for (size_t n = count; n-- > 0;) {
-    const uint32_t at = insert_at_[n];
-    move_slots(at, end, at + uint32_t(n) + 1);
-    const uint64_t p = sorted_positions[n];
-    source[at + n] = uint32_t(p % n_in) | (position_is_negative(seed, index, p) ? kSignBit : 0u);
-    theta[at + n] = 0.0f;
-    if (with_momentum_) velocity[at + n] = 0.0f;
-    end = at;
+
+  // Between two events (a removal, an insertion) the kept old slots form a run that moves by
+  // (insertions - removals) before it. Runs that move down go first, from the front; then those
+  // that move up, from the back; no slot is overwritten before it has moved, and each moves once.
+  runs_.clear();
+  size_t d = 0, n = 0;
+  int64_t shift = 0;
+  for (uint32_t k = 0; k < old_size;) {
+    const uint32_t event = std::min(d < dying.size() ? dying[d] : old_size, n < born.size() ? insert_at_[n] : old_size);
+    if (event > k && shift != 0) runs_.push_back({k, event, shift});
+    for (; n < born.size() && insert_at_[n] == event; ++n) {
+      insert_at_[n] = uint32_t(event + shift);  // from now on: the new connection's final slot
+      ++shift;
+    }
+    k = event;
+    if (d < dying.size() && dying[d] == event) {
+      ++d;
+      --shift;
+      ++k;
+    }
   }
-  // Row offsets grow by the count of new connections in the rows before: the offsets after the
-  // row of new connection n, up to that of the next one, by n + 1.
-  for (size_t n = 0; n < count; ++n) {
-    const uint32_t row = uint32_t(sorted_positions[n] / n_in);
-    const uint32_t next_row = n + 1 < count ? uint32_t(sorted_positions[n + 1] / n_in) : n_out;
-    for (uint32_t out = row + 1; out <= next_row; ++out) row_start[out] += uint32_t(n + 1);
+  for (; n < born.size(); ++n) insert_at_[n] = uint32_t(old_size + shift++);  // after the last old slot
+
+  if (new_size > old_size) {
+    source.resize(new_size);
+    theta.resize(new_size);
+    if (with_momentum_) velocity.resize(new_size);
+  }
+  for (const Run& r : runs_)
+    if (r.shift < 0) move_slots(r.begin, r.end, uint32_t(r.begin + r.shift));
+  for (auto r = runs_.rbegin(); r != runs_.rend(); ++r)
+    if (r->shift > 0) move_slots(r->begin, r->end, uint32_t(r->begin + r->shift));
+  for (size_t m = 0; m < born.size(); ++m) {
+    const uint32_t at = insert_at_[m];
+    source[at] = uint32_t(born[m] % n_in) | (position_is_negative(seed, index, born[m]) ? kSignBit : 0u);
+    theta[at] = 0.0f;
+    if (with_momentum_) velocity[at] = 0.0f;
+  }
+  source.resize(new_size);
+  theta.resize(new_size);
+  if (with_momentum_) velocity.resize(new_size);
+
+  // Row offsets: + new connections in the rows before, - removed slots before the old offset.
+  d = n = 0;
+  const uint32_t first_row = std::min(dying.empty() ? n_out : uint32_t(std::upper_bound(row_start.begin(), row_start.end(), dying[0]) - row_start.begin()),
+                                      born.empty() ? n_out : uint32_t(born[0] / n_in) + 1);
+  for (uint32_t out = first_row; out <= n_out; ++out) {
+    const uint64_t row_first = uint64_t(out) * n_in;
+    while (n < born.size() && born[n] < row_first) ++n;
+    while (d < dying.size() && dying[d] < row_start[out]) ++d;
+    row_start[out] = uint32_t(row_start[out] + n - d);
   }
 }
 

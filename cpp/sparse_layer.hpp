@@ -35,15 +35,15 @@ struct SparseLayer {
   uint64_t positions() const { return uint64_t(n_in) * n_out; }
   uint64_t active() const { return theta.size(); }
   bool has_momentum() const { return with_momentum_; }
+  // Whether the connection at `position` is active: it has a slot and its theta is not below
+  // zero (a slot whose theta went below zero is dormant from then on, until rewire() drops it).
   bool contains(uint64_t position) const;
 
-  // Drops the given slots (ascending, distinct): the connections that just went dormant. The
-  // slots in between move down in runs (memmove); O(moved slots + n_out).
-  uint64_t remove_slots(const std::vector<uint32_t>& slots);
-
-  // Activates the given dormant positions (sorted, distinct, not active) at theta = 0, moving the
-  // old slots up in runs from the back: O(moved slots + n_out), no re-sort.
-  void activate(const std::vector<uint64_t>& sorted_positions);
+  // One regrowth step: drops the slots `dying` (ascending; their theta is below zero) and activates
+  // the positions `born` (sorted, distinct, dormant; a dying position may be among them) at
+  // theta = 0. Every kept slot moves at most once, in runs (memmove), and the order stays sorted:
+  // O(moved slots + n_out), no re-sort.
+  void rewire(const std::vector<uint32_t>& dying, const std::vector<uint64_t>& born);
 
   // Replaces all slots; positions sorted and distinct. Used by initialisation and state import.
   void assign(const std::vector<uint64_t>& sorted_positions, const std::vector<float>& thetas);
@@ -58,7 +58,13 @@ struct SparseLayer {
   void move_slots(uint32_t begin, uint32_t end, uint32_t to);
 
   bool with_momentum_ = false;
-  std::vector<uint32_t> insert_at_;  // activate()'s insertion points, kept to avoid allocating
+  // rewire()'s working memory, kept so that a step does not allocate.
+  struct Run {
+    uint32_t begin, end;  // old slots [begin, end)
+    int64_t shift;        // move by this many places
+  };
+  std::vector<uint32_t> insert_at_;
+  std::vector<Run> runs_;
 };
 
 }  // namespace deepr

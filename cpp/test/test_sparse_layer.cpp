@@ -10,32 +10,35 @@
 
 using namespace deepr;
 
-TEST(activate_and_remove_keep_the_layer_equal_to_a_set_model) {
+TEST(rewire_keeps_the_layer_equal_to_a_set_model) {
   SparseLayer layer(13, 11, 0, 99, false, true);
   std::map<uint64_t, float> model;  // position -> theta
   UniformIntegers uniform(RngStream{1, 0, 0, Purpose::kRewire});
+  uint64_t picked_again = 0;  // new connections at a position that was dying in the same step
   for (int round = 0; round < 300; ++round) {
-    // Kill a random subset.
-    std::vector<uint32_t> dead;
+    // A random subset goes dormant (theta < 0), as the update would leave it.
+    std::vector<uint32_t> dying;
+    std::set<uint64_t> dying_positions;
     for (uint32_t out = 0; out < layer.n_out; ++out)
       for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k)
         if (uniform.below(4) == 0) {
-          dead.push_back(k);
+          dying.push_back(k);
+          layer.theta[k] = -1.0f;
+          dying_positions.insert(layer.position_of(k, out));
           model.erase(layer.position_of(k, out));
         }
-    const uint64_t removed = layer.remove_slots(dead);
-    CHECK(removed == dead.size());
-    CHECK(layer.active() == model.size());
-    // Grow back a random number of positions, then give all slots distinct values.
-    const uint64_t grow = std::min<uint64_t>(uniform.below(12) + removed / 2, layer.positions() - layer.active());
+    // Grow a random number of positions (more or fewer than died), then give all slots distinct values.
+    const uint64_t grow = std::min<uint64_t>(uniform.below(12) + dying.size() / 2, layer.positions() - model.size());
     std::vector<uint64_t> picks;
-    sample_dormant(layer, grow, RngStream{1, uint64_t(round), 0, Purpose::kRewire}, picks);
+    sample_dormant(layer, dying.size(), grow, RngStream{1, uint64_t(round), 0, Purpose::kRewire}, picks);
     for (uint64_t p : picks) {
       CHECK(model.count(p) == 0);
+      picked_again += dying_positions.count(p);
       model[p] = 0.0f;
     }
-    layer.activate(picks);
+    layer.rewire(dying, picks);
     CHECK(layer.check().empty());
+    CHECK(layer.active() == model.size());
     for (uint32_t out = 0; out < layer.n_out; ++out)
       for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k) {
         const uint64_t p = layer.position_of(k, out);
@@ -46,16 +49,47 @@ TEST(activate_and_remove_keep_the_layer_equal_to_a_set_model) {
         layer.velocity[k] = float(p);
       }
   }
+  CHECK(picked_again > 0);
   CHECK(layer.active() == model.size());
 }
 
 TEST(contains_agrees_with_the_slots) {
   SparseLayer layer(50, 40, 2, 7, false, false);
   std::vector<uint64_t> picks;
-  sample_dormant(layer, 300, RngStream{7, 0, 2, Purpose::kInitPositions}, picks);
+  sample_dormant(layer, 0, 300, RngStream{7, 0, 2, Purpose::kInitPositions}, picks);
   layer.assign(picks, std::vector<float>(picks.size(), 1.0f));
   const std::set<uint64_t> model(picks.begin(), picks.end());
   for (uint64_t p = 0; p < layer.positions(); ++p) CHECK(layer.contains(p) == (model.count(p) == 1));
+  layer.theta[5] = -1.0f;  // went dormant in this step: no longer active, though its slot is there
+  CHECK(!layer.contains(picks[5]) && layer.contains(picks[4]) && layer.contains(picks[6]));
+}
+
+TEST(regrowth_in_a_nearly_full_layer_may_pick_dying_positions) {
+  // 60 of 64 positions active, 3 of them dying: the dormant ones are enumerated (the layer is
+  // over half full), and the 4 free plus 3 dying positions are exactly the candidates.
+  SparseLayer layer(8, 8, 0, 5, false, false);
+  std::vector<uint64_t> active;
+  for (uint64_t p = 0; p < 64; ++p)
+    if (p % 16 != 3) active.push_back(p);
+  layer.assign(active, std::vector<float>(active.size(), 1.0f));
+  const std::vector<uint32_t> dying{0, 10, 59};
+  std::set<uint64_t> candidates{3, 19, 35, 51};
+  for (uint32_t k : dying) {
+    layer.theta[k] = -1.0f;
+    candidates.insert(active[k]);
+  }
+  std::set<uint64_t> seen;
+  std::vector<uint64_t> picks;
+  for (uint64_t t = 0; t < 200; ++t) {
+    sample_dormant(layer, dying.size(), 5, RngStream{3, t, 0, Purpose::kRewire}, picks);
+    CHECK(picks.size() == 5 && std::is_sorted(picks.begin(), picks.end()));
+    for (uint64_t p : picks) CHECK(candidates.count(p) == 1);
+    seen.insert(picks.begin(), picks.end());
+  }
+  CHECK(seen == candidates);
+  SparseLayer copy = layer;
+  copy.rewire(dying, picks);
+  CHECK(copy.check().empty() && copy.active() == 62);
 }
 
 TEST(check_reports_broken_invariants) {
