@@ -468,16 +468,17 @@ if (sweepFit[1])
 md.push("## Event loop during Model.fit", "");
 if (eventLoop)
   table(
-    ["phase", "max gap", "p99 gap", "gaps > 5 ms", "ticks"],
+    ["phase", "max gap", "p99 gap", "gaps > 5 ms", "max gap less CPU wait", "main thread's CPU wait", "ticks"],
     [
       ["idle (no training), 0.5 s", eventLoop.idle],
       [`whole fit(): ${eventLoop.epochs} epochs of ${eventLoop.samples} samples, reference network, batch 10 (${eventLoop.wholeFit.seconds.toFixed(2)} s)`, eventLoop.wholeFit],
-      ["  of which before the first chunk returns (input validation)", eventLoop.beforeFirstChunk],
+      ["  of which before the first chunk returns (input check, first call)", eventLoop.beforeFirstChunk],
       ["  of which training (after the first chunk)", eventLoop.trainingOnly],
       [`fit() on data already validated by an earlier fit() (${eventLoop.validatedFit.seconds.toFixed(2)} s)`, eventLoop.validatedFit],
-    ].map(([n, s]) => [n, `${s.maxGapMs.toFixed(2)} ms`, `${s.p99GapMs.toFixed(2)} ms`, s.gapsOver5ms, s.ticks]),
+    ].map(([n, s]) => [n, `${s.maxGapMs.toFixed(2)} ms`, `${s.p99GapMs.toFixed(2)} ms`, s.gapsOver5ms,
+      s.maxGapLessCpuWaitMs === undefined ? "–" : `${s.maxGapLessCpuWaitMs.toFixed(2)} ms`, s.cpuWaitMs === undefined ? "–" : `${s.cpuWaitMs.toFixed(1)} ms`, s.ticks]),
   );
-md.push(`A setInterval(1 ms) timer records the time between its ticks while Model.fit trains MNIST-sized synthetic data (60 000 × 784), with DEEPR_THREADS ${eventLoop?.deeprThreads ?? "unset (the addon's default thread count)"}. The first fit() on a data set validates every input value synchronously on the main thread (lib/model.ts, #checkData) before it trains: that is the long gap. The idle row is the timer's own jitter on this VM.`, "");
+md.push(`A setInterval(1 ms) timer records the time between its ticks while Model.fit trains MNIST-sized synthetic data (60 000 × 784), with DEEPR_THREADS ${eventLoop?.deeprThreads ?? "unset (the addon's default thread count)"}. The first fit() on a data set checks every input value (NaN, Infinity) and label on the main thread before it trains, in slices of about 0.5 ms between which it yields (lib/model.ts, #checkData). "CPU wait" is the time the main thread was runnable but had no core (Linux schedstat): on 2 cores, other processes or the addon's own threads can hold both; "max gap less CPU wait" removes it from each gap. The idle row is the timer's own jitter on this VM.`, "");
 
 if (overhead) {
   const [one, many] = overhead.results;

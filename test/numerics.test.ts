@@ -95,6 +95,23 @@ describe("NaN and Infinity in the inputs", () => {
     model.dispose();
   });
 
+  it("are found at the end of a large data set, checked in slices that let timers run", async () => {
+    const count = 300_001;  // 9 M values: many slices of the check
+    const large = { inputs: new Float32Array(count * 30), labels: new Int32Array(count), count, features: 30, classes: 4 };
+    large.inputs[count * 30 - 1] = NaN;
+    const model = Model.create(spec);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const error = await model.fit(large).catch((e: unknown) => e);
+    clearInterval(timer);
+    expect(String(error)).toMatch(/data.inputs holds NaN at sample 300000, feature 29; inputs must be finite/);
+    expect(ticks).toBeGreaterThan(0);
+    large.labels[count - 1] = 4;
+    await expect(model.fit(large)).rejects.toThrow(/data.labels\[300000\] is 4/);
+    expect(model.progress.step).toBe(0);
+    model.dispose();
+  });
+
   it('with onNonFinite: "skip", the batch holding one is left out, exactly as if it had not been there', async () => {
     const fit = { epochs: 1, lr: 0.1, batchSize: 1, momentum: 0.5, noise: 1e-3 };
     // By hand: a finite input so large that the loss overflows stops a throwing run at that batch
