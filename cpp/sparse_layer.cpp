@@ -90,15 +90,23 @@ void SparseLayer::rewire(const std::vector<uint32_t>& dying, const std::vector<u
   theta.resize(new_size);
   if (with_momentum_) velocity.resize(new_size);
 
-  // Row offsets: + new connections in the rows before, - removed slots before the old offset.
+  // Row offsets: + the new connections in the rows before, - the removed slots before the old
+  // offset. Both are step functions of the row: find the rows where they step, then add each
+  // constant over its range of rows.
+  dying_rows_.resize(dying.size());
+  for (size_t m = 0; m < dying.size(); ++m)  // the first row whose old offset is past the slot
+    dying_rows_[m] = uint32_t(std::upper_bound(row_start.begin(), row_start.end(), dying[m]) - row_start.begin());
+  const auto born_row = [&](size_t m) { return uint32_t(born[m] / n_in) + 1; };  // the first row after it
   d = n = 0;
-  const uint32_t first_row = std::min(dying.empty() ? n_out : uint32_t(std::upper_bound(row_start.begin(), row_start.end(), dying[0]) - row_start.begin()),
-                                      born.empty() ? n_out : uint32_t(born[0] / n_in) + 1);
-  for (uint32_t out = first_row; out <= n_out; ++out) {
-    const uint64_t row_first = uint64_t(out) * n_in;
-    while (n < born.size() && born[n] < row_first) ++n;
-    while (d < dying.size() && dying[d] < row_start[out]) ++d;
-    row_start[out] = uint32_t(row_start[out] + n - d);
+  int64_t delta = 0;
+  for (uint32_t out = 0;;) {
+    const uint32_t next = std::min(n < born.size() ? born_row(n) : n_out + 1, d < dying.size() ? dying_rows_[d] : n_out + 1);
+    if (delta != 0)
+      for (; out < next; ++out) row_start[out] = uint32_t(row_start[out] + delta);
+    if (next > n_out) break;
+    out = next;
+    for (; n < born.size() && born_row(n) == next; ++n) ++delta;
+    for (; d < dying.size() && dying_rows_[d] == next; ++d) --delta;
   }
 }
 
