@@ -1,117 +1,172 @@
-// Distributions drawn from Philox blocks: exact uniform integers, uniform floats, normals.
+// Distributions drawn from Philox blocks: normals, exact uniform integers, connection signs.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "philox.hpp"
+#include "simd.hpp"
 
 namespace deepr {
 
-// Uniform float in (0, 1]: 24 random bits, never 0, so the logarithm below is finite.
-inline float uniform_open0(uint32_t bits) { return float((bits >> 8) + 1) * (1.0f / 16777216.0f); }
+// The normal generator works on batches of Philox blocks held in GCC/Clang vector types, mostly
+// wider than any register: each dispatch clone (simd.hpp) splits them into its own registers, zmm,
+// ymm or xmm, and the independent pieces keep its pipelines busy. Only IEEE-exact operations, in a
+// fixed order, so every clone gives the same bits. Lanes of a batch of kBlocks blocks:
+template <uint32_t kBlocks>
+struct BatchLanes {
+  typedef uint64_t Blocks __attribute__((vector_size(8 * kBlocks)));  // one word of each block
+  typedef uint32_t Words __attribute__((vector_size(8 * kBlocks)));   // one word of each pair
+  typedef int32_t Ints __attribute__((vector_size(8 * kBlocks)));
+  typedef float Floats __attribute__((vector_size(8 * kBlocks)));
+};
 
-// Natural logarithm of x in (0, 1], branch-free so that loops over it vectorise: x = m * 2^e with
-// m in [sqrt(1/2), sqrt(2)), then log(m) = 2 atanh(t), t = (m - 1) / (m + 1), |t| < 0.172, by
-// its odd series to t^9. Relative error below 2e-7.
-inline float log_unit(float x) {
-  uint32_t bits;
-  std::memcpy(&bits, &x, 4);
-  int32_t e = int32_t(bits >> 23) - 127;
-  bits = (bits & 0x007FFFFFu) | 0x3F800000u;  // mantissa as a float in [1, 2)
-  float m;
-  std::memcpy(&m, &bits, 4);
-  const bool high = m > 1.41421356f;
-  m = high ? 0.5f * m : m;
-  e += high ? 1 : 0;
-  const float t = (m - 1.0f) / (m + 1.0f), t2 = t * t;
-  const float series = t * (2.0f + t2 * (0.666666667f + t2 * (0.4f + t2 * (0.285714286f + t2 * 0.222222222f))));
-  return float(e) * 0.693147181f + series;
+template <class To, class From>
+__attribute__((always_inline)) inline To bits_as(From v) {
+  static_assert(sizeof(To) == sizeof(From), "a reinterpretation keeps the size");
+  To to;
+  std::memcpy(&to, &v, sizeof to);
+  return to;
 }
 
-// cos(2 pi v) and sin(2 pi v) for v in [0, 1), branch-free: the nearest quarter turn q is taken
-// out exactly, the rest (|angle| <= pi/4) goes through short Taylor polynomials (error < 4e-7),
-// and q rotates the result.
-inline void cos_sin_turn(float v, float& c, float& s) {
-  const float quarters = v * 4.0f;
-  const int32_t q = int32_t(quarters + 0.5f);
-  const float a = (quarters - float(q)) * 1.57079633f, a2 = a * a;
-  const float cr = 1.0f + a2 * (-0.5f + a2 * (0.0416666667f + a2 * (-0.00138888889f + a2 * 0.0000248015873f)));
-  const float sr = a * (1.0f + a2 * (-0.166666667f + a2 * (0.00833333333f + a2 * -0.000198412698f)));
-  const int32_t r = q & 3;  // rotate by r quarter turns
-  c = r == 0 ? cr : r == 1 ? -sr : r == 2 ? -cr : sr;
-  s = r == 0 ? sr : r == 1 ? cr : r == 2 ? -sr : -cr;
+template <class Blocks, size_t... I>
+constexpr Blocks lane_indices(std::index_sequence<I...>) {
+  return Blocks{I...};
 }
 
-// Box-Muller: two independent standard normals from two uniform words.
-inline void normal_pair(uint32_t a, uint32_t b, float& z0, float& z1) {
-  const float radius = std::sqrt(-2.0f * log_unit(uniform_open0(a)));
-  float c, s;
-  cos_sin_turn(float(b >> 8) * (1.0f / 16777216.0f), c, s);
-  z0 = radius * c;
-  z1 = radius * s;
-}
-
-// Blocks first .. first + count - 1 (count <= 64) of a stream, written as pairs of words:
-// (a[2i], b[2i]) and (a[2i + 1], b[2i + 1]) are block i. The same arithmetic as philox4x32_10,
-// laid out lane by lane so that the rounds vectorise across blocks.
-__attribute__((always_inline)) inline void philox_blocks(const RngStream& stream, uint32_t first, uint32_t count, uint32_t* a, uint32_t* b) {
-  constexpr uint32_t kMax = 64;
-  uint32_t c0[kMax], c1[kMax], c2[kMax], c3[kMax];
-  const uint32_t step_lo = uint32_t(stream.step), step_hi = uint32_t(stream.step >> 32);
-  const uint32_t tag = (stream.layer << 8) | uint32_t(stream.purpose);
-  for (uint32_t i = 0; i < count; ++i) {
-    c0[i] = first + i;
-    c1[i] = step_lo;
-    c2[i] = step_hi;
-    c3[i] = tag;
-  }
+// Blocks first .. first + kBlocks - 1 of a stream: word j of block i is the low half of lane i of
+// w[j]. The arithmetic of philox4x32_10, except that the high halves carry junk: the products read
+// only the low halves, which spares packing the words between rounds.
+template <uint32_t kBlocks>
+__attribute__((always_inline)) inline void philox_batch(const RngStream& stream, uint32_t first,
+                                                        typename BatchLanes<kBlocks>::Blocks w[4]) {
+  typedef typename BatchLanes<kBlocks>::Blocks Blocks;
+  constexpr uint64_t kLow = 0xFFFFFFFFu;
+  Blocks c0 = lane_indices<Blocks>(std::make_index_sequence<kBlocks>()) + first;
+  Blocks c1 = Blocks{} + uint32_t(stream.step), c2 = Blocks{} + uint32_t(stream.step >> 32);
+  Blocks c3 = Blocks{} + ((stream.layer << 8) | uint32_t(stream.purpose));
   uint32_t k0 = uint32_t(stream.seed), k1 = uint32_t(stream.seed >> 32);
   for (int round = 0; round < 10; ++round) {
-    for (uint32_t i = 0; i < count; ++i) {
-      const uint64_t p0 = uint64_t(0xD2511F53u) * c0[i];
-      const uint64_t p1 = uint64_t(0xCD9E8D57u) * c2[i];
-      const uint32_t n0 = uint32_t(p1 >> 32) ^ c1[i] ^ k0, n2 = uint32_t(p0 >> 32) ^ c3[i] ^ k1;
-      c1[i] = uint32_t(p1);
-      c3[i] = uint32_t(p0);
-      c0[i] = n0;
-      c2[i] = n2;
-    }
+    const Blocks p0 = (c0 & kLow) * 0xD2511F53u, p1 = (c2 & kLow) * 0xCD9E8D57u;
+    c0 = (p1 >> 32) ^ c1 ^ k0;
+    c2 = (p0 >> 32) ^ c3 ^ k1;
+    c1 = p1;
+    c3 = p0;
     k0 += 0x9E3779B9u;
     k1 += 0xBB67AE85u;
   }
-  for (uint32_t i = 0; i < count; ++i) {
-    a[2 * i] = c0[i];
-    b[2 * i] = c1[i];
-    a[2 * i + 1] = c2[i];
-    b[2 * i + 1] = c3[i];
+  w[0] = c0;
+  w[1] = c1;
+  w[2] = c2;
+  w[3] = c3;
+}
+
+// Lane-wise square root: the vector extensions have none, and with -fno-math-errno this loop becomes
+// vector sqrt instructions.
+template <class Floats>
+__attribute__((always_inline)) inline Floats sqrt_lanes(Floats v) {
+  float x[sizeof v / sizeof(float)];
+  std::memcpy(x, &v, sizeof x);
+  for (float& e : x) e = std::sqrt(e);
+  std::memcpy(&v, x, sizeof x);
+  return v;
+}
+
+// -2 ln u for u = (k + 1) / 2^24 in (0, 1], k the top 24 bits of each word: the squared Box-Muller
+// radius (u is never 0, so it is finite). u = m 2^e with m in [sqrt(1/2), sqrt(2)), and
+// ln m = f + f^2 R(f) with f = m - 1 (exact) and R a degree-7 minimax fit of (ln(1 + f) - f) / f^2
+// (relative error 3e-8 before rounding), here as -2 ln m = f (-2 + f R2), R2 = -2 R. No division.
+// Relative error below 1.5e-7, measured against double precision over all 2^24 values of k.
+template <uint32_t kBlocks>
+__attribute__((always_inline)) inline typename BatchLanes<kBlocks>::Floats squared_radius(
+    typename BatchLanes<kBlocks>::Words words) {
+  typedef typename BatchLanes<kBlocks>::Ints Ints;
+  typedef typename BatchLanes<kBlocks>::Floats Floats;
+  constexpr int32_t kSqrtHalf = 0x3F3504F3;  // the bits of sqrt(1/2)
+  // The bits of k + 1 = u 2^24 as a float (exact); the offset also takes the 24 off the exponent.
+  const Ints x = bits_as<Ints>(__builtin_convertvector(bits_as<Ints>((words >> 8) + 1u), Floats));
+  const Ints offset = x - (kSqrtHalf + (24 << 23));
+  const Ints e = offset >> 23;  // arithmetic shift: e <= 0
+  const Floats f = bits_as<Floats>((offset & 0x007FFFFF) + kSqrtHalf) - 1.0f;
+  Floats r = -0.174696922f * f + 0.286150455f;
+  r = r * f - 0.298359454f;
+  r = r * f + 0.33141017f;
+  r = r * f - 0.399241447f;
+  r = r * f + 0.500035107f;
+  r = r * f - 0.666679025f;
+  r = r * f + 0.999999821f;
+  return __builtin_convertvector(e, Floats) * -1.38629436f + f * (-2.0f + f * r);
+}
+
+// cos(2 pi v) and sin(2 pi v) for v = k / 2^24, k the top 24 bits of each word. The nearest quarter
+// turn q is taken out exactly in integers; the rest a (|a| <= pi/4) gives sin a by a degree-7
+// minimax polynomial and cos a = sqrt(1 - sin^2 a) (>= sqrt(1/2): no cancellation); q then rotates
+// (cos a, sin a) by swapping and negating. Error below 1.3e-7, measured against double precision
+// over all 2^24 values of k.
+template <uint32_t kBlocks>
+__attribute__((always_inline)) inline void cos_sin_turn(typename BatchLanes<kBlocks>::Words words,
+                                                        typename BatchLanes<kBlocks>::Floats& c,
+                                                        typename BatchLanes<kBlocks>::Floats& s) {
+  typedef typename BatchLanes<kBlocks>::Words Words;
+  typedef typename BatchLanes<kBlocks>::Ints Ints;
+  typedef typename BatchLanes<kBlocks>::Floats Floats;
+  // k - 2^22 q: the low 22 bits of k as a signed number. q mod 4: the top two bits of k + 2^21.
+  const Ints rest = bits_as<Ints>(words << 2) >> 10;
+  const Words quarters = words + (1u << 29);
+  const Floats a = __builtin_convertvector(rest, Floats) * (1.57079633f / 4194304.0f);
+  const Floats a2 = a * a;
+  const Floats sin_a = a + (a * a2) * (-0.166666552f + a2 * (0.0083321603f + a2 * -0.000195152825f));
+  const Floats cos_a = sqrt_lanes(1.0f - sin_a * sin_a);
+  // Odd q swaps the two; q = 1, 2 negate the cosine, q = 2, 3 the sine. Bitwise selects, as GCC
+  // expands ?: on vectors wider than a register element by element.
+  const Words odd = bits_as<Words>(bits_as<Ints>(quarters << 1) >> 31);
+  const Words cos_bits = bits_as<Words>(cos_a), sin_bits = bits_as<Words>(sin_a);
+  c = bits_as<Floats>(((sin_bits & odd) | (cos_bits & ~odd)) ^ ((quarters + (1u << 30)) & 0x80000000u));
+  s = bits_as<Floats>(((cos_bits & odd) | (sin_bits & ~odd)) ^ (quarters & 0x80000000u));
+}
+
+// Normals 4 first .. 4 (first + kBlocks) - 1 of a stream, in order, into out. Block i makes the
+// pairs (word 0, word 1) and (word 2, word 3), and pair (a, b) the normals r cos t, r sin t with
+// r^2 from a and t from b (Box-Muller).
+template <uint32_t kBlocks>
+__attribute__((always_inline)) inline void normal_batch(const RngStream& stream, uint32_t first, float* out) {
+  typedef typename BatchLanes<kBlocks>::Blocks Blocks;
+  typedef typename BatchLanes<kBlocks>::Words Words;
+  typedef typename BatchLanes<kBlocks>::Floats Floats;
+  Blocks w[4];
+  philox_batch<kBlocks>(stream, first, w);
+  // Pair 2i is (word 0, word 1) of block i, pair 2i + 1 (word 2, word 3): the low and high halves
+  // of its 64-bit lane.
+  constexpr bool kLittleEndian = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+  const auto pairs = [](Blocks even, Blocks odd) {
+    constexpr uint64_t kLow = 0xFFFFFFFFu;
+    return bits_as<Words>(kLittleEndian ? (even & kLow) | (odd << 32) : (odd & kLow) | (even << 32));
+  };
+  const Floats radius = sqrt_lanes(squared_radius<kBlocks>(pairs(w[0], w[2])));
+  Floats c, s;
+  cos_sin_turn<kBlocks>(pairs(w[1], w[3]), c, s);
+  const Floats z0 = radius * c, z1 = radius * s;
+  // Pair j gives normals 2j and 2j + 1 (a loop that vectorises well on every target).
+  float cos_part[2 * kBlocks], sin_part[2 * kBlocks];
+  std::memcpy(cos_part, &z0, sizeof cos_part);
+  std::memcpy(sin_part, &z1, sizeof sin_part);
+  for (uint32_t j = 0; j < 2 * kBlocks; ++j) {
+    out[2 * j] = cos_part[j];
+    out[2 * j + 1] = sin_part[j];
   }
 }
 
+// The batch sizes: kBatchBlocks for throughput; kTailBlocks, a batch of one register's width on
+// the widest target, for a few normals at an end of a range (256 normals from a start that is not
+// a multiple of 4 take 65 blocks).
+constexpr uint32_t kBatchBlocks = 64, kTailBlocks = 8;
+
 // Standard normals n[first .. first + count) of a stream: block i yields normals 4i .. 4i + 3, so
-// any range can be regenerated on its own. The words are drawn first and transformed in a
-// separate loop, which the compiler vectorises.
-__attribute__((always_inline)) inline void fill_normals(const RngStream& stream, uint64_t first, uint64_t count, float* out) {
-  constexpr uint64_t kPairs = 128;
-  uint32_t a[kPairs], b[kPairs];
-  float z0[kPairs], z1[kPairs];
-  for (uint64_t done = 0; done < count;) {
-    const uint64_t start = (first + done) & ~uint64_t(3);  // aligned to a block
-    const uint64_t blocks = std::min<uint64_t>(kPairs / 2, (first + count - start + 3) / 4);
-    philox_blocks(stream, uint32_t(start / 4), uint32_t(blocks), a, b);
-    for (uint64_t j = 0; j < 2 * blocks; ++j) normal_pair(a[j], b[j], z0[j], z1[j]);
-    // Normal 2j + 1 of the chunk is the second of pair j.
-    const uint64_t skip = first + done - start;
-    const uint64_t take = std::min<uint64_t>(4 * blocks - skip, count - done);
-    for (uint64_t n = 0; n < take; ++n) {
-      const uint64_t m = skip + n;
-      out[done + n] = (m & 1) ? z1[m / 2] : z0[m / 2];
-    }
-    done += take;
-  }
-}
+// any range can be regenerated on its own (random.cpp).
+void fill_normals(const RngStream& stream, uint64_t first, uint64_t count, float* out);
 
 // Draws exactly uniform integers in [0, bound) from consecutive blocks of one stream, with
 // Lemire's multiply-and-reject method: no modulo bias, whatever the bound.

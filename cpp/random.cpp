@@ -1,0 +1,28 @@
+#include "random.hpp"
+
+namespace deepr {
+
+// Whole batches go straight to out; a batch cut by an end of the range goes through a buffer.
+// Compiled once per dispatch target and called, not inlined: the generator is large, and a call
+// costs little next to the hundreds of normals a caller asks for.
+DEEPR_DISPATCH
+void fill_normals(const RngStream& stream, uint64_t first, uint64_t count, float* out) {
+  uint64_t block = first / 4, skip = first % 4;
+  float buffer[4 * kBatchBlocks];
+  while (count > 0) {
+    const bool tail = skip + count <= 4 * kTailBlocks;
+    const uint64_t batch = tail ? 4 * kTailBlocks : 4 * kBatchBlocks;  // normals
+    const bool whole = skip == 0 && count >= batch;
+    float* to = whole ? out : buffer;
+    if (tail) normal_batch<kTailBlocks>(stream, uint32_t(block), to);
+    else normal_batch<kBatchBlocks>(stream, uint32_t(block), to);
+    const uint64_t take = std::min(batch - skip, count);
+    if (!whole) std::copy(buffer + skip, buffer + skip + take, out);
+    out += take;
+    count -= take;
+    block += batch / 4;
+    skip = 0;
+  }
+}
+
+}  // namespace deepr
