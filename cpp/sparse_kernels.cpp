@@ -171,7 +171,7 @@ __attribute__((always_inline)) inline void update_rows(SparseLayer& layer, const
       if (k == block_end) {
         if (k > block) update_slots(layer, block, k - block, grad, noise, u, part);
         block = k;
-        block_end = std::min(slots, k + kNoiseBlock);
+        block_end = std::min(slots, (k / kNoiseBlock + 1) * kNoiseBlock);  // aligned: whole Philox blocks
         if (u.noise_std != 0.0f) fill_normals(u.noise, block, block_end - block, noise);
         else std::fill(noise, noise + (block_end - block), 0.0f);  // T = 0: no noise to draw
       }
