@@ -94,8 +94,13 @@ void SparseLayer::rewire(const std::vector<uint32_t>& dying, const std::vector<u
   // offset. Both are step functions of the row: find the rows where they step, then add each
   // constant over its range of rows.
   dying_rows_.resize(dying.size());
-  for (size_t m = 0; m < dying.size(); ++m)  // the first row whose old offset is past the slot
-    dying_rows_[m] = uint32_t(std::upper_bound(row_start.begin(), row_start.end(), dying[m]) - row_start.begin());
+  for (size_t m = 0; m < dying.size(); ++m) {
+    // The first row whose old offset is past the slot: a binary search with a conditional move
+    // instead of a branch per level (the levels are unpredictable, and there are log2(n_out)).
+    const uint32_t* base = row_start.data();
+    for (size_t n = row_start.size(); n > 1; n -= n / 2) base = base[n / 2] <= dying[m] ? base + n / 2 : base;
+    dying_rows_[m] = uint32_t(base - row_start.data()) + (*base <= dying[m]);
+  }
   const auto born_row = [&](size_t m) { return uint32_t(born[m] / n_in) + 1; };  // the first row after it
   d = n = 0;
   int64_t delta = 0;
