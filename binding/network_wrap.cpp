@@ -330,7 +330,7 @@ Napi::Value NetworkWrap::Info(const Napi::CallbackInfo& info) {
 }
 
 // train(inputs, labels, epoch, firstBatch, batches, batchSize, {lr, alpha, noiseStd, momentum}, check)
-//   -> Promise<{loss: Float32Array, correct: Uint32Array, rewired: number[], step: number}>
+//   -> Promise<{loss: Float32Array, correct: Uint32Array, rewired: number[], regrowthSeconds: number, step: number}>
 Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   deepr::Network& net = Ready(env);
@@ -370,6 +370,7 @@ Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
         result.Set("loss", loss);
         result.Set("correct", correct);
         result.Set("rewired", rewired);
+        result.Set("regrowthSeconds", stats->regrowth_seconds);
         result.Set("step", double(net.step()));
         return result;
       });

@@ -1,6 +1,7 @@
 #include "network.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <stdexcept>
 
@@ -111,7 +112,9 @@ void Network::train_step(const float* inputs, const int32_t* labels_all, const u
       grad_.swap(grad_in_);
     }
   }
+  const auto regrowth_start = std::chrono::steady_clock::now();
   regrow(stats.rewired);
+  stats.regrowth_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - regrowth_start).count();
   ++step_;
 }
 

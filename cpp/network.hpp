@@ -31,6 +31,7 @@ struct StepHyper {
 struct StepStats {
   LossResult loss;
   std::vector<uint64_t> rewired;  // connections activated per layer in this step
+  double regrowth_seconds = 0;    // time spent choosing and inserting them (what rewiring costs)
 };
 
 class Network {

@@ -25,6 +25,7 @@ void train_batches(Network& net, const DataView& data, const std::vector<uint32_
   stats.batch_loss.clear();
   stats.batch_correct.clear();
   stats.rewired.assign(net.layers().size(), 0);
+  stats.regrowth_seconds = 0;
   StepStats step;
   for (uint64_t n = first_batch; n < first_batch + batches; ++n) {
     const uint64_t first = n * batch_size;
@@ -33,6 +34,7 @@ void train_batches(Network& net, const DataView& data, const std::vector<uint32_
     stats.batch_loss.push_back(float(step.loss.loss_sum / size));
     stats.batch_correct.push_back(step.loss.correct);
     for (size_t l = 0; l < step.rewired.size(); ++l) stats.rewired[l] += step.rewired[l];
+    stats.regrowth_seconds += step.regrowth_seconds;
     if (check) {
       const std::string problem = net.check();
       if (!problem.empty()) throw std::logic_error("invariant violated after step " + std::to_string(net.step()) + ": " + problem);

@@ -22,6 +22,7 @@ struct ChunkStats {
   std::vector<float> batch_loss;        // mean loss of each batch
   std::vector<uint32_t> batch_correct;  // correctly classified samples of each batch
   std::vector<uint64_t> rewired;        // connections activated per layer over the chunk
+  double regrowth_seconds = 0;          // time spent on regrowth over the chunk
 };
 
 // Batches [first_batch, first_batch + batches) of the epoch whose sample order is `order`; the last

@@ -48,6 +48,8 @@ export interface EpochStats {
   layers: { active: number; K: number; rewired: number }[];
   /** Wall-clock seconds of the epoch's training (without validation). */
   seconds: number;
+  /** Of those, the seconds spent on regrowth: choosing and inserting the reactivated connections. */
+  regrowthSeconds: number;
   /** Batches skipped because their loss or update was not finite (only with `onNonFinite: "skip"`). */
   skipped: number;
 }
@@ -177,6 +179,7 @@ interface ChunkResult {
   loss: ArrayLike<number>;
   correct: ArrayLike<number>;
   rewired: number[];
+  regrowthSeconds: number;
   /** Batches trained, then (when one was skipped) 1 more that was left out. */
   trained: number;
   skipped: number;
@@ -281,7 +284,7 @@ export class Model {
     const hyper = { lr, alpha: o.alpha, noiseStd: noiseStd(o, lr), momentum: o.momentum };
     const batches = Math.ceil(data.count / o.batchSize);
     const rewired = new Array<number>(this.options.budgets.length).fill(0);
-    let lossSum = 0, correct = 0, samples = 0, chunk = 1, seconds = 0, skipped = 0;
+    let lossSum = 0, correct = 0, samples = 0, chunk = 1, seconds = 0, regrowthSeconds = 0, skipped = 0;
     this.#progress.batchSize = o.batchSize;
     while (this.#progress.batchInEpoch < batches) {
       fit.signal?.throwIfAborted();
@@ -303,6 +306,7 @@ export class Model {
         fit.onBatchEnd?.({ epoch, batch: first + n, batches, loss: r.loss[n], accuracy: r.correct[n] / size });
       }
       r.rewired.forEach((v, l) => (rewired[l] += v));
+      regrowthSeconds += r.regrowthSeconds;
     }
     this.#progress = { epoch: epoch + 1, batchInEpoch: 0, batchSize: o.batchSize };
     const info = this.#native.info();
@@ -313,6 +317,7 @@ export class Model {
       lr,
       layers: info.layers.map((l, n) => ({ active: l.active, K: l.budget, rewired: rewired[n] })),
       seconds,
+      regrowthSeconds,
       skipped,
     };
     if (fit.validation) {
@@ -354,7 +359,7 @@ export class Model {
       }
       await this.#native.importState(copy, step);
       try {
-        const r = done > 0 ? await train(first, done) : { loss: [], correct: [], rewired: [] };
+        const r = done > 0 ? await train(first, done) : { loss: [], correct: [], rewired: [], regrowthSeconds: 0 };
         return { ...r, trained: done, skipped: 1 };
       } catch (replay) {
         this.#progress.batchInEpoch = first + (this.#native.info().step - step);

@@ -44,6 +44,8 @@ export interface NativeTrainResult {
   loss: Float32Array;
   correct: Uint32Array;
   rewired: number[];
+  /** Time the chunk spent on regrowth (choosing and inserting the new connections). */
+  regrowthSeconds: number;
   step: number;
 }
 

@@ -46,7 +46,13 @@ describe("Model", () => {
     expect(after.loss).toBeLessThan(before.loss);
     const rewired = history.reduce((sum, e) => sum + e.layers.reduce((s, l) => s + l.rewired, 0), 0);
     expect(rewired).toBeGreaterThan(0);
-    for (const e of history) expect(e.layers.map((l) => l.active)).toEqual([120, 120, 40]);
+    for (const e of history) {
+      expect(e.layers.map((l) => l.active)).toEqual([120, 120, 40]);
+      // Regrowth is timed inside each step: part of the epoch's time, and not free when it happened.
+      expect(e.regrowthSeconds).toBeGreaterThanOrEqual(0);
+      expect(e.regrowthSeconds).toBeLessThan(e.seconds);
+      if (e.layers.some((l) => l.rewired > 0)) expect(e.regrowthSeconds).toBeGreaterThan(0);
+    }
     model.dispose();
   });
 
