@@ -42,8 +42,10 @@ void SparseLayer::rewire(const std::vector<uint32_t>& dying, const std::vector<u
   if (new_size > kMaxLayerSize) throw std::length_error("too many connections in one layer");
   // Where each new connection goes among the old slots (before old slot insert_at_[n]).
   insert_at_.resize(born.size());
+  born_rows_.resize(born.size());
   for (size_t n = 0; n < born.size(); ++n) {
-    const uint32_t out = uint32_t(born[n] / n_in), in = uint32_t(born[n] % n_in);
+    const uint32_t out = uint32_t(born[n] / n_in), in = uint32_t(born[n] - uint64_t(out) * n_in);
+    born_rows_[n] = out + 1;  // the first row after it
     const auto first = source.begin() + row_start[out], last = source.begin() + row_start[out + 1];
     insert_at_[n] = uint32_t(std::lower_bound(first, last, in, [](uint32_t s, uint32_t v) { return (s & kIndexMask) < v; }) -
                              source.begin());
@@ -82,7 +84,7 @@ void SparseLayer::rewire(const std::vector<uint32_t>& dying, const std::vector<u
     if (r->shift > 0) move_slots(r->begin, r->end, uint32_t(r->begin + r->shift));
   for (size_t m = 0; m < born.size(); ++m) {
     const uint32_t at = insert_at_[m];
-    source[at] = uint32_t(born[m] % n_in) | (position_is_negative(seed, index, born[m]) ? kSignBit : 0u);
+    source[at] = uint32_t(born[m] - uint64_t(born_rows_[m] - 1) * n_in) | (position_is_negative(seed, index, born[m]) ? kSignBit : 0u);
     theta[at] = 0.0f;
     if (with_momentum_) velocity[at] = 0.0f;
   }
@@ -101,16 +103,15 @@ void SparseLayer::rewire(const std::vector<uint32_t>& dying, const std::vector<u
     for (size_t n = row_start.size(); n > 1; n -= n / 2) base = base[n / 2] <= dying[m] ? base + n / 2 : base;
     dying_rows_[m] = uint32_t(base - row_start.data()) + (*base <= dying[m]);
   }
-  const auto born_row = [&](size_t m) { return uint32_t(born[m] / n_in) + 1; };  // the first row after it
   d = n = 0;
   int64_t delta = 0;
   for (uint32_t out = 0;;) {
-    const uint32_t next = std::min(n < born.size() ? born_row(n) : n_out + 1, d < dying.size() ? dying_rows_[d] : n_out + 1);
+    const uint32_t next = std::min(n < born.size() ? born_rows_[n] : n_out + 1, d < dying.size() ? dying_rows_[d] : n_out + 1);
     if (delta != 0)
       for (; out < next; ++out) row_start[out] = uint32_t(row_start[out] + delta);
     if (next > n_out) break;
     out = next;
-    for (; n < born.size() && born_row(n) == next; ++n) ++delta;
+    for (; n < born.size() && born_rows_[n] == next; ++n) ++delta;
     for (; d < dying.size() && dying_rows_[d] == next; ++d) --delta;
   }
 }
