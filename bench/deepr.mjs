@@ -32,7 +32,7 @@ class Feeder {
       this.first = 0;
       this.epoch++;
     }
-    return { count, ms, rewired: r.rewired.reduce((a, b) => a + b, 0), regrowthMs: r.regrowthSeconds * 1000, loss: r.loss[count - 1] };
+    return { count, ms, rewired: r.rewired.reduce((a, b) => a + b, 0), regrowthMs: r.regrowthSeconds * 1000, noiseMs: r.noiseSeconds * 1000, loss: r.loss[count - 1] };
   }
 }
 
@@ -50,7 +50,7 @@ async function timeSteps(net, feeder, hyper, { warmup, steps, minMs = 0, maxStep
   const estimate = warmMs / Math.max(done, 1); // ms per step
   const size = chunk > 0 ? chunk : Math.max(1, Math.min(200, Math.round(chunkMs / Math.max(estimate, 1e-3))));
   const perStep = [];
-  let timed = 0, ms = 0, rewired = 0, regrowthMs = 0, loss = NaN;
+  let timed = 0, ms = 0, rewired = 0, regrowthMs = 0, noiseMs = 0, loss = NaN;
   while ((timed < steps || ms < minMs) && timed < maxSteps) {
     const r = await feeder.run(net, size, hyper);
     perStep.push((r.ms * 1000) / r.count);
@@ -58,6 +58,7 @@ async function timeSteps(net, feeder, hyper, { warmup, steps, minMs = 0, maxStep
     ms += r.ms;
     rewired += r.rewired;
     regrowthMs += r.regrowthMs;
+    noiseMs += r.noiseMs;
     loss = r.loss;
   }
   return {
@@ -70,8 +71,9 @@ async function timeSteps(net, feeder, hyper, { warmup, steps, minMs = 0, maxStep
     chunk: size,
     warmup: done,
     rewired_per_step: rewired / timed,
-    // Regrowth timed inside the core (a clock read before and after it, every step).
+    // Regrowth and noise, timed inside the core (a clock read before and after each).
     regrowth_us: (regrowthMs * 1000) / timed,
+    noise_us: (noiseMs * 1000) / timed,
     loss,
   };
 }

@@ -196,10 +196,10 @@ for (const threads of [1, 2]) {
 const maskBest = (c) => best(maskRuns, (r) => r.batch === c.batch && sameConn(r.connectivity, Array.isArray(c.connectivity) ? c.connectivity : [c.connectivity, c.connectivity, c.connectivity]));
 
 const extraCases = EXTRA.flatMap((p) => BATCHES.map((batch) => ({ name: `${p * 100} %`, sizes: MLP, connectivity: p, batch, extra: true })));
-const variantCases = [
-  ...BATCHES.map((batch) => ({ name: "1 %", sizes: MLP, connectivity: 0.01, batch })),
-  { name: "reference 1/3/30 %", sizes: MLP, connectivity: [0.01, 0.03, 0.3], batch: 10 },
-].map((c) => ({ ...c, variant: "noise0", hyper: { noiseStd: 0 } }));
+const overheadCases = [
+  ...BATCHES.map((batch) => ({ name: "1 %", connectivity: 0.01, batch })),
+  { name: "reference 1/3/30 %", connectivity: [0.01, 0.03, 0.3], batch: 10 },
+];
 // The two thread settings alternate process by process (1, 2, 1, 2, ...), so that a slow spell
 // of the VM falls on both, and each keeps its fastest median per case: the 1- vs 2-thread
 // comparison on small layers (which run the same single-threaded code) is then not a coin toss.
@@ -207,18 +207,17 @@ const deeprMlp = { 1: [], 2: [] };
 await attempt("deepr MLP cases, DEEPR_THREADS=1 and 2 alternating", async () => {
   for (let round = 0; round < REPEATS + 1; round++)
     for (const threads of [1, 2]) {
-      const cases = [...mlpCases, ...extraCases, ...(threads === 1 ? variantCases : [])];
+      const cases = [...mlpCases, ...extraCases];
       const r = await node("deepr.mjs", { mode: "mlp", cases, ...DEEPR_STEPS }, { DEEPR_THREADS: String(threads) });
       deeprMlp[threads] = r.results.map((x, i) => (deeprMlp[threads][i] && deeprMlp[threads][i].median_us < x.median_us ? deeprMlp[threads][i] : x));
     }
 });
-const deeprOf = (threads, c, variant) =>
-  deeprMlp[threads]?.find((r) => r.batch === c.batch && sameConn(r.connectivity, c.connectivity) && r.variant === variant);
+const deeprOf = (threads, c) => deeprMlp[threads]?.find((r) => r.batch === c.batch && sameConn(r.connectivity, c.connectivity));
 
 const threadsHonoured = machine.addonReadsDeeprThreads;
 /** deepr's figure for ratios: the faster thread setting once the addon honours DEEPR_THREADS, else the 1-thread run. */
-function deeprFig(c, variant) {
-  const a = deeprOf(1, c, variant), b = deeprOf(2, c, variant);
+function deeprFig(c) {
+  const a = deeprOf(1, c), b = deeprOf(2, c);
   if (threadsHonoured && a && b) return b.median_us < a.median_us ? { us: b.median_us, threads: 2 } : { us: a.median_us, threads: 1 };
   return a ? { us: a.median_us, threads: 1 } : undefined;
 }
@@ -314,19 +313,16 @@ function breakEven(batch) {
 }
 const breakEvens = Object.fromEntries(BATCHES.map((b) => [b, breakEven(b)]));
 
-// Rewiring and noise: regrowth is timed inside the core; the noise is the full step less the
-// same step with noise 0, both without their regrowth (noise 0 changes the trajectory, hence
-// how many connections are regrown).
-const overheads = variantCases.map((v) => {
-  const c = { batch: v.batch, connectivity: v.connectivity };
-  const full = deeprOf(1, c), n0 = deeprOf(1, c, "noise0");
-  if (!full || !n0) return { name: v.name, batch: v.batch, share: NaN, noiseShare: NaN };
-  const noise = full.median_us - full.regrowth_us - (n0.median_us - n0.regrowth_us);
+// Rewiring and noise, both timed inside the core (1 thread), against the whole step.
+const overheads = overheadCases.map((c) => {
+  const full = deeprOf(1, c);
+  if (!full) return { name: c.name, batch: c.batch, share: NaN, regrowthShare: NaN, noiseShare: NaN };
+  const mean = full.mean_us;
   return {
-    name: v.name, batch: v.batch, full: full.median_us, noise0: n0.median_us, regrowth: full.regrowth_us, noise, rewired: full.rewired_per_step,
-    share: (full.regrowth_us + noise) / full.median_us,
-    regrowthShare: full.regrowth_us / full.median_us,
-    noiseShare: noise / full.median_us,
+    name: c.name, batch: c.batch, mean, regrowth: full.regrowth_us, noise: full.noise_us, rewired: full.rewired_per_step,
+    share: (full.regrowth_us + full.noise_us) / mean,
+    regrowthShare: full.regrowth_us / mean,
+    noiseShare: full.noise_us / mean,
   };
 });
 
@@ -350,7 +346,7 @@ const goals = [
   ["100000² at 0.1 % (K = 10 M), batch 32: time per step", "≤ 250 ms", fmtUs(bigBest?.median_us), status(bigBest && bigBest.median_us <= 250_000)],
   ["same: peak resident memory of the process", "≤ 0.5 GB", bigBest ? `${(bigBest.peakRssMiB * 2 ** 20 / GB).toFixed(3)} GB (after construction ${(bigBest.peakAfterCreateMiB * 2 ** 20 / GB).toFixed(3)} GB peak; steady ${(bigBest.rssAfterStepsMiB * 2 ** 20 / GB).toFixed(3)} GB)` : "–", status(bigBest && bigBest.peakRssMiB * 2 ** 20 <= 0.5 * GB)],
   ["memory per active connection, all state, SGD", "≤ 16 B", bigBest ? `${bigBest.bytesPerConnectionSteady.toFixed(1)} B steady; ${bigBest.bytesPerConnectionPeak.toFixed(1)} B at the peak` : "–", status(bigBest && bigBest.bytesPerConnectionSteady <= 16)],
-  ["rewiring + noise share of the step at 1 % (batch 32; see below)", "≤ 15 %", ov32 ? `${(ov32.share * 100).toFixed(1)} % (regrowth ${fmtUs(ov32.regrowth)} + noise ${fmtUs(ov32.noise)} of ${fmtUs(ov32.full)})` : "–", status(ov32 && ov32.share <= 0.15)],
+  ["rewiring + noise share of the step at 1 % (batch 32; see below)", "≤ 15 %", ov32 ? `${(ov32.share * 100).toFixed(1)} % (regrowth ${fmtUs(ov32.regrowth)} + noise ${fmtUs(ov32.noise)} of ${fmtUs(ov32.mean)}, means per step)` : "–", status(ov32 && ov32.share <= 0.15)],
   ["2 threads vs 1: never slower on small layers", "≥ 1.0× on every MLP case",
     threadsHonoured ? `worst ${worstSmall ? worstSmall.r.toFixed(3) : "–"}× (${worstSmall?.c.name}, batch ${worstSmall?.c.batch}; met if ≥ 0.95×, the noise of two medians)` : `not measurable: this addon does not read DEEPR_THREADS (both runs are the same code; worst ratio ${fmtX(worstSmall?.r)} is noise)`,
     threadsHonoured ? status(worstSmall && worstSmall.r >= 0.95) : "not measured"],
@@ -435,10 +431,10 @@ table(
 md.push(`Round brackets: speed-up over the fastest dense baseline of the batch size. Break-even is interpolated linearly between the two measured densities around it. deepr: ${threadsHonoured ? "the faster of DEEPR_THREADS=1 and 2 (thread count in square brackets)" : "DEEPR_THREADS=1"}.`, "");
 
 md.push("### Rewiring and noise", "");
-md.push("Regrowth (choosing the dormant connections to activate, dropping the dead slots, inserting the new ones) is timed inside the core around that phase of every step (`regrowthSeconds` of a train call; the mean per step). The noise is drawn inside the fused update sweep, so it is measured as the difference between the full step and the same step with noise 0, each less its regrowth (without noise fewer or more θ cross zero). Dormancy itself costs nothing apart: the update sweep lists the θ that cross zero as it writes them. An earlier version compared the full step with lr = 0; that overstates the cost, since with lr = 0 the structure never changes and the CPU's branch predictors learn every row's length.", "");
+md.push("Both are timed inside the core, with a clock read before and after each (a train call returns `regrowthSeconds` and `noiseSeconds`; `Model.fit` reports them per epoch): regrowth (choosing the dormant connections to activate, dropping the dead slots, inserting the new ones) once per step, the noise around each call to the normal generator, which draws 2048 normals at a time inside the fused update sweep. Dormancy itself costs nothing apart: the sweep lists the θ that cross zero as it writes them. Shares are of the mean step time of the same run, DEEPR_THREADS=1. Earlier versions estimated the cost as the full step less the step with lr = 0 or with noise 0; both mislead, because the trajectory changes: with lr = 0 the structure never changes and the CPU's branch predictors learn every row's length.", "");
 table(
-  ["case", "batch", "full step", "noise 0", "rewired / step", "regrowth / step", "noise / step", "regrowth share", "noise share", "rewiring + noise share"],
-  overheads.map((o) => [o.name, o.batch, fmtUs(o.full), fmtUs(o.noise0), o.rewired?.toFixed(1) ?? "–", fmtUs(o.regrowth), fmtUs(o.noise),
+  ["case", "batch", "mean step", "rewired / step", "regrowth / step", "noise / step", "regrowth share", "noise share", "rewiring + noise share"],
+  overheads.map((o) => [o.name, o.batch, fmtUs(o.mean), o.rewired?.toFixed(1) ?? "–", fmtUs(o.regrowth), fmtUs(o.noise),
     `${(o.regrowthShare * 100).toFixed(1)} %`, `${(o.noiseShare * 100).toFixed(1)} %`, `${(o.share * 100).toFixed(1)} %`]),
 );
 

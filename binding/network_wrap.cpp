@@ -330,7 +330,8 @@ Napi::Value NetworkWrap::Info(const Napi::CallbackInfo& info) {
 }
 
 // train(inputs, labels, epoch, firstBatch, batches, batchSize, {lr, alpha, noiseStd, momentum}, check)
-//   -> Promise<{loss: Float32Array, correct: Uint32Array, rewired: number[], regrowthSeconds: number, step: number}>
+//   -> Promise<{loss: Float32Array, correct: Uint32Array, rewired: number[], regrowthSeconds: number,
+//                noiseSeconds: number, step: number}>
 Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   deepr::Network& net = Ready(env);
@@ -371,6 +372,7 @@ Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
         result.Set("correct", correct);
         result.Set("rewired", rewired);
         result.Set("regrowthSeconds", stats->regrowth_seconds);
+        result.Set("noiseSeconds", stats->noise_seconds);
         result.Set("step", double(net.step()));
         return result;
       });

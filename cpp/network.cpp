@@ -86,6 +86,7 @@ void Network::train_step(const float* inputs, const int32_t* labels_all, const u
   forward(stride);
 
   grad_.resize(size_t(classes()) * stride);
+  stats.noise_seconds = 0;
   stats.loss = softmax_cross_entropy(act_.back().data(), labels, classes(), batch, stride, grad_.data());
   if (!std::isfinite(stats.loss.loss_sum))
     throw NonFiniteError("loss is not finite at step " + std::to_string(step_) +
@@ -102,7 +103,7 @@ void Network::train_step(const float* inputs, const int32_t* labels_all, const u
       dx = grad_in_.data();
     }
     try {
-      sparse_backward_update(layer, act_[l].data(), grad_.data(), dx, stride, update, went_dormant_[l]);
+      stats.noise_seconds += sparse_backward_update(layer, act_[l].data(), grad_.data(), dx, stride, update, went_dormant_[l]);
     } catch (const NonFiniteError& e) {
       throw NonFiniteError(std::string(e.what()) + " at step " + std::to_string(step_), e.layer);
     }

@@ -32,6 +32,7 @@ struct StepStats {
   LossResult loss;
   std::vector<uint64_t> rewired;  // connections activated per layer in this step
   double regrowth_seconds = 0;    // time spent choosing and inserting them (what rewiring costs)
+  double noise_seconds = 0;       // time spent drawing the update's Gaussian noise (thread-seconds)
 };
 
 class Network {

@@ -1,6 +1,7 @@
 #include "sparse_kernels.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -18,8 +19,9 @@ namespace {
 
 inline float signed_weight(uint32_t source, float theta) { return (source & kSignBit) ? -theta : theta; }
 
-// Noise is drawn in blocks so the normal generator runs as its own tight loop.
-constexpr uint32_t kNoiseBlock = 256;
+// The sweep updates slots in blocks of kBlock (their gradients wait in a 16 KB buffer), and draws
+// their noise kNoiseChunk normals at a time: few, long calls to the generator, each timed.
+constexpr uint32_t kBlock = 256, kNoiseChunk = 2048;
 
 // Samples [b0, b0 + 16 * C) of outputs [out_begin, out_end) of the forward pass: C independent
 // accumulators, so C loads and multiply-adds are in flight per connection.
@@ -57,11 +59,12 @@ void forward_rows(const SparseLayer& layer, const float* x, float* y, uint32_t s
   }
 }
 
-// What one part of the sweep found: the slots whose theta went below zero, ascending, and
-// whether every updated parameter is still finite.
+// What one part of the sweep found: the slots whose theta went below zero, ascending, whether
+// every updated parameter is still finite, and the time it spent drawing noise.
 struct SweepPart {
   std::vector<uint32_t> dormant;
   bool finite = true;
+  double noise_seconds = 0;
 };
 
 // Adds the two halves of each of a and b (halves of h lanes, h = 8, 4, 2, 1): the result holds
@@ -106,7 +109,7 @@ __attribute__((always_inline)) inline Lanes update_lanes(Lanes t, Lanes g, Lanes
   return t - u.lr * step - u.lr * u.alpha + u.noise_std * nu;
 }
 
-// Updates slots [first, first + count) (count <= kNoiseBlock) whose per-sample-lane gradient
+// Updates slots [first, first + count) (count <= kBlock) whose per-sample-lane gradient
 // partial sums are grad[0 .. count), 16 slots per vector. Dormant slots go into part.dormant.
 __attribute__((always_inline)) inline void update_slots(SparseLayer& layer, uint32_t first, uint32_t count,
                                                         Lanes* grad, const float* noise, const DeepRUpdate& u,
@@ -149,8 +152,8 @@ __attribute__((always_inline)) inline void update_slots(SparseLayer& layer, uint
 
 // The fused backward and update of the connections of outputs [out_begin, out_end); kInputGradient
 // says whether dx is computed (every layer but the first); C > 0 fixes stride = 16 * C so the
-// sample loop unrolls (C = 0: any stride). Slots go in blocks of kNoiseBlock: the
-// block's noise is drawn, its weight gradients (and dx) computed, then its thetas updated.
+// sample loop unrolls (C = 0: any stride). Slots go in blocks of kBlock: the block's weight
+// gradients (and dx) are computed, then its thetas updated with the noise drawn for its chunk.
 template <bool kInputGradient, uint32_t C>
 __attribute__((always_inline)) inline void update_rows(SparseLayer& layer, const float* __restrict x,
                                                        const float* __restrict dz, float* __restrict dx, uint32_t stride,
@@ -158,22 +161,30 @@ __attribute__((always_inline)) inline void update_rows(SparseLayer& layer, const
                                                        SweepPart& part) {
   const uint32_t* src = layer.source.data();
   const float* theta = layer.theta.data();
-  float noise[kNoiseBlock];
-  Lanes grad[kNoiseBlock];  // per slot of the block: its gradient, not yet summed over lanes
+  float noise[kNoiseChunk];
+  Lanes grad[kBlock];  // per slot of the block: its gradient, not yet summed over lanes
 
   // Slot k gets normal number k of the layer's noise stream, so the noise does not depend on how
-  // the sweep is split.
+  // the sweep is split. Blocks and chunks are aligned to multiples of their sizes (a part may start
+  // within one), so a block never straddles two chunks.
   const uint32_t slots = layer.row_start[out_end];
   uint32_t block = layer.row_start[out_begin], block_end = block;  // the block [block, block_end)
+  uint32_t chunk = block, chunk_end = block;                       // its noise, for [chunk, chunk_end)
   for (uint32_t out = out_begin; out < out_end; ++out) {
     const float* __restrict dzj = dz + size_t(out) * stride;
     for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k) {
       if (k == block_end) {
-        if (k > block) update_slots(layer, block, k - block, grad, noise, u, part);
+        if (k > block) update_slots(layer, block, k - block, grad, noise + (block - chunk), u, part);
         block = k;
-        block_end = std::min(slots, (k / kNoiseBlock + 1) * kNoiseBlock);  // aligned: whole Philox blocks
-        if (u.noise_std != 0.0f) fill_normals(u.noise, block, block_end - block, noise);
-        else std::fill(noise, noise + (block_end - block), 0.0f);  // T = 0: no noise to draw
+        block_end = std::min(slots, (k / kBlock + 1) * kBlock);
+        if (k == chunk_end) {
+          chunk = k;
+          chunk_end = std::min(slots, (k / kNoiseChunk + 1) * kNoiseChunk);
+          const auto started = std::chrono::steady_clock::now();
+          if (u.noise_std != 0.0f) fill_normals(u.noise, chunk, chunk_end - chunk, noise);
+          else std::fill(noise, noise + (chunk_end - chunk), 0.0f);  // T = 0: no noise to draw
+          part.noise_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        }
       }
       const uint32_t s = src[k];
       const float* __restrict xi = x + size_t(s & kIndexMask) * stride;
@@ -190,7 +201,7 @@ __attribute__((always_inline)) inline void update_rows(SparseLayer& layer, const
       grad[k - block] = g;
     }
   }
-  if (block_end > block) update_slots(layer, block, block_end - block, grad, noise, u, part);
+  if (block_end > block) update_slots(layer, block, block_end - block, grad, noise + (block - chunk), u, part);
 }
 
 // The sweep for the stride at hand: unrolled for up to 64 samples, a loop beyond.
@@ -248,8 +259,8 @@ void sparse_forward(const SparseLayer& layer, const float* x, float* y, uint32_t
                            [&](unsigned p) { forward_rows(layer, x, y, stride, relu, rows[p], rows[p + 1]); });
 }
 
-void sparse_backward_update(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
-                            const DeepRUpdate& u, std::vector<uint32_t>& went_dormant) {
+double sparse_backward_update(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
+                              const DeepRUpdate& u, std::vector<uint32_t>& went_dormant) {
   if (dx) std::fill(dx, dx + size_t(layer.n_in) * stride, 0.0f);
   // Parts would race on the input gradient, so a layer that has one runs as one part.
   const unsigned n_parts = dx ? 1 : parts_for(layer, stride);
@@ -268,6 +279,7 @@ void sparse_backward_update(SparseLayer& layer, const float* x, const float* dz,
     for (const SweepPart& part : rest) {
       first.dormant.insert(first.dormant.end(), part.dormant.begin(), part.dormant.end());
       first.finite &= part.finite;
+      first.noise_seconds += part.noise_seconds;
     }
   }
   went_dormant.swap(first.dormant);
@@ -288,6 +300,7 @@ void sparse_backward_update(SparseLayer& layer, const float* x, const float* dz,
     throw NonFiniteError("training diverged (lower the learning rate): a parameter of layer " +
                              std::to_string(layer.index) + " is no longer finite",
                          layer.index);
+  return first.noise_seconds;
 }
 
 namespace {

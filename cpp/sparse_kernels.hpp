@@ -35,9 +35,10 @@ struct DeepRUpdate {
 // (ascending), for SparseLayer::rewire. With momentum, v = momentum * v + g and theta
 // moves by eta * v; the l1 and noise terms stay outside the momentum so it does not rescale them
 // (paper.md sec. 5). Biases take the plain gradient step. `dx` may be null (first layer).
-// Throws NonFiniteError when a parameter is no longer finite.
-void sparse_backward_update(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
-                            const DeepRUpdate& update, std::vector<uint32_t>& went_dormant);
+// Returns the time spent drawing the noise (summed over threads); throws NonFiniteError when a
+// parameter is no longer finite.
+double sparse_backward_update(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
+                              const DeepRUpdate& update, std::vector<uint32_t>& went_dormant);
 
 // The samples rows[0 .. batch) (or first .. first + batch when rows is null) of a row-major data
 // set, written feature-major into x with zeros for the padding samples [batch, stride).

@@ -25,7 +25,7 @@ void train_batches(Network& net, const DataView& data, const std::vector<uint32_
   stats.batch_loss.clear();
   stats.batch_correct.clear();
   stats.rewired.assign(net.layers().size(), 0);
-  stats.regrowth_seconds = 0;
+  stats.regrowth_seconds = stats.noise_seconds = 0;
   StepStats step;
   for (uint64_t n = first_batch; n < first_batch + batches; ++n) {
     const uint64_t first = n * batch_size;
@@ -35,6 +35,7 @@ void train_batches(Network& net, const DataView& data, const std::vector<uint32_
     stats.batch_correct.push_back(step.loss.correct);
     for (size_t l = 0; l < step.rewired.size(); ++l) stats.rewired[l] += step.rewired[l];
     stats.regrowth_seconds += step.regrowth_seconds;
+    stats.noise_seconds += step.noise_seconds;
     if (check) {
       const std::string problem = net.check();
       if (!problem.empty()) throw std::logic_error("invariant violated after step " + std::to_string(net.step()) + ": " + problem);

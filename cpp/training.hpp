@@ -23,6 +23,7 @@ struct ChunkStats {
   std::vector<uint32_t> batch_correct;  // correctly classified samples of each batch
   std::vector<uint64_t> rewired;        // connections activated per layer over the chunk
   double regrowth_seconds = 0;          // time spent on regrowth over the chunk
+  double noise_seconds = 0;             // time spent drawing noise over the chunk
 };
 
 // Batches [first_batch, first_batch + batches) of the epoch whose sample order is `order`; the last

@@ -50,6 +50,8 @@ export interface EpochStats {
   seconds: number;
   /** Of those, the seconds spent on regrowth: choosing and inserting the reactivated connections. */
   regrowthSeconds: number;
+  /** And the seconds spent drawing the Gaussian noise of the updates (summed over threads). */
+  noiseSeconds: number;
   /** Batches skipped because their loss or update was not finite (only with `onNonFinite: "skip"`). */
   skipped: number;
 }
@@ -180,6 +182,7 @@ interface ChunkResult {
   correct: ArrayLike<number>;
   rewired: number[];
   regrowthSeconds: number;
+  noiseSeconds: number;
   /** Batches trained, then (when one was skipped) 1 more that was left out. */
   trained: number;
   skipped: number;
@@ -284,7 +287,7 @@ export class Model {
     const hyper = { lr, alpha: o.alpha, noiseStd: noiseStd(o, lr), momentum: o.momentum };
     const batches = Math.ceil(data.count / o.batchSize);
     const rewired = new Array<number>(this.options.budgets.length).fill(0);
-    let lossSum = 0, correct = 0, samples = 0, chunk = 1, seconds = 0, regrowthSeconds = 0, skipped = 0;
+    let lossSum = 0, correct = 0, samples = 0, chunk = 1, seconds = 0, regrowthSeconds = 0, noiseSeconds = 0, skipped = 0;
     this.#progress.batchSize = o.batchSize;
     while (this.#progress.batchInEpoch < batches) {
       fit.signal?.throwIfAborted();
@@ -307,6 +310,7 @@ export class Model {
       }
       r.rewired.forEach((v, l) => (rewired[l] += v));
       regrowthSeconds += r.regrowthSeconds;
+      noiseSeconds += r.noiseSeconds;
     }
     this.#progress = { epoch: epoch + 1, batchInEpoch: 0, batchSize: o.batchSize };
     const info = this.#native.info();
@@ -318,6 +322,7 @@ export class Model {
       layers: info.layers.map((l, n) => ({ active: l.active, K: l.budget, rewired: rewired[n] })),
       seconds,
       regrowthSeconds,
+      noiseSeconds,
       skipped,
     };
     if (fit.validation) {
@@ -359,7 +364,7 @@ export class Model {
       }
       await this.#native.importState(copy, step);
       try {
-        const r = done > 0 ? await train(first, done) : { loss: [], correct: [], rewired: [], regrowthSeconds: 0 };
+        const r = done > 0 ? await train(first, done) : { loss: [], correct: [], rewired: [], regrowthSeconds: 0, noiseSeconds: 0 };
         return { ...r, trained: done, skipped: 1 };
       } catch (replay) {
         this.#progress.batchInEpoch = first + (this.#native.info().step - step);

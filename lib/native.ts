@@ -46,6 +46,8 @@ export interface NativeTrainResult {
   rewired: number[];
   /** Time the chunk spent on regrowth (choosing and inserting the new connections). */
   regrowthSeconds: number;
+  /** Time the chunk spent drawing the updates' Gaussian noise (summed over threads). */
+  noiseSeconds: number;
   step: number;
 }
 
