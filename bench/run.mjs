@@ -359,8 +359,8 @@ const goals = [
     threadsHonoured ? status(!worstSplit || worstSplit.r >= 0.95) : "not measured"],
   ["2 threads vs 1 on the 100000² layer", "≥ 1.6×", `${fmtX(bigRatio)}${threadsHonoured ? "" : " (the addon does not read DEEPR_THREADS yet: no threading)"}`, status(bigRatio >= 1.6)],
   ["event loop during Model.fit (max gap of a 1 ms interval)", "no stall > 5 ms",
-    eventLoop ? `${eventLoop.wholeFit.maxGapMs.toFixed(1)} ms over the whole fit(); ${eventLoop.trainingOnly.maxGapMs.toFixed(1)} ms after the first chunk; ${eventLoop.validatedFit.maxGapMs.toFixed(1)} ms for a fit() on already-validated data` : "–",
-    status(eventLoop && eventLoop.wholeFit.maxGapMs <= 5)],
+    eventLoop ? `${eventLoop.wholeFit.maxGapMs.toFixed(1)} ms over a first fit() (input check included), ${eventLoop.validatedFit.maxGapMs.toFixed(1)} ms over a second; less the main thread's wait for a free core: ${eventLoop.wholeFit.maxGapLessCpuWaitMs.toFixed(1)} and ${eventLoop.validatedFit.maxGapLessCpuWaitMs.toFixed(1)} ms` : "–",
+    status(eventLoop && Math.max(eventLoop.wholeFit.maxGapMs, eventLoop.validatedFit.maxGapMs) <= 5)],
 ];
 
 // ---------------------------------------------------------------- report
