@@ -104,11 +104,11 @@ void SparseLayer::rewire(const std::vector<uint32_t>& dying, const std::vector<u
     dying_rows_[m] = uint32_t(base - row_start.data()) + (*base <= dying[m]);
   }
   d = n = 0;
-  int64_t delta = 0;
+  uint32_t delta = 0;  // modulo 2^32: the offsets stay in range, the steps may be negative
   for (uint32_t out = 0;;) {
     const uint32_t next = std::min(n < born.size() ? born_rows_[n] : n_out + 1, d < dying.size() ? dying_rows_[d] : n_out + 1);
     if (delta != 0)
-      for (; out < next; ++out) row_start[out] = uint32_t(row_start[out] + delta);
+      for (; out < next; ++out) row_start[out] += delta;
     if (next > n_out) break;
     out = next;
     for (; n < born.size() && born_rows_[n] == next; ++n) ++delta;
