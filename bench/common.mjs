@@ -15,6 +15,12 @@ export const MLP = [784, 300, 100, 10];
 /** Hyper-parameters of the timed deepr steps: the reference ones with a smaller lr (stable on random data). */
 export const LR = 0.05;
 export const HYPER = { lr: LR, alpha: 1e-5, noiseStd: LR * 1e-5, momentum: 0 };
+/**
+ * How deepr's MLP cases are timed: a fixed step count (on random labels the churn of connections
+ * grows with training time), in calls of `chunk` steps (Model.fit makes calls of about 40 ms; the
+ * cost of a call is measured apart).
+ */
+export const DEEPR_MLP_STEPS = { warmup: 40, steps: 1000, minMs: 0, chunk: 50 };
 /** OpenBLAS variables this machine sets that slow a current OpenBLAS; removed for the benchmark processes only. */
 export const UNSET_VARS = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"];
 

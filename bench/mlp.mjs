@@ -4,7 +4,7 @@
 //
 //   node bench/mlp.mjs          (DEEPR_THREADS from the environment, if the addon reads it)
 import { join } from "node:path";
-import { BENCH, benchEnv, fmtUs, fmtX, HYPER, MLP, pythonEnv, runJson } from "./common.mjs";
+import { BENCH, benchEnv, DEEPR_MLP_STEPS, fmtUs, fmtX, HYPER, MLP, pythonEnv, runJson } from "./common.mjs";
 
 const NUMPY_PY = process.env.BENCH_NUMPY_PYTHON ?? "python3";
 const BATCHES = [32, 128];
@@ -20,7 +20,7 @@ for (const threads of [1, 2]) {
 }
 const deepr = await runJson(
   process.execPath,
-  [join(BENCH, "deepr.mjs"), JSON.stringify({ mode: "mlp", cases: DENSITIES.flatMap((p) => BATCHES.map((batch) => ({ sizes: MLP, connectivity: p, batch }))) })],
+  [join(BENCH, "deepr.mjs"), JSON.stringify({ mode: "mlp", cases: DENSITIES.flatMap((p) => BATCHES.map((batch) => ({ sizes: MLP, connectivity: p, batch }))), ...DEEPR_MLP_STEPS })],
   { env: benchEnv(), label: "deepr.mjs" },
 );
 

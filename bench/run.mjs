@@ -9,7 +9,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { BENCH, benchEnv, budgetsOf, fmtUs, fmtX, HYPER, machineInfo, MLP, PY_MALLOC, pythonEnv, ROOT, runJson, UNSET_VARS } from "./common.mjs";
+import { BENCH, benchEnv, budgetsOf, DEEPR_MLP_STEPS, fmtUs, fmtX, HYPER, machineInfo, MLP, PY_MALLOC, pythonEnv, ROOT, runJson, UNSET_VARS } from "./common.mjs";
 import { panel, svg } from "./svg.mjs";
 
 const quick = process.argv.includes("--quick");
@@ -26,9 +26,7 @@ const SPLITS = [
 const EXTRA = [0.02, 0.03, 0.05];
 // maxSeconds/max_seconds: per batch size (per case), a cap that only a pathological setting reaches.
 const DENSE_STEPS = quick ? { warmup: 3, steps: 10 } : { warmup: 20, steps: 200, max_seconds: 5, maxSeconds: 60 };
-// A fixed step count (on random labels the churn of connections grows with training time), in
-// calls of `chunk` steps (Model.fit makes calls of about 40 ms; the cost of a call is reported apart).
-const DEEPR_STEPS = quick ? { warmup: 5, steps: 20, minMs: 0, chunk: 10 } : { warmup: 40, steps: 1000, minMs: 0, chunk: 50 };
+const DEEPR_STEPS = quick ? { warmup: 5, steps: 20, minMs: 0, chunk: 10 } : DEEPR_MLP_STEPS;
 const started = Date.now();
 const errors = [];
 const log = (...a) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s]`, ...a);
