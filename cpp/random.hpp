@@ -175,13 +175,14 @@ class UniformIntegers {
   explicit UniformIntegers(const RngStream& stream) : stream_(stream) {}
 
   uint64_t below(uint64_t bound) {
-    const uint64_t threshold = (0 - bound) % bound;  // 2^64 mod bound
     for (;;) {
       const PhiloxBlock r = stream_.block(next_++);
       for (int half = 0; half < 2; ++half) {
         const uint64_t x = (uint64_t(r[2 * half]) << 32) | r[2 * half + 1];
         const unsigned __int128 m = (unsigned __int128)x * bound;
-        if (uint64_t(m) >= threshold) return uint64_t(m >> 64);
+        // Rejected when the low half is below 2^64 mod bound (< bound), which is only worth
+        // computing (a 64-bit division) in the rare case that the low half is below bound.
+        if (uint64_t(m) >= bound || uint64_t(m) >= (0 - bound) % bound) return uint64_t(m >> 64);
       }
     }
   }

@@ -93,27 +93,30 @@ void SparseLayer::rewire(const std::vector<uint32_t>& dying, const std::vector<u
   if (with_momentum_) velocity.resize(new_size);
 
   // Row offsets: + the new connections in the rows before, - the removed slots before the old
-  // offset. Both are step functions of the row: find the rows where they step, then add each
-  // constant over its range of rows.
-  dying_rows_.resize(dying.size());
-  for (size_t m = 0; m < dying.size(); ++m) {
-    // The first row whose old offset is past the slot: a binary search with a conditional move
-    // instead of a branch per level (the levels are unpredictable, and there are log2(n_out)).
+  // offset. Mark where each count steps (the row after a new connection's; the first row whose
+  // old offset is past a removed slot), then add the running sum, without a branch per row.
+  row_steps_.resize(size_t(n_out) + 2);  // all zero between calls
+  uint32_t first_row = n_out + 1, last_row = 0;
+  const auto mark = [&](uint32_t row, uint32_t step) {
+    row_steps_[row] += step;
+    first_row = std::min(first_row, row);
+    last_row = std::max(last_row, row);
+  };
+  for (size_t m = 0; m < born.size(); ++m) mark(born_rows_[m], 1);
+  for (uint32_t slot : dying) {
+    // A binary search with a conditional move per level instead of a branch (they are
+    // unpredictable, and there are log2(n_out) of them).
     const uint32_t* base = row_start.data();
-    for (size_t n = row_start.size(); n > 1; n -= n / 2) base = base[n / 2] <= dying[m] ? base + n / 2 : base;
-    dying_rows_[m] = uint32_t(base - row_start.data()) + (*base <= dying[m]);
+    for (size_t n = row_start.size(); n > 1; n -= n / 2) base = base[n / 2] <= slot ? base + n / 2 : base;
+    mark(uint32_t(base - row_start.data()) + (*base <= slot), uint32_t(-1));
   }
-  d = n = 0;
   uint32_t delta = 0;  // modulo 2^32: the offsets stay in range, the steps may be negative
-  for (uint32_t out = 0;;) {
-    const uint32_t next = std::min(n < born.size() ? born_rows_[n] : n_out + 1, d < dying.size() ? dying_rows_[d] : n_out + 1);
-    if (delta != 0)
-      for (; out < next; ++out) row_start[out] += delta;
-    if (next > n_out) break;
-    out = next;
-    for (; n < born.size() && born_rows_[n] == next; ++n) ++delta;
-    for (; d < dying.size() && dying_rows_[d] == next; ++d) --delta;
+  for (uint32_t out = first_row; out <= last_row; ++out) {
+    delta += row_steps_[out];
+    row_steps_[out] = 0;
+    row_start[out] += delta;
   }
+  for (uint32_t out = last_row + 1; out <= n_out && delta != 0; ++out) row_start[out] += delta;  // layers that grew or shrank
 }
 
 void SparseLayer::assign(const std::vector<uint64_t>& sorted_positions, const std::vector<float>& thetas) {

@@ -63,7 +63,7 @@ struct SparseLayer {
     uint32_t begin, end;  // old slots [begin, end)
     int64_t shift;        // move by this many places
   };
-  std::vector<uint32_t> insert_at_, born_rows_, dying_rows_;
+  std::vector<uint32_t> insert_at_, born_rows_, row_steps_;
   std::vector<Run> runs_;
 };
 
