@@ -21,7 +21,7 @@ inline float signed_weight(uint32_t source, float theta) { return (source & kSig
 
 // The sweep updates slots in blocks of kBlock (their gradients wait in a 16 KB buffer), and draws
 // their noise kNoiseChunk normals at a time: few, long calls to the generator, each timed.
-constexpr uint32_t kBlock = 256, kNoiseChunk = 2048;
+constexpr uint32_t kBlock = 256, kNoiseChunk = 4096;
 
 // Samples [b0, b0 + 16 * C) of outputs [out_begin, out_end) of the forward pass: C independent
 // accumulators, so C loads and multiply-adds are in flight per connection.
