@@ -72,9 +72,9 @@ struct SweepPart {
 template <int h>
 inline Lanes fold_pair(Lanes a, Lanes b);
 
-#define DEEPR_FOLD_PAIR(h, LOW, HIGH)                                              \
-  template <>                                                                      \
-  __attribute__((always_inline)) inline Lanes fold_pair<h>(Lanes a, Lanes b) {                                    \
+#define DEEPR_FOLD_PAIR(h, LOW, HIGH)                                               \
+  template <>                                                                       \
+  __attribute__((always_inline)) inline Lanes fold_pair<h>(Lanes a, Lanes b) {      \
     return __builtin_shufflevector(a, b, LOW) + __builtin_shufflevector(a, b, HIGH); \
   }
 #define DEEPR_LANES(...) __VA_ARGS__
@@ -312,7 +312,7 @@ inline void swap_blocks(Lanes* r);
 
 #define DEEPR_SWAP_BLOCKS(h, ...)                                                  \
   template <>                                                                      \
-  __attribute__((always_inline)) inline void swap_blocks<h>(Lanes * r) {                                          \
+  __attribute__((always_inline)) inline void swap_blocks<h>(Lanes * r) {          \
     for (int i = 0; i < 16; ++i) {                                                 \
       if (i & h) continue;                                                         \
       const Lanes a = r[i], b = r[i + h];                                          \

@@ -83,8 +83,8 @@ void SparseLayer::rewire(const std::vector<uint32_t>& dying, const std::vector<u
   for (auto r = runs_.rbegin(); r != runs_.rend(); ++r)
     if (r->shift > 0) move_slots(r->begin, r->end, uint32_t(r->begin + r->shift));
   for (size_t m = 0; m < born.size(); ++m) {
-    const uint32_t at = insert_at_[m];
-    source[at] = uint32_t(born[m] - uint64_t(born_rows_[m] - 1) * n_in) | (position_is_negative(seed, index, born[m]) ? kSignBit : 0u);
+    const uint32_t at = insert_at_[m], in = uint32_t(born[m] - uint64_t(born_rows_[m] - 1) * n_in);
+    source[at] = in | (position_is_negative(seed, index, born[m]) ? kSignBit : 0u);
     theta[at] = 0.0f;
     if (with_momentum_) velocity[at] = 0.0f;
   }
