@@ -52,14 +52,21 @@ void SparseLayer::rewire(const std::vector<uint32_t>& dying, const std::vector<u
   }
 
   // Between two events (a removal, an insertion) the kept old slots form a run that moves by
-  // (insertions - removals) before it. Runs that move down go first, from the front; then those
-  // that move up, from the back; no slot is overwritten before it has moved, and each moves once.
+  // (insertions - removals) before it. Runs that move down move at once, from the front; those
+  // that move up wait and then move from the back; no slot is overwritten before it has moved,
+  // and each moves once.
+  if (new_size > old_size) {
+    source.resize(new_size);
+    theta.resize(new_size);
+    if (with_momentum_) velocity.resize(new_size);
+  }
   runs_.clear();
   size_t d = 0, n = 0;
   int64_t shift = 0;
   for (uint32_t k = 0; k < old_size;) {
     const uint32_t event = std::min(d < dying.size() ? dying[d] : old_size, n < born.size() ? insert_at_[n] : old_size);
-    if (event > k && shift != 0) runs_.push_back({k, event, shift});
+    if (event > k && shift < 0) move_slots(k, event, uint32_t(k + shift));
+    if (event > k && shift > 0) runs_.push_back({k, event, uint32_t(shift)});
     for (; n < born.size() && insert_at_[n] == event; ++n) {
       insert_at_[n] = uint32_t(event + shift);  // from now on: the new connection's final slot
       ++shift;
@@ -72,16 +79,7 @@ void SparseLayer::rewire(const std::vector<uint32_t>& dying, const std::vector<u
     }
   }
   for (; n < born.size(); ++n) insert_at_[n] = uint32_t(old_size + shift++);  // after the last old slot
-
-  if (new_size > old_size) {
-    source.resize(new_size);
-    theta.resize(new_size);
-    if (with_momentum_) velocity.resize(new_size);
-  }
-  for (const Run& r : runs_)
-    if (r.shift < 0) move_slots(r.begin, r.end, uint32_t(r.begin + r.shift));
-  for (auto r = runs_.rbegin(); r != runs_.rend(); ++r)
-    if (r->shift > 0) move_slots(r->begin, r->end, uint32_t(r->begin + r->shift));
+  for (auto r = runs_.rbegin(); r != runs_.rend(); ++r) move_slots(r->begin, r->end, r->begin + r->up);
   for (size_t m = 0; m < born.size(); ++m) {
     const uint32_t at = insert_at_[m], in = uint32_t(born[m] - uint64_t(born_rows_[m] - 1) * n_in);
     source[at] = in | (position_is_negative(seed, index, born[m]) ? kSignBit : 0u);

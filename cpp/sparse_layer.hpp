@@ -61,7 +61,7 @@ struct SparseLayer {
   // rewire()'s working memory, kept so that a step does not allocate.
   struct Run {
     uint32_t begin, end;  // old slots [begin, end)
-    int64_t shift;        // move by this many places
+    uint32_t up;          // move up by this many places
   };
   std::vector<uint32_t> insert_at_, born_rows_, row_steps_;
   std::vector<Run> runs_;
