@@ -21,11 +21,16 @@ SparseLayer::SparseLayer(uint32_t n_in_, uint32_t n_out_, uint32_t index_, uint6
   }
 }
 
+uint32_t SparseLayer::slot_for(uint32_t out, uint32_t in) const {
+  const auto first = source.begin() + row_start[out], last = source.begin() + row_start[out + 1];
+  return uint32_t(std::lower_bound(first, last, in, [](uint32_t s, uint32_t v) { return (s & kIndexMask) < v; }) -
+                  source.begin());
+}
+
 bool SparseLayer::contains(uint64_t position) const {
   const uint32_t out = uint32_t(position / n_in), in = uint32_t(position % n_in);
-  const auto first = source.begin() + row_start[out], last = source.begin() + row_start[out + 1];
-  const auto it = std::lower_bound(first, last, in, [](uint32_t s, uint32_t v) { return (s & kIndexMask) < v; });
-  return it != last && (*it & kIndexMask) == in && theta[it - source.begin()] >= 0.0f;
+  const uint32_t k = slot_for(out, in);
+  return k < row_start[out + 1] && (source[k] & kIndexMask) == in && theta[k] >= 0.0f;
 }
 
 void SparseLayer::move_slots(uint32_t begin, uint32_t end, uint32_t to) {
@@ -46,9 +51,7 @@ void SparseLayer::rewire(const std::vector<uint32_t>& dying, const std::vector<u
   for (size_t n = 0; n < born.size(); ++n) {
     const uint32_t out = uint32_t(born[n] / n_in), in = uint32_t(born[n] - uint64_t(out) * n_in);
     born_rows_[n] = out + 1;  // the first row after it
-    const auto first = source.begin() + row_start[out], last = source.begin() + row_start[out + 1];
-    insert_at_[n] = uint32_t(std::lower_bound(first, last, in, [](uint32_t s, uint32_t v) { return (s & kIndexMask) < v; }) -
-                             source.begin());
+    insert_at_[n] = slot_for(out, in);
   }
 
   // Between two events (a removal, an insertion) the kept old slots form a run that moves by

@@ -54,6 +54,8 @@ struct SparseLayer {
   std::string check() const;
 
  private:
+  // The slot of input `in` in row `out` if it has one, else the slot before which it would go.
+  uint32_t slot_for(uint32_t out, uint32_t in) const;
   // Moves slots [begin, end) to [to, to + end - begin); the ranges may overlap.
   void move_slots(uint32_t begin, uint32_t end, uint32_t to);
 
