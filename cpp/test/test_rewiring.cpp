@@ -117,6 +117,16 @@ uint64_t train_checked(const NetworkSpec& spec, int steps, float momentum) {
   return rewired;
 }
 
+// Every layer's theta and slot words in one vector, for comparing whole networks bit for bit.
+std::vector<float> flat_state(const Network& net) {
+  std::vector<float> state;
+  for (const SparseLayer& layer : net.layers()) {
+    state.insert(state.end(), layer.theta.begin(), layer.theta.end());
+    for (uint32_t s : layer.source) state.push_back(float(s));
+  }
+  return state;
+}
+
 }  // namespace
 
 TEST(strict_bound_holds_after_every_step_per_layer_budget) {
@@ -145,12 +155,7 @@ TEST(seeded_training_is_bit_identical) {
     const std::vector<uint32_t> order = epoch_order(seed, 0, 40);
     ChunkStats stats;
     train_batches(net, DataView{inputs.data(), labels.data(), 40}, order, 4, 0, 10, StepHyper{0.3f, 1e-4f, 0.01f, 0.5f}, true, stats);
-    std::vector<float> state;
-    for (const SparseLayer& layer : net.layers()) {
-      state.insert(state.end(), layer.theta.begin(), layer.theta.end());
-      for (uint32_t s : layer.source) state.push_back(float(s));
-    }
-    return state;
+    return flat_state(net);
   };
   CHECK(run(21) == run(21));
   CHECK(run(21) != run(22));
@@ -169,12 +174,7 @@ TEST(results_are_bit_identical_for_any_thread_count) {
     const std::vector<uint32_t> order = epoch_order(31, 0, 64);
     ChunkStats stats;
     train_batches(net, DataView{inputs.data(), labels.data(), 64}, order, 32, 0, 2, StepHyper{0.5f, 1e-3f, 0.05f, 0.5f}, true, stats);
-    std::vector<float> state;
-    for (const SparseLayer& layer : net.layers()) {
-      state.insert(state.end(), layer.theta.begin(), layer.theta.end());
-      for (uint32_t s : layer.source) state.push_back(float(s));
-    }
-    return state;
+    return flat_state(net);
   };
   const unsigned before = ThreadPool::shared().size();
   const std::vector<float> one = run(1), two = run(2), four = run(4);
