@@ -22,9 +22,13 @@ SparseLayer::SparseLayer(uint32_t n_in_, uint32_t n_out_, uint32_t index_, uint6
 }
 
 uint32_t SparseLayer::slot_for(uint32_t out, uint32_t in) const {
-  const auto first = source.begin() + row_start[out], last = source.begin() + row_start[out + 1];
-  return uint32_t(std::lower_bound(first, last, in, [](uint32_t s, uint32_t v) { return (s & kIndexMask) < v; }) -
-                  source.begin());
+  // lower_bound with a conditional move per level instead of a branch: which way the search goes
+  // is unpredictable, and a misprediction costs more than the whole search of a short row.
+  const uint32_t* base = source.data() + row_start[out];
+  uint32_t n = row_start[out + 1] - row_start[out];
+  if (n == 0) return row_start[out];
+  for (; n > 1; n -= n / 2) base = (base[n / 2] & kIndexMask) < in ? base + n / 2 : base;
+  return uint32_t(base - source.data()) + ((*base & kIndexMask) < in);
 }
 
 bool SparseLayer::contains(uint64_t position) const {
