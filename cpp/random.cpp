@@ -2,7 +2,8 @@
 
 namespace deepr {
 
-// Whole batches go straight to out; a batch cut by an end of the range goes through a buffer.
+// Whole batches go straight to out; the rest, in tail batches, and a batch cut by an end of the
+// range goes through a buffer.
 // Compiled once per dispatch target and called, not inlined: the generator is large, and a call
 // costs little next to the hundreds of normals a caller asks for.
 DEEPR_DISPATCH
@@ -10,7 +11,7 @@ void fill_normals(const RngStream& stream, uint64_t first, uint64_t count, float
   uint64_t block = first / 4, skip = first % 4;
   float buffer[4 * kBatchBlocks];
   while (count > 0) {
-    const bool tail = skip + count <= 4 * kTailBlocks;
+    const bool tail = skip + count < 4 * kBatchBlocks;
     const uint64_t batch = tail ? 4 * kTailBlocks : 4 * kBatchBlocks;  // normals
     const bool whole = skip == 0 && count >= batch;
     float* to = whole ? out : buffer;
@@ -22,6 +23,19 @@ void fill_normals(const RngStream& stream, uint64_t first, uint64_t count, float
     count -= take;
     block += batch / 4;
     skip = 0;
+  }
+}
+
+DEEPR_DISPATCH
+void fill_block_draws(const RngStream& stream, uint32_t first, uint32_t count, uint64_t* out) {
+  typedef BatchLanes<kTailBlocks>::Blocks Blocks;
+  for (uint32_t done = 0; done < count; done += kTailBlocks, first += kTailBlocks) {  // wraps like RngStream::block
+    Blocks w[4];
+    philox_batch<kTailBlocks>(stream, first, w);
+    for (uint32_t i = 0; i < std::min(kTailBlocks, count - done); ++i) {
+      out[2 * (done + i)] = (w[0][i] << 32) | uint32_t(w[1][i]);
+      out[2 * (done + i) + 1] = (w[2][i] << 32) | uint32_t(w[3][i]);
+    }
   }
 }
 

@@ -159,35 +159,60 @@ __attribute__((always_inline)) inline void normal_batch(const RngStream& stream,
   }
 }
 
-// The batch sizes: kBatchBlocks for throughput; kTailBlocks, a batch of one register's width on
-// the widest target, for a few normals at an end of a range (256 normals from a start that is not
-// a multiple of 4 take 65 blocks).
-constexpr uint32_t kBatchBlocks = 64, kTailBlocks = 8;
+// The batch sizes: kBatchBlocks for throughput; kTailBlocks, two registers' width on the widest
+// target, for what is left of a range when a whole batch is more than it needs (300 normals are
+// one batch and three tails, not two batches), and for the few blocks of uniform integers.
+constexpr uint32_t kBatchBlocks = 64, kTailBlocks = 16;
 
 // Standard normals n[first .. first + count) of a stream: block i yields normals 4i .. 4i + 3, so
 // any range can be regenerated on its own (random.cpp).
 void fill_normals(const RngStream& stream, uint64_t first, uint64_t count, float* out);
 
+// The two 64-bit draws of blocks first .. first + count - 1 of a stream, made in batches:
+// block i gives out[2 i] = word 0 : word 1 and out[2 i + 1] = word 2 : word 3 (random.cpp).
+void fill_block_draws(const RngStream& stream, uint32_t first, uint32_t count, uint64_t* out);
+
 // Draws exactly uniform integers in [0, bound) from consecutive blocks of one stream, with
-// Lemire's multiply-and-reject method: no modulo bias, whatever the bound.
+// Lemire's multiply-and-reject method: no modulo bias, whatever the bound. Draw n takes block n
+// (its first half, or its second if the first is rejected; a block rejected twice moves on to the
+// next), so a batch of draws equals the same number of single ones.
 class UniformIntegers {
  public:
   explicit UniformIntegers(const RngStream& stream) : stream_(stream) {}
 
   uint64_t below(uint64_t bound) {
-    for (;;) {
+    for (uint64_t result;;) {
       const PhiloxBlock r = stream_.block(next_++);
-      for (int half = 0; half < 2; ++half) {
-        const uint64_t x = (uint64_t(r[2 * half]) << 32) | r[2 * half + 1];
-        const unsigned __int128 m = (unsigned __int128)x * bound;
-        // Rejected when the low half is below 2^64 mod bound (< bound), which is only worth
-        // computing (a 64-bit division) in the rare case that the low half is below bound.
-        if (uint64_t(m) >= bound || uint64_t(m) >= (0 - bound) % bound) return uint64_t(m >> 64);
-      }
+      if (accept((uint64_t(r[0]) << 32) | r[1], bound, result) || accept((uint64_t(r[2]) << 32) | r[3], bound, result))
+        return result;
+    }
+  }
+
+  // `count` draws into out, as many calls of below(bound) would give, with their blocks made in
+  // batches (several times faster when there are more than a few).
+  void below(uint64_t bound, uint64_t count, uint64_t* out) {
+    uint64_t draws[2 * kBatchBlocks];
+    while (count > 0) {
+      const uint32_t batch = uint32_t(std::min<uint64_t>(count, kBatchBlocks));
+      fill_block_draws(stream_, next_, batch, draws);
+      uint32_t n = 0;
+      while (n < batch && (accept(draws[2 * n], bound, out[n]) || accept(draws[2 * n + 1], bound, out[n]))) ++n;
+      next_ += n;
+      if (n < batch) out[n++] = below(bound);  // block rejected twice: on to the next, one at a time
+      out += n;
+      count -= n;
     }
   }
 
  private:
+  // x * bound / 2^64 unless x falls in the biased remainder. That check is a 64-bit division,
+  // only needed in the rare case that the low half of the product is below the bound.
+  static bool accept(uint64_t x, uint64_t bound, uint64_t& result) {
+    const unsigned __int128 m = (unsigned __int128)x * bound;
+    result = uint64_t(m >> 64);
+    return uint64_t(m) >= bound || uint64_t(m) >= (0 - bound) % bound;
+  }
+
   RngStream stream_;
   uint32_t next_ = 0;
 };

@@ -36,7 +36,8 @@ void sample_dormant(const SparseLayer& layer, uint64_t dying, uint64_t count, co
   // i.i.d. uniform sequence, which is a uniform random subset. Memory is 8 bytes per pick.
   while (picks.size() < count) {
     const auto kept = std::ptrdiff_t(picks.size());
-    for (uint64_t n = picks.size(); n < count; ++n) picks.push_back(uniform.below(total));
+    picks.resize(count);
+    uniform.below(total, count - kept, picks.data() + kept);
     std::sort(picks.begin() + kept, picks.end());
     auto end = std::unique(picks.begin() + kept, picks.end());
     end = std::remove_if(picks.begin() + kept, end, [&](uint64_t p) {

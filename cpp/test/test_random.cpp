@@ -53,7 +53,7 @@ TEST(normals_have_unit_moments_and_are_addressable) {
   // inside a block, on a block, inside a batch and across batches, short ones in a tail batch.
   const uint64_t batch = 4 * kBatchBlocks;
   const uint64_t firsts[] = {0, 1, 2, 3, 4, 5, 1001, batch - 1, batch, batch + 3, 3 * batch - 2, 7 * batch + 1};
-  const uint64_t counts[] = {0, 1, 2, 3, 4, 5, 31, 32, 33, 37, batch - 1, batch, batch + 1, 2 * batch + 5, 2662};
+  const uint64_t counts[] = {0, 1, 2, 3, 4, 5, 31, 33, 63, 64, 65, 300, batch - 1, batch, batch + 1, 2 * batch + 5, 2662};
   std::vector<float> part;
   for (uint64_t first : firsts) {
     for (uint64_t count : counts) {
@@ -79,6 +79,23 @@ TEST(uniform_integers_are_unbiased) {
   double chi2 = 0;
   for (double c : count) chi2 += (c - draws / double(bound)) * (c - draws / double(bound)) / (draws / double(bound));
   CHECK(chi2 < 22.46);  // 6 degrees of freedom, p = 0.001
+}
+
+TEST(batched_uniform_integers_equal_single_draws) {
+  // 2^63 + 1 rejects about half of all halves, so blocks rejected twice occur, within a batch and
+  // at its end; the counts span several batches.
+  for (uint64_t bound : {uint64_t(1), uint64_t(7), uint64_t(235200), (uint64_t(1) << 63) + 1}) {
+    for (uint64_t count : {uint64_t(1), uint64_t(17), uint64_t(4 * kBatchBlocks + 3)}) {
+      const RngStream stream{11, count, 2, Purpose::kRewire};
+      UniformIntegers single(stream), batched(stream);
+      std::vector<uint64_t> draws(count + 1, 0);
+      batched.below(bound, count, draws.data());
+      bool same = draws[count] == 0;  // nothing written past the end
+      for (uint64_t n = 0; n < count; ++n) same &= draws[n] == single.below(bound);
+      same &= batched.below(bound) == single.below(bound);  // and both go on from the same block
+      CHECK(same);
+    }
+  }
 }
 
 TEST(epoch_order_is_a_seeded_permutation) {
