@@ -6,6 +6,7 @@
 // On Linux each gap is also measured less the time the main thread waited, runnable, for a CPU
 // (maxGapLessCpuWaitMs): on a busy 2-core machine other processes, or the addon's own training
 // threads, can hold both cores for several ms, which is no work of the event loop's.
+import { spawn } from "node:child_process";
 import { existsSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -56,8 +57,15 @@ const count = spec.samples ?? 60000;
 const data = syntheticData(count, 784, 10, 11);
 const options = { epochs: spec.epochs ?? 2, lr: 0.05, batchSize: 10 };
 
-// Timer jitter with nothing running, for comparison.
-const idle = await watch(() => new Promise((resolve) => setTimeout(resolve, 500)));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// For comparison, the timer with nothing running, and with another process (no deepr) keeping
+// one core busy, as training does: the gaps that the machine itself gives a busy core's neighbour.
+const idle = await watch(() => sleep(500));
+const spinner = spawn(process.execPath, ["-e", "for (;;);"], { stdio: "ignore" });
+await sleep(300); // until it runs
+const busyCore = await watch(() => sleep(1000));
+spinner.kill();
 
 // Whole fit(), including the one-time check of the inputs (NaN/Infinity, labels) at the first call.
 const modelA = Model.create({ layers: [784, 300, 100, 10], connectivity: [0.01, 0.03, 0.3], seed: 1 });
@@ -82,6 +90,7 @@ console.log(JSON.stringify({
   epochs: options.epochs,
   steps: Math.ceil(count / options.batchSize) * options.epochs,
   idle: stats(idle),
+  busyCore: stats(busyCore),
   wholeFit: { ...stats(whole), seconds: whole.ms / 1000 },
   beforeFirstChunk: stats(beforeChunk),
   trainingOnly: stats(training),
