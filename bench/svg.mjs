@@ -26,8 +26,12 @@ const fmtTick = (v, unit) => {
 export function panel({ x0, y0, width, height, title, xLabel, yLabel, xUnit, yUnit, series, hlines = [], marks = [] }) {
   const all = series.flatMap((s) => s.points).concat(hlines.map((h) => [NaN, h.y])).concat(marks.map((m) => [m.x, m.y]));
   const xs = all.map((p) => p[0]).filter((v) => v > 0), ys = all.map((p) => p[1]).filter((v) => v > 0);
-  const xlo = Math.min(...xs) / 1.3, xhi = Math.max(...xs) * 1.3, ylo = Math.min(...ys) / 1.6, yhi = Math.max(...ys) * 1.6;
   const L = x0 + 62, R = x0 + width - 12, T = y0 + 30, B = y0 + height - 44;
+  // The y range leaves the top of the panel, where the legend goes, free of data: the highest
+  // point sits just below the legend's last entry.
+  const entries = hlines.length + series.length + marks.length, free = Math.min(0.6, (entries * 14 + 16) / (B - T));
+  const xlo = Math.min(...xs) / 1.3, xhi = Math.max(...xs) * 1.3, ylo = Math.min(...ys) / 1.6;
+  const yhi = 10 ** ((Math.log10(Math.max(...ys)) - free * Math.log10(ylo)) / (1 - free));
   const X = (v) => L + ((Math.log10(v) - Math.log10(xlo)) / (Math.log10(xhi) - Math.log10(xlo))) * (R - L);
   const Y = (v) => B - ((Math.log10(v) - Math.log10(ylo)) / (Math.log10(yhi) - Math.log10(ylo))) * (B - T);
   const o = [];
