@@ -6,8 +6,9 @@
 // bit-identical results.
 #pragma once
 
+// Not under the sanitizers: their runtimes are not set up yet when the loader runs the resolvers.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(DEEPR_NO_DISPATCH) && \
-    !defined(__SANITIZE_ADDRESS__)
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define DEEPR_DISPATCH __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define DEEPR_DISPATCH

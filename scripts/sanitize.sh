@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# AddressSanitizer + UndefinedBehaviorSanitizer, two parts (see RELIABILITY.md):
+# The sanitizers, three parts (see RELIABILITY.md):
 #   1. the C++ core tests, built in build-asan/ (Debug, -fsanitize=address,undefined);
 #   2. the Node addon built the same way in build-asan-addon/, driven by the seeded API fuzzer
-#      (test/children/api-fuzz.mjs --part native) with the sanitizer runtimes preloaded into node.
+#      (test/children/api-fuzz.mjs --part native) with the sanitizer runtimes preloaded into node;
+#   3. the C++ core tests under ThreadSanitizer, built in build-tsan/: the thread pool and the
+#      layer sweeps split between threads (the tests run the pool at 1, 2 and 4 threads).
 # Every finding aborts its run (-fno-sanitize-recover=all, halt_on_error=1): exit status 0 means
 # zero findings. Needs g++ or clang++ with the sanitizer runtimes, CMake, and `npm install` done.
 #
-#   scripts/sanitize.sh                  both parts
-#   scripts/sanitize.sh core             the core tests only
+#   scripts/sanitize.sh                  all three parts
+#   scripts/sanitize.sh core             the core tests under ASan + UBSan only
+#   scripts/sanitize.sh tsan             the core tests under TSan only
 #   DEEPR_SANITIZE_CALLS=10000 scripts/sanitize.sh addon
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,4 +52,12 @@ if [[ $PART == all || $PART == addon ]]; then
   node -e 'const r = JSON.parse(require("fs").readFileSync("build-asan-addon/fuzz-report.json", "utf8").trim().split("\n").pop());
     if (r.violations) { console.error("sanitize: the fuzzer found violations:", JSON.stringify(r.examples, null, 1)); process.exit(1); }'
 fi
-echo "sanitize: clean (no AddressSanitizer or UndefinedBehaviorSanitizer findings)"
+if [[ $PART == all || $PART == tsan ]]; then
+  TSAN="-fsanitize=thread -fno-omit-frame-pointer"
+  cmake -S . -B build-tsan -DDEEPR_CORE_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS="$TSAN" -DCMAKE_EXE_LINKER_FLAGS="$TSAN" > /dev/null
+  cmake --build build-tsan --target deepr_core_tests -j "$JOBS"
+  echo "sanitize: core tests under TSan"
+  TSAN_OPTIONS="halt_on_error=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}" ./build-tsan/deepr_core_tests
+fi
+echo "sanitize: clean (no AddressSanitizer, UndefinedBehaviorSanitizer or ThreadSanitizer findings)"
