@@ -357,7 +357,7 @@ const goals = [
     threadsHonoured ? status(!worstSplit || worstSplit.r >= 0.95) : "not measured"],
   ["2 threads vs 1 on the 100000² layer", "≥ 1.6×", `${fmtX(bigRatio)}${threadsHonoured ? "" : " (the addon does not read DEEPR_THREADS yet: no threading)"}`, status(bigRatio >= 1.6)],
   ["event loop during Model.fit (max gap of a 1 ms interval)", "no stall > 5 ms",
-    eventLoop ? `${eventLoop.wholeFit.maxGapMs.toFixed(1)} ms over a first fit() (input check included), ${eventLoop.validatedFit.maxGapMs.toFixed(1)} ms over a second; less the main thread's wait for a free core: ${eventLoop.wholeFit.maxGapLessCpuWaitMs.toFixed(1)} and ${eventLoop.validatedFit.maxGapLessCpuWaitMs.toFixed(1)} ms; beside a plain busy process (no deepr) the timer's max gap is ${eventLoop.busyCore.maxGapMs.toFixed(1)} ms` : "–",
+    eventLoop ? `${eventLoop.wholeFit.maxGapMs.toFixed(1)} ms over a first fit() (input check included), ${eventLoop.validatedFit.maxGapMs.toFixed(1)} ms over a second; less the main thread's wait for a free core: ${eventLoop.wholeFit.maxGapLessCpuWaitMs.toFixed(1)} and ${eventLoop.validatedFit.maxGapLessCpuWaitMs.toFixed(1)} ms; the same timer over the same pattern of pool calls without deepr (crypto.pbkdf2): ${eventLoop.poolLoop.maxGapMs.toFixed(1)} ms` : "–",
     status(eventLoop && Math.max(eventLoop.wholeFit.maxGapMs, eventLoop.validatedFit.maxGapMs) <= 5)],
 ];
 
@@ -474,7 +474,7 @@ if (eventLoop)
     ["phase", "max gap", "p99 gap", "gaps > 5 ms", "max gap less CPU wait", "main thread's CPU wait", "ticks"],
     [
       ["idle (no training), 0.5 s", eventLoop.idle],
-      ["another process keeps one core busy (no deepr), 1 s", eventLoop.busyCore],
+      [`no deepr: crypto.pbkdf2 calls of ~40 ms back to back on libuv's pool, as fit() makes its calls (${eventLoop.poolLoop.seconds.toFixed(2)} s)`, eventLoop.poolLoop],
       [`whole fit(): ${eventLoop.epochs} epochs of ${eventLoop.samples} samples, reference network, batch 10 (${eventLoop.wholeFit.seconds.toFixed(2)} s)`, eventLoop.wholeFit],
       ["  of which before the first chunk returns (input check, first call)", eventLoop.beforeFirstChunk],
       ["  of which training (after the first chunk)", eventLoop.trainingOnly],
@@ -482,7 +482,7 @@ if (eventLoop)
     ].map(([n, s]) => [n, `${s.maxGapMs.toFixed(2)} ms`, `${s.p99GapMs.toFixed(2)} ms`, s.gapsOver5ms,
       s.maxGapLessCpuWaitMs === undefined ? "–" : `${s.maxGapLessCpuWaitMs.toFixed(2)} ms`, s.cpuWaitMs === undefined ? "–" : `${s.cpuWaitMs.toFixed(1)} ms`, s.ticks]),
   );
-md.push(`A setInterval(1 ms) timer records the time between its ticks while Model.fit trains MNIST-sized synthetic data (60 000 × 784), with DEEPR_THREADS ${eventLoop?.deeprThreads ?? "unset (the addon's default thread count)"}. The first fit() on a data set checks every input value (NaN, Infinity) and label on the main thread before it trains, in slices of about 0.5 ms between which it yields (lib/model.ts, #checkData). "CPU wait" is the time the main thread was runnable but had no core (Linux schedstat): on 2 cores, other processes or the addon's own threads can hold both; "max gap less CPU wait" removes it from each gap. The idle row is the timer's own jitter on this VM; the busy-core row, the same timer while another process (a bare \`for (;;);\` in Node) keeps one core busy, as training does: the gaps this machine gives a busy core's neighbour without any deepr code.`, "");
+md.push(`A setInterval(1 ms) timer records the time between its ticks while Model.fit trains MNIST-sized synthetic data (60 000 × 784), with DEEPR_THREADS ${eventLoop?.deeprThreads ?? "unset (the addon's default thread count)"}. The first fit() on a data set checks every input value (NaN, Infinity) and label on the main thread before it trains, in slices of about 0.5 ms between which it yields (lib/model.ts, #checkData). "CPU wait" is the time the main thread was runnable but had no core (Linux schedstat): on 2 cores, other processes or the addon's own threads can hold both; "max gap less CPU wait" removes it from each gap. The idle row is the timer's own jitter on this VM. The "no deepr" row is the control: the JS thread hands libuv's pool one ~40 ms task after another (crypto.pbkdf2), as fit() does with its training calls, for as long as the longer fit; its gaps are what Node and this machine give that pattern of work, whoever does it. On this 2-vCPU VM a pool thread woken by the JS thread often starts on the JS thread's own core, and the JS thread's next timer then waits behind it for a scheduler tick or two while the other core idles (seen with \`perf sched\`).`, "");
 
 if (overhead) {
   const [one, many] = overhead.results;
