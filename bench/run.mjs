@@ -447,14 +447,15 @@ table(
 md.push("## One 100000 × 100000 layer at 0.1 % (K = 10 M), batch 32", "");
 md.push("deepr only: the dense layer would need 40 GB for its weights alone. Each thread setting runs in its own process; peak RSS is that process's (Node itself, 64 samples of input data, the network, one batch of activations).", "");
 table(
-  ["DEEPR_THREADS", "ms / step (median)", "p10–p90", "steps", "construction", "RSS before the network", "peak RSS after construction", "RSS after the steps", "peak RSS", "bytes / connection (steady)", "bytes / connection (peak)", "rewired / step"],
+  ["DEEPR_THREADS", "ms / step (median)", "p10–p90", "steps", "construction", "RSS before the network", "peak RSS after construction", "RSS after the steps", "peak RSS", "bytes / connection (steady)", "bytes / connection (peak)", "rewired / step", "regrowth / step", "noise / step"],
   [1, 2].filter((t) => big[t]).map((t) => {
     const b = big[t];
     return [t, (b.median_us / 1000).toFixed(1), `${(b.p10_us / 1000).toFixed(1)}–${(b.p90_us / 1000).toFixed(1)}`, b.steps, `${(b.createMs / 1000).toFixed(2)} s`,
-      `${b.rssBeforeNetMiB} MiB`, `${b.peakAfterCreateMiB} MiB`, `${b.rssAfterStepsMiB} MiB`, `${b.peakRssMiB} MiB`, b.bytesPerConnectionSteady.toFixed(1), b.bytesPerConnectionPeak.toFixed(1), b.rewired_per_step.toFixed(0)];
+      `${b.rssBeforeNetMiB} MiB`, `${b.peakAfterCreateMiB} MiB`, `${b.rssAfterStepsMiB} MiB`, `${b.peakRssMiB} MiB`, b.bytesPerConnectionSteady.toFixed(1), b.bytesPerConnectionPeak.toFixed(1), b.rewired_per_step.toFixed(0),
+      `${(b.regrowth_us / 1000).toFixed(1)} ms`, `${(b.noise_us / 1000).toFixed(1)} ms`];
   }),
 );
-md.push("Bytes per connection = (RSS after the steps, resp. peak RSS, − RSS before the network) / K: everything the network added, parameters, indices and per-batch buffers included.", "");
+md.push("Bytes per connection = (RSS after the steps, resp. peak RSS, − RSS before the network) / K: everything the network added, parameters, indices and per-batch buffers included. Regrowth and noise are means per step from the core's timers (noise: summed over the threads that drew it). Regrowth runs on one thread; at this size it goes mostly to cache misses (each new connection's row is searched twice, whether the position is dormant and where it goes, in a layer of 80 MB), then to moving the slots that close and open the gaps.", "");
 
 md.push("## Sweep of active connections K (one 10000 × 10000 layer, batch 32)", "");
 table(
