@@ -58,7 +58,7 @@ def main():
                 gw *= -lr
                 ws[l] += gw
 
-        times = time_steps(step, s.get("warmup", 20), s.get("steps", 200), s.get("min_seconds", 0.0), s.get("max_seconds"))
+        times = time_steps(step, s)
         results.append({"batch": batch, **summary(times)})
     emit({
         "baseline": "numpy",

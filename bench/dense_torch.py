@@ -47,7 +47,7 @@ def main():
             loss.backward()
             opt.step()
 
-        times = time_steps(step, s.get("warmup", 20), s.get("steps", 200), s.get("min_seconds", 0.0), s.get("max_seconds"))
+        times = time_steps(step, s)
         results.append({"batch": batch, **summary(times)})
     emit({
         "baseline": "torch",

@@ -72,15 +72,16 @@ def main():
         batch = case["batch"]
         net = MaskDeepR(sizes, case["connectivity"], gen)
         per_epoch = samples // batch
-        rewired = [0]
+        counts = {"steps": 0, "rewired": 0}  # over every call, warm-up included
 
         def step(i):
             b = i % per_epoch
-            rewired[0] += net.step(x_all[b * batch:(b + 1) * batch], y_all[b * batch:(b + 1) * batch], lr, alpha, noise_std, gen)
+            counts["steps"] += 1
+            counts["rewired"] += net.step(x_all[b * batch:(b + 1) * batch], y_all[b * batch:(b + 1) * batch], lr, alpha, noise_std, gen)
 
-        times = time_steps(step, s.get("warmup", 20), s.get("steps", 200), s.get("min_seconds", 0.0), s.get("max_seconds"))
+        times = time_steps(step, s)
         active = [int(m.sum()) for m in net.mask]
-        results.append({**case, **summary(times), "active": active, "budget": net.k, "rewired_per_step": rewired[0] / (len(times) + s.get("warmup", 20))})
+        results.append({**case, **summary(times), "active": active, "budget": net.k, "rewired_per_step": counts["rewired"] / counts["steps"]})
     emit({
         "baseline": "mask-deepr-torch",
         "threads": threads,

@@ -21,11 +21,14 @@ def emit(obj):
     sys.stdout.flush()
 
 
-def time_steps(step, warmup, steps, min_seconds=0.0, max_seconds=None):
-    """Calls step(i) warmup times, then at least `steps` times (and at least min_seconds);
-    returns the per-step times in microseconds. With max_seconds, timing stops early (after at
-    least 20 steps) once that much time has passed: a pathological setting (e.g. two BLAS threads
-    on a machine where another process holds a core) cannot stall the whole run."""
+def time_steps(step, s):
+    """Calls step(i) s["warmup"] times (default 20), then at least s["steps"] times (default 200)
+    and for at least s["min_seconds"]; returns the per-step times in microseconds. With
+    s["max_seconds"], timing stops early (after at least 20 steps) once that much time has passed:
+    a pathological setting (e.g. two BLAS threads on a machine where another process holds a
+    core) cannot stall the whole run."""
+    warmup, steps = s.get("warmup", 20), s.get("steps", 200)
+    min_seconds, max_seconds = s.get("min_seconds", 0.0), s.get("max_seconds")
     for i in range(warmup):
         step(i)
     times = []
