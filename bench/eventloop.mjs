@@ -57,10 +57,8 @@ const count = spec.samples ?? 60000;
 const data = syntheticData(count, 784, 10, 11);
 const options = { epochs: spec.epochs ?? 2, lr: 0.05, batchSize: 10 };
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// For comparison: the timer with nothing running.
-const idle = await watch(() => sleep(500));
+// Timer jitter with nothing running, for comparison.
+const idle = await watch(() => new Promise((resolve) => setTimeout(resolve, 500)));
 
 // Whole fit(), including the one-time check of the inputs (NaN/Infinity, labels) at the first call.
 const modelA = Model.create({ layers: [784, 300, 100, 10], connectivity: [0.01, 0.03, 0.3], seed: 1 });
@@ -80,13 +78,14 @@ await modelB.fit(data, { epochs: 0 }); // validates the data once, outside the w
 const again = await watch(() => modelB.fit(data, options));
 
 // And the timer while the JS thread keeps libuv's pool busy the way fit() does, with no deepr code:
-// back-to-back crypto.pbkdf2 calls of about CHUNK_MS (lib/model.ts) each, for as long as the
-// longer fit. Its gaps are what Node and this machine give any such work.
+// back-to-back crypto.pbkdf2 calls of about CALL_MS each, for as long as the longer fit. Its gaps
+// are what Node and this machine give any such work.
+const CALL_MS = 40; // CHUNK_MS of lib/model.ts: how long each of fit()'s calls into the addon lasts
 const pbkdf2Call = (iterations) =>
   new Promise((resolve, reject) => pbkdf2("deepr", "salt", iterations, 32, "sha256", (e) => (e ? reject(e) : resolve())));
 const calibrate = performance.now();
 await pbkdf2Call(20000);
-const iterations = Math.round((40 * 20000) / (performance.now() - calibrate));
+const iterations = Math.round((CALL_MS * 20000) / (performance.now() - calibrate));
 const poolLoop = await watch(async () => {
   const end = performance.now() + Math.max(whole.ms, again.ms);
   while (performance.now() < end) await pbkdf2Call(iterations);

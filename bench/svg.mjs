@@ -1,5 +1,7 @@
 // Hand-written SVG line charts with log axes (no plotting library).
 
+const LEGEND_ROW = 14; // px between legend entries
+
 const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 function logTicks(lo, hi) {
@@ -29,7 +31,7 @@ export function panel({ x0, y0, width, height, title, xLabel, yLabel, xUnit, yUn
   const L = x0 + 62, R = x0 + width - 12, T = y0 + 30, B = y0 + height - 44;
   // The y range leaves the top of the panel, where the legend goes, free of data: the highest
   // point sits just below the legend's last entry.
-  const entries = hlines.length + series.length + marks.length, free = Math.min(0.6, (entries * 14 + 16) / (B - T));
+  const entries = hlines.length + series.length + marks.length, free = Math.min(0.6, (entries * LEGEND_ROW + 16) / (B - T));
   const xlo = Math.min(...xs) / 1.3, xhi = Math.max(...xs) * 1.3, ylo = Math.min(...ys) / 1.6;
   const yhi = 10 ** ((Math.log10(Math.max(...ys)) - free * Math.log10(ylo)) / (1 - free));
   const X = (v) => L + ((Math.log10(v) - Math.log10(xlo)) / (Math.log10(xhi) - Math.log10(xlo))) * (R - L);
@@ -65,7 +67,7 @@ export function panel({ x0, y0, width, height, title, xLabel, yLabel, xUnit, yUn
     legend.push({ name: m.label, color: m.color, diamond: true });
   }
   legend.forEach((l, n) => {
-    const ly = T + 12 + n * 14;
+    const ly = T + 12 + n * LEGEND_ROW;
     o.push(`<line x1="${L + 8}" y1="${ly - 4}" x2="${L + 28}" y2="${ly - 4}" stroke="${l.color}" stroke-width="2"${l.dashed ? ' stroke-dasharray="6 4"' : ""}/>`);
     o.push(`<text x="${L + 32}" y="${ly}" font-size="10">${esc(l.name)}</text>`);
   });
