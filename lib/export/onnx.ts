@@ -106,9 +106,9 @@ function graphProto(layers: LayerState[], weights: "sparse" | "dense"): ProtoMes
   const softmax = node("Softmax", "Softmax", ["logits"], "probabilities");
   softmax.message(5, new ProtoMessage().string(1, "axis").varint(20, ATTRIBUTE_INT).varint(3, -1));  // attribute: name, type, i
   graph.message(1, softmax);
-  graph.message(11, valueInfo("input", features));  // input
-  graph.message(12, valueInfo("probabilities", classes));  // output
-  graph.message(12, valueInfo("logits", classes));
+  graph.message(11, valueInfo("input", ["batch", features]));  // input
+  graph.message(12, valueInfo("probabilities", ["batch", classes]));  // output
+  graph.message(12, valueInfo("logits", ["batch", classes]));
   return graph;
 }
 
@@ -118,11 +118,11 @@ function node(opType: string, name: string, inputs: string[], output: string): P
   return proto.string(2, output).string(3, name).string(4, opType);  // output, name, op_type
 }
 
-/** A float32 tensor [batch, width], the batch size left symbolic. */
-function valueInfo(name: string, width: number): ProtoMessage {
-  const shape = new ProtoMessage()
-    .message(1, new ProtoMessage().string(2, "batch"))  // TensorShapeProto.dim: dim_param
-    .message(1, new ProtoMessage().varint(1, width));  // dim_value
+/** A float32 tensor of shape `dims`; a string is a symbolic dimension. */
+function valueInfo(name: string, dims: (number | string)[]): ProtoMessage {
+  const shape = new ProtoMessage();
+  for (const d of dims)
+    shape.message(1, typeof d === "string" ? new ProtoMessage().string(2, d) : new ProtoMessage().varint(1, d));  // TensorShapeProto.dim: dim_param or dim_value
   const tensorType = new ProtoMessage().varint(1, FLOAT).message(2, shape);  // TypeProto.Tensor: elem_type, shape
   return new ProtoMessage().string(1, name).message(2, new ProtoMessage().message(1, tensorType));  // ValueInfoProto: name, type.tensor_type
 }
