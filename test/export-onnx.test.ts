@@ -252,6 +252,15 @@ describe("the ONNX file", () => {
     expect(existsSync(join(dir, "x.onnx"))).toBe(false);
   });
 
+  it("refuses dense weights over protobuf's 2 GiB before allocating them", async () => {
+    const wide = Model.create({ layers: [30000, 20000], connectivity: 1e-6 });
+    await expect(toOnnx(wide, { weights: "dense" })).rejects.toThrow(
+      'deepr: cannot export the model: its dense weights take 2400000000 bytes, more than the 2 GiB a protobuf file can hold; export with { weights: "sparse" }',
+    );
+    expect((await toOnnx(wide)).length).toBeLessThan(12 * 600 + 1024);
+    wide.dispose();
+  });
+
   it("refuses a diverged model", async () => {
     const diverged = Model.create({ layers: [30, 20, 4], connectivity: [0.3, 0.5], bias: true, seed: 11 });
     // Finite but huge inputs: the forward pass and the loss stay finite, the update overflows.

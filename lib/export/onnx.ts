@@ -24,31 +24,33 @@ export interface OnnxOptions {
   weights?: "sparse" | "dense";
 }
 
-// Opset 13 (ONNX 1.8) is read by every current runtime; IR version 7 is the one it came with.
-// Softmax from opset 13 on normalises along one axis, which is what "probabilities" needs.
+// Opset 13 (ONNX 1.8, 2020) is widely supported; IR version 7 is the one it came with. Softmax
+// from opset 13 on normalises along one axis, which is what "probabilities" needs.
 const OPSET = 13;
 const IR_VERSION = 7;
 const FLOAT = 1;  // TensorProto.DataType
 const INT64 = 7;
 const ATTRIBUTE_INT = 2;  // AttributeProto.AttributeType
+// Protobuf parsers, and so ONNX runtimes, refuse messages over 2 GiB.
+const MAX_PROTOBUF_BYTES = 2 ** 31 - 1;
 
 const version: string = createRequire(import.meta.url)("../../package.json").version;
 
 /** The model as ONNX file bytes. */
 export async function toOnnx(model: Model, options: OnnxOptions = {}): Promise<Uint8Array> {
-  return (await encode(model, options, "toOnnx")).toBytes();
+  return (await encode(model, options)).toBytes();
 }
 
 /** Writes the model as an ONNX file, atomically (the previous file survives any failure). */
 export async function exportOnnx(model: Model, path: string, options: OnnxOptions = {}): Promise<void> {
   if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
-  const message = await encode(model, options, "exportOnnx", path);
+  const message = await encode(model, options, path);
   await writeFileAtomic(path, message.chunks, "ONNX model");
 }
 
-async function encode(model: Model, options: OnnxOptions, caller: string, path?: string): Promise<ProtoMessage> {
-  if (!(model instanceof Model)) throw new TypeError(`${caller}: model must be a deepr Model, got ${describe(model)}`);
-  if (options === null || typeof options !== "object") throw new TypeError(`${caller}: options must be an object, got ${describe(options)}`);
+async function encode(model: Model, options: OnnxOptions, path?: string): Promise<ProtoMessage> {
+  if (!(model instanceof Model)) throw new TypeError(`model must be a deepr Model, got ${describe(model)}`);
+  if (options === null || typeof options !== "object") throw new TypeError(`options must be an object, got ${describe(options)}`);
   const weights = options.weights ?? "sparse";
   if (weights !== "sparse" && weights !== "dense")
     throw new RangeError(`options.weights must be "sparse" or "dense", got ${describe(options.weights)}`);
@@ -60,6 +62,14 @@ async function encode(model: Model, options: OnnxOptions, caller: string, path?:
           `deepr: cannot export ${path ?? "the model"}: layers.${l}.${name} holds non-finite values (training diverged); load the last good checkpoint`,
         );
   });
+  // Checked before the dense matrices are allocated. ONNX's external data files, which lift the
+  // limit, are not written.
+  const bytes = layers.reduce((total, l) => total + (weights === "dense" ? 4 * l.inputs * l.outputs : 12 * l.theta.length) + 4 * (l.bias?.length ?? 0), 0);
+  if (bytes > MAX_PROTOBUF_BYTES)
+    throw new ExportError(
+      `deepr: cannot export ${path ?? "the model"}: its ${weights} weights take ${bytes} bytes, more than the 2 GiB a protobuf file can hold` +
+        (weights === "dense" ? '; export with { weights: "sparse" }' : ""),
+    );
   return modelProto(model, layers, weights);
 }
 
@@ -73,9 +83,8 @@ function modelProto(model: Model, layers: LayerState[], weights: "sparse" | "den
     .string(6, `DEEP R sparse network ${JSON.stringify(widths)} with ${active} active connections`)  // doc_string
     .message(7, graphProto(layers, weights))  // graph
     .message(8, new ProtoMessage().string(1, "").varint(2, OPSET));  // opset_import: domain, version
-  const metadata = { "deepr.model": JSON.stringify({ layers: widths, connectivity, budgets, budget, globalShare, bias, seed }) };
-  for (const [key, value] of Object.entries(metadata)) proto.message(14, new ProtoMessage().string(1, key).string(2, value));  // metadata_props
-  return proto;
+  const options = JSON.stringify({ layers: widths, connectivity, budgets, budget, globalShare, bias, seed });
+  return proto.message(14, new ProtoMessage().string(1, "deepr.model").string(2, options));  // metadata_props: key, value
 }
 
 function graphProto(layers: LayerState[], weights: "sparse" | "dense"): ProtoMessage {
