@@ -173,7 +173,7 @@ describe("ONNX export of MNIST models", () => {
 });
 
 describe("the ONNX file", () => {
-  const options = { layers: [30, 20, 10, 3], connectivity: [0.1, 0.3, 0.6], seed: 5, bias: true, budget: "global" } as const;
+  const options: ModelOptions = { layers: [30, 20, 10, 3], connectivity: [0.1, 0.3, 0.6], seed: 5, bias: true, budget: "global" };
   let model: Model;
   beforeAll(async () => {
     model = Model.create(options);
