@@ -235,6 +235,8 @@ describe("the ONNX file", () => {
     await model.save(checkpoint);
     await exportModelFile(checkpoint, out, { format: "onnx" });
     expect(readFileSync(out)).toEqual(Buffer.from(await toOnnx(model)));
+    await exportModelFile(checkpoint, out, { format: "onnx", weights: "dense" });
+    expect(readFileSync(out)).toEqual(Buffer.from(await toOnnx(model, { weights: "dense" })));
   });
 
   it("refuses bad arguments with errors that say what to pass", async () => {
