@@ -7,7 +7,7 @@
 const WIRE_VARINT = 0;
 const WIRE_LENGTH_DELIMITED = 2;
 
-/** The base-128 varint of an integer in (-2^63, 2^63); negatives take 10 bytes (two's complement, as int64). */
+/** The base-128 varint of an integer in [-2^63, 2^64); negatives take 10 bytes (two's complement, as int64). */
 export function encodeVarint(value: number | bigint): Uint8Array {
   let v = BigInt(value);
   if (v < -(1n << 63n) || v >= 1n << 64n) throw new RangeError(`protobuf: ${value} does not fit in 64 bits`);
@@ -24,11 +24,15 @@ export function encodeVarint(value: number | bigint): Uint8Array {
 /** A message under construction; fields are appended in call order. */
 export class ProtoMessage {
   readonly chunks: Uint8Array[] = [];
-  byteLength = 0;
+  #byteLength = 0;
+
+  get byteLength(): number {
+    return this.#byteLength;
+  }
 
   #push(chunk: Uint8Array): this {
     if (chunk.length > 0) this.chunks.push(chunk);
-    this.byteLength += chunk.length;
+    this.#byteLength += chunk.length;
     return this;
   }
 
@@ -55,8 +59,7 @@ export class ProtoMessage {
   /** A nested message field; `message` must not change afterwards. */
   message(field: number, message: ProtoMessage): this {
     this.#tag(field, WIRE_LENGTH_DELIMITED).#push(encodeVarint(message.byteLength));
-    this.chunks.push(...message.chunks);
-    this.byteLength += message.byteLength;
+    for (const chunk of message.chunks) this.#push(chunk);
     return this;
   }
 
