@@ -9,3 +9,6 @@ export { loadMnist } from "./data/mnist.js";
 export { loadCifar10 } from "./data/cifar10.js";
 export { parseIdx, readIdxFile, DataFormatError } from "./data/idx.js";
 export { CheckpointError } from "./checkpoint/safetensors.js";
+export { exportOnnx, toOnnx, type OnnxOptions } from "./export/onnx.js";
+export { exportModelFile, type ExportOptions } from "./export/model-file.js";
+export { ExportError } from "./export/export-error.js";
