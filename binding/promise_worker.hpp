@@ -7,7 +7,8 @@
 // then calls OnWorkComplete() on a thread that may no longer run JavaScript. Every Node-API call
 // that touches JS then fails; node-addon-api turns that failure into a C++ exception, and one that
 // escaped the completion callback aborted the whole process. OnWorkComplete() below settles what
-// it can and lets nothing escape.
+// it can and lets nothing escape. (A method running at that moment is covered by the build flag
+// NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS, see CMakeLists.txt.)
 #pragma once
 
 #include <napi.h>

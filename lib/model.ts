@@ -397,8 +397,8 @@ export class Model {
   }
 
   /**
-   * A frozen copy of this model for inference, with its own native network: its predict() never
-   * waits for a chunk of training. Refresh it at epoch ends with `onEpochEnd: () => snapshot.refresh()`
+   * A frozen copy of this model for inference, with native networks of its own: its predict()
+   * never waits for a chunk of training. Refresh it at epoch ends with `onEpochEnd: () => snapshot.refresh()`
    * (README, "Serving while training"). During fit() it copies the state between two chunks.
    */
   async snapshot(): Promise<Snapshot> {
