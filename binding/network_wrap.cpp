@@ -116,9 +116,9 @@ class TaskWorker : public PromiseWorker {
       task_();
     } catch (const deepr::NonFiniteError& e) {
       non_finite_layer_ = e.layer;
-      SetError(e.what());
+      Fail(e.what());
     } catch (const std::exception& e) {
-      SetError(e.what());
+      Fail(e.what());
     }
   }
   Napi::Value Resolve(Napi::Env env) override { return result_ ? result_(env) : env.Undefined(); }

@@ -1,5 +1,6 @@
 export { Model, NonFiniteError } from "./model.js";
 export type { BatchStats, EpochStats, Evaluation, FitOptions, LayerInfo, LayerState, Progress } from "./model.js";
+export type { Snapshot } from "./snapshot.js";
 export type { ModelOptions, TrainOptions } from "./options.js";
 export { referenceTrainOptions } from "./options.js";
 export { getThreads, setThreads } from "./threads.js";

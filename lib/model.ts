@@ -2,6 +2,8 @@
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint/model-checkpoint.js";
 import type { Dataset } from "./data/dataset.js";
 import { native, type LayerArrays, type NativeHyper, type NativeNetwork } from "./native.js";
+import { logitsFor, softmaxRows } from "./probabilities.js";
+import { Snapshot } from "./snapshot.js";
 import {
   describe,
   learningRate,
@@ -387,21 +389,24 @@ export class Model {
 
   /** Class probabilities (softmax), row-major `count x classes`, for row-major float32 inputs. */
   async predict(inputs: Float32Array): Promise<Float32Array> {
-    const features = this.options.layers[0];
     const classes = this.options.layers[this.options.layers.length - 1];
-    if (!(inputs instanceof Float32Array)) throw new TypeError(`inputs must be a Float32Array, got ${describe(inputs)}`);
-    if (inputs.length === 0 || inputs.length % features !== 0)
-      throw new RangeError(`inputs must hold a whole number of samples of ${features} values, got ${inputs.length} values`);
-    const out = new Float32Array((inputs.length / features) * classes);
+    const out = logitsFor(inputs, this.options.layers[0], classes);
     this.#usable("predict");
     await this.#exclusive(() => this.#native.predict(inputs, out));
-    for (let row = 0; row < out.length; row += classes) {
-      let top = -Infinity, sum = 0;
-      for (let c = 0; c < classes; c++) top = Math.max(top, out[row + c]);
-      for (let c = 0; c < classes; c++) sum += out[row + c] = Math.exp(out[row + c] - top);
-      for (let c = 0; c < classes; c++) out[row + c] /= sum;
-    }
-    return out;
+    return softmaxRows(out, classes);
+  }
+
+  /**
+   * A frozen copy of this model for inference, with native networks of its own: its predict()
+   * never waits for a chunk of training. Refresh it at epoch ends with `onEpochEnd: () => snapshot.refresh()`
+   * (README, "Serving while training"). During fit() it copies the state between two chunks.
+   */
+  async snapshot(): Promise<Snapshot> {
+    this.#usable("snapshot");
+    return Snapshot.take(this.options, () => Model.#build(this.options, false), () => {
+      this.#usable("snapshot");
+      return this.#exclusive(async () => ({ layers: await this.#export(), step: this.#native.info().step }));
+    });
   }
 
   /** A copy of every layer's parameters. */
