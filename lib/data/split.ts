@@ -1,0 +1,58 @@
+import type { Dataset, DatasetSplits } from "./dataset.js";
+import { shuffledIndices } from "./splitmix64.js";
+import { describe, integer, real } from "../options.js";
+
+/** How `Dataset.split` divides a data set. */
+export interface SplitOptions {
+  /** The fraction of samples that goes to the test set, in (0, 1). Default 0.2. */
+  testFraction?: number;
+  /** Seeds the shuffle that picks the test samples: the same seed gives the same split. An integer in [0, 2^53). Default 1. */
+  seed?: number;
+}
+
+const SPLIT_KEYS = ["testFraction", "seed"];
+
+/**
+ * Splits `data` into training and test sets: a Fisher–Yates shuffle driven by SplitMix64(seed)
+ * picks round(count × testFraction) test samples; both parts keep the samples in their original order.
+ * The split is not stratified: with few samples per class, a class may be missing from one part.
+ */
+export function splitDataset(data: Dataset, options: SplitOptions = {}): DatasetSplits {
+  checkDataset(data);
+  if (options === null || typeof options !== "object") throw new TypeError(`options must be an object, got ${describe(options)}`);
+  for (const key of Object.keys(options))
+    if (!SPLIT_KEYS.includes(key)) throw new TypeError(`options.${key} is not an option of Dataset.split; the options are ${SPLIT_KEYS.join(", ")}`);
+  const fraction = options.testFraction === undefined ? 0.2 : real("options.testFraction", options.testFraction, 0, 1, true);
+  const seed = options.seed === undefined ? 1 : integer("options.seed", options.seed, 0, 2 ** 53 - 1);
+  const testCount = Math.round(data.count * fraction);
+  if (testCount < 1 || testCount >= data.count)
+    throw new RangeError(
+      `options.testFraction ${fraction} of ${data.count} samples gives ${testCount} test and ${data.count - testCount} training samples; both parts need at least one`,
+    );
+  const order = shuffledIndices(data.count, seed);
+  const test = order.subarray(0, testCount).sort();
+  const train = order.subarray(testCount).sort();
+  return { train: subset(data, train), test: subset(data, test) };
+}
+
+/** The samples of `data` at `indices`, in that order, with the same features, shape and classes. */
+export function subset(data: Dataset, indices: Uint32Array): Dataset {
+  const { features } = data;
+  const inputs = new Float32Array(indices.length * features);
+  const labels = new Int32Array(indices.length);
+  indices.forEach((from, to) => {
+    inputs.set(data.inputs.subarray(from * features, (from + 1) * features), to * features);
+    labels[to] = data.labels[from];
+  });
+  return { ...data, inputs, labels, count: indices.length };
+}
+
+export function checkDataset(data: unknown, name = "data"): asserts data is Dataset {
+  if (data === null || typeof data !== "object") throw new TypeError(`${name} must be a Dataset, got ${describe(data)}`);
+  const { inputs, labels, count, features } = data as Dataset;
+  if (!(inputs instanceof Float32Array)) throw new TypeError(`${name}.inputs must be a Float32Array, got ${describe(inputs)}`);
+  if (!(labels instanceof Int32Array)) throw new TypeError(`${name}.labels must be an Int32Array, got ${describe(labels)}`);
+  if (labels.length !== count) throw new RangeError(`${name}.labels has ${labels.length} entries for ${describe(count)} samples`);
+  if (!Number.isInteger(features) || features < 1 || inputs.length !== count * features)
+    throw new RangeError(`${name}.inputs has ${inputs.length} values; ${count} samples x ${describe(features)} features need ${count * features}`);
+}
