@@ -23,6 +23,7 @@ export function splitDataset(data: Dataset, options: SplitOptions = {}): Dataset
   for (const key of Object.keys(options))
     if (!SPLIT_KEYS.includes(key)) throw new TypeError(`options.${key} is not an option of Dataset.split; the options are ${SPLIT_KEYS.join(", ")}`);
   const fraction = options.testFraction === undefined ? 0.2 : real("options.testFraction", options.testFraction, 0, 1, true);
+  if (fraction === 1) throw new RangeError("options.testFraction must be below 1: a fraction of 1 leaves no training samples");
   const seed = options.seed === undefined ? 1 : integer("options.seed", options.seed, 0, 2 ** 53 - 1);
   const testCount = Math.round(data.count * fraction);
   if (testCount < 1 || testCount >= data.count)
