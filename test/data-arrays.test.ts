@@ -142,6 +142,7 @@ describe("Dataset.normalize", () => {
       rows.forEach((_, n) => expect(out.inputs[n * 3 + f]).toBeCloseTo(high > low ? (values[n] - low) / (high - low) : 0, 6));
     }
     expect(out.labels).toBe(data.labels);
+    expect(Array.from(data.inputs)).toEqual(rows.flat().map(Math.fround)); // the input is left as it was
   });
 
   it("standard gives each feature mean 0 and standard deviation 1, against a float64 reference", () => {
@@ -174,6 +175,9 @@ describe("Dataset.normalize", () => {
         expect(out[part].inputs[i]).toBeCloseTo(high > low ? (inputs[i] - low) / (high - low) : inputs[i] - low, 6);
       }
       expect(Array.from(scaling.apply(splits[part].inputs))).toEqual(Array.from(out[part].inputs));
+      const copy = splits[part].inputs.slice();
+      expect(scaling.apply(copy, copy)).toBe(copy);
+      expect(Array.from(copy)).toEqual(Array.from(out[part].inputs));
     }
   });
 

@@ -87,9 +87,9 @@ export function parseCsv(text: string, source: string, options: CsvOptions = {})
         labelLines.push(line);
         continue;
       }
-      if (!NUMBER.test(field))
+      const x = parseNumber(field);
+      if (Number.isNaN(x))
         throw fail(line, `${column(i)}: ${field.trim() === "" ? "the field is empty (fill in or drop missing values)" : `${JSON.stringify(field)} is not a number`}.`);
-      const x = Number(field);
       if (Math.abs(x) > FLOAT32_MAX) throw fail(line, `${column(i)}: ${field.trim()} is outside the float32 range (about ±3.4e38).`);
       inputs[to++] = x;
     }
@@ -109,6 +109,27 @@ export function parseCsv(text: string, source: string, options: CsvOptions = {})
     shape: Object.freeze([features]),
     ...(classNames && { classNames: Object.freeze(classNames) }),
   };
+}
+
+/**
+ * The decimal number in `field`, or NaN when it is not one (Number() alone would also take "",
+ * "0x10" and "Infinity"). Plain integers, the whole of a pixel file, are read digit by digit:
+ * exact below 2^53 and about twice as fast as the pattern test and Number() together.
+ */
+function parseNumber(field: string): number {
+  const length = field.length;
+  if (length > 0 && length < 16) {
+    const negative = field.charCodeAt(0) === 45; // "-"
+    let value = 0;
+    let i = negative ? 1 : 0;
+    for (; i < length; i++) {
+      const digit = field.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) break;
+      value = value * 10 + digit;
+    }
+    if (i === length && length > (negative ? 1 : 0)) return negative ? -value : value;
+  }
+  return NUMBER.test(field) ? Number(field) : NaN;
 }
 
 interface CheckedOptions {

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { loadCsv, type CsvOptions } from "./csv.js";
 import type { Dataset, DatasetSplits } from "./dataset.js";
 import { DataFormatError } from "./idx.js";
-import { normalizeData, type Normalization } from "./normalize.js";
+import { normalized, type Normalization } from "./normalize.js";
 import { classCount, labelledDataset, readNpyPair } from "./npy.js";
 import { entry } from "./paths.js";
 import { splitDataset } from "./split.js";
@@ -61,7 +61,8 @@ export async function loadDataFile(path: string, options: DataFileOptions = {}):
     }
     splits = splitDataset(whole, { testFraction, seed });
   }
-  return normalizeData(splits, normalize);
+  // The split's arrays are fresh copies, or arrays just read for this call: rescaling them in place saves a copy.
+  return normalized(splits, normalize, true);
 }
 
 async function loadNpyDirectory(dir: string, classes: number | undefined, testFraction: number | undefined, seed: number | undefined): Promise<DatasetSplits> {

@@ -21,13 +21,14 @@ export class Scaling {
     this.scale = scale;
   }
 
-  /** Row-major `count × features` inputs, rescaled into a new array. */
-  apply(inputs: Float32Array): Float32Array {
+  /** Row-major `count × features` inputs, rescaled into `out` (a new array by default; `inputs` itself rescales in place). */
+  apply(inputs: Float32Array, out: Float32Array = new Float32Array(inputs.length)): Float32Array {
     const features = this.offset.length;
     if (!(inputs instanceof Float32Array)) throw new TypeError(`inputs must be a Float32Array, got ${describe(inputs)}`);
     if (inputs.length % features !== 0)
       throw new RangeError(`inputs has ${inputs.length} values, not a whole number of samples of ${features} features`);
-    const out = new Float32Array(inputs.length);
+    if (!(out instanceof Float32Array) || out.length !== inputs.length)
+      throw new TypeError(`out must be a Float32Array of ${inputs.length} values like inputs, got ${describe(out)}`);
     for (let i = 0; i < inputs.length; i++) {
       const f = i % features;
       out[i] = (inputs[i] - this.offset[f]) * this.scale[f];
@@ -84,6 +85,13 @@ function checkRange(range: readonly unknown[]): [number, number] {
 export function normalizeData(data: Dataset, method: Normalization): Dataset;
 export function normalizeData(splits: DatasetSplits, method: Normalization): DatasetSplits;
 export function normalizeData(data: Dataset | DatasetSplits, method: Normalization): Dataset | DatasetSplits {
+  return normalized(data, method, false);
+}
+
+/** As `Dataset.normalize`; with `inPlace`, for loaders whose arrays nobody else holds, rescales them without a copy. */
+export function normalized<T extends Dataset | DatasetSplits>(data: T, method: Normalization, inPlace: boolean): T;
+export function normalized(data: Dataset | DatasetSplits, method: Normalization, inPlace: boolean): Dataset | DatasetSplits {
+  const rescaled = (part: Dataset, scaling: Scaling): Dataset => ({ ...part, inputs: scaling.apply(part.inputs, inPlace ? part.inputs : undefined) });
   if (data !== null && typeof data === "object" && "train" in data && "test" in data) {
     const scaling = scalingOf(data.train, method);
     checkDataset(data.test, "test");
@@ -94,8 +102,4 @@ export function normalizeData(data: Dataset | DatasetSplits, method: Normalizati
   }
   const scaling = scalingOf(data as Dataset, method);
   return method === "none" ? data : rescaled(data as Dataset, scaling);
-}
-
-function rescaled(data: Dataset, scaling: Scaling): Dataset {
-  return { ...data, inputs: scaling.apply(data.inputs) };
 }
