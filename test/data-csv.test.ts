@@ -46,6 +46,10 @@ describe("parseCsv", () => {
     const byIndex = parseCsv("5,6,1\n7,8,0\n", "a.csv", { labelColumn: 2 });
     expect(Array.from(byIndex.inputs)).toEqual([5, 6, 7, 8]);
     expect(Array.from(byIndex.labels)).toEqual([1, 0]);
+    // Names in the last column of a file without a header: the index of the label column says which is which.
+    const iris = "5.1,3.5,Iris-setosa\n6.2,2.9,Iris-versicolor\n";
+    expect(Array.from(parseCsv(iris, "iris.csv", { labelColumn: 2 }).inputs)).toEqual([5.1, 3.5, 6.2, 2.9].map(Math.fround));
+    csvError(iris, /line 2: column 3 \("Iris-setosa"\): "Iris-versicolor" is not a number \(if this column holds the labels, set labelColumn to 2\)/);
   });
 
   it("numbers class names in sorted order (JavaScript's default sort) and keeps them", () => {
@@ -69,7 +73,7 @@ describe("parseCsv", () => {
   });
 
   it("counts lines across quoted line breaks in its messages", () => {
-    csvError('label,x\n"a\nb",1\nc,oops\n', /^bad\.csv: line 4: column 2 \("x"\): "oops" is not a number\.$/);
+    csvError('label,x\n"a\nb",1\nc,oops\n', /^bad\.csv: line 4: column 2 \("x"\): "oops" is not a number \(if this column holds the labels, set labelColumn to 1\)\.$/);
   });
 
   it("rejects malformed rows, naming the line, the column and what is wrong", () => {

@@ -89,7 +89,10 @@ export function parseCsv(text: string, source: string, options: CsvOptions = {})
       }
       const x = parseNumber(field);
       if (Number.isNaN(x))
-        throw fail(line, `${column(i)}: ${field.trim() === "" ? "the field is empty (fill in or drop missing values)" : `${JSON.stringify(field)} is not a number`}.`);
+        throw fail(
+          line,
+          `${column(i)}: ${field.trim() === "" ? "the field is empty (fill in or drop missing values)" : `${JSON.stringify(field)} is not a number (if this column holds the labels, set labelColumn to ${i})`}.`,
+        );
       if (Math.abs(x) > FLOAT32_MAX) throw fail(line, `${column(i)}: ${field.trim()} is outside the float32 range (about ±3.4e38).`);
       inputs[to++] = x;
     }

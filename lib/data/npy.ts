@@ -106,10 +106,7 @@ function parseLiteral(text: string): unknown {
     skip();
     const c = text[at];
     if (c === "{") return sequence("}", true);
-    if (c === "(" || c === "[") {
-      const items = sequence(c === "(" ? ")" : "]", false) as unknown[];
-      return items;
-    }
+    if (c === "(" || c === "[") return sequence(c === "(" ? ")" : "]", false);
     if (c === "'" || c === '"') {
       const end = text.indexOf(c, at + 1);
       if (end < 0) throw expected(`a closing ${c}`);
