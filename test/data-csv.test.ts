@@ -177,3 +177,37 @@ describe("loadCsv and loadDataFile with CSV files", () => {
     }
   });
 });
+
+describe("mutated CSV text", () => {
+  it("parses or fails with a DataFormatError naming a line, never another error (4000 seeded mutations)", () => {
+    let state = 1127;
+    const random = (n: number) => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) % n;
+    };
+    const seed = 'label,x,"y ""q"""\r\n1,0.5,-2\r\n0,"3e2",.25\n2,4,7\n\ncat," 1",1\n';
+    expect(parseCsv(seed, "seed.csv").classNames).toEqual(["0", "1", "2", "cat"]);
+    let parsed = 0;
+    for (let n = 0; n < 4000; n++) {
+      let text = seed;
+      for (let edits = 1 + random(3); edits > 0; edits--) {
+        const at = random(text.length + 1);
+        const piece = [",", '"', "\n", "\r", "\r\n", "a", "1", ".", "-", "e", " ", "\ufeff", ""][random(13)];
+        text = random(2) === 0 ? text.slice(0, at) + piece + text.slice(at) : text.slice(0, at) + piece + text.slice(at + 1);
+      }
+      const options: CsvOptions = [{}, { header: true }, { labelColumn: 1 }, { classes: 3 }][random(4)];
+      try {
+        const data = parseCsv(text, "fuzz.csv", options);
+        expect(data.inputs.length).toBe(data.count * data.features);
+        expect(data.labels.every((label) => label >= 0 && label < data.classes)).toBe(true);
+        parsed++;
+      } catch (error) {
+        if (!(error instanceof DataFormatError)) throw new Error(`case ${n} (${JSON.stringify(text)}, ${JSON.stringify(options)}) threw ${String(error)}`);
+        expect((error as Error).message).toMatch(/^fuzz\.csv: /);
+      }
+    }
+    expect(parsed).toBeGreaterThan(100);
+  });
+});
