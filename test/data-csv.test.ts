@@ -148,6 +148,12 @@ describe("loadCsv and loadDataFile with CSV files", () => {
     }
   });
 
+  it("rejects bad split and normalisation options before reading the file", async () => {
+    await expect(loadDataFile(path("absent.csv"), { normalize: "zscore" as never })).rejects.toThrow(/normalize must be "none", "minmax", "standard"/);
+    await expect(loadDataFile(path("absent.csv"), { testFraction: 1.5 })).rejects.toThrow(/options\.testFraction must be in \(0, 1\) so that both parts get samples, got 1\.5/);
+    await expect(loadDataFile(path("absent.csv"), { seed: 0.5 })).rejects.toThrow(/options\.seed must be an integer/);
+  });
+
   it("rejects options that do not apply to a CSV file", async () => {
     await expect(loadDataFile(path("ramp.csv"), { labels: path("y.npy") })).rejects.toThrow(/is a CSV file \(its labels are a column: use options\.labelColumn\)/);
   });

@@ -2,10 +2,10 @@ import { join } from "node:path";
 import { loadCsv, type CsvOptions } from "./csv.js";
 import type { Dataset, DatasetSplits } from "./dataset.js";
 import { DataFormatError } from "./idx.js";
-import { normalized, type Normalization } from "./normalize.js";
+import { checkNormalization, normalized, type Normalization } from "./normalize.js";
 import { classCount, labelledDataset, readNpyPair } from "./npy.js";
 import { entry } from "./paths.js";
-import { splitDataset } from "./split.js";
+import { checkSplitOptions, splitDataset } from "./split.js";
 import { describe, integer } from "../options.js";
 
 /** How `loadDataFile` reads, splits and normalises the user's data. */
@@ -38,7 +38,10 @@ export async function loadDataFile(path: string, options: DataFileOptions = {}):
   if (options === null || typeof options !== "object" || Array.isArray(options)) throw new TypeError(`options must be an object, got ${describe(options)}`);
   for (const key of Object.keys(options)) if (!KEYS.includes(key)) throw new TypeError(`options.${key} is not an option of loadDataFile; the options are ${KEYS.join(", ")}`);
   const { labels, normalize = "none", testFraction, seed, classes, ...csv } = options;
+  // Checked before a large file is read, not after.
   if (classes !== undefined) integer("options.classes", classes, 2, 2 ** 31 - 1);
+  checkNormalization(normalize);
+  checkSplitOptions({ testFraction, seed });
   const found = await entry(path);
   if (!found) throw new DataFormatError(`${path}: no such file or directory; give ${KINDS}.`);
   const lower = path.toLowerCase();

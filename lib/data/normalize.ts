@@ -39,13 +39,14 @@ export class Scaling {
 
 /** The scaling that `method` derives from `data` (statistics in float64, over every sample). */
 export function scalingOf(data: Dataset, method: Normalization): Scaling {
+  checkNormalization(method);
   checkDataset(data);
   const { inputs, count, features } = data;
   const offset = new Float64Array(features);
   const scale = new Float64Array(features).fill(1);
   if (method === "none") return new Scaling(offset, scale);
   if (Array.isArray(method)) {
-    const [low, high] = checkRange(method);
+    const [low, high] = method;
     return new Scaling(offset.fill(low), scale.fill(1 / (high - low)));
   }
   if (method === "minmax") {
@@ -59,23 +60,23 @@ export function scalingOf(data: Dataset, method: Normalization): Scaling {
     for (let f = 0; f < features; f++) if (high[f] > offset[f]) scale[f] = 1 / (high[f] - offset[f]);
     return new Scaling(offset, scale);
   }
-  if (method === "standard") {
-    for (let i = 0; i < inputs.length; i++) offset[i % features] += inputs[i];
-    for (let f = 0; f < features; f++) offset[f] /= count;
-    // Two passes: the sum of squared deviations does not cancel the way E[x²] - E[x]² does.
-    const squares = new Float64Array(features);
-    for (let i = 0; i < inputs.length; i++) squares[i % features] += (inputs[i] - offset[i % features]) ** 2;
-    for (let f = 0; f < features; f++) if (squares[f] > 0) scale[f] = 1 / Math.sqrt(squares[f] / count);
-    return new Scaling(offset, scale);
-  }
-  throw new RangeError(`normalize must be "none", "minmax", "standard" or a [low, high] range, got ${describe(method)}`);
+  // "standard". Two passes: the sum of squared deviations does not cancel the way E[x²] - E[x]² does.
+  for (let i = 0; i < inputs.length; i++) offset[i % features] += inputs[i];
+  for (let f = 0; f < features; f++) offset[f] /= count;
+  const squares = new Float64Array(features);
+  for (let i = 0; i < inputs.length; i++) squares[i % features] += (inputs[i] - offset[i % features]) ** 2;
+  for (let f = 0; f < features; f++) if (squares[f] > 0) scale[f] = 1 / Math.sqrt(squares[f] / count);
+  return new Scaling(offset, scale);
 }
 
-function checkRange(range: readonly unknown[]): [number, number] {
-  const [low, high] = range;
-  if (range.length !== 2 || typeof low !== "number" || typeof high !== "number" || !Number.isFinite(low) || !Number.isFinite(high) || !(high > low))
-    throw new RangeError(`a normalize range must be [low, high] with finite low < high, got [${range.map(describe).join(", ")}]`);
-  return [low, high];
+/** Throws a RangeError naming `method` unless it is one of the `Normalization` forms. */
+export function checkNormalization(method: unknown): asserts method is Normalization {
+  if (Array.isArray(method)) {
+    const [low, high] = method;
+    if (method.length !== 2 || typeof low !== "number" || typeof high !== "number" || !Number.isFinite(low) || !Number.isFinite(high) || !(high > low))
+      throw new RangeError(`a normalize range must be [low, high] with finite low < high, got [${method.map(describe).join(", ")}]`);
+  } else if (method !== "none" && method !== "minmax" && method !== "standard")
+    throw new RangeError(`normalize must be "none", "minmax", "standard" or a [low, high] range, got ${describe(method)}`);
 }
 
 /**

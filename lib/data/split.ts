@@ -1,6 +1,6 @@
 import type { Dataset, DatasetSplits } from "./dataset.js";
 import { shuffledIndices } from "./splitmix64.js";
-import { describe, integer, real } from "../options.js";
+import { describe, integer } from "../options.js";
 
 /** How `Dataset.split` divides a data set. */
 export interface SplitOptions {
@@ -19,12 +19,7 @@ const SPLIT_KEYS = ["testFraction", "seed"];
  */
 export function splitDataset(data: Dataset, options: SplitOptions = {}): DatasetSplits {
   checkDataset(data);
-  if (options === null || typeof options !== "object") throw new TypeError(`options must be an object, got ${describe(options)}`);
-  for (const key of Object.keys(options))
-    if (!SPLIT_KEYS.includes(key)) throw new TypeError(`options.${key} is not an option of Dataset.split; the options are ${SPLIT_KEYS.join(", ")}`);
-  const fraction = options.testFraction === undefined ? 0.2 : real("options.testFraction", options.testFraction, 0, 1, true);
-  if (fraction === 1) throw new RangeError("options.testFraction must be below 1: a fraction of 1 leaves no training samples");
-  const seed = options.seed === undefined ? 1 : integer("options.seed", options.seed, 0, 2 ** 53 - 1);
+  const { testFraction: fraction, seed } = checkSplitOptions(options);
   const testCount = Math.round(data.count * fraction);
   if (testCount < 1 || testCount >= data.count)
     throw new RangeError(
@@ -36,8 +31,22 @@ export function splitDataset(data: Dataset, options: SplitOptions = {}): Dataset
   return { train: subset(data, train), test: subset(data, test) };
 }
 
+/** Validated split options with their defaults. */
+export function checkSplitOptions(options: unknown): Required<SplitOptions> {
+  if (options === null || typeof options !== "object") throw new TypeError(`options must be an object, got ${describe(options)}`);
+  const o = options as SplitOptions;
+  for (const key of Object.keys(o))
+    if (!SPLIT_KEYS.includes(key)) throw new TypeError(`options.${key} is not an option of Dataset.split; the options are ${SPLIT_KEYS.join(", ")}`);
+  const testFraction = o.testFraction ?? 0.2;
+  if (typeof testFraction !== "number") throw new TypeError(`options.testFraction must be a number, got ${describe(testFraction)}`);
+  if (!(testFraction > 0 && testFraction < 1))
+    throw new RangeError(`options.testFraction must be in (0, 1) so that both parts get samples, got ${describe(testFraction)}`);
+  const seed = o.seed === undefined ? 1 : integer("options.seed", o.seed, 0, 2 ** 53 - 1);
+  return { testFraction, seed };
+}
+
 /** The samples of `data` at `indices`, in that order, with the same features, shape and classes. */
-export function subset(data: Dataset, indices: Uint32Array): Dataset {
+function subset(data: Dataset, indices: Uint32Array): Dataset {
   const { features } = data;
   const inputs = new Float32Array(indices.length * features);
   const labels = new Int32Array(indices.length);
