@@ -176,6 +176,7 @@ describe("loadNpy and loadDataFile with .npy files", () => {
       ["split", ["x_train", "y_train", "x_test", "y_test"]],
       ["train-only", ["x_train", "y_train"]],
       ["half-test", ["x_train", "y_train", "x_test"]],
+      ["mismatch", ["x_train", "y_train", "y_test"]],
     ] as const) {
       await mkdir(path(name));
       for (const file of files) {
@@ -183,6 +184,7 @@ describe("loadNpy and loadDataFile with .npy files", () => {
         await writeFile(join(dir, name, `${file}.npy`), file === "y_test" ? i8(labels.map((_, n) => n % 5)) : await readFile(path(source)));
       }
     }
+    await writeFile(join(dir, "mismatch", "x_test.npy"), f4(new Array(36).fill(0.5), [12, 3]));
   });
 
   afterAll(async () => {
@@ -244,6 +246,7 @@ describe("loadNpy and loadDataFile with .npy files", () => {
   it("loadDataFile rejects what it cannot use, saying what to give", async () => {
     await expect(loadDataFile(path("x.npy"))).rejects.toThrow(/x\.npy holds inputs only: give the \.npy file of its labels as options\.labels/);
     await expect(loadDataFile(path("half-test"))).rejects.toThrow(/has x_test\.npy but not y_test\.npy; give both test files or neither/);
+    await expect(loadDataFile(path("mismatch"))).rejects.toThrow(/x_test\.npy: samples have shape \(3,\) but those of .*x_train\.npy have \(2, 3\); both must match/);
     await expect(loadDataFile(path("split"), { seed: 3 })).rejects.toThrow(/has its own test files, so options\.testFraction and options\.seed do not apply/);
     await expect(loadDataFile(dir)).rejects.toThrow(/has no x_train\.npy; a data directory holds x_train\.npy and y_train\.npy/);
     await expect(loadDataFile(path("data.bin"))).rejects.toThrow(/data\.bin: cannot tell the format from the name; give a \.csv or \.tsv file, a \.npy inputs file/);

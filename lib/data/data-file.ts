@@ -3,7 +3,7 @@ import { loadCsv, type CsvOptions } from "./csv.js";
 import type { Dataset, DatasetSplits } from "./dataset.js";
 import { DataFormatError } from "./idx.js";
 import { checkNormalization, normalized, type Normalization } from "./normalize.js";
-import { classCount, labelledDataset, readNpyPair } from "./npy.js";
+import { classCount, labelledDataset, pythonTuple, readNpyPair } from "./npy.js";
 import { entry } from "./paths.js";
 import { checkSplitOptions, splitDataset } from "./split.js";
 import { describe, integer } from "../options.js";
@@ -82,7 +82,7 @@ async function loadNpyDirectory(dir: string, classes: number | undefined, testFr
     throw new TypeError(`${dir} has its own test files, so options.testFraction and options.seed do not apply; leave them out`);
   const test = await readNpyPair(paths.testX, paths.testY);
   if (test.shape.join() !== train.shape.join())
-    throw new DataFormatError(`${paths.testX}: samples have shape (${test.shape.join(", ")}) but those of ${paths.trainX} have (${train.shape.join(", ")}); both must match.`);
+    throw new DataFormatError(`${paths.testX}: samples have shape ${pythonTuple(test.shape)} but those of ${paths.trainX} have ${pythonTuple(train.shape)}; both must match.`);
   // A test label the training set never shows still needs an output unit.
   let count = classes ?? classCount(train.labels, paths.trainY);
   if (classes === undefined) for (const label of test.labels) count = Math.max(count, label + 1);

@@ -51,9 +51,9 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
   try {
     dict = parseLiteral(header);
   } catch (error) {
-    throw fail(`the header ${JSON.stringify(header.trim())} is not a valid Python dict literal (${(error as Error).message}).`);
+    throw fail(`the header ${quote(header)} is not a valid Python dict literal (${(error as Error).message}).`);
   }
-  if (dict === null || typeof dict !== "object" || Array.isArray(dict)) throw fail(`the header ${JSON.stringify(header.trim())} is not a dict.`);
+  if (dict === null || typeof dict !== "object" || Array.isArray(dict)) throw fail(`the header ${quote(header)} is not a dict.`);
   const fields = dict as Record<string, unknown>;
   for (const key of ["descr", "fortran_order", "shape"])
     if (!(key in fields)) throw fail(`the header has no '${key}' entry; the file is corrupt or not written by NumPy.`);
@@ -64,14 +64,25 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
     throw fail(`'shape' must be a tuple of sizes, got ${describe(shape)}.`);
 
   const elements = shape.reduce((a: number, b: number) => a * b, 1);
-  if (elements > MAX_ELEMENTS) throw fail(`shape (${shape.join(", ")}) holds ${elements} elements, more than the ${MAX_ELEMENTS} supported.`);
+  if (elements > MAX_ELEMENTS) throw fail(`shape ${pythonTuple(shape)} holds ${elements} elements, more than the ${MAX_ELEMENTS} supported.`);
   const declared = elements * itemsize;
   const actual = bytes.length - dataStart;
   if (declared !== actual) {
     const problem = declared > actual ? "the file is truncated" : "the file has trailing bytes or the header is corrupt";
-    throw fail(`shape (${shape.join(", ")}) of ${dtype} declares ${declared} data bytes but ${actual} follow the header; ${problem}.`);
+    throw fail(`shape ${pythonTuple(shape)} of ${dtype} declares ${declared} data bytes but ${actual} follow the header; ${problem}.`);
   }
   return { dtype, littleEndian, fortranOrder: fields.fortran_order, shape: [...shape], data: bytes.subarray(dataStart) };
+}
+
+/** A shape as Python writes it: (3,) or (2, 3). */
+export function pythonTuple(shape: readonly number[]): string {
+  return `(${shape.join(", ")}${shape.length === 1 ? "," : ""})`;
+}
+
+/** The header for an error message, cut short: a corrupt length field can make it megabytes long. */
+function quote(header: string): string {
+  const text = header.trim();
+  return JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}...` : text);
 }
 
 function parseDescr(descr: unknown, fail: (problem: string) => DataFormatError): { dtype: NpyDtype; littleEndian: boolean; itemsize: number } {
@@ -272,10 +283,10 @@ export async function readNpyPair(inputsPath: string, labelsPath: string): Promi
   const [x, y] = await Promise.all([readNpyFile(inputsPath), readNpyFile(labelsPath)]);
   if (x.shape.length === 0) throw new DataFormatError(`${inputsPath}: holds a single value (shape ()); inputs need shape (samples, ...).`);
   const count = x.shape[0];
-  if (x.shape.some((size) => size === 0)) throw new DataFormatError(`${inputsPath}: shape (${x.shape.join(", ")}) holds no values.`);
+  if (x.shape.some((size) => size === 0)) throw new DataFormatError(`${inputsPath}: shape ${pythonTuple(x.shape)} holds no values.`);
   if (y.shape.length === 2 && y.shape[1] > 1)
-    throw new DataFormatError(`${labelsPath}: shape (${y.shape.join(", ")}) looks one-hot; labels must be class indices of shape (${count},): save y.argmax(axis=1).`);
-  if (y.shape.length === 0 || y.shape.length > 2) throw new DataFormatError(`${labelsPath}: labels must have shape (${count},), got (${y.shape.join(", ")}).`);
+    throw new DataFormatError(`${labelsPath}: shape ${pythonTuple(y.shape)} looks one-hot; labels must be class indices of shape (${count},): save y.argmax(axis=1).`);
+  if (y.shape.length === 0 || y.shape.length > 2) throw new DataFormatError(`${labelsPath}: labels must have shape (${count},), got ${pythonTuple(y.shape)}.`);
   if (y.shape[0] !== count) throw new DataFormatError(`${labelsPath} has ${y.shape[0]} labels but ${inputsPath} has ${count} samples; give one label per sample.`);
   const labels = npyToLabels(y, labelsPath);
   const inputs = npyToFloat32(x, inputsPath);
