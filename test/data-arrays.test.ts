@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { loadCsv, parseCsv } from "../lib/data/csv.js";
+import { loadDataFile } from "../lib/data/data-file.js";
 import { Dataset } from "../lib/data/dataset.js";
+import { DataFormatError } from "../lib/data/idx.js";
 import { Scaling } from "../lib/data/normalize.js";
+import { loadNpy } from "../lib/data/npy.js";
 import { SplitMix64, shuffledIndices } from "../lib/data/splitmix64.js";
 
 /** `count` samples of 3 features whose first feature is the sample's index, so a sample can be traced through a split. */
@@ -185,5 +189,66 @@ describe("Dataset.normalize", () => {
     expect(() => Dataset.normalize(data, "zscore" as never)).toThrow(/normalize must be "none", "minmax", "standard" or a \[low, high\] range, got "zscore"/);
     expect(() => Dataset.normalize(data, [1, 1])).toThrow(/must be \[low, high\] with finite low < high, got \[1, 1\]/);
     expect(() => Dataset.scaling(data, "minmax").apply(new Float32Array(4))).toThrow(/4 values, not a whole number of samples of 3 features/);
+  });
+});
+
+describe("junk arguments", () => {
+  let state = 77;
+  const random = (n: number) => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) % n;
+  };
+  const bareFailure = /Cannot read|Cannot convert|is not a function|is not iterable|undefined \(reading/;
+
+  it("get a TypeError or RangeError that says what is wrong, never a bare JavaScript failure (3000 seeded calls)", () => {
+    const values = (): unknown[] => [
+      undefined, null, 0, -1, 2, 1.5, NaN, Infinity, "3", "", {}, [], [0, 1], [[1, 2], [3, 4]], [[1], 2], [0, , 1],
+      Float32Array.of(1, 2), Int32Array.of(0, 1), Uint8Array.of(1), BigInt64Array.of(1n, 2n), [1, 1], [2, 1], "minmax", "standard",
+      { inputs: [[1]], labels: [1] }, { train: 1, test: 2 }, Symbol("x"), () => 1, new Map(), [undefined], [NaN, 1],
+    ];
+    const pick = () => values()[random(values().length)];
+    const good = () => Dataset.fromArrays({ inputs: [[1, 2], [3, 4], [5, 6], [7, 8]], labels: [0, 1, 1, 0] });
+    const calls: [string, () => unknown][] = [
+      ["fromArrays", () => Dataset.fromArrays(random(4) === 0 ? pick() as never : { inputs: pick(), labels: pick(), ...(random(2) ? { shape: pick() } : {}), ...(random(2) ? { classes: pick() } : {}) } as never)],
+      ["split", () => Dataset.split(random(3) === 0 ? pick() as never : good(), (random(3) === 0 ? pick() : { testFraction: pick(), seed: pick() }) as never)],
+      ["normalize", () => Dataset.normalize(random(3) === 0 ? pick() as never : random(2) ? good() : Dataset.split(good(), { testFraction: 0.5 }), pick() as never)],
+      ["scaling", () => Dataset.scaling(good(), "minmax").apply(pick() as never, random(2) ? undefined : pick() as never)],
+    ];
+    for (let n = 0; n < 3000; n++) {
+      const [name, call] = calls[random(calls.length)];
+      try {
+        call();
+      } catch (error) {
+        const message = (error as Error).message;
+        expect(error instanceof TypeError || error instanceof RangeError, `${name}: ${String(error)}`).toBe(true);
+        expect(message, name).not.toMatch(bareFailure);
+      }
+    }
+  });
+
+  it("to the file loaders get a TypeError, RangeError or DataFormatError, never a bare failure (600 seeded calls)", async () => {
+    const values = (): unknown[] => [
+      undefined, null, 0, 3, "", "no-such.csv", "no-such.npy", "no-such", import.meta.dirname, {}, [], { labels: 1 }, { labels: "y.npy" },
+      { normalize: "z" }, { header: "no" }, { labelColumn: {} }, { delimiter: 5 }, { classes: 1.5 }, { testFraction: "x" }, Symbol("x"), "a,b\n1,2\n",
+    ];
+    const pick = () => values()[random(values().length)];
+    const calls: [string, () => Promise<unknown> | unknown][] = [
+      ["loadDataFile", () => loadDataFile(pick() as never, pick() as never)],
+      ["loadCsv", () => loadCsv(pick() as never, pick() as never)],
+      ["parseCsv", () => parseCsv(pick() as never, "junk.csv", pick() as never)],
+      ["loadNpy", () => loadNpy(pick() as never, pick() as never, pick() as never)],
+    ];
+    for (let n = 0; n < 600; n++) {
+      const [name, call] = calls[random(calls.length)];
+      try {
+        await call();
+      } catch (error) {
+        const known = error instanceof TypeError || error instanceof RangeError || error instanceof DataFormatError;
+        expect(known, `${name}: ${String(error)}`).toBe(true);
+        expect((error as Error).message, name).not.toMatch(bareFailure);
+      }
+    }
   });
 });

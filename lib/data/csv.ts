@@ -36,6 +36,7 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 /** Reads a CSV file whole and parses it with `parseCsv`. */
 export async function loadCsv(path: string, options: CsvOptions = {}): Promise<Dataset> {
   if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
+  checkOptions(options);
   let text: string;
   try {
     text = await readFile(path, "utf8");

@@ -21,14 +21,15 @@ export class Scaling {
     this.scale = scale;
   }
 
-  /** Row-major `count × features` inputs, rescaled into `out` (a new array by default; `inputs` itself rescales in place). */
-  apply(inputs: Float32Array, out: Float32Array = new Float32Array(inputs.length)): Float32Array {
+  /** Row-major `count × features` inputs, rescaled into `into` (a new array by default; `inputs` itself rescales in place). */
+  apply(inputs: Float32Array, into?: Float32Array): Float32Array {
     const features = this.offset.length;
     if (!(inputs instanceof Float32Array)) throw new TypeError(`inputs must be a Float32Array, got ${describe(inputs)}`);
     if (inputs.length % features !== 0)
       throw new RangeError(`inputs has ${inputs.length} values, not a whole number of samples of ${features} features`);
+    const out = into ?? new Float32Array(inputs.length);
     if (!(out instanceof Float32Array) || out.length !== inputs.length)
-      throw new TypeError(`out must be a Float32Array of ${inputs.length} values like inputs, got ${describe(out)}`);
+      throw new TypeError(`into must be a Float32Array of ${inputs.length} values like inputs, got ${describe(out)}`);
     for (let i = 0; i < inputs.length; i++) {
       const f = i % features;
       out[i] = (inputs[i] - this.offset[f]) * this.scale[f];

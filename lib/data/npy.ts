@@ -273,6 +273,8 @@ export interface LabelledArrays {
  * Values are taken as they are: normalise them with `Dataset.normalize` (or `loadDataFile`'s `normalize`).
  */
 export async function loadNpy(inputsPath: string, labelsPath: string, options: NpyOptions = {}): Promise<Dataset> {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) throw new TypeError(`options must be an object, got ${describe(options)}`);
+  for (const key of Object.keys(options)) if (key !== "classes") throw new TypeError(`options.${key} is not an option of loadNpy; the only option is classes`);
   const classes = options.classes === undefined ? undefined : integer("options.classes", options.classes, 2, 2 ** 31 - 1);
   const arrays = await readNpyPair(inputsPath, labelsPath);
   return labelledDataset(arrays, classes ?? classCount(arrays.labels, labelsPath), labelsPath);
