@@ -127,6 +127,7 @@ describe("Dataset.split", () => {
     expect(() => Dataset.split(traced(10), { testFraction: 1 })).toThrow(/testFraction must be in \(0, 1\) so that both parts get samples, got 1/);
     expect(() => Dataset.split(traced(10), { testFraction: 0 })).toThrow(/testFraction must be in \(0, 1\) so that both parts get samples, got 0/);
     expect(() => Dataset.split(traced(10), { seed: -1 })).toThrow(/seed must be an integer/);
+    expect(() => Dataset.split(traced(10), { testFraction: null } as never)).toThrow(/options\.testFraction must be a number, got null/);
     expect(() => Dataset.split(traced(10), { fraction: 0.5 } as never)).toThrow(/fraction is not an option of Dataset.split/);
     expect(() => Dataset.split({ inputs: [1], labels: [0] } as never)).toThrow(/data.inputs must be a Float32Array/);
   });

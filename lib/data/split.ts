@@ -37,7 +37,7 @@ export function checkSplitOptions(options: unknown): Required<SplitOptions> {
   const o = options as SplitOptions;
   for (const key of Object.keys(o))
     if (!SPLIT_KEYS.includes(key)) throw new TypeError(`options.${key} is not an option of Dataset.split; the options are ${SPLIT_KEYS.join(", ")}`);
-  const testFraction = o.testFraction ?? 0.2;
+  const testFraction = o.testFraction === undefined ? 0.2 : o.testFraction;
   if (typeof testFraction !== "number") throw new TypeError(`options.testFraction must be a number, got ${describe(testFraction)}`);
   if (!(testFraction > 0 && testFraction < 1))
     throw new RangeError(`options.testFraction must be in (0, 1) so that both parts get samples, got ${describe(testFraction)}`);
