@@ -1,3 +1,7 @@
+import { datasetFromArrays } from "./arrays.js";
+import { normalizeData, scalingOf } from "./normalize.js";
+import { splitDataset } from "./split.js";
+
 /**
  * A labelled classification data set held in memory.
  *
@@ -12,6 +16,13 @@ export interface Dataset {
   readonly count: number;
   readonly features: number;
   readonly classes: number;
+  /**
+   * The shape of one sample, row-major, e.g. `[features]` for flat data or `[channels, height, width]`
+   * for images; its product is `features`. Absent means `[features]`.
+   */
+  readonly shape?: readonly number[];
+  /** The name of each class when the source labelled samples by name (a CSV file): class i is `classNames[i]`. */
+  readonly classNames?: readonly string[];
 }
 
 /** Training and test split of one data set, as the loaders return it. */
@@ -19,3 +30,11 @@ export interface DatasetSplits {
   readonly train: Dataset;
   readonly test: Dataset;
 }
+
+/** Building, splitting and normalising data sets from the user's own arrays. */
+export const Dataset = {
+  fromArrays: datasetFromArrays,
+  split: splitDataset,
+  normalize: normalizeData,
+  scaling: scalingOf,
+};
