@@ -1,11 +1,12 @@
 export { Model, NonFiniteError } from "./model.js";
 export type { BatchStats, EpochStats, Evaluation, FitOptions, LayerInfo, LayerState, Progress } from "./model.js";
-export type { ModelOptions, TrainOptions } from "./options.js";
+export type { ModelOptions, NormalizedModelOptions, NormalizedTrainOptions, TrainOptions } from "./options.js";
+export type { LayerArrays } from "./native.js";
 export { referenceTrainOptions } from "./options.js";
 export { getThreads, setThreads } from "./threads.js";
 export { presets, type Preset, type PresetName } from "./presets.js";
 export type { Dataset, DatasetSplits } from "./data/dataset.js";
 export { loadMnist } from "./data/mnist.js";
 export { loadCifar10 } from "./data/cifar10.js";
-export { parseIdx, readIdxFile, DataFormatError } from "./data/idx.js";
+export { parseIdx, readIdxFile, DataFormatError, type IdxArray } from "./data/idx.js";
 export { CheckpointError } from "./checkpoint/safetensors.js";
