@@ -3,6 +3,8 @@
 // suite's one full install (a build of the addon: about 20 s to a minute on 2 cores). The install
 // script's failures are checked with `npm rebuild deepr` in that project, which runs the same
 // script without extracting anything again, and once with a fresh `npm install`.
+// `npm test` runs this file on its own after the rest of the suite (`npm run test:package`), so
+// that the compiler does not take the CPU from the tests that time the event loop.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
@@ -99,7 +101,8 @@ beforeAll(async () => {
   packed = report.files.map((f) => f.path).sort();
 
   project = await newProject("user-project");
-  install = await run("npm", ["install", "--offline", "--no-audit", "--no-fund"], project, userEnv);
+  // Two compiler jobs at most, as everything run on the 2-core CI machine (Ninja would start 4).
+  install = await run("npm", ["install", "--offline", "--no-audit", "--no-fund"], project, { ...userEnv, CMAKE_BUILD_PARALLEL_LEVEL: "2" });
 }, 600_000);
 
 afterAll(async () => {
