@@ -7,9 +7,9 @@
 // that the compiler does not take the CPU from the tests that time the event loop.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, join, relative } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Model } from "../lib/index.js";
@@ -125,6 +125,10 @@ describe("the npm package", () => {
       ...dist,
       // lib/ holds the TypeScript sources the source maps point at.
       ...tracked.filter((f) => !f.startsWith("cpp/test/")),
+      // Prebuilt binaries, when a release step has put them there (not tracked).
+      ...(existsSync(join(root, "prebuilds")) ? (await readdir(join(root, "prebuilds"), { recursive: true, withFileTypes: true })) : [])
+        .filter((e) => e.isFile())
+        .map((e) => relative(root, join(e.parentPath, e.name))),
     ];
     expect(packed).toEqual(expected.sort());
   });
