@@ -1,7 +1,8 @@
 export { Model, NonFiniteError } from "./model.js";
 export type { BatchStats, EpochStats, Evaluation, FitOptions, LayerInfo, LayerState, Progress } from "./model.js";
 export type { Snapshot } from "./snapshot.js";
-export type { ModelOptions, TrainOptions } from "./options.js";
+export type { ModelOptions, NormalizedModelOptions, NormalizedTrainOptions, TrainOptions } from "./options.js";
+export type { LayerArrays } from "./native.js";
 export { referenceTrainOptions } from "./options.js";
 export { getThreads, setThreads } from "./threads.js";
 export { presets, type Preset, type PresetName } from "./presets.js";
@@ -14,7 +15,7 @@ export { loadCsv, parseCsv, type CsvOptions } from "./data/csv.js";
 export { loadDataFile, type DataFileOptions } from "./data/data-file.js";
 export { loadMnist } from "./data/mnist.js";
 export { loadCifar10 } from "./data/cifar10.js";
-export { parseIdx, readIdxFile, DataFormatError } from "./data/idx.js";
+export { parseIdx, readIdxFile, DataFormatError, type IdxArray } from "./data/idx.js";
 export { CheckpointError } from "./checkpoint/safetensors.js";
 export { exportOnnx, toOnnx, type OnnxOptions } from "./export/onnx.js";
 export { exportModelFile, type ExportOptions } from "./export/model-file.js";

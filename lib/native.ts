@@ -2,7 +2,7 @@
 // argument reaching it has already been validated by lib/, which owns all policy.
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export interface NativeSpec {
@@ -92,7 +92,15 @@ function packageRoot(): string {
 
 let addon: Addon | undefined;
 
-/** The addon, loaded on first use; a failure explains what to do. */
+/** How to build the addon where this package lives: installed from the registry, or a clone. */
+function rebuildAdvice(root: string): string {
+  const how = root.split(sep).includes("node_modules")
+    ? "run `npm rebuild deepr --foreground-scripts` in your project"
+    : `run \`npm run build:native\` in ${root}`;
+  return `To build it from source, ${how} (needs CMake >= 3.18, a C++17 compiler, and make or ninja).`;
+}
+
+/** The addon, loaded on first use; a failure says why and what to do. */
 export function native(): Addon {
   if (addon) return addon;
   const root = packageRoot();
@@ -100,18 +108,18 @@ export function native(): Addon {
   try {
     addon = require("node-gyp-build")(root) as Addon;
   } catch (cause) {
+    const reason = cause instanceof Error ? cause.message.trim().replace(/\s+/g, " ") : String(cause);
     throw new Error(
-      `deepr: the native addon could not be loaded for ${process.platform}-${process.arch} (Node ${process.versions.node}).\n` +
-        `No prebuilt binary fits and no local build was found in ${join(root, "build")}.\n` +
-        "Build it from source with `npx cmake-js build` in the package folder (needs CMake >= 3.18 and a C++17 compiler),\n" +
-        "or reinstall with `npm install deepr` so the install step can build it.",
+      `deepr: the native addon could not be loaded for ${process.platform}-${process.arch} (Node ${process.versions.node}): ${reason}\n` +
+        "It is built when deepr is installed, unless install scripts were skipped (--ignore-scripts, DEEPR_SKIP_INSTALL_BUILD=1).\n" +
+        rebuildAdvice(root),
       { cause },
     );
   }
   if (addon.abiVersion !== ABI_VERSION) {
     const found = addon.abiVersion;
     addon = undefined;
-    throw new Error(`deepr: the native addon has interface version ${found}, this JavaScript expects ${ABI_VERSION}; rebuild it with \`npx cmake-js build\`.`);
+    throw new Error(`deepr: the native addon has interface version ${found}, this JavaScript expects ${ABI_VERSION}.\n${rebuildAdvice(root)}`);
   }
   return addon;
 }

@@ -1,31 +1,88 @@
-// npm install hook: use a prebuilt binary when one fits this platform, otherwise build from
-// source with cmake-js. It never downloads anything.
+// npm install hook: use a prebuilt binary when one loads on this platform, otherwise build the
+// addon from source with cmake-js. It never downloads anything: package.json's
+// `binary.napi_versions` puts cmake-js in Node-API mode, where the headers come from the
+// node-api-headers package it depends on (not from nodejs.org or npm's `nodedir`), and
+// node-addon-api is a dependency. An install that cannot end with a working addon fails, so that
+// `npm install` reports the reason instead of leaving a package that cannot load.
+// DEEPR_SKIP_INSTALL_BUILD=1 skips all of this (for CI steps that build or bring the addon later).
 "use strict";
 const { spawnSync } = require("node:child_process");
 const path = require("node:path");
 
 const root = path.resolve(__dirname, "..");
+const CMAKE_MINIMUM = [3, 18];
+const TOOLS_HELP =
+  "Install them and run `npm install` again:\n" +
+  "  Debian/Ubuntu: sudo apt-get install cmake g++ make\n" +
+  "  Fedora/RHEL:   sudo dnf install cmake gcc-c++ make\n" +
+  "  macOS:         xcode-select --install && brew install cmake\n" +
+  "  Windows:       Visual Studio (\"Desktop development with C++\") and CMake from cmake.org";
 
-function prebuildLoads() {
+/** Ends the install with a non-zero status, so that npm reports it. */
+function fail(reason, help) {
+  console.error(`deepr: the native addon cannot be built: ${reason}\n${help}`);
+  process.exit(1);
+}
+
+/** The error node-gyp-build throws for this package, or undefined when an addon loads. */
+function loadError() {
   try {
     require("node-gyp-build")(root);
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (error) {
+    return error;
   }
 }
 
-if (process.env.DEEPR_SKIP_INSTALL_BUILD !== "1" && !prebuildLoads()) {
+/** `command --version`'s first line, or undefined when the command cannot run. */
+function versionLine(command) {
+  const result = spawnSync(command, ["--version"], { encoding: "utf8" });
+  return result.status === 0 ? result.stdout.split("\n")[0] : undefined;
+}
+
+/** Each tool the build needs that cannot be found or is too old, in words. */
+function missingTools() {
+  const missing = [];
+  const cmake = versionLine("cmake");
+  const [major, minor] = (/(\d+)\.(\d+)/.exec(cmake ?? "") ?? []).slice(1).map(Number);
+  if (cmake === undefined) missing.push(`CMake >= ${CMAKE_MINIMUM.join(".")}: \`cmake\` is not on the PATH`);
+  else if (major < CMAKE_MINIMUM[0] || (major === CMAKE_MINIMUM[0] && minor < CMAKE_MINIMUM[1]))
+    missing.push(`CMake >= ${CMAKE_MINIMUM.join(".")}: found ${cmake}`);
+  // On Windows cmake-js finds Visual Studio, compiler and build tool in one. Elsewhere it wants
+  // g++ or clang++ on the PATH (CMake then compiles with $CXX when set), and generates for Ninja
+  // when it is on the PATH, else for make.
+  if (process.platform !== "win32") {
+    if (versionLine("g++") === undefined && versionLine("clang++") === undefined)
+      missing.push("a C++17 compiler: neither g++ nor clang++ is on the PATH");
+    else if (process.env.CXX && versionLine(process.env.CXX) === undefined)
+      missing.push(`a C++17 compiler: CXX is ${process.env.CXX}, which does not run`);
+    if (versionLine("ninja") === undefined && versionLine("make") === undefined)
+      missing.push("a build tool: neither make nor ninja is on the PATH");
+  }
+  return missing;
+}
+
+function build() {
   let cmakeJs;
   try {
     cmakeJs = require.resolve("cmake-js/bin/cmake-js", { paths: [root] });
   } catch {
-    console.warn(
-      "deepr: no prebuilt binary fits this platform and cmake-js is not installed, so the addon was not built.\n" +
-        "deepr: to build from source: npm install cmake-js && npx cmake-js build (needs CMake >= 3.18 and a C++17 compiler).",
-    );
-    process.exit(0);
+    fail("cmake-js is missing from node_modules.", "Reinstall deepr with its dependencies: npm install deepr");
   }
   const result = spawnSync(process.execPath, [cmakeJs, "build"], { cwd: root, stdio: "inherit" });
-  process.exit(result.status ?? 1);
+  if (result.status !== 0)
+    fail(
+      "the build failed (see the errors above).",
+      "Check that the C++ compiler supports C++17 (g++ >= 8, clang++ >= 7, Visual Studio 2019 or later), then run `npm install` again.",
+    );
+}
+
+if (process.env.DEEPR_SKIP_INSTALL_BUILD !== "1" && loadError() !== undefined) {
+  const missing = missingTools();
+  if (missing.length > 0)
+    fail(`no prebuilt binary fits ${process.platform}-${process.arch}, and the build from source needs\n${missing.map((m) => `  - ${m}`).join("\n")}`, TOOLS_HELP);
+  build();
+  const error = loadError();
+  if (error !== undefined)
+    fail(`it was built, but does not load: ${error.message}`, "Run `npm rebuild deepr --foreground-scripts` to see the whole build and its warnings.");
 }

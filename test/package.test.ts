@@ -1,0 +1,236 @@
+// The package as a registry user gets it: `npm pack`ed, then installed from the tarball into a
+// fresh project outside this repository, offline, which builds the addon from source. This is the
+// suite's one full install (a build of the addon: about 20 s to a minute on 2 cores). The install
+// script's failures are checked with `npm rebuild deepr` in that project, which runs the same
+// script without extracting anything again, and once with a fresh `npm install`.
+// `npm test` runs this file on its own after the rest of the suite (`npm run test:package`), so
+// that the compiler does not take the CPU from the tests that time the event loop.
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { delimiter, join, relative } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Model } from "../lib/index.js";
+import { blobs } from "./helpers/synthetic.js";
+
+const root = join(import.meta.dirname, "..");
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Run> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(command, args, { cwd, env, maxBuffer: 1 << 26 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const error = e as { code: unknown; stdout?: string; stderr?: string };
+    if (typeof error.code !== "number") throw e;
+    return { code: error.code, stdout: error.stdout ?? "", stderr: error.stderr ?? "" };
+  }
+}
+
+function onPath(name: string): string {
+  const dir = (process.env.PATH ?? "").split(delimiter).find((d) => d !== "" && existsSync(join(d, name)));
+  if (!dir) throw new Error(`${name} is not on the PATH`);
+  return join(dir, name);
+}
+
+// A user's shell: none of the npm_* variables that `npm test` sets for its scripts, and no
+// DEEPR_SKIP_INSTALL_BUILD from a CI set-up.
+const userEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) && key !== "DEEPR_SKIP_INSTALL_BUILD"),
+);
+
+/** A PATH holding only node, npm and sh, plus the given tools (name to target), so that others are missing. */
+async function barePath(dir: string, tools: Record<string, string>): Promise<string> {
+  await mkdir(dir);
+  const links = { node: process.execPath, npm: onPath("npm"), sh: onPath("sh"), ...tools };
+  for (const [name, target] of Object.entries(links)) await symlink(target, join(dir, name));
+  return dir;
+}
+
+let scratch: string;
+let tarball: string;
+let packed: string[];
+let project: string;
+let install: Run;
+
+/**
+ * A new project depending on the tarball. Its lockfile pins deepr's dependencies to this
+ * repository's lockfile, so npm takes them from its cache (where this repository's `npm install`
+ * put them) instead of asking the registry for their versions: nothing is fetched.
+ */
+async function newProject(name: string): Promise<string> {
+  const dir = join(scratch, name);
+  await mkdir(dir);
+  const lock = JSON.parse(await readFile(join(root, "package-lock.json"), "utf8"));
+  const own = lock.packages[""];
+  const dependencies = { deepr: `file:${tarball}` };
+  const packages: Record<string, unknown> = {
+    "": { name, dependencies },
+    "node_modules/deepr": {
+      version: own.version,
+      resolved: `file:${tarball}`,
+      license: own.license,
+      hasInstallScript: true,
+      dependencies: own.dependencies,
+      bin: own.bin,
+      engines: own.engines,
+    },
+  };
+  for (const [path, entry] of Object.entries(lock.packages as Record<string, { dev?: boolean }>))
+    if (path !== "" && !entry.dev) packages[path] = entry;
+  await writeFile(join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module", dependencies }));
+  await writeFile(join(dir, "package-lock.json"), JSON.stringify({ name, lockfileVersion: 3, requires: true, packages }));
+  return dir;
+}
+
+beforeAll(async () => {
+  if (!existsSync(join(root, "dist", "index.js"))) throw new Error("dist/ is missing: run `npm run build` first (`npm test` does)");
+  scratch = await mkdtemp(join(tmpdir(), "deepr-package-"));
+  // --ignore-scripts: pack the dist/ that `npm test` built, rather than rebuild it under the other test files.
+  const pack = await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", scratch], root, userEnv);
+  if (pack.code !== 0) throw new Error(`npm pack failed:\n${pack.stderr}`);
+  const [report] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
+  tarball = join(scratch, report.filename);
+  packed = report.files.map((f) => f.path).sort();
+
+  project = await newProject("user-project");
+  // Two compiler jobs at most, as everything run on the 2-core CI machine (Ninja would start 4).
+  install = await run("npm", ["install", "--offline", "--no-audit", "--no-fund"], project, { ...userEnv, CMAKE_BUILD_PARALLEL_LEVEL: "2" });
+}, 600_000);
+
+afterAll(async () => {
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+describe("the npm package", () => {
+  it("holds the built JavaScript and types, the sources the addon builds from, and the documents", async () => {
+    const tracked = (await run("git", ["ls-files", "lib", "cpp", "binding"], root, userEnv)).stdout.trim().split("\n");
+    const dist = tracked
+      .filter((f) => f.startsWith("lib/"))
+      .flatMap((f) => [".js", ".js.map", ".d.ts"].map((ext) => f.replace(/^lib\//, "dist/").replace(/\.ts$/, ext)));
+    const expected = [
+      "CMakeLists.txt",
+      "LICENSE",
+      "README.md",
+      "RELIABILITY.md",
+      "package.json",
+      "scripts/install.cjs",
+      ...dist,
+      // lib/ holds the TypeScript sources the source maps point at.
+      ...tracked.filter((f) => !f.startsWith("cpp/test/")),
+      // Prebuilt binaries, when a release step has put them there (not tracked).
+      ...(existsSync(join(root, "prebuilds")) ? (await readdir(join(root, "prebuilds"), { recursive: true, withFileTypes: true })) : [])
+        .filter((e) => e.isFile())
+        .map((e) => relative(root, join(e.parentPath, e.name))),
+    ];
+    expect(packed).toEqual(expected.sort());
+  });
+
+  it("installs offline from the tarball and builds the addon from source", () => {
+    expect(install.stderr, "npm's cache lacks a dependency of deepr: run `npm install` in this repository first").not.toMatch(/ENOTCACHED/);
+    expect(install.code, install.stderr).toBe(0);
+    expect(existsSync(join(project, "node_modules", "deepr", "build", "Release", "deepr.node"))).toBe(true);
+  });
+
+  it("trains through `import { Model } from \"deepr\"`, exactly as this repository's build does", async () => {
+    const data = blobs(200, 16, 4);
+    const spec = { layers: [16, 32, 4], connectivity: 0.5, seed: 7 };
+    const fit = { epochs: 3, lr: 0.1, batchSize: 10 };
+    await writeFile(join(project, "data.json"), JSON.stringify({ ...data, inputs: [...data.inputs], labels: [...data.labels] }));
+    await writeFile(
+      join(project, "train.mjs"),
+      `import { readFileSync } from "node:fs";
+import { Model } from "deepr";
+const raw = JSON.parse(readFileSync("data.json", "utf8"));
+const data = { ...raw, inputs: Float32Array.from(raw.inputs), labels: Int32Array.from(raw.labels) };
+const model = Model.create(${JSON.stringify(spec)});
+const history = await model.fit(data, ${JSON.stringify(fit)});
+const { accuracy } = await model.evaluate(data);
+const layers = (await model.exportLayers()).map((l) => ({ positions: [...l.positions], theta: [...l.theta], sign: [...l.sign] }));
+console.log(JSON.stringify({ loss: history.map((e) => e.loss), accuracy, layers }));
+`,
+    );
+    const trained = await run(process.execPath, ["train.mjs"], project, userEnv);
+    expect(trained.code, trained.stderr).toBe(0);
+    const installed = JSON.parse(trained.stdout);
+
+    const model = Model.create(spec);
+    const history = await model.fit(data, fit);
+    const { accuracy } = await model.evaluate(data);
+    const layers = (await model.exportLayers()).map((l) => ({ positions: [...l.positions], theta: [...l.theta], sign: [...l.sign] }));
+    model.dispose();
+    expect(installed).toEqual({ loss: history.map((e) => e.loss), accuracy, layers });
+    expect(accuracy).toBeGreaterThan(0.9); // the data are learnable: 4 classes, chance is 0.25
+  });
+
+  it("runs `npx deepr --help`", async () => {
+    const help = await run("npx", ["--offline", "deepr", "--help"], project, userEnv);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^Usage:/m);
+    expect(help.stdout).toMatch(/deepr train/);
+  });
+
+  describe("without its addon", () => {
+    const build = () => join(project, "node_modules", "deepr", "build");
+    const aside = () => join(project, "node_modules", "deepr", "build-aside");
+    beforeAll(() => rename(build(), aside()));
+    afterAll(async () => {
+      await rm(build(), { recursive: true, force: true });
+      await rename(aside(), build());
+    });
+
+    it("says why it cannot load and how to build it", async () => {
+      const loaded = await run(process.execPath, ["-e", 'import("deepr").then(({ Model }) => Model.create({ layers: [2, 2], connectivity: 1 }))'], project, userEnv);
+      expect(loaded.code).not.toBe(0);
+      expect(loaded.stderr).toMatch(/deepr: the native addon could not be loaded for \S+ \(Node [\d.]+\): No native build was found for platform=/);
+      expect(loaded.stderr).toMatch(/run `npm rebuild deepr --foreground-scripts` in your project/);
+    });
+
+    it("with DEEPR_SKIP_INSTALL_BUILD=1, the install script builds nothing and succeeds", async () => {
+      const bin = await barePath(join(scratch, "bin-skip"), {});
+      const rebuild = await run(join(bin, "npm"), ["rebuild", "deepr"], project, { ...userEnv, PATH: bin, DEEPR_SKIP_INSTALL_BUILD: "1" });
+      expect(rebuild.code, rebuild.stderr).toBe(0);
+      expect(existsSync(build())).toBe(false);
+    });
+
+    it("`npm rebuild deepr` fails, naming the tool, when CMake is too old", async () => {
+      const cmake = join(scratch, "old-cmake");
+      await writeFile(cmake, "#!/bin/sh\necho 'cmake version 3.10.2'\n", { mode: 0o755 });
+      const bin = await barePath(join(scratch, "bin-old-cmake"), { cmake, "g++": onPath("g++"), make: onPath("make") });
+      const rebuild = await run(join(bin, "npm"), ["rebuild", "deepr"], project, { ...userEnv, PATH: bin });
+      expect(rebuild.code).not.toBe(0);
+      expect(rebuild.stderr).toMatch(/- CMake >= 3\.18: found cmake version 3\.10\.2\n/);
+      expect(rebuild.stderr).not.toMatch(/C\+\+17 compiler:|build tool:/);
+    });
+
+    it("`npm rebuild deepr` fails, saying so, when the build fails", async () => {
+      // CMake compiles with $CXX: one that answers --version but compiles nothing fails its compiler check.
+      const cxx = join(scratch, "broken-c++");
+      await writeFile(cxx, '#!/bin/sh\n[ "$1" = --version ] && echo "broken 1.0" && exit 0\nexit 1\n', { mode: 0o755 });
+      const bin = await barePath(join(scratch, "bin-broken"), { cmake: onPath("cmake"), "g++": onPath("g++"), make: onPath("make") });
+      const rebuild = await run(join(bin, "npm"), ["rebuild", "deepr"], project, { ...userEnv, PATH: bin, CXX: cxx });
+      expect(rebuild.code).not.toBe(0);
+      expect(rebuild.stderr).toMatch(/is not able to compile a simple test program/); // CMake's reason, shown by npm
+      expect(rebuild.stderr).toMatch(/deepr: the native addon cannot be built: the build failed \(see the errors above\)/);
+      expect(existsSync(join(build(), "Release", "deepr.node"))).toBe(false);
+    });
+  });
+
+  it("`npm install` fails, naming every missing tool and how to install them", async () => {
+    const bin = await barePath(join(scratch, "bin-bare"), {});
+    const bare = await run(join(bin, "npm"), ["install", "--offline", "--no-audit", "--no-fund"], await newProject("bare-machine"), { ...userEnv, PATH: bin });
+    expect(bare.code).not.toBe(0);
+    expect(bare.stderr).toMatch(/deepr: the native addon cannot be built: no prebuilt binary fits/);
+    expect(bare.stderr).toMatch(/- CMake >= 3\.18: `cmake` is not on the PATH/);
+    expect(bare.stderr).toMatch(/- a C\+\+17 compiler: neither g\+\+ nor clang\+\+ is on the PATH/);
+    expect(bare.stderr).toMatch(/- a build tool: neither make nor ninja is on the PATH/);
+    expect(bare.stderr).toMatch(/sudo apt-get install cmake g\+\+ make/);
+  });
+});
