@@ -71,7 +71,7 @@ describe("deepr CLI", () => {
       [["train", "--lr", "abc"], /--lr must be a number/],
       [["train", "--frobnicate"], /frobnicate/],
       [["train", "--dataset", "cifar10"], /needs --data/],
-      [["eval"], /unexpected arguments|command/],
+      [["eval"], /FILE is missing/],
       [[], /a command is required/],
     ] as const) {
       const r = await deepr(...args);

@@ -16,14 +16,14 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate nearest to `name`, when it is near enough to be a typo: at most a third of the
- * name's length away (at least 1, at most 3 edits), so unrelated words are not suggested.
+ * longer word's length away (at least 1, at most 3 edits), so unrelated words are not suggested.
  */
 export function closest(name: string, candidates: readonly string[]): string | undefined {
-  const limit = Math.min(3, Math.max(1, Math.floor(name.length / 3)));
-  let best: string | undefined, bestDistance = limit + 1;
+  let best: string | undefined, bestDistance = Infinity;
   for (const candidate of candidates) {
+    const limit = Math.min(3, Math.max(1, Math.floor(Math.max(name.length, candidate.length) / 3)));
     const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+    if (d <= limit && d < bestDistance) [best, bestDistance] = [candidate, d];
   }
   return best;
 }

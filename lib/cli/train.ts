@@ -7,6 +7,7 @@ import { entry } from "../data/paths.js";
 import { Model, type EpochStats } from "../model.js";
 import { normalizeTrainOptions, type ModelOptions, type NormalizedTrainOptions, type TrainOptions } from "../options.js";
 import { presets, type PresetName } from "../presets.js";
+import { getThreads } from "../threads.js";
 import { flagError, type OptionSources } from "./api-errors.js";
 import type { Flags } from "./args.js";
 import { loadSplits } from "./data.js";
@@ -191,6 +192,7 @@ function report(flags: Flags, model: Model, last: EpochStats | undefined, second
     connectivity: active / positions,
     layers: layers.map((l) => ({ inputs: l.inputs, outputs: l.outputs, K: l.budget, active: l.active })),
     seconds,
+    threads: getThreads(),
     out,
   };
   if (flags.boolean("json")) console.log(JSON.stringify(summary));
