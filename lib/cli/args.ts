@@ -21,6 +21,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const given = new Map<string, string | true>();
   const positionals: string[] = [];
   let help = false, version = false, unknown: string | undefined;
+  // Reported once the command is known, so the message can name it.
+  let problem: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i];
     if (token === "--") {
@@ -39,15 +41,18 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       }
       const spec: FlagSpec = flags[name];
       if (spec.kind === "boolean") {
-        if (value !== true) throw new UsageError(`${dashed(name)} takes no value, got ${JSON.stringify(value)}`);
+        if (value !== true) problem ??= `${dashed(name)} takes no value, got ${JSON.stringify(value)}`;
       } else if (value === true) {
         // The next word is the value whatever it looks like ("-1", "-"), unless it is another flag.
         const next = argv[i + 1];
-        if (next === undefined || next.startsWith("--")) throw new UsageError(`${dashed(name)} needs a value`);
+        if (next === undefined || next.startsWith("--")) {
+          problem ??= `${dashed(name)} needs a value`;
+          continue;
+        }
         value = next;
         i++;
       }
-      if (given.has(name)) throw new UsageError(`${dashed(name)} is given twice; give it once`);
+      if (given.has(name)) problem ??= `${dashed(name)} is given twice; give it once`;
       given.set(name, value);
     } else if (token.startsWith("-") && token.length > 1 && Number.isNaN(Number(token))) {
       unknown ??= token;
@@ -59,6 +64,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const spec = commands[name];
   if (unknown !== undefined)
     throw new UsageError(`unknown option ${unknown}${didYouMean(unknown.replace(/^-+/, ""), spec.flags, dashed)}`, name);
+  if (problem !== undefined) throw new UsageError(problem, name);
   for (const flag of given.keys() as Iterable<FlagName>) {
     if (!(spec.flags as readonly string[]).includes(flag)) {
       const owners = commandNames.filter((c) => (commands[c].flags as readonly string[]).includes(flag)).map((c) => `deepr ${c}`);
@@ -72,11 +78,16 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   }
   const parsed = new Flags(given);
   // Malformed values are reported now, before anything is loaded or trained.
-  for (const flag of given.keys() as Iterable<FlagName>) {
-    const kind = (flags[flag] as FlagSpec).kind;
-    if (kind === "number") parsed.number(flag);
-    else if (kind === "list") parsed.list(flag);
-    else if (kind === "choice") parsed.choice(flag);
+  try {
+    for (const flag of given.keys() as Iterable<FlagName>) {
+      const kind = (flags[flag] as FlagSpec).kind;
+      if (kind === "number") parsed.number(flag);
+      else if (kind === "list") parsed.list(flag);
+      else if (kind === "choice") parsed.choice(flag);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) e.command = name;
+    throw e;
   }
   const rest = positionals.slice(1);
   if (spec.file && rest.length === 0) throw new UsageError("FILE is missing", name, true);
