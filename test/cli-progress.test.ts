@@ -1,7 +1,7 @@
 // The progress line: it must fit the terminal (a wrapped line leaves a copy per redraw) and always
 // show the ETA and the samples per second.
 import { describe, expect, it } from "vitest";
-import { count, duration, progressLine, ProgressDisplay, type ProgressState } from "../lib/cli/progress.js";
+import { count, duration, progressLine, ProgressDisplay, status, type ProgressState } from "../lib/cli/progress.js";
 
 const state: ProgressState = {
   epoch: 3, epochs: 10, done: 2700, batches: 6000, loss: 0.123456, accuracy: 0.96123, samplesPerSecond: 123_456, etaSeconds: 3725,
@@ -70,5 +70,19 @@ describe("ProgressDisplay", () => {
     display.batch({ epoch: 0, batch: 0, batches: 1, loss: 1, accuracy: 0 });
     display.epochEnd();
     expect(writes).toEqual([]);
+  });
+});
+
+describe("status", () => {
+  it("shows a line while the data loads, cut to the width, and clears it when done", () => {
+    const writes: string[] = [];
+    const stream = { isTTY: true, columns: 20, write: (s: string) => writes.push(s) } as unknown as NodeJS.WriteStream;
+    const done = status(stream, "loading MNIST (bundled) ...");
+    expect(writes).toEqual(["loading MNIST (bund\x1b[K"]);
+    done();
+    expect(writes.at(-1)).toBe("\r\x1b[K");
+    const quiet: string[] = [];
+    status({ isTTY: false, write: (s: string) => quiet.push(s) } as unknown as NodeJS.WriteStream, "loading")();
+    expect(quiet).toEqual([]);
   });
 });
