@@ -33,16 +33,20 @@ describe("usage errors", () => {
   });
 
   it("explain a conflict with a value the user did not give, and where that value came from", async () => {
-    const [layers, connectivity, preset, one] = await Promise.all([
+    const [layers, connectivity, preset, one, small] = await Promise.all([
       deepr(["train", "--layers", "100,50,10"]),
       deepr(["train", "--connectivity", "0.1,0.2"]),
       deepr(["train", "--preset", "tuned", "--layers", "784,10"]),
       deepr(["train", "--layers", "100,50,10", "--connectivity", "0.5"]),
+      deepr(["train", "--layers", "10,5,3,2", "--lr", "0.1"]),
     ]);
+    expect(small.stderr).toMatch(
+      /^deepr train: --connectivity value 1 = 0.01 leaves no connection in the 10 x 5 layer; it needs at least 0.02 \(the default --connectivity is 0.01,0.03,0.3, which conflicts with --layers 10,5,3,2\)\n/,
+    );
     expect(layers.stderr).toMatch(/^deepr train: --layers 100,50,10 has 2 layers but the default --connectivity 0.01,0.03,0.3 has 3 values; give --connectivity with 2 values/);
     expect(connectivity.stderr).toMatch(/^deepr train: the default --layers 784,300,100,10 has 3 layers but --connectivity 0.1,0.2 has 2 values/);
     expect(preset.stderr).toMatch(/--layers 784,10 has 1 layer but the "tuned" preset's --connectivity 0.0304,0.1,0.5 has 3 values; give --connectivity with 1 value/);
-    for (const r of [layers, connectivity, preset]) {
+    for (const r of [layers, connectivity, preset, small]) {
       expect(r.code).toBe(2);
       expect(r.stderr).not.toMatch(/options\.\w|connectivity must have/);
     }

@@ -13,15 +13,18 @@ export interface OptionSources {
   values: Record<string, unknown>;
 }
 
-const OPTION = /\b(?:options\.)?(\w+)(?:\[(\d+)\])?/g;
+// `options.x` or `options.x[n]` (ModelOptions, TrainOptions), or `threads` (setThreads).
+const OPTION = /\boptions\.(\w+)(?:\[(\d+)\])?|^threads\b/g;
+// The flags that shape the network: those a value the user did not give can conflict with.
+const MODEL_FLAGS: FlagName[] = ["layers", "connectivity", "budget", "global-share", "bias", "seed"];
 
 /** A UsageError naming flags for an option error of the API; any other error is returned as it is. */
 export function flagError(error: unknown, sources: OptionSources): unknown {
   if (!(error instanceof TypeError || error instanceof RangeError)) return error;
   const message = error.message;
   const named: FlagName[] = [];
-  const translated = message.replace(OPTION, (whole, option: string, index: string | undefined) => {
-    const flag = (whole.startsWith("options.") || option === "threads") && flagOf(option);
+  const translated = message.replace(OPTION, (whole, option: string | undefined, index: string | undefined) => {
+    const flag = flagOf(option ?? whole);
     if (!flag) return whole;
     if (!named.includes(flag)) named.push(flag);
     return index === undefined ? `--${flag}` : `--${flag} value ${Number(index) + 1}`;
@@ -31,7 +34,7 @@ export function flagError(error: unknown, sources: OptionSources): unknown {
   if (layerCount) return new UsageError(layerMismatch(sources, Number(layerCount[1]), Number(layerCount[2])));
   const notGiven = named.filter((flag) => !sources.flags.has(flag));
   const origins = notGiven.map((flag) => `${sources.origin} --${flag} is ${show(sources.values[optionOf(flag)])}`);
-  const given = sources.flags.describe([...sources.flags.given.keys()] as FlagName[]);
+  const given = sources.flags.describe(MODEL_FLAGS);
   const context = origins.length === 0 ? "" : ` (${origins.join("; ")}${given ? `, which conflicts with ${given}` : ""})`;
   return new UsageError(translated + context);
 }

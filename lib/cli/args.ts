@@ -58,9 +58,9 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       unknown ??= token;
     } else positionals.push(token);
   }
-  if (help || version) return { help, version, flags: new Flags(given), command: command(positionals[0], false) };
+  if (help || version) return { help, version, flags: new Flags(given), command: commandNamed(positionals[0]) };
 
-  const name = command(positionals[0], true)!;
+  const name = requireCommand(positionals[0]);
   const spec = commands[name];
   if (unknown !== undefined)
     throw new UsageError(`unknown option ${unknown}${didYouMean(unknown.replace(/^-+/, ""), spec.flags, dashed)}`, name);
@@ -97,13 +97,14 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   return { command: name, file: spec.file ? rest[0] : undefined, help, version, flags: parsed };
 }
 
-function command(word: string | undefined, required: boolean): CommandName | undefined {
-  if (word === undefined) {
-    if (required) throw new UsageError(`a command is required: ${commandNames.join(", ")}`);
-    return undefined;
-  }
-  if ((commandNames as string[]).includes(word)) return word as CommandName;
-  if (!required) return undefined;
+function commandNamed(word: string | undefined): CommandName | undefined {
+  return (commandNames as (string | undefined)[]).includes(word) ? (word as CommandName) : undefined;
+}
+
+function requireCommand(word: string | undefined): CommandName {
+  const name = commandNamed(word);
+  if (name !== undefined) return name;
+  if (word === undefined) throw new UsageError(`a command is required: ${commandNames.join(", ")}`);
   throw new UsageError(`unknown command ${JSON.stringify(word)}${didYouMean(word, commandNames) || `; the commands are ${commandNames.join(", ")}`}`);
 }
 
