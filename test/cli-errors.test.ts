@@ -16,6 +16,7 @@ describe("usage errors", () => {
       [["train", "--epochs", "-1"], "deepr train: --epochs must be an integer in [0, 1000000], got -1\nRun `deepr train --help` for the options."],
       [["train", "--lr", "-1"], "deepr train: --lr must be a finite number in (0, 1000000], got -1\nRun `deepr train --help` for the options."],
       [["train", "--lr-schedule", "linear"], 'deepr train: --lr-schedule must be exponential or cosine, got "linear"\nRun `deepr train --help` for the options.'],
+      [["train", "--limit", "0"], "deepr train: --limit must be a positive integer, got 0\nRun `deepr train --help` for the options."],
       [["train", "--threads", "0"], "deepr train: --threads must be an integer in [1, 256], got 0\nRun `deepr train --help` for the options."],
     ];
     const results = await Promise.all(cases.map(([args]) => deepr(args)));

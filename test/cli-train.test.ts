@@ -36,6 +36,20 @@ describe("deepr train", () => {
     expect(a.progress).toEqual(b.progress);
   }, 60_000);
 
+  it("names --batch-size when a model stopped mid-epoch is resumed with another one", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "deepr-cli-"));
+    const file = join(dir, "half.safetensors");
+    const model = Model.create({ layers: [784, 20, 10], connectivity: 0.05 });
+    const controller = new AbortController();
+    const data = (await loadMnist()).test;
+    await expect(model.fit(data, { epochs: 1, signal: controller.signal, onBatchEnd: (b) => b.batch === 50 && controller.abort() })).rejects.toThrow();
+    expect(model.progress.batchInEpoch).toBeGreaterThan(0);
+    await model.save(file);
+    const r = await deepr(["train", "--resume", file, "--batch-size", "20", "--limit", "600"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^deepr train: --batch-size is 20, but this model stopped in the middle of an epoch trained with batch size 10; resume with that batch size\n/);
+  }, 60_000);
+
   it("ends by saying how to save when --out is not given", async () => {
     const r = await deepr(["train", ...small, "--epochs", "1"]);
     expect(r.code).toBe(0);

@@ -11,8 +11,8 @@ import { getThreads } from "../threads.js";
 import { flagError, type OptionSources } from "./api-errors.js";
 import type { Flags } from "./args.js";
 import { loadSplits } from "./data.js";
-import { ProgressDisplay } from "./progress.js";
 import { percent } from "./format.js";
+import { ProgressDisplay } from "./progress.js";
 import { applyThreads } from "./threads.js";
 import { UsageError } from "./usage-error.js";
 
@@ -30,12 +30,12 @@ export async function train(flags: Flags): Promise<void> {
     throw flagError(e, sources);
   }
   const { epochs, batchSize } = normalized;
+  const limit = flags.number("limit");
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--limit must be a positive integer, got ${limit}`);
   if (out !== undefined) await checkWritable(out);
+  if (model.progress.epoch >= epochs) return nothingToTrain(flags, model, epochs);
 
-  const { epoch } = model.progress;
-  if (epoch >= epochs && model.progress.batchInEpoch === 0) return nothingToTrain(flags, model, epochs);
-
-  const data = limit(await loadSplits(flags), flags.number("limit"));
+  const data = firstSamples(await loadSplits(flags), limit);
   checkInputs(flags, model, data.train.features);
   const json = flags.boolean("json") === true;
   const controller = new AbortController();
@@ -66,7 +66,8 @@ export async function train(flags: Flags): Promise<void> {
     });
   } catch (e) {
     progress.clear();
-    if (!controller.signal.aborted) throw e;
+    // fit() checks what only it can (the batch size of a model stopped mid-epoch): name the flag.
+    if (!controller.signal.aborted) throw flagError(e, sources);
     if (out !== undefined) await model.save(out);
     console.error(`\ninterrupted${out !== undefined ? `; saved the model at the last completed step to ${out}` : "; nothing was saved (give --out FILE to keep the model)"}`);
     process.exitCode = 130;
@@ -171,9 +172,9 @@ function checkInputs(flags: Flags, model: Model, features: number): void {
   throw new UsageError(`${data} but ${layers} with ${inputs}; give --layers starting with ${features}`);
 }
 
-function limit(splits: DatasetSplits, n: number | undefined): DatasetSplits {
+/** The splits with only the first `n` training samples (--limit). */
+function firstSamples(splits: DatasetSplits, n: number | undefined): DatasetSplits {
   if (n === undefined) return splits;
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--limit must be a positive integer, got ${n}`);
   const t = splits.train, count = Math.min(n, t.count);
   return { ...splits, train: { ...t, count, inputs: t.inputs.subarray(0, count * t.features), labels: t.labels.subarray(0, count) } };
 }
