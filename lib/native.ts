@@ -93,6 +93,10 @@ function packageRoot(): string {
 }
 
 let addon: Addon | undefined;
+/** Environment variable naming an addon binary to load instead of the one found in build/ or prebuilds/. */
+const BINARY_VARIABLE = "DEEPR_BINARY";
+/** The binary loaded through DEEPR_BINARY, if one was. */
+let overridden: string | undefined;
 
 /** The addon, loaded on first use; a failure explains what to do. */
 export function native(): Addon {
@@ -100,7 +104,7 @@ export function native(): Addon {
   const root = packageRoot();
   const require = createRequire(import.meta.url);
   const override = process.env[BINARY_VARIABLE];
-  if (override) addon = loadOverride(require, override);
+  if (override) [addon, overridden] = [loadOverride(require, override), resolve(override)];
   try {
     // Unless DEEPR_BINARY named a binary: build/ first, then prebuilds/ (node-gyp-build's order).
     addon ??= require("node-gyp-build")(root) as Addon;
@@ -120,9 +124,6 @@ export function native(): Addon {
   }
   return addon;
 }
-
-/** Environment variable naming an addon binary to load instead of the one found in build/ or prebuilds/. */
-const BINARY_VARIABLE = "DEEPR_BINARY";
 
 function loadOverride(require: NodeJS.Require, path: string): Addon {
   try {
@@ -146,8 +147,7 @@ export interface BinaryInfo {
 /** Which addon binary this process runs, and how it was found. Loads the addon if needed. */
 export function binaryInfo(): BinaryInfo {
   native();
-  const override = process.env[BINARY_VARIABLE];
-  if (override) return { path: resolve(override), source: BINARY_VARIABLE };
+  if (overridden !== undefined) return { path: overridden, source: BINARY_VARIABLE };
   const require = createRequire(import.meta.url);
   // The same lookup native() loaded through, so the same file.
   const path = (require("node-gyp-build") as { resolve(dir: string): string }).resolve(packageRoot());
