@@ -71,12 +71,15 @@ export function duration(seconds: number): string {
 /** Redraws the progress line on stderr at most every REDRAW_MS; does nothing off a terminal. */
 export class ProgressDisplay {
   static readonly REDRAW_MS = 100;
+  // Rates measured over less than this are mostly start-up noise; the line shows "--" until then.
+  static readonly MEASURE_MS = 250;
   #epochStart = performance.now();
   #lastDraw = 0;
   #epoch = -1;
   #loss = 0;
   #accuracy = 0;
   #seen = 0;
+  #rate: number | undefined;
   #shown = false;
 
   constructor(
@@ -93,8 +96,9 @@ export class ProgressDisplay {
     const now = performance.now();
     if (!this.stream.isTTY || (now - this.#lastDraw < ProgressDisplay.REDRAW_MS && b.batch + 1 < b.batches)) return;
     this.#lastDraw = now;
-    const seconds = (now - this.#epochStart) / 1000;
-    const rate = seconds > 0 ? (this.#seen * this.batchSize) / seconds : undefined;
+    const ms = now - this.#epochStart;
+    if (ms >= ProgressDisplay.MEASURE_MS) this.#rate = (this.#seen * this.batchSize) / (ms / 1000);
+    const rate = this.#rate;  // early in an epoch: the previous epoch's
     const left = b.batches - b.batch - 1 + (this.epochs - b.epoch - 1) * b.batches;
     const state: ProgressState = {
       epoch: b.epoch + 1,
