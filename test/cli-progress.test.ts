@@ -1,6 +1,6 @@
 // The progress line: it must fit the terminal (a wrapped line leaves a copy per redraw) and always
 // show the ETA and the samples per second.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { count, duration, progressLine, ProgressDisplay, status, type ProgressState } from "../lib/cli/progress.js";
 
 const state: ProgressState = {
@@ -61,6 +61,25 @@ describe("ProgressDisplay", () => {
     }
     expect(writes.at(-2)).toMatch(/\[#+\] |\/s ETA/);  // the last batch: a full bar when there is room
     expect(writes.at(-1)).toBe("\r\x1b[K");
+  });
+
+  it("measures samples/s over the epoch and the ETA over the batches left in the run (known answer)", () => {
+    let now = 0;
+    const clock = vi.spyOn(performance, "now").mockImplementation(() => now);
+    try {
+      const writes: string[] = [];
+      const stream = { isTTY: true, columns: 200, write: (s: string) => writes.push(s) } as unknown as NodeJS.WriteStream;
+      const display = new ProgressDisplay(stream, 2, 10);
+      // 600 batches of 10 samples, 1 ms each: 10 000 samples/s; then 600 batches (6000 samples) are left: 0.6 s.
+      for (let batch = 0; batch < 600; batch++) {
+        now = batch + 1;
+        display.batch({ epoch: 0, batch, batches: 600, loss: 0.5, accuracy: 0.9 });
+      }
+      expect(writes[0]).toMatch(/--\/s|ETA --/);  // nothing measured after 1 ms
+      expect(writes.at(-1)).toMatch(/ 10\.0k samples\/s ETA 1s\x1b\[K$/);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it("writes nothing off a terminal", () => {
