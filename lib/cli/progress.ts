@@ -22,8 +22,9 @@ const MAX_BAR = 30;
 
 /**
  * The progress line for a terminal `columns` wide: at most columns - 1 characters (a full-width
- * line makes some terminals wrap). Pieces give way in order as the width shrinks: the bar, then
- * long labels, accuracy, loss and the epoch; samples per second and the ETA stay to the last.
+ * line makes some terminals wrap). As the width shrinks, long labels, then accuracy, loss and the
+ * epoch give way, a bar of at least MIN_BAR staying as long as the epoch does; samples per second
+ * and the ETA stay to the last.
  */
 export function progressLine(s: ProgressState, columns: number): string {
   const limit = Math.max(1, columns - 1);
@@ -40,7 +41,7 @@ export function progressLine(s: ProgressState, columns: number): string {
     [epochShort, rateShort, eta],
     [rateShort, eta],
   ];
-  for (const pieces of layouts) {
+  for (const pieces of layouts.slice(0, -1)) {
     const room = limit - pieces.join(" ").length - 3;  // " [" and "]"
     if (room >= MIN_BAR) return [pieces[0], bar(s.done / s.batches, Math.min(room, MAX_BAR)), ...pieces.slice(1)].join(" ");
   }
