@@ -44,6 +44,7 @@ describe("parseCommandLine", () => {
       expect(e.message).toBe("FILE is missing");
       expect(e).toMatchObject({ command, showUsage: true });
       expect(usageError([command, "a", "b"]).message).toBe('unexpected argument "b"');
+      expect(usageError([command, ""]).message).toBe("FILE is missing");
     }
     expect(usageError(["train", "m.safetensors"]).message).toBe('unexpected argument "m.safetensors"');
   });

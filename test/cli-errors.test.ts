@@ -16,6 +16,7 @@ describe("usage errors", () => {
       [["train", "--epochs", "-1"], "deepr train: --epochs must be an integer in [0, 1000000], got -1\nRun `deepr train --help` for the options."],
       [["train", "--lr", "-1"], "deepr train: --lr must be a finite number in (0, 1000000], got -1\nRun `deepr train --help` for the options."],
       [["train", "--lr-schedule", "linear"], 'deepr train: --lr-schedule must be exponential or cosine, got "linear"\nRun `deepr train --help` for the options.'],
+      [["train", "--out="], "deepr train: --out needs a value, got an empty string\nRun `deepr train --help` for the options."],
       [["train", "--limit", "0"], "deepr train: --limit must be a positive integer, got 0\nRun `deepr train --help` for the options."],
       [["train", "--threads", "0"], "deepr train: --threads must be an integer in [1, 256], got 0\nRun `deepr train --help` for the options."],
     ];
@@ -52,7 +53,10 @@ describe("usage errors", () => {
       expect(r.stderr).not.toMatch(/options\.\w|connectivity must have/);
     }
     // One value sets every layer, so this one is fine: it fails later only for want of 100-input data.
-    expect(one.stderr).toMatch(/--dataset mnist has 784 inputs per sample but --layers 100,50,10 starts with 100; give --layers starting with 784/);
+    expect(one.stderr).toMatch(/^deepr train: --dataset mnist has 784 inputs per sample, which --layers 100,50,10 does not fit; give --layers starting with 784\n/);
+    const classes = await deepr(["train", "--layers", "784,100,5", "--connectivity", "0.1"]);
+    expect(classes.code).toBe(2);
+    expect(classes.stderr).toMatch(/^deepr train: --dataset mnist has 10 classes, which --layers 784,100,5 does not fit; give --layers ending with 10\n/);
   });
 });
 

@@ -69,6 +69,8 @@ describe("deepr eval", () => {
 
     const mismatch = await deepr(["eval", file]);
     expect(mismatch.code).toBe(1);
-    expect(mismatch.stderr.trim()).toBe(`deepr: ${file} takes 3072 inputs per sample but --dataset mnist has 784; evaluate it on the data set it was trained on`);
+    expect(mismatch.stderr.trim()).toBe(
+      `deepr: ${file} has layers 3072,10 but --dataset mnist has 784 inputs per sample and 10 classes; evaluate it on the data set it was trained on`,
+    );
   }, 60_000);
 });

@@ -52,6 +52,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
         value = next;
         i++;
       }
+      if (value === "") problem ??= `${dashed(name)} needs a value, got an empty string`;
       if (given.has(name)) problem ??= `${dashed(name)} is given twice; give it once`;
       given.set(name, value);
     } else if (token.startsWith("-") && token.length > 1 && Number.isNaN(Number(token))) {
@@ -90,7 +91,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     throw e;
   }
   const rest = positionals.slice(1);
-  if (spec.file && rest.length === 0) throw new UsageError("FILE is missing", name, true);
+  if (spec.file && (rest.length === 0 || rest[0] === "")) throw new UsageError("FILE is missing", name, true);
   const expected = spec.file ? 1 : 0;
   if (rest.length > expected)
     throw new UsageError(`unexpected argument ${JSON.stringify(rest[expected])}`, name, true);

@@ -9,11 +9,11 @@ export async function evaluate(file: string, flags: Flags): Promise<void> {
   applyThreads(flags);
   const model = await Model.load(file);
   const test = await loadTestSplit(flags);
-  const inputs = model.options.layers[0];
-  if (test.features !== inputs)
+  const widths = model.options.layers;
+  if (test.features !== widths[0] || test.classes > widths[widths.length - 1])
     throw new Error(
-      `${file} takes ${inputs} inputs per sample but --dataset ${flags.text("dataset") ?? "mnist"} has ${test.features}; ` +
-        "evaluate it on the data set it was trained on",
+      `${file} has layers ${widths.join(",")} but --dataset ${flags.text("dataset") ?? "mnist"} has ${test.features} inputs per sample ` +
+        `and ${test.classes} classes; evaluate it on the data set it was trained on`,
     );
   const r = await model.evaluate(test);
   if (flags.boolean("json")) console.log(JSON.stringify({ file, testAccuracy: r.accuracy, testLoss: r.loss, count: r.count }));

@@ -2,7 +2,7 @@
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import type { DatasetSplits } from "../data/dataset.js";
+import type { Dataset, DatasetSplits } from "../data/dataset.js";
 import { entry } from "../data/paths.js";
 import { Model, type EpochStats } from "../model.js";
 import { normalizeTrainOptions, type ModelOptions, type NormalizedTrainOptions, type TrainOptions } from "../options.js";
@@ -36,7 +36,7 @@ export async function train(flags: Flags): Promise<void> {
   if (model.progress.epoch >= epochs) return nothingToTrain(flags, model, epochs);
 
   const data = firstSamples(await loadSplits(flags), limit);
-  checkInputs(flags, model, data.train.features);
+  checkShape(flags, model, data.train);
   const json = flags.boolean("json") === true;
   const controller = new AbortController();
   const interrupt = () => controller.abort(new Error("interrupted"));
@@ -162,14 +162,17 @@ async function nothingToTrain(flags: Flags, model: Model, epochs: number): Promi
   } else console.log(`${message}${saved}`);
 }
 
-function checkInputs(flags: Flags, model: Model, features: number): void {
-  const inputs = model.options.layers[0];
-  if (features === inputs) return;
-  const data = `--dataset ${flags.text("dataset") ?? "mnist"} has ${features} inputs per sample`;
+// The model's input and output widths against the data set, before fit() would say it of `data.features`.
+function checkShape(flags: Flags, model: Model, data: Dataset): void {
+  const widths = model.options.layers, inputs = widths[0], outputs = widths[widths.length - 1];
+  if (data.features === inputs && data.classes <= outputs) return;
+  const dataset = `--dataset ${flags.text("dataset") ?? "mnist"}`;
+  const problem = data.features !== inputs ? `${data.features} inputs per sample` : `${data.classes} classes`;
+  const end = data.features !== inputs ? `starting with ${data.features}` : `ending with ${data.classes}`;
   if (flags.has("resume"))
-    throw new UsageError(`${data} but ${flags.text("resume")} takes ${inputs}; resume it on the data set it was trained on`);
-  const layers = flags.has("layers") ? `${flags.show("layers")} starts` : `the default --layers ${model.options.layers.join(",")} starts`;
-  throw new UsageError(`${data} but ${layers} with ${inputs}; give --layers starting with ${features}`);
+    throw new UsageError(`${dataset} has ${problem} but ${flags.text("resume")} has layers ${widths.join(",")}; resume it on the data set it was trained on`);
+  const layers = flags.has("layers") ? flags.show("layers") : `the default --layers ${widths.join(",")}`;
+  throw new UsageError(`${dataset} has ${problem}, which ${layers} does not fit; give --layers ${end}`);
 }
 
 /** The splits with only the first `n` training samples (--limit). */

@@ -72,5 +72,5 @@ async function findFile(dir: string, name: string): Promise<string> {
     const path = join(dir, candidate);
     if ((await entry(path))?.isFile()) return path;
   }
-  throw new DataFormatError(`MNIST file ${name} not found in ${dir} (tried ${tried.join(", ")}); download the four MNIST files into that directory.`);
+  throw new DataFormatError(`MNIST file ${name} not found in ${dir} (tried ${tried.join(", ")}); download the MNIST files into that directory (the two t10k files are enough for testing only).`);
 }
