@@ -80,6 +80,7 @@ describe("parseCommandLine", () => {
   it("lets --help and --version through whatever else is on the line", () => {
     expect(parseCommandLine(["eval", "--help", "--bogus"])).toMatchObject({ help: true, command: "eval" });
     expect(parseCommandLine(["--version"])).toMatchObject({ version: true, command: undefined });
+    expect(parseCommandLine(["help", "train"])).toMatchObject({ help: true, command: "train" });
   });
 });
 

@@ -59,6 +59,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       unknown ??= token;
     } else positionals.push(token);
   }
+  if (positionals[0] === "help") return { help: true, version, flags: new Flags(given), command: commandNamed(positionals[1]) };
   if (help || version) return { help, version, flags: new Flags(given), command: commandNamed(positionals[0]) };
 
   const name = requireCommand(positionals[0]);
