@@ -54,6 +54,11 @@ describe("usage errors", () => {
     }
     // One value sets every layer, so this one is fine: it fails later only for want of 100-input data.
     expect(one.stderr).toMatch(/^deepr train: --dataset mnist has 784 inputs per sample, which --layers 100,50,10 does not fit; give --layers starting with 784\n/);
+    // Known before loading: an empty folder is never read.
+    const empty = await mkdtemp(join(tmpdir(), "deepr-cli-"));
+    const cifar = await deepr(["train", "--dataset", "cifar10", "--data", empty]);
+    expect(cifar.code).toBe(2);
+    expect(cifar.stderr).toMatch(/^deepr train: --dataset cifar10 has 3072 inputs per sample, which the default --layers 784,300,100,10 does not fit; give --layers starting with 3072\n/);
     const classes = await deepr(["train", "--layers", "784,100,5", "--connectivity", "0.1"]);
     expect(classes.code).toBe(2);
     expect(classes.stderr).toMatch(/^deepr train: --dataset mnist has 10 classes, which --layers 784,100,5 does not fit; give --layers ending with 10\n/);

@@ -6,17 +6,30 @@ import type { Flags } from "./args.js";
 import { status } from "./progress.js";
 import { UsageError } from "./usage-error.js";
 
+/** What every sample of a data set has; `features` where the format fixes it (MNIST images may come in any size). */
+export interface SampleShape {
+  features?: number;
+  classes: number;
+}
+
 interface Source {
   name: string;
   /** Not bundled: needs --data. */
   needsDir: boolean;
+  shape: SampleShape;
   all(dir: string | undefined): Promise<DatasetSplits>;
   test(dir: string | undefined): Promise<Dataset>;
 }
 
 const sources: Record<string, Source> = {
-  mnist: { name: "MNIST", needsDir: false, all: loadMnist, test: loadMnistTest },
-  cifar10: { name: "CIFAR-10", needsDir: true, all: (dir) => loadCifar10(dir!), test: (dir) => loadCifar10Test(dir!) },
+  mnist: { name: "MNIST", needsDir: false, shape: { classes: 10 }, all: loadMnist, test: loadMnistTest },
+  cifar10: {
+    name: "CIFAR-10",
+    needsDir: true,
+    shape: { features: 3 * 32 * 32, classes: 10 },
+    all: (dir) => loadCifar10(dir!),
+    test: (dir) => loadCifar10Test(dir!),
+  },
 };
 
 function source(flags: Flags): Source {
@@ -24,6 +37,11 @@ function source(flags: Flags): Source {
   if (chosen.needsDir && !flags.has("data"))
     throw new UsageError(`--dataset ${flags.text("dataset")} needs --data DIR: ${chosen.name} is not bundled; download the binary version and point at it`);
   return chosen;
+}
+
+/** The shape of the samples, as far as it is known before loading them. */
+export function sampleShape(flags: Flags): SampleShape {
+  return source(flags).shape;
 }
 
 /** "MNIST (bundled)" or "CIFAR-10 from DIR", for messages. */

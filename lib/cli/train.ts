@@ -2,7 +2,7 @@
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import type { Dataset, DatasetSplits } from "../data/dataset.js";
+import type { DatasetSplits } from "../data/dataset.js";
 import { entry } from "../data/paths.js";
 import { Model, type EpochStats } from "../model.js";
 import { normalizeTrainOptions, type ModelOptions, type NormalizedTrainOptions, type TrainOptions } from "../options.js";
@@ -10,7 +10,7 @@ import { presets, type PresetName } from "../presets.js";
 import { getThreads } from "../threads.js";
 import { flagError, type OptionSources } from "./api-errors.js";
 import type { Flags } from "./args.js";
-import { loadSplits } from "./data.js";
+import { loadSplits, sampleShape, type SampleShape } from "./data.js";
 import { percent } from "./format.js";
 import { ProgressDisplay } from "./progress.js";
 import { applyThreads } from "./threads.js";
@@ -35,6 +35,7 @@ export async function train(flags: Flags): Promise<void> {
   if (out !== undefined) await checkWritable(out);
   if (model.progress.epoch >= epochs) return nothingToTrain(flags, model, epochs);
 
+  checkShape(flags, model, sampleShape(flags));  // before a load that can take seconds
   const data = firstSamples(await loadSplits(flags), limit);
   checkShape(flags, model, data.train);
   const json = flags.boolean("json") === true;
@@ -162,13 +163,15 @@ async function nothingToTrain(flags: Flags, model: Model, epochs: number): Promi
   } else console.log(`${message}${saved}`);
 }
 
-// The model's input and output widths against the data set, before fit() would say it of `data.features`.
-function checkShape(flags: Flags, model: Model, data: Dataset): void {
+// The model's input and output widths against the data set, before fit() would report them as
+// data.features or data.labels. `features` is undefined before loading when the format leaves it open.
+function checkShape(flags: Flags, model: Model, data: SampleShape): void {
   const widths = model.options.layers, inputs = widths[0], outputs = widths[widths.length - 1];
-  if (data.features === inputs && data.classes <= outputs) return;
+  const badInputs = data.features !== undefined && data.features !== inputs;
+  if (!badInputs && data.classes <= outputs) return;
   const dataset = `--dataset ${flags.text("dataset") ?? "mnist"}`;
-  const problem = data.features !== inputs ? `${data.features} inputs per sample` : `${data.classes} classes`;
-  const end = data.features !== inputs ? `starting with ${data.features}` : `ending with ${data.classes}`;
+  const problem = badInputs ? `${data.features} inputs per sample` : `${data.classes} classes`;
+  const end = badInputs ? `starting with ${data.features}` : `ending with ${data.classes}`;
   if (flags.has("resume"))
     throw new UsageError(`${dataset} has ${problem} but ${flags.text("resume")} has layers ${widths.join(",")}; resume it on the data set it was trained on`);
   const layers = flags.has("layers") ? flags.show("layers") : `the default --layers ${widths.join(",")}`;
