@@ -65,7 +65,7 @@ export function budgetsOf(sizes, connectivity) {
 export function loadAddon() {
   const require = createRequire(join(ROOT, "package.json"));
   const addon = require("node-gyp-build")(ROOT);
-  if (addon.abiVersion !== 1) throw new Error(`bench: addon interface version ${addon.abiVersion}, expected 1; rebuild with npx cmake-js build`);
+  if (addon.abiVersion !== 2) throw new Error(`bench: addon interface version ${addon.abiVersion}, expected 2; rebuild with npx cmake-js build`);
   return addon;
 }
 

@@ -4,20 +4,34 @@
 #include <napi.h>
 
 #include "network_wrap.hpp"
+#include "simd.hpp"
 #include "thread_pool.hpp"
 
 namespace deepr_binding {
+
+// The clone that DEEPR_DISPATCH functions run: versions of one function for the same targets, so
+// the loader's resolver picks among them exactly as it picks among the core's clones.
+#ifdef DEEPR_DISPATCHES
+__attribute__((target("arch=x86-64-v4"))) const char* simd_level() { return "avx512"; }
+__attribute__((target("arch=x86-64-v3"))) const char* simd_level() { return "avx2"; }
+__attribute__((target("default"))) const char* simd_level() { return "sse2"; }
+#else
+const char* simd_level() { return "none"; }
+#endif
 
 class Addon : public Napi::Addon<Addon> {
  public:
   Addon(Napi::Env env, Napi::Object exports) {
     DefineAddon(exports, {InstanceValue("NativeNetwork", NetworkWrap::Define(env), napi_enumerable),
-                          InstanceValue("abiVersion", Napi::Number::New(env, 1), napi_enumerable),
+                          InstanceValue("abiVersion", Napi::Number::New(env, 2), napi_enumerable),
                           InstanceMethod("threads", &Addon::Threads, napi_enumerable),
-                          InstanceMethod("setThreads", &Addon::SetThreads, napi_enumerable)});
+                          InstanceMethod("setThreads", &Addon::SetThreads, napi_enumerable),
+                          InstanceMethod("simdLevel", &Addon::SimdLevel, napi_enumerable)});
   }
 
  private:
+  Napi::Value SimdLevel(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), simd_level()); }
+
   Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), deepr::ThreadPool::shared().size()); }
 
   // setThreads(n): threads used to split large layers (1 to 256); lib/ validates n.

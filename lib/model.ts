@@ -251,6 +251,9 @@ export class Model {
   /**
    * Trains with DEEP R until `options.epochs` epochs are complete. Options not given keep their
    * values from the previous fit() or the loaded checkpoint, else the reference code's defaults.
+   * `epochs` counts the epochs already trained: a model that has completed them (`progress.epoch
+   * >= epochs`) trains nothing and fit() resolves with `[]`, one entry per epoch trained; the
+   * CLI reports that case in words.
    */
   async fit(data: Dataset, options: FitOptions = {}): Promise<EpochStats[]> {
     this.#usable("fit");

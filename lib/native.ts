@@ -2,7 +2,7 @@
 // argument reaching it has already been validated by lib/, which owns all policy.
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
-import { dirname, join, sep } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export interface NativeSpec {
@@ -76,9 +76,11 @@ interface Addon {
   abiVersion: number;
   threads(): number;
   setThreads(threads: number): void;
+  /** The instruction set the core's dispatched loops run on: "avx512", "avx2", "sse2", or "none" (built without dispatch). */
+  simdLevel(): "avx512" | "avx2" | "sse2" | "none";
 }
 
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
 
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -91,6 +93,10 @@ function packageRoot(): string {
 }
 
 let addon: Addon | undefined;
+/** Environment variable naming an addon binary to load instead of the one found in build/ or prebuilds/. */
+const BINARY_VARIABLE = "DEEPR_BINARY";
+/** The binary loaded through DEEPR_BINARY, if one was. */
+let overridden: string | undefined;
 
 /** How to build the addon where this package lives: installed from the registry, or a clone. */
 function rebuildAdvice(root: string): string {
@@ -105,8 +111,11 @@ export function native(): Addon {
   if (addon) return addon;
   const root = packageRoot();
   const require = createRequire(import.meta.url);
+  const override = process.env[BINARY_VARIABLE];
+  if (override) [addon, overridden] = [loadOverride(require, override), resolve(override)];
   try {
-    addon = require("node-gyp-build")(root) as Addon;
+    // Unless DEEPR_BINARY named a binary: build/ first, then prebuilds/ (node-gyp-build's order).
+    addon ??= require("node-gyp-build")(root) as Addon;
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message.trim().replace(/\s+/g, " ") : String(cause);
     throw new Error(
@@ -122,4 +131,33 @@ export function native(): Addon {
     throw new Error(`deepr: the native addon has interface version ${found}, this JavaScript expects ${ABI_VERSION}.\n${rebuildAdvice(root)}`);
   }
   return addon;
+}
+
+function loadOverride(require: NodeJS.Require, path: string): Addon {
+  try {
+    return require(resolve(path)) as Addon;
+  } catch (cause) {
+    throw new Error(
+      `deepr: ${BINARY_VARIABLE}=${path} could not be loaded as the native addon (${(cause as Error).message.split("\n")[0]}); ` +
+        `point it at a deepr.node built for this platform, or unset it to use the package's own binary.`,
+      { cause },
+    );
+  }
+}
+
+export interface BinaryInfo {
+  /** Absolute path of the loaded addon binary. */
+  path: string;
+  /** How it was found: the DEEPR_BINARY variable, a local build (build/), or a prebuilt binary (prebuilds/). */
+  source: "DEEPR_BINARY" | "build" | "prebuilds";
+}
+
+/** Which addon binary this process runs, and how it was found. Loads the addon if needed. */
+export function binaryInfo(): BinaryInfo {
+  native();
+  if (overridden !== undefined) return { path: overridden, source: BINARY_VARIABLE };
+  const require = createRequire(import.meta.url);
+  // The same lookup native() loaded through, so the same file.
+  const path = (require("node-gyp-build") as { resolve(dir: string): string }).resolve(packageRoot());
+  return { path, source: path.includes(`${sep}prebuilds${sep}`) ? "prebuilds" : "build" };
 }

@@ -67,11 +67,11 @@ describe("deepr CLI", () => {
 
   it("explains bad usage with exit code 2", async () => {
     for (const [args, message] of [
-      [["train", "--connectivity", "2"], /connectivity\[0\]/],
+      [["train", "--connectivity", "2"], /--connectivity value 1 must be a finite number in \(0, 1\], got 2/],
       [["train", "--lr", "abc"], /--lr must be a number/],
       [["train", "--frobnicate"], /frobnicate/],
       [["train", "--dataset", "cifar10"], /needs --data/],
-      [["eval"], /unexpected arguments|command/],
+      [["eval"], /FILE is missing/],
       [[], /a command is required/],
     ] as const) {
       const r = await deepr(...args);

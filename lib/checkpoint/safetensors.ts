@@ -124,13 +124,18 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
   };
   if (bytes.length < 8) fail(`file is only ${bytes.length} bytes, too short for a safetensors file`);
   const claimed = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
+  // Every safetensors header is a JSON object; checked on the raw byte, as TextDecoder would
+  // silently drop a leading BOM. Without one, a length that does not fit the file means another
+  // kind of file altogether (an image renamed, say), whose first 8 bytes give a baffling number.
+  if (bytes[8] !== 0x7b) {
+    if (claimed === 0n || claimed > BigInt(bytes.length - 8)) throw new CheckpointError(`${source}: not a deepr checkpoint (no safetensors header)`);
+    fail("header does not start with '{' (not a safetensors file)");
+  }
   if (claimed === 0n) fail("header length is 0");
   if (claimed > BigInt(MAX_HEADER_BYTES)) fail(`header length ${claimed} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   if (claimed > BigInt(bytes.length - 8)) fail(`header length ${claimed} runs past the end of the ${bytes.length}-byte file (truncated?)`);
   const dataStart = 8 + Number(claimed);
   const dataLength = bytes.length - dataStart;
-  // Checked on the raw byte: TextDecoder would silently drop a leading BOM.
-  if (bytes[8] !== 0x7b) fail("header does not start with '{' (not a safetensors file)");
 
   let header: unknown;
   try {

