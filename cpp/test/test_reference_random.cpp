@@ -1,9 +1,11 @@
 // The independent implementation of the random streams (reference_random.hpp) against published
 // known answers, then the core's streams against it: the layout ARCHITECTURE.md documents, with
 // seeds, steps and positions that use the high counter and key words.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "check.hpp"
