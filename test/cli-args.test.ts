@@ -62,7 +62,7 @@ describe("parseCommandLine", () => {
   it("refuses flags that belong to another command, naming it", () => {
     const e = usageError(["inspect", "m.safetensors", "--epochs", "3", "--lr", "9"]);
     expect(e.message).toBe("--epochs does not apply to deepr inspect (it is an option of deepr train); deepr inspect takes --json");
-    expect(usageError(["eval", "m", "--out", "x"]).message).toMatch(/^--out does not apply to deepr eval .*takes --dataset, --data, --threads, --json$/);
+    expect(usageError(["eval", "m", "--out", "x"]).message).toMatch(/^--out does not apply to deepr eval .*takes --dataset, --data, --labels, --label-column, --normalize, --test-fraction, --threads, --json$/);
     expect(usageError(["info", "--threads", "2"]).message).toMatch(/^--threads does not apply to deepr info \(it is an option of deepr train and deepr eval\)/);
   });
 
@@ -74,7 +74,7 @@ describe("parseCommandLine", () => {
     expect(usageError(["train", "--bias=yes"]).message).toBe('--bias takes no value, got "yes"');
     expect(usageError(["train", "--lr", "1", "--lr", "2"]).message).toBe("--lr is given twice; give it once");
     expect(usageError(["train", "--lr-schedule", "linear"]).message).toBe('--lr-schedule must be exponential or cosine, got "linear"');
-    expect(usageError(["train", "--dataset", "cifar"]).message).toBe('--dataset must be mnist or cifar10, got "cifar"; did you mean cifar10?');
+    expect(usageError(["train", "--dataset", "cifar"]).message).toBe('--dataset must be mnist, cifar10 or file, got "cifar"; did you mean cifar10?');
   });
 
   it("lets --help and --version through whatever else is on the line", () => {

@@ -10,7 +10,7 @@ import { deepr } from "./helpers/cli.js";
 describe("usage errors", () => {
   it("name the flags the user typed, exit 2 and point at --help", async () => {
     const cases: [string[], string][] = [
-      [["eval"], "deepr eval: FILE is missing\nUsage: deepr eval FILE [--dataset mnist|cifar10] [--data DIR] [--threads N] [--json]\nRun `deepr eval --help` for the options."],
+      [["eval"], "deepr eval: FILE is missing\nUsage: deepr eval FILE [--dataset mnist|cifar10|file] [--data PATH] [--threads N] [--json]\nRun `deepr eval --help` for the options."],
       [["inspect"], "deepr inspect: FILE is missing\nUsage: deepr inspect FILE [--json]\nRun `deepr inspect --help` for the options."],
       [["train", "--epoch", "3"], "deepr train: unknown option --epoch; did you mean --epochs?\nRun `deepr train --help` for the options."],
       [["train", "--epochs", "-1"], "deepr train: --epochs must be an integer in [0, 1000000], got -1\nRun `deepr train --help` for the options."],

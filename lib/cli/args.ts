@@ -144,7 +144,7 @@ export class Flags {
     const text = this.text(name);
     const choices = (flags[name] as FlagSpec).choices ?? [];
     if (text !== undefined && !choices.includes(text))
-      throw new UsageError(`${dashed(name)} must be ${choices.join(" or ")}, got ${JSON.stringify(text)}${didYouMean(text, choices)}`);
+      throw new UsageError(`${dashed(name)} must be ${oneOf(choices)}, got ${JSON.stringify(text)}${didYouMean(text, choices)}`);
     return text as T | undefined;
   }
 
@@ -157,6 +157,11 @@ export class Flags {
     const value = this.given.get(name);
     return value === undefined || value === true ? dashed(name) : `${dashed(name)} ${value}`;
   }
+}
+
+/** "a or b", "a, b or c". */
+function oneOf(choices: readonly string[]): string {
+  return choices.length < 2 ? choices.join("") : `${choices.slice(0, -1).join(", ")} or ${choices[choices.length - 1]}`;
 }
 
 function toNumber(name: string, text: string): number {

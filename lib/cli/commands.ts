@@ -13,18 +13,19 @@ export const commands = {
     usage: "deepr train [options]",
     file: false,
     flags: [
-      "dataset", "data", "limit", "preset", "layers", "connectivity", "budget", "global-share", "bias", "seed", "resume",
+      "dataset", "data", "labels", "label-column", "normalize", "test-fraction", "limit", "preset", "layers", "connectivity", "budget", "global-share", "bias", "seed", "resume",
       "epochs", "lr", "lr-schedule", "lr-decay", "batch-size", "alpha", "noise", "temperature", "momentum",
       "check-invariants", "threads", "out", "json",
     ],
   },
   eval: {
-    usage: "deepr eval FILE [--dataset mnist|cifar10] [--data DIR] [--threads N] [--json]",
+    usage: "deepr eval FILE [--dataset mnist|cifar10|file] [--data PATH] [--threads N] [--json]",
     file: true,
-    flags: ["dataset", "data", "threads", "json"],
+    flags: ["dataset", "data", "labels", "label-column", "normalize", "test-fraction", "threads", "json"],
   },
   inspect: { usage: "deepr inspect FILE [--json]", file: true, flags: ["json"] },
   info: { usage: "deepr info [--json]", file: false, flags: ["json"] },
+  export: { usage: "deepr export FILE [--format onnx] [--weights sparse|dense] [--out FILE.onnx]", file: true, flags: ["format", "weights", "out"] },
 } satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof commands;

@@ -1,16 +1,28 @@
 // The data set a command reads, from --dataset and --data: both splits to train, the test split to evaluate.
+// --data names a bundled format's files (MNIST IDX, CIFAR-10 batches) or the user's own data: a
+// .csv/.tsv file, a .npy inputs file with --labels, or a directory of x_train.npy and y_train.npy.
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
 import type { Dataset, DatasetSplits } from "../data/dataset.js";
 import { loadCifar10, loadCifar10Test } from "../data/cifar10.js";
+import { loadDataFile, type DataFileOptions } from "../data/data-file.js";
 import { loadMnist, loadMnistTest } from "../data/mnist.js";
+import type { Normalization } from "../data/normalize.js";
+import { flagError } from "./api-errors.js";
 import type { Flags } from "./args.js";
+import type { FlagName } from "./flags.js";
 import { status } from "./progress.js";
 import { UsageError } from "./usage-error.js";
 
-/** What every sample of a data set has; `features` where the format fixes it (MNIST images may come in any size). */
+/** What every sample of a data set has, as far as it is known before loading. */
 export interface SampleShape {
+  /** Where the format fixes it (MNIST images may come in any size; own files are read first). */
   features?: number;
-  classes: number;
+  classes?: number;
 }
+
+/** Flags that describe the user's own files, meaningless for the bundled formats. */
+const FILE_FLAGS = ["labels", "label-column", "normalize", "test-fraction"] as const satisfies readonly FlagName[];
 
 interface Source {
   name: string;
@@ -21,7 +33,8 @@ interface Source {
   test(dir: string | undefined): Promise<Dataset>;
 }
 
-const sources: Record<string, Source> = {
+/** The formats deepr reads by name (--dataset). */
+const bundled: Record<string, Source> = {
   mnist: { name: "MNIST", needsDir: false, shape: { classes: 10 }, all: loadMnist, test: loadMnistTest },
   cifar10: {
     name: "CIFAR-10",
@@ -32,11 +45,73 @@ const sources: Record<string, Source> = {
   },
 };
 
+/** --dataset as given, else "file" when --data names the user's own files, else "mnist". */
+function sourceName(flags: Flags): string {
+  const chosen = flags.choice<string>("dataset");
+  if (chosen !== undefined) return chosen;
+  const data = flags.text("data");
+  return data !== undefined && isOwnData(data) ? "file" : "mnist";
+}
+
+/** A .csv, .tsv or .npy file, or a directory holding x_train.npy. */
+function isOwnData(path: string): boolean {
+  if (/\.(csv|tsv|npy)$/i.test(path)) return true;
+  return existsSync(path) && statSync(path).isDirectory() && existsSync(join(path, "x_train.npy"));
+}
+
 function source(flags: Flags): Source {
-  const chosen = sources[flags.choice("dataset") ?? "mnist"];
+  const name = sourceName(flags);
+  if (name === "file") {
+    if (!flags.has("data"))
+      throw new UsageError("--dataset file needs --data PATH: a .csv or .tsv file, a .npy inputs file with --labels, or a directory of x_train.npy and y_train.npy");
+    const data = flags.text("data")!;
+    if (/\.npy$/i.test(data) && !flags.has("labels"))
+      throw new UsageError(`--data ${data} holds inputs only; give the .npy file of its labels with --labels FILE`);
+    const options = fileOptions(flags);
+    const load = async () => {
+      try {
+        return await loadDataFile(data, options);
+      } catch (e) {
+        throw flagError(e, { flags, origin: "the default", values: { ...options } });
+      }
+    };
+    return { name: "data", needsDir: true, shape: {}, all: load, test: async () => (await load()).test };
+  }
+  const given = FILE_FLAGS.find((flag) => flags.has(flag));
+  if (given) throw new UsageError(`--${given} applies to your own data files (--data FILE.csv, FILE.npy or a directory of .npy files), not to --dataset ${name}`);
+  const chosen = bundled[name];
   if (chosen.needsDir && !flags.has("data"))
-    throw new UsageError(`--dataset ${flags.text("dataset")} needs --data DIR: ${chosen.name} is not bundled; download the binary version and point at it`);
+    throw new UsageError(`--dataset ${name} needs --data DIR: ${chosen.name} is not bundled; download the binary version and point at it`);
   return chosen;
+}
+
+/** loadDataFile's options from the flags. The split's seed stays the default, so eval sees train's test part. */
+function fileOptions(flags: Flags): DataFileOptions {
+  const options: DataFileOptions = {};
+  const labels = flags.text("labels"), column = flags.text("label-column"), normalize = flags.text("normalize");
+  if (labels !== undefined) options.labels = labels;
+  if (column !== undefined) options.labelColumn = /^\d+$/.test(column) ? Number(column) : column;
+  if (normalize !== undefined) options.normalize = normalization(normalize);
+  const fraction = flags.number("test-fraction");
+  if (fraction !== undefined) options.testFraction = fraction;
+  return options;
+}
+
+function normalization(text: string): Normalization {
+  if (text === "none" || text === "minmax" || text === "standard") return text;
+  const range = text.split(",").map(Number);
+  if (range.length === 2 && range.every(Number.isFinite) && range[0] < range[1]) return [range[0], range[1]];
+  throw new UsageError(`--normalize must be none, minmax, standard or LOW,HIGH (a known range such as 0,255), got ${JSON.stringify(text)}`);
+}
+
+/** How the data was chosen, for messages: "--dataset mnist" or "--data PATH". */
+export function dataFlags(flags: Flags): string {
+  return sourceName(flags) === "file" ? `--data ${flags.text("data")}` : `--dataset ${sourceName(flags)}`;
+}
+
+/** Whether --data names the user's own files (then the network's default widths come from them). */
+export function ownData(flags: Flags): boolean {
+  return sourceName(flags) === "file";
 }
 
 /** The shape of the samples, as far as it is known before loading them. */
@@ -44,7 +119,7 @@ export function sampleShape(flags: Flags): SampleShape {
   return source(flags).shape;
 }
 
-/** "MNIST (bundled)" or "CIFAR-10 from DIR", for messages. */
+/** "MNIST (bundled)", "CIFAR-10 from DIR" or "data from FILE", for messages. */
 export function dataName(flags: Flags): string {
   const dir = flags.text("data");
   return `${source(flags).name} ${dir === undefined ? "(bundled)" : `from ${dir}`}`;

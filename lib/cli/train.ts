@@ -10,7 +10,7 @@ import { presets, type PresetName } from "../presets.js";
 import { getThreads } from "../threads.js";
 import { flagError, type OptionSources } from "./api-errors.js";
 import type { Flags } from "./args.js";
-import { loadSplits, sampleShape, type SampleShape } from "./data.js";
+import { dataFlags, loadSplits, ownData, sampleShape, type SampleShape } from "./data.js";
 import { percent } from "./format.js";
 import { ProgressDisplay } from "./progress.js";
 import { applyThreads } from "./threads.js";
@@ -22,7 +22,9 @@ const MODEL_FLAGS = ["layers", "connectivity", "budget", "global-share", "bias",
 export async function train(flags: Flags): Promise<void> {
   applyThreads(flags);
   const out = flags.text("out");
-  const { model, trainOptions, sources } = await buildModel(flags);
+  // The user's own files are read first when they decide the network's input and output widths.
+  const early = ownData(flags) && !flags.has("layers") && !flags.has("resume") ? await loadSplits(flags) : undefined;
+  const { model, trainOptions, sources } = await buildModel(flags, early?.train);
   let normalized: NormalizedTrainOptions;
   try {
     normalized = normalizeTrainOptions(trainOptions, model.trainOptions);
@@ -36,7 +38,7 @@ export async function train(flags: Flags): Promise<void> {
   if (model.progress.epoch >= epochs) return nothingToTrain(flags, model, epochs);
 
   checkShape(flags, model, sampleShape(flags));  // before a load that can take seconds
-  const data = firstSamples(await loadSplits(flags), limit);
+  const data = firstSamples(early ?? (await loadSplits(flags)), limit);
   checkShape(flags, model, data.train);
   const json = flags.boolean("json") === true;
   const controller = new AbortController();
@@ -80,8 +82,8 @@ export async function train(flags: Flags): Promise<void> {
 }
 
 // A new model from the preset and the flags, or the resumed one; its options are validated here,
-// before any data is loaded.
-async function buildModel(flags: Flags): Promise<{ model: Model; trainOptions: TrainOptions; sources: OptionSources }> {
+// before any data is loaded (but the user's own data, when its shape gives the default widths).
+async function buildModel(flags: Flags, data?: Required<SampleShape>): Promise<{ model: Model; trainOptions: TrainOptions; sources: OptionSources }> {
   const resume = flags.text("resume");
   if (resume !== undefined) {
     const changed = MODEL_FLAGS.find((flag) => flags.has(flag));
@@ -93,7 +95,7 @@ async function buildModel(flags: Flags): Promise<{ model: Model; trainOptions: T
   const presetName = flags.choice<PresetName>("preset") ?? "reference";
   const preset = presets[presetName];
   const modelOptions: ModelOptions = {
-    layers: flags.list("layers") ?? DEFAULT_LAYERS,
+    layers: flags.list("layers") ?? (data ? [data.features, ...DEFAULT_LAYERS.slice(1, -1), data.classes] : DEFAULT_LAYERS),
     connectivity: flags.list("connectivity") ?? preset.model.connectivity,
     budget: flags.choice<"layer" | "global">("budget"),
     globalShare: flags.choice<"budget" | "dormant">("global-share"),
@@ -168,8 +170,8 @@ async function nothingToTrain(flags: Flags, model: Model, epochs: number): Promi
 function checkShape(flags: Flags, model: Model, data: SampleShape): void {
   const widths = model.options.layers, inputs = widths[0], outputs = widths[widths.length - 1];
   const badInputs = data.features !== undefined && data.features !== inputs;
-  if (!badInputs && data.classes <= outputs) return;
-  const dataset = `--dataset ${flags.text("dataset") ?? "mnist"}`;
+  if (!badInputs && (data.classes ?? 0) <= outputs) return;
+  const dataset = dataFlags(flags);
   const problem = badInputs ? `${data.features} inputs per sample` : `${data.classes} classes`;
   const end = badInputs ? `starting with ${data.features}` : `ending with ${data.classes}`;
   if (flags.has("resume"))
