@@ -10,10 +10,9 @@
  * this assumes a little-endian host (every platform Node ships for); big-endian
  * hosts are not supported.
  */
-import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
-import { basename, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
+import { writeFileAtomic } from "../atomic-file.js";
 
 export type DType = "F32" | "F64" | "I32" | "I64" | "I8" | "U8";
 export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | Int8Array | Uint8Array;
@@ -195,62 +194,19 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
   return { tensors, metadata };
 }
 
-/**
- * Writes a safetensors file so that a crash or error at any point leaves either
- * the previous file or the complete new one: temp file in the same directory,
- * fsync, rename over the target, fsync the directory.
- */
+/** Writes a safetensors file atomically (lib/atomic-file.ts): the previous file or the complete new one. */
 export async function writeSafetensorsAtomic(
   path: string,
   tensors: Map<string, Tensor> | Record<string, Tensor>,
   metadata: Record<string, string>,
 ): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  let chunks: Uint8Array[];
   try {
-    const chunks = encodeSafetensors(tensors, metadata);
-    const file = await fs.open(tmp, "wx");
-    try {
-      for (const chunk of chunks) {
-        // Bounded writes: a single write call cannot take more than 2 GiB.
-        for (let done = 0; done < chunk.length; ) {
-          const { bytesWritten } = await file.write(chunk, done, Math.min(chunk.length - done, 1 << 30));
-          // A write that makes no progress would otherwise loop forever.
-          if (!(bytesWritten > 0)) throw new Error(`write made no progress after ${done} of ${chunk.length} bytes`);
-          done += bytesWritten;
-        }
-      }
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await fs.rename(tmp, path);
+    chunks = encodeSafetensors(tensors, metadata);
   } catch (err) {
-    await fs.rm(tmp, { force: true }).catch(() => {});
-    throw new CheckpointError(
-      `cannot write checkpoint ${path}: ${(err as Error).message}; the previous file, if any, is left intact`,
-      { cause: err },
-    );
+    throw new CheckpointError(`cannot write checkpoint ${path}: ${(err as Error).message}; the previous file, if any, is left intact`, { cause: err });
   }
-  await syncDirectory(dir, path);
-}
-
-// Makes the rename itself durable. Some platforms (Windows) cannot open or fsync a directory.
-async function syncDirectory(dir: string, path: string): Promise<void> {
-  try {
-    const handle = await fs.open(dir, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch (err) {
-    if (["EISDIR", "EPERM", "EINVAL"].includes((err as NodeJS.ErrnoException).code ?? "")) return;
-    throw new CheckpointError(
-      `checkpoint ${path} was written but its directory could not be synced, so it may not survive a crash: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
+  await writeFileAtomic(path, chunks, "checkpoint", CheckpointError);
 }
 
 /** Reads and validates a safetensors file. */

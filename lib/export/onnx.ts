@@ -11,7 +11,7 @@
 import { createRequire } from "node:module";
 import { Model, type LayerState } from "../model.js";
 import { describe } from "../options.js";
-import { writeFileAtomic } from "./atomic-file.js";
+import { writeFileAtomic } from "../atomic-file.js";
 import { ExportError } from "./export-error.js";
 import { ProtoMessage } from "./protobuf.js";
 
@@ -45,7 +45,7 @@ export async function toOnnx(model: Model, options: OnnxOptions = {}): Promise<U
 export async function exportOnnx(model: Model, path: string, options: OnnxOptions = {}): Promise<void> {
   if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
   const message = await encode(model, options, path);
-  await writeFileAtomic(path, message.chunks, "ONNX model");
+  await writeFileAtomic(path, message.chunks, "ONNX model", ExportError);
 }
 
 async function encode(model: Model, options: OnnxOptions, path?: string): Promise<ProtoMessage> {
