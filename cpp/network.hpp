@@ -37,7 +37,8 @@ struct StepStats {
 
 class Network {
  public:
-  // Validates the spec and initialises like the reference code (paper.md sec. 2.3): K_l distinct
+  // Validates the spec and initialises like the reference code (weight_sampler_strict_number in
+  // script_mnist_deep_rewiring.py, github.com/guillaumeBellec/deep_rewiring): K_l distinct
   // positions drawn uniformly, theta = |N(0, 1)| / sqrt(n_in), fixed random signs.
   explicit Network(NetworkSpec spec);
 

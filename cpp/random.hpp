@@ -218,7 +218,7 @@ class UniformIntegers {
 };
 
 // The fixed sign of connection `position` of `layer`: true when negative. A pure function of the
-// seed, so a connection that dies and is drawn again comes back with its old sign (paper, sec. 1.1).
+// seed, so a connection that dies and is drawn again comes back with its old sign (Bellec et al. 2018, sec. 2).
 inline bool position_is_negative(uint64_t seed, uint32_t layer, uint64_t position) {
   const PhiloxBlock r = philox4x32_10({uint32_t(position), uint32_t(position >> 32), 0, (layer << 8) | uint32_t(Purpose::kSign)},
                                       uint32_t(seed), uint32_t(seed >> 32));

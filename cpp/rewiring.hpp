@@ -21,7 +21,7 @@ void sample_dormant(const SparseLayer& layer, uint64_t dying, uint64_t count, co
 // How a network-wide budget shares its deficit between layers.
 enum class GlobalShare : uint32_t {
   // Each new connection picks a layer with probability proportional to the layer's initial budget
-  // K_l: the reference code's global-constraint script (paper.md sec. 2.5).
+  // K_l: the reference code's global-constraint script (script_mnist_deep_rewiring_with_global_constraint.py).
   kByBudget = 0,
   // Proportional to the layer's dormant positions, i.e. uniform over all dormant connections of
   // the network: Algorithm 1 read literally with one budget.

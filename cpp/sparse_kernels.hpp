@@ -30,11 +30,12 @@ struct DeepRUpdate {
 // Backward pass fused with the DEEP R update, in one sweep over the active connections:
 //   dx[i]  += w * dz[j]                      (input gradient, with the weight before the update)
 //   g       = sign * sum_b dz[j][b] x[i][b]  (dE/dtheta; only for active connections)
-//   theta  -= eta * g - eta * alpha + noise_std * N(0, 1)
+//   theta  += -eta * g - eta * alpha + noise_std * N(0, 1)
 // A connection whose theta ends below zero is now dormant: its slot goes into `went_dormant`
 // (ascending), for SparseLayer::rewire. With momentum, v = momentum * v + g and theta
-// moves by eta * v; the l1 and noise terms stay outside the momentum so it does not rescale them
-// (paper.md sec. 5). Biases take the plain gradient step. `dx` may be null (first layer).
+// moves by eta * v; the l1 and noise terms stay outside the momentum so it does not rescale the
+// prior and the noise of the sampling process the paper analyses (Bellec et al. 2018, sec. 4).
+// Biases take the plain gradient step. `dx` may be null (first layer).
 // Returns the time spent drawing the noise (summed over threads); throws NonFiniteError when a
 // parameter is no longer finite.
 double sparse_backward_update(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,

@@ -4,7 +4,7 @@
 // CSR over the outputs: the slots of output j are [row_start[j], row_start[j + 1]), ordered by
 // input index. Per slot there is the input index with the fixed sign in its top bit, and theta;
 // the weight is w = sign * theta. Dormant connections have no storage at all: DEEP R re-activates
-// them at theta = 0, so their old value is never needed (paper, sec. 1.2).
+// them at theta = 0, so their old value is never needed (Bellec et al. 2018, sec. 2, Algorithm 1).
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,10 @@
 // A persistent pool of worker threads for splitting one layer's sweep over the cores.
 //
-// Work is always split into the same parts for the same layer and batch, whatever the number of
-// threads, and parts write disjoint outputs, so results are bit-identical for any thread count.
+// A sweep takes one part per thread once its layer is large enough, so the split depends on the
+// thread count; the results do not: parts write disjoint outputs, every output and connection is
+// computed with the same arithmetic whichever part holds it (the noise of slot k is normal number k
+// of its layer's stream), and the parts' lists of dormant connections are joined in part order.
+// So results are bit-identical for any thread count.
 #pragma once
 
 #include <atomic>

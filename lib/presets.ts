@@ -1,4 +1,4 @@
-// Named training recipes. `reference` is the reference code's configuration (paper.md sec. 2.8);
+// Named training recipes. `reference` is the reference code's configuration (script_mnist_deep_rewiring.py);
 // `tuned` is deepr's recipe for higher accuracy at the same kind of budget: 4 % of the connections
 // overall, but more of them in the small layers near the output (which the paper found wiser than
 // uniform sparsity), biases, and a cosine learning-rate schedule over 30 epochs. Momentum (0.5 and
