@@ -5,6 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readSafetensors, writeSafetensorsAtomic } from "../lib/checkpoint/safetensors.js";
 import { Model, NonFiniteError } from "../lib/model.js";
 import type { Dataset } from "../lib/data/dataset.js";
 import { blobs } from "./helpers/synthetic.js";
@@ -115,14 +116,20 @@ describe("NaN and Infinity in the inputs", () => {
   it('with onNonFinite: "skip", the batch holding one is left out, exactly as if it had not been there', async () => {
     const fit = { epochs: 1, lr: 0.1, batchSize: 1, momentum: 0.5, noise: 1e-3 };
     // By hand: a finite input so large that the loss overflows stops a throwing run at that batch
-    // with nothing of it applied; step over the batch and go on.
-    const byHand = Model.create(spec);
+    // with nothing of it applied; step over the batch (in its checkpoint's progress) and go on.
+    const stopped = Model.create(spec);
     const huge = withBadSample(data, 13, 3e38);
-    const error = (await byHand.fit(huge, fit).catch((e: unknown) => e)) as NonFiniteError;
+    const error = (await stopped.fit(huge, fit).catch((e: unknown) => e)) as NonFiniteError;
     expect(error).toBeInstanceOf(NonFiniteError);
     expect(error.message).toMatch(/loss is not finite/);
-    expect(byHand.progress).toMatchObject({ epoch: 0, batchInEpoch: error.batch, step: error.step });
-    byHand.setProgress({ epoch: 0, batchInEpoch: error.batch + 1, batchSize: 1 });
+    expect(stopped.progress).toMatchObject({ epoch: 0, batchInEpoch: error.batch, step: error.step });
+    const path = join(dir, "stopped.safetensors");
+    await stopped.save(path);
+    stopped.dispose();
+    const { tensors, metadata } = await readSafetensors(path);
+    const progress = { epoch: 0, batchInEpoch: error.batch + 1, batchSize: 1, step: error.step };
+    await writeSafetensorsAtomic(path, tensors, { ...metadata, "deepr.progress": JSON.stringify(progress) });
+    const byHand = await Model.load(path);
     await byHand.fit(huge, fit);
     const expected = await byHand.exportLayers();
     byHand.dispose();

@@ -8,9 +8,11 @@
 //   layers.{l}.velocity, layers.{l}.bias_velocity  float32: momentum state, when momentum was used
 // Metadata (`__metadata__`, all strings): format = "deepr", deepr.version, and JSON documents
 // deepr.model, deepr.training, deepr.progress and deepr.rng; deepr.crc32 checks the tensor data.
+//
+// This module knows a model only as the state below, so the Model class depends on it and not
+// the other way round.
 import { readSafetensors, writeSafetensorsAtomic, CheckpointError, type Tensor } from "./safetensors.js";
-import { Model, type LayerState, type Progress } from "../model.js";
-import type { LayerArrays } from "../native.js";
+import type { LayerState, Progress } from "../model-types.js";
 import {
   normalizeModelOptions,
   normalizeTrainOptions,
@@ -21,7 +23,25 @@ import {
 
 const VERSION = "1";
 
-export async function saveCheckpoint(model: Model, layers: LayerState[], progress: Progress, path: string): Promise<void> {
+/** What a checkpoint holds: enough to rebuild a model and resume its training exactly. */
+export interface CheckpointState {
+  options: NormalizedModelOptions;
+  trainOptions: NormalizedTrainOptions;
+  progress: Progress;
+  /** Every layer's parameters; `velocity` and `biasVelocity` when momentum was used. */
+  layers: LayerState[];
+}
+
+/** How the loader turns a checked checkpoint into a model (the Model class, in Model.load). */
+export interface ModelFactory<M extends { dispose(): void }> {
+  /** An empty model of this shape, keeping velocities when `momentum`. */
+  build(options: NormalizedModelOptions, momentum: boolean): M;
+  /** Gives `model` the training options, progress and parameters of the checkpoint. */
+  restore(model: M, state: Omit<CheckpointState, "options">): Promise<void>;
+}
+
+export async function saveCheckpoint(state: CheckpointState, path: string): Promise<void> {
+  const { options, trainOptions, progress, layers } = state;
   const tensors: Record<string, Tensor> = {};
   layers.forEach((layer, l) => {
     const k = layer.theta.length;
@@ -35,12 +55,12 @@ export async function saveCheckpoint(model: Model, layers: LayerState[], progres
     if (layer.velocity) tensors[`layers.${l}.velocity`] = { dtype: "F32", shape: [k], data: layer.velocity };
     if (layer.biasVelocity) tensors[`layers.${l}.bias_velocity`] = { dtype: "F32", shape: [layer.outputs], data: layer.biasVelocity };
   });
-  const { layers: widths, connectivity, budgets, budget, globalShare, bias, seed } = model.options;
+  const { layers: widths, connectivity, budgets, budget, globalShare, bias, seed } = options;
   await writeSafetensorsAtomic(path, tensors, {
     format: "deepr",
     "deepr.version": VERSION,
     "deepr.model": JSON.stringify({ layers: widths, connectivity, budgets, budget, globalShare, bias, seed }),
-    "deepr.training": JSON.stringify(model.trainOptions),
+    "deepr.training": JSON.stringify(trainOptions),
     "deepr.progress": JSON.stringify(progress),
     "deepr.rng": JSON.stringify({ algorithm: "philox4x32-10", seed, step: progress.step }),
   });
@@ -74,7 +94,8 @@ function tensor(path: string, tensors: Map<string, Tensor>, name: string, dtype:
 // header of a few bytes could ask for gigabytes before any tensor is looked at.
 const FREE_UNITS = 1 << 24;
 
-export async function loadCheckpoint(path: string): Promise<Model> {
+/** Reads and checks a checkpoint, then makes the model it holds with `factory`. */
+export async function loadCheckpoint<M extends { dispose(): void }>(path: string, factory: ModelFactory<M>): Promise<M> {
   const file = await readSafetensors(path);
   const { metadata, tensors } = file;
   if (metadata.format !== "deepr")
@@ -82,15 +103,14 @@ export async function loadCheckpoint(path: string): Promise<Model> {
   if (metadata["deepr.version"] !== VERSION)
     throw new CheckpointError(`${path}: checkpoint format version ${JSON.stringify(metadata["deepr.version"])} is not supported (this deepr reads ${VERSION})`);
   const stored = parseJson(path, metadata, "deepr.model");
-  const progress = parseJson(path, metadata, "deepr.progress");
+  const storedProgress = parseJson(path, metadata, "deepr.progress");
   const training = parseJson(path, metadata, "deepr.training");
 
   // Everything is checked against the tensors before the native network is built, so that the
   // memory it takes is justified by the file: K_l connections need K_l stored entries.
   let options: NormalizedModelOptions;
   let trainOptions: NormalizedTrainOptions;
-  let position: Omit<Progress, "step">;
-  let step: number;
+  let progress: Progress;
   try {
     const { budgets, ...rest } = stored;
     options = normalizeModelOptions(rest);
@@ -98,23 +118,24 @@ export async function loadCheckpoint(path: string): Promise<Model> {
       throw new Error(`stored budgets ${JSON.stringify(budgets)} do not follow from the connectivity (${JSON.stringify(options.budgets)})`);
     trainOptions = normalizeTrainOptions(training, referenceTrainOptions);
     const int = (key: string) => {
-      const v = progress[key];
+      const v = storedProgress[key];
       if (!Number.isSafeInteger(v) || (v as number) < 0) throw new Error(`progress.${key} must be a non-negative integer, got ${String(v)}`);
       return v as number;
     };
-    position = { epoch: int("epoch"), batchInEpoch: int("batchInEpoch"), batchSize: int("batchSize") };
-    step = int("step");
+    progress = { epoch: int("epoch"), batchInEpoch: int("batchInEpoch"), batchSize: int("batchSize"), step: int("step") };
   } catch (e) {
     throw new CheckpointError(`${path}: invalid model description: ${(e as Error).message}`);
   }
 
   const { layers: widths, bias, budgets } = options;
   const momentum = tensors.has("layers.0.velocity");
-  const arrays: LayerArrays[] = budgets.map((_, l) => {
+  const layers: LayerState[] = budgets.map((_, l) => {
     const theta = tensors.get(`layers.${l}.theta`);
     const k = theta?.shape[0] ?? 0;
     const out = widths[l + 1];
     return {
+      inputs: widths[l],
+      outputs: out,
       positions: tensor(path, tensors, `layers.${l}.positions`, "I32", [k, 2])!.data as Int32Array,
       theta: tensor(path, tensors, `layers.${l}.theta`, "F32", [k])!.data as Float32Array,
       sign: tensor(path, tensors, `layers.${l}.sign`, "I8", [k])!.data as Int8Array,
@@ -123,7 +144,7 @@ export async function loadCheckpoint(path: string): Promise<Model> {
       biasVelocity: momentum && bias ? (tensor(path, tensors, `layers.${l}.bias_velocity`, "F32", [out])!.data as Float32Array) : undefined,
     };
   });
-  const storedK = arrays.map((a) => a.theta.length);
+  const storedK = layers.map((a) => a.theta.length);
   const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
   if (options.budget === "layer" ? storedK.some((k, l) => k !== budgets[l]) : sum(storedK) !== sum(budgets))
     throw new CheckpointError(
@@ -136,17 +157,14 @@ export async function loadCheckpoint(path: string): Promise<Model> {
       `${path}: the model declares ${units} units in its layers ${JSON.stringify(widths)}, more than its ${bytes} bytes of tensors can account for; the file is corrupt`,
     );
 
-  let model: Model;
+  let model: M;
   try {
-    const { budgets: _, ...given } = options;
-    model = Model.fromState(given, momentum);
+    model = factory.build(options, momentum);
   } catch (e) {
     throw new CheckpointError(`${path}: cannot build the network it describes: ${(e as Error).message}`, { cause: e });
   }
   try {
-    model.trainOptions = trainOptions;
-    model.setProgress(position);
-    await model.importLayers(arrays, step);
+    await factory.restore(model, { trainOptions, progress, layers });
   } catch (e) {
     model.dispose();
     throw new CheckpointError(`${path}: the parameters are not a valid DEEP R state: ${(e as Error).message}`, { cause: e });

@@ -1,0 +1,158 @@
+// The training loop of fit(): each epoch runs as chunks of steps of about CHUNK_MS, each chunk
+// under the model's lock, so abort, callbacks, timers and other operations on the model get their
+// turn between two chunks. A batch whose loss or update is not finite either stops the run with a
+// NonFiniteError or, with onNonFinite: "skip", is left out and the chunk replayed without it.
+import type { Dataset } from "./data/dataset.js";
+import type { EpochStats, Evaluation, FitOptions, LayerState, Progress } from "./model-types.js";
+import type { NativeHyper, NativeNetwork } from "./native.js";
+import { NonFiniteError, nonFiniteLayer } from "./non-finite-error.js";
+import {
+  describe,
+  learningRate,
+  noiseStd,
+  normalizeTrainOptions,
+  type NormalizedTrainOptions,
+} from "./options.js";
+
+/** Each call into the addon trains for about this long, so abort, callbacks and timers stay responsive. */
+const CHUNK_MS = 40;
+
+/** The options of FitOptions that are not training options. */
+const FIT_KEYS = ["validation", "onBatchEnd", "onEpochEnd", "signal", "onNonFinite"] as const;
+
+/** fit()'s options checked: the training options, with those not given taken from `previous`, and whether to skip bad batches. */
+export function normalizeFitOptions(options: FitOptions, previous: NormalizedTrainOptions): { train: NormalizedTrainOptions; skip: boolean } {
+  const train = normalizeTrainOptions(options, previous, FIT_KEYS);
+  const onNonFinite = options.onNonFinite ?? "throw";
+  if (onNonFinite !== "throw" && onNonFinite !== "skip")
+    throw new RangeError(`options.onNonFinite must be "throw" or "skip", got ${describe(options.onNonFinite)}`);
+  for (const key of ["onBatchEnd", "onEpochEnd"] as const)
+    if (options[key] !== undefined && typeof options[key] !== "function")
+      throw new TypeError(`options.${key} must be a function, got ${describe(options[key])}`);
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
+    throw new TypeError(`options.signal must be an AbortSignal, got ${describe(options.signal)}`);
+  return { train, skip: onNonFinite === "skip" };
+}
+
+/** Where a training run stands, without the step, which the native network counts. */
+export type Position = Omit<Progress, "step">;
+
+/** What the loop needs of the model it trains. */
+export interface Trainee {
+  readonly network: NativeNetwork;
+  /** Advanced in place as batches are trained; exact when the loop stops, however it stops. */
+  readonly position: Position;
+  /** Runs a native operation under the model's lock, after those called before it. */
+  exclusive<T>(operation: () => Promise<T>): Promise<T>;
+  /** These two are called under the lock. */
+  exportState(): Promise<LayerState[]>;
+  evaluate(data: Dataset): Promise<Evaluation>;
+}
+
+interface ChunkResult {
+  loss: ArrayLike<number>;
+  correct: ArrayLike<number>;
+  rewired: number[];
+  regrowthSeconds: number;
+  noiseSeconds: number;
+  /** Batches trained, then (when one was skipped) 1 more that was left out. */
+  trained: number;
+  skipped: number;
+}
+
+/** Trains the rest of the epoch at `model.position`, reporting to fit's callbacks. */
+export async function trainEpoch(
+  model: Trainee, data: Dataset, o: NormalizedTrainOptions, fit: FitOptions, skip: boolean,
+): Promise<EpochStats> {
+  const position = model.position;
+  const epoch = position.epoch;
+  const lr = learningRate(o, epoch);
+  const hyper = { lr, alpha: o.alpha, noiseStd: noiseStd(o, lr), momentum: o.momentum };
+  const batches = Math.ceil(data.count / o.batchSize);
+  const rewired = new Array<number>(model.network.info().layers.length).fill(0);
+  let lossSum = 0, correct = 0, samples = 0, chunk = 1, seconds = 0, regrowthSeconds = 0, noiseSeconds = 0, skipped = 0;
+  position.batchSize = o.batchSize;
+  while (position.batchInEpoch < batches) {
+    fit.signal?.throwIfAborted();
+    const first = position.batchInEpoch;
+    const count = Math.min(chunk, batches - first);
+    const started = performance.now();
+    const r = await model.exclusive(() => trainChunk(model, data, o, hyper, epoch, first, count, skip));
+    const ms = performance.now() - started;
+    seconds += ms / 1000;
+    // Grow or shrink the chunk towards CHUNK_MS of work per call.
+    chunk = Math.max(1, Math.min(Math.round((chunk * CHUNK_MS) / Math.max(ms, 0.01)), chunk * 4));
+    position.batchInEpoch += r.trained + r.skipped;
+    skipped += r.skipped;
+    for (let n = 0; n < r.trained; n++) {
+      const size = Math.min(o.batchSize, data.count - (first + n) * o.batchSize);
+      lossSum += r.loss[n] * size;
+      correct += r.correct[n];
+      samples += size;
+      fit.onBatchEnd?.({ epoch, batch: first + n, batches, loss: r.loss[n], accuracy: r.correct[n] / size });
+    }
+    r.rewired.forEach((v, l) => (rewired[l] += v));
+    regrowthSeconds += r.regrowthSeconds;
+    noiseSeconds += r.noiseSeconds;
+  }
+  Object.assign(position, { epoch: epoch + 1, batchInEpoch: 0, batchSize: o.batchSize });
+  const info = model.network.info();
+  const stats: EpochStats = {
+    epoch: epoch + 1,
+    loss: samples > 0 ? lossSum / samples : NaN,
+    trainAccuracy: samples > 0 ? correct / samples : NaN,
+    lr,
+    layers: info.layers.map((l, n) => ({ active: l.active, K: l.budget, rewired: rewired[n] })),
+    seconds,
+    regrowthSeconds,
+    noiseSeconds,
+    skipped,
+  };
+  if (fit.validation) {
+    const v = await model.exclusive(() => model.evaluate(fit.validation!));
+    stats.testLoss = v.loss;
+    stats.testAccuracy = v.accuracy;
+  }
+  await fit.onEpochEnd?.(stats);
+  return stats;
+}
+
+// Trains batches [first, first + count) of the epoch; runs under the lock. When a batch's loss or
+// update is not finite the core stops at that batch, having applied the ones before it (its step
+// counter tells how many). Then, with `skip`, the parameters are restored from the copy taken
+// here, the good batches are trained again (bit-identical, since every random number is a
+// function of seed and step) and the bad batch is left out; without `skip` the position is
+// brought up to date and a NonFiniteError names where it happened.
+async function trainChunk(
+  model: Trainee, data: Dataset, o: NormalizedTrainOptions, hyper: NativeHyper, epoch: number, first: number, count: number, skip: boolean,
+): Promise<ChunkResult> {
+  const { network, position } = model;
+  const step = network.info().step;
+  const copy = skip ? await model.exportState() : undefined;
+  const train = (from: number, batches: number) =>
+    network.train(data.inputs, data.labels, epoch, from, batches, o.batchSize, hyper, o.checkInvariants);
+  try {
+    const r = await train(first, count);
+    return { ...r, trained: count, skipped: 0 };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const done = network.info().step - step;  // batches applied before the failing one
+    const layer = nonFiniteLayer(error);
+    if (layer === undefined || !copy) {
+      position.batchInEpoch = first + done;
+      if (layer === undefined) throw error;
+      throw new NonFiniteError(
+        `deepr: training stopped at epoch ${epoch}, batch ${first + done} (step ${step + done}), layer ${layer}: ${message}`,
+        epoch, first + done, step + done, layer, { cause: error },
+      );
+    }
+    await network.importState(copy, step);
+    try {
+      const r = done > 0 ? await train(first, done) : { loss: [], correct: [], rewired: [], regrowthSeconds: 0, noiseSeconds: 0 };
+      return { ...r, trained: done, skipped: 1 };
+    } catch (replay) {
+      position.batchInEpoch = first + (network.info().step - step);
+      throw replay;
+    }
+  }
+}

@@ -1,0 +1,97 @@
+// The public types of a Model's methods: what fit() takes and reports, and the state it exports.
+import type { Dataset } from "./data/dataset.js";
+import type { TrainOptions } from "./options.js";
+
+export interface LayerInfo {
+  inputs: number;
+  outputs: number;
+  /** The layer's budget K_l (with a global budget: its initial share). */
+  budget: number;
+  /** Connections active now. */
+  active: number;
+  connectivity: number;
+}
+
+export interface BatchStats {
+  epoch: number;
+  /** Batch index within the epoch. */
+  batch: number;
+  batches: number;
+  loss: number;
+  accuracy: number;
+}
+
+export interface EpochStats {
+  /** Epochs complete, counting this one (1 after the first). */
+  epoch: number;
+  /** Mean training loss over the epoch's batches. */
+  loss: number;
+  /** Fraction of training samples classified correctly while the epoch trained. */
+  trainAccuracy: number;
+  /** On `validation`, when given. */
+  testLoss?: number;
+  testAccuracy?: number;
+  lr: number;
+  layers: { active: number; K: number; rewired: number }[];
+  /** Wall-clock seconds of the epoch's training (without validation). */
+  seconds: number;
+  /** Of those, the seconds spent on regrowth: choosing and inserting the reactivated connections. */
+  regrowthSeconds: number;
+  /** And the seconds spent drawing the Gaussian noise of the updates (summed over threads). */
+  noiseSeconds: number;
+  /** Batches skipped because their loss or update was not finite (only with `onNonFinite: "skip"`). */
+  skipped: number;
+}
+
+export interface FitOptions extends TrainOptions {
+  /** Evaluated after every epoch; its accuracy is reported as testAccuracy. */
+  validation?: Dataset;
+  onBatchEnd?: (stats: BatchStats) => void;
+  onEpochEnd?: (stats: EpochStats) => void | Promise<void>;
+  /** Stops training between two chunks of steps; fit() then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * What to do when a batch's loss or a parameter update is not finite (NaN or Infinity in the
+   * inputs, or a learning rate that makes training diverge).
+   *
+   * `"throw"` (default): fit() rejects with a {@link NonFiniteError} naming the epoch, batch, step
+   * and layer; the batches before it stay trained and `progress` counts them. When the loss was
+   * not finite nothing of that batch was applied and the model can be saved and trained on. When
+   * an update diverged, that layer's parameters are no longer finite: save() refuses such a model,
+   * so load the last checkpoint.
+   *
+   * `"skip"`: the batch is left out and training goes on. The model is exactly as it was before
+   * the batch (restored from a copy of the parameters taken before every chunk of steps, about
+   * every 40 ms, so this costs one O(K) copy per chunk) and `step` does not advance; the number
+   * of batches left out is `EpochStats.skipped`. Training data may then hold non-finite inputs.
+   * It promises no recovery: if every batch diverges, every batch is skipped.
+   */
+  onNonFinite?: "throw" | "skip";
+}
+
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+  count: number;
+}
+
+/** A layer's parameters, as saved in checkpoints. */
+export interface LayerState {
+  inputs: number;
+  outputs: number;
+  /** K x 2 int32 (input index, output index); W[i][j] = sign * theta, y = x W + b. */
+  positions: Int32Array;
+  theta: Float32Array;
+  sign: Int8Array;
+  bias?: Float32Array;
+  velocity?: Float32Array;
+  biasVelocity?: Float32Array;
+}
+
+/** Where training stands: enough to resume exactly. */
+export interface Progress {
+  epoch: number;
+  batchInEpoch: number;
+  batchSize: number;
+  step: number;
+}
