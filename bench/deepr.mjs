@@ -1,4 +1,4 @@
-// deepr timed through its addon directly (as lib/model.ts drives it), one process per call so
+// deepr timed through its addon directly (as lib/fit-loop.ts drives it), one process per call so
 // that DEEPR_THREADS applies from the start and peak RSS belongs to one case.
 //
 //   node bench/deepr.mjs '{"mode":"mlp","cases":[{"name","sizes","connectivity","batch","hyper"?}]}'

@@ -80,7 +80,7 @@ const again = await watch(() => modelB.fit(data, options));
 // And the timer while the JS thread keeps libuv's pool busy the way fit() does, with no deepr code:
 // back-to-back crypto.pbkdf2 calls of about CALL_MS each, for as long as the longer fit. Its gaps
 // are what Node and this machine give any such work.
-const CALL_MS = 40; // CHUNK_MS of lib/model.ts: how long each of fit()'s calls into the addon lasts
+const CALL_MS = 40; // CHUNK_MS of lib/fit-loop.ts: how long each of fit()'s calls into the addon lasts
 const pbkdf2Call = (iterations) =>
   new Promise((resolve, reject) => pbkdf2("deepr", "salt", iterations, 32, "sha256", (e) => (e ? reject(e) : resolve())));
 const calibrate = performance.now();
