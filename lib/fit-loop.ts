@@ -44,8 +44,9 @@ export interface Trainee {
   readonly position: Position;
   /** Runs a native operation under the model's lock, after those called before it. */
   exclusive<T>(operation: () => Promise<T>): Promise<T>;
-  /** These two are called under the lock. */
+  /** A copy of the parameters; called under the lock. */
   exportState(): Promise<LayerState[]>;
+  /** Loss and accuracy on the validation set; called under the lock. */
   evaluate(data: Dataset): Promise<Evaluation>;
 }
 
