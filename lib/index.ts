@@ -6,7 +6,7 @@ export type { LayerArrays } from "./native.js";
 export { referenceTrainOptions } from "./options.js";
 export { getThreads, setThreads } from "./threads.js";
 export { presets, type Preset, type PresetName } from "./presets.js";
-export { Dataset, type DatasetSplits } from "./data/dataset.js";
+export { Dataset, type DatasetHelpers, type DatasetSplits } from "./data/dataset.js";
 export type { DatasetArrays, NumericArray } from "./data/arrays.js";
 export type { SplitOptions } from "./data/split.js";
 export { Scaling, type Normalization } from "./data/normalize.js";

@@ -1,6 +1,6 @@
-import { datasetFromArrays } from "./arrays.js";
-import { normalizeData, scalingOf } from "./normalize.js";
-import { splitDataset } from "./split.js";
+import { datasetFromArrays, type DatasetArrays } from "./arrays.js";
+import { normalizeData, scalingOf, type Normalization, type Scaling } from "./normalize.js";
+import { splitDataset, type SplitOptions } from "./split.js";
 
 /**
  * A labelled classification data set held in memory.
@@ -31,8 +31,20 @@ export interface DatasetSplits {
   readonly test: Dataset;
 }
 
-/** Building, splitting and normalising data sets from the user's own arrays. */
-export const Dataset = {
+/** Building, splitting and normalising data sets from the user's own arrays (the value `Dataset`). */
+export interface DatasetHelpers {
+  /** A data set from plain or typed arrays; every value is checked (see README, "Your own data"). */
+  fromArrays(arrays: DatasetArrays): Dataset;
+  /** A seeded split into training and test parts, each in the original sample order. */
+  split(data: Dataset, options?: SplitOptions): DatasetSplits;
+  /** Rescaled copies; a split is rescaled with its training part's statistics. */
+  normalize(data: Dataset, method: Normalization): Dataset;
+  normalize(splits: DatasetSplits, method: Normalization): DatasetSplits;
+  /** The map `normalize` applies, for inputs given to predict() later. */
+  scaling(data: Dataset, method: Normalization): Scaling;
+}
+
+export const Dataset: DatasetHelpers = {
   fromArrays: datasetFromArrays,
   split: splitDataset,
   normalize: normalizeData,
