@@ -218,6 +218,18 @@ describe("loadCifar10", () => {
     );
   });
 
+  it("names a batch file it cannot read", async () => {
+    const folder = join(dir, "cifar-unreadable");
+    await mkdir(join(folder, "data_batch_1.bin"), { recursive: true });
+    for (const name of ["data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"])
+      await writeFile(join(folder, `${name}.bin`), new Uint8Array(RECORD));
+    const path = join(folder, "data_batch_1.bin");
+    const error = await failure(loadCifar10(folder));
+    expect(error).toBeInstanceOf(DataFormatError);
+    expect(error.message).toMatch(new RegExp(`^${path}: cannot read the file \\(EISDIR: .*\\)$`));
+    expect((error.cause as NodeJS.ErrnoException).code).toBe("EISDIR");
+  });
+
   it("explains a batch of the wrong length or with a bad label", () => {
     const fail = (bytes: Uint8Array) => {
       try {
