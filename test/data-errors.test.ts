@@ -141,6 +141,18 @@ describe("readIdxFile", () => {
     expect(await dataError(readIdxFile(short))).toBe(`${short}: header truncated: 2 dimensions need a 12-byte header but the file has only 8 bytes.`);
   });
 
+  it("inflates a gzipped file that is not IDX no further than parseIdx needs to say so", async () => {
+    // Each header is wrong in one field; 64 KiB follow, more than any size it could be read to declare.
+    const headers = [[1, 0, 8, 1], [0, 1, 8, 1], [0, 0, 0x0d, 1], [0, 0, 8, 0], [0, 0, 8, 5]];
+    for (const [n, head] of headers.entries()) {
+      const bytes = Buffer.concat([Buffer.from(head), Buffer.from([0, 0, 0, 1]), Buffer.alloc(1 << 16, 1)]);
+      const path = join(dir, `not-idx-${n}.gz`);
+      await writeFile(path, gzipSync(bytes));
+      const plain = await parseError(bytes);
+      expect(await dataError(readIdxFile(path))).toBe(plain.replace(/^f\.idx/, path));
+    }
+  });
+
   it("says how to recover from a corrupt gzip stream", async () => {
     const path = join(dir, "cut.gz");
     const gz = gzipSync(idx([2, 3], [1, 2, 3, 4, 5, 6]));
