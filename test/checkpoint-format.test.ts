@@ -202,6 +202,12 @@ describe("what load() refuses", () => {
       ["bias", (f) => {
         f.tensors.set("layers.1.bias", { dtype: "F32", shape: [4], data: new Float32Array(4) });
       }, "tensor layers.1.bias is F32 [4], expected F32 [3]"],
+      ["one dimension", (f) => {
+        const t = f.tensors.get("layers.0.positions")!;
+        f.tensors.set("layers.0.positions", { ...t, shape: [24, 1], data: t.data.subarray(0, 24) });
+      }, "tensor layers.0.positions is I32 [24,1], expected I32 [24,2]"],
+      // Without theta, K is taken as 0, and the positions say otherwise.
+      ["theta", (f) => f.tensors.delete("layers.0.theta"), "tensor layers.0.positions is I32 [24,2], expected I32 [0,2]"],
     ];
     for (const [label, change, message] of cases) {
       const path = await edited(good, `tensor-${label}.safetensors`, change);
@@ -238,6 +244,9 @@ describe("what load() refuses", () => {
     const loaded = await Model.load(path);
     expect(loaded.layers().map((l) => l.active)).toEqual(counts);
     expect(await loaded.exportLayers()).toEqual(await model.exportLayers());
+    // The same counts under a layer budget are refused, though the total is right.
+    const layer = await edited(path, "traded-layer.safetensors", (f) => setJson(f, "deepr.model", (m) => (m.budget = "layer")));
+    expect(await loadError(layer)).toBe(`${layer}: the layers hold ${JSON.stringify(counts)} connections but the model's layer budget is [24,12]`);
     model.dispose();
     loaded.dispose();
   });
@@ -271,5 +280,7 @@ describe("what load() refuses", () => {
   it("parameters that break the strict bound, with the core's reason", async () => {
     const negative = await edited(good, "negative.safetensors", (f) => ((f.tensors.get("layers.0.theta")!.data as Float32Array)[3] = -1));
     expect(await loadError(negative)).toMatch(new RegExp(`^${negative}: the parameters are not a valid DEEP R state: .*theta`));
+    const cause = await Model.load(negative).catch((e: Error) => e.cause);
+    expect(cause).toBeInstanceOf(Error);
   });
 });

@@ -95,8 +95,10 @@ describe("readIdxFile", () => {
   });
 
   it("names the file it cannot read", async () => {
-    const message = await dataError(readIdxFile(dir));
-    expect(message).toMatch(new RegExp(`^${dir}: cannot read the file \\(.*EISDIR.*\\)$`));
+    const error = await failure(readIdxFile(dir));
+    expect(error).toBeInstanceOf(DataFormatError);
+    expect(error.message).toMatch(new RegExp(`^${dir}: cannot read the file \\(.*EISDIR.*\\)$`));
+    expect((error.cause as NodeJS.ErrnoException).code).toBe("EISDIR");
   });
 
   it("reads gzip only by its magic bytes: a lone 0x1f is a (too short) plain file", async () => {
@@ -158,6 +160,7 @@ describe("readIdxFile", () => {
     const gz = gzipSync(idx([2, 3], [1, 2, 3, 4, 5, 6]));
     await writeFile(path, gz.subarray(0, gz.length - 6));
     expect(await dataError(readIdxFile(path))).toMatch(new RegExp(`^${path}: gzip data is corrupt or truncated \\(.+\\); download the file again\\.$`));
+    expect((await failure(readIdxFile(path))).cause).toBeInstanceOf(Error);
   });
 });
 
@@ -217,14 +220,17 @@ describe("loadMnist", () => {
 describe("loadCifar10", () => {
   const RECORD = 3073;
   it("refuses a directory that is not a non-empty string", async () => {
-    const error = await failure(loadCifar10("" as never));
-    expect(error).toBeInstanceOf(TypeError);
-    expect(error.message).toBe('dir must be a non-empty string, got ""');
+    for (const [value, shown] of [["", '""'], [5, "5"]] as const) {
+      const error = await failure(loadCifar10(value as never));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error.message).toBe(`dir must be a non-empty string, got ${shown}`);
+    }
   });
 
   it("says where to get a missing file", async () => {
     const folder = join(dir, "empty-cifar");
     await mkdir(folder);
+    expect(((await failure(loadCifar10(folder))).cause as NodeJS.ErrnoException).code).toBe("ENOENT");
     expect(await dataError(loadCifar10(folder))).toMatch(
       new RegExp(`^CIFAR-10 file (data_batch_\\d|test_batch)\\.bin not found in ${folder}; download cifar-10-binary\\.tar\\.gz \\(the binary version\\) from https://www\\.cs\\.toronto\\.edu/~kriz/cifar\\.html and extract it there\\.$`),
     );
