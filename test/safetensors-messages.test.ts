@@ -28,6 +28,13 @@ function rejection(bytes: Uint8Array): string {
   throw new Error("decoded");
 }
 
+/** The error `promise` rejects with (it must reject). */
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(Error);
+  return error as Error;
+}
+
 const tensor = { w: { dtype: "F32" as const, shape: [1], data: new Float32Array([1]) } };
 let dir: string;
 beforeAll(async () => {
@@ -89,10 +96,10 @@ describe("decodeSafetensors limits", () => {
 describe("file errors keep their cause", () => {
   it("reading a missing file or a directory", async () => {
     const missing = join(dir, "missing.safetensors");
-    const error = await readSafetensors(missing).catch((e: Error) => e);
+    const error = await failure(readSafetensors(missing));
     expect(error.message).toBe(`no such checkpoint file: ${missing}`);
     expect((error.cause as NodeJS.ErrnoException).code).toBe("ENOENT");
-    const directory = await readSafetensors(dir).catch((e: Error) => e);
+    const directory = await failure(readSafetensors(dir));
     expect(directory).toBeInstanceOf(CheckpointError);
     expect(directory.message).toMatch(new RegExp(`^cannot read checkpoint: EISDIR.*: ${dir}$`));
     expect((directory.cause as NodeJS.ErrnoException).code).toBe("EISDIR");
@@ -100,7 +107,7 @@ describe("file errors keep their cause", () => {
 
   it("writing into a missing directory", async () => {
     const path = join(dir, "no-such-dir", "m.safetensors");
-    const error = await writeSafetensorsAtomic(path, tensor, {}).catch((e: Error) => e);
+    const error = await failure(writeSafetensorsAtomic(path, tensor, {}));
     expect(error).toBeInstanceOf(CheckpointError);
     expect(error.message).toMatch(new RegExp(`^cannot write checkpoint ${path}: ENOENT.*; the previous file, if any, is left intact$`));
     expect((error.cause as NodeJS.ErrnoException).code).toBe("ENOENT");
@@ -132,7 +139,7 @@ describe("the directory fsync after the rename", () => {
   it("any other error says the file is written but may not be durable, with the cause", async () => {
     failDirectorySync("EIO");
     const path = join(dir, "sync-EIO.safetensors");
-    const error = await writeSafetensorsAtomic(path, tensor, {}).catch((e: Error) => e);
+    const error = await failure(writeSafetensorsAtomic(path, tensor, {}));
     vi.restoreAllMocks();
     expect(error).toBeInstanceOf(CheckpointError);
     expect(error.message).toBe(`checkpoint ${path} was written but its directory could not be synced, so it may not survive a crash: EIO: injected, fsync`);
