@@ -1,11 +1,11 @@
 // The deepr checkpoint on top of safetensors (lib/checkpoint/model-checkpoint.ts): what save()
 // writes, field by field, and how load() answers each way a file can describe a model that is not
 // the one its tensors hold.
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { saveCheckpoint } from "../lib/checkpoint/model-checkpoint.js";
 import { CheckpointError, decodeSafetensors, encodeSafetensors, type SafetensorsFile } from "../lib/checkpoint/safetensors.js";
 import { Model } from "../lib/model.js";
@@ -17,6 +17,9 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "deepr-checkpoint-format-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
 });
 
 async function trainedFile(name: string, model = Model.create(spec), fit = { epochs: 1, lr: 0.2, batchSize: 4, momentum: 0.5 }): Promise<string> {

@@ -3,12 +3,12 @@
 // that resumes bit for bit, --data, and the Python snippet reading a real checkpoint.
 // Behaviour only (exit codes, files, JSON, bit-identity), never the wording of messages.
 import { execFile, spawn, spawnSync } from "node:child_process";
-import { mkdtemp, readFile, writeFile, mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Model } from "../lib/model.js";
 import { ensureBuilt, root } from "./helpers/child.js";
 
@@ -74,6 +74,9 @@ beforeAll(async () => {
   await writeFile(join(data, "train-labels-idx1-ubyte"), await mnistSubset("train-labels-idx1-ubyte", TRAIN, 8, 1));
   await writeFile(join(data, "t10k-images-idx3-ubyte"), await mnistSubset("t10k-images-idx3-ubyte", TEST, 16, 784));
   await writeFile(join(data, "t10k-labels-idx1-ubyte"), await mnistSubset("t10k-labels-idx1-ubyte", TEST, 8, 1));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
 });
 
 const small = ["--layers", "784,32,10", "--connectivity", "0.05,0.3"];

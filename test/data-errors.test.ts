@@ -1,11 +1,11 @@
 // Every way the data readers (lib/data/) refuse an argument or a file, with the whole message:
 // what is wrong, which file, and what to do. The formats themselves are tested in data-idx,
 // data-mnist and data-cifar10.
-import { mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCifar10, parseCifar10Batch } from "../lib/data/cifar10.js";
 import { DataFormatError, parseIdx, readIdxFile } from "../lib/data/idx.js";
 import { loadMnist } from "../lib/data/mnist.js";
@@ -38,6 +38,9 @@ const parseError = (bytes: Uint8Array) => dataError(Promise.resolve().then(() =>
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "deepr-data-errors-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
 });
 
 describe("parseIdx", () => {

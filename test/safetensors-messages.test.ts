@@ -2,10 +2,10 @@
 // (8 bytes, the 100 MiB header, 80 characters of a quoted value), what each error says and keeps
 // as its cause, and the directory fsync errors that are not failures.
 import { promises as fsp } from "node:fs";
-import { mkdtemp, readdir } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { CheckpointError, decodeSafetensors, readSafetensors, writeSafetensorsAtomic } from "../lib/checkpoint/safetensors.js";
 
 /** A safetensors file from a raw header (object or text), data bytes and an optional length field. */
@@ -39,6 +39,9 @@ const tensor = { w: { dtype: "F32" as const, shape: [1], data: new Float32Array(
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "deepr-safetensors-messages-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
 });
 afterEach(() => vi.restoreAllMocks());
 
