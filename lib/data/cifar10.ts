@@ -98,7 +98,9 @@ async function readBatchFile(root: string, name: string): Promise<{ path: string
   try {
     return { path, bytes: await readFile(path) };
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code !== "ENOENT") throw cause;
-    throw new DataFormatError(`CIFAR-10 file ${name} not found in ${root}; ${DOWNLOAD_HINT}.`, { cause });
+    if ((cause as NodeJS.ErrnoException).code === "ENOENT")
+      throw new DataFormatError(`CIFAR-10 file ${name} not found in ${root}; ${DOWNLOAD_HINT}.`, { cause });
+    // Node's message for some of these (EISDIR) does not say which file.
+    throw new DataFormatError(`${path}: cannot read the file (${(cause as Error).message})`, { cause });
   }
 }
