@@ -110,7 +110,8 @@ function compile(build) {
   return spawnSync('cmake', ['--build', build, '--target', 'deepr_core_tests', '-j', jobs], { encoding: 'utf8' }).status === 0;
 }
 
-// 'passed', or 'killed' with what killed it: the first failing test, a crash or the time limit.
+// 'passed', or 'killed' with what killed it: the failing tests in the order they ran, a crash or the
+// time limit.
 function runTests(build) {
   const r = spawnSync(join(build, 'deepr_core_tests'), [], {
     encoding: 'utf8',
@@ -119,13 +120,13 @@ function runTests(build) {
     maxBuffer: 64 << 20,
   });
   if (r.status === 0) return { status: 'passed', detail: '' };
-  const firstFail = /^FAIL (\S+)/m.exec(r.stdout ?? '');
-  if (firstFail) return { status: 'killed', detail: `first failing test: ${firstFail[1]}` };
+  const failed = [...(r.stdout ?? '').matchAll(/^FAIL (\S+)/gm)].map((m) => m[1]);
+  if (failed.length > 0) return { status: 'killed', detail: `failing tests: ${failed.join(', ')}` };
   if (r.error?.code === 'ETIMEDOUT') return { status: 'killed', detail: `hung past ${testTimeoutMs / 1000} s` };
-  const last = /^ok {2}(\S+)\s*$/gm;
-  let after = 'the start';
-  for (let m; (m = last.exec(r.stdout ?? '')); ) after = m[1];
-  return { status: 'killed', detail: `crashed (${r.signal ?? `exit ${r.status}`}) in the test after ${after}` };
+  const passed = /^ok {2}(\S+)\s*$/gm;
+  let where = 'in the first test';
+  for (let m; (m = passed.exec(r.stdout ?? '')); ) where = `in the test after ${m[1]}`;
+  return { status: 'killed', detail: `crashed (${r.signal ?? `exit ${r.status}`}) ${where}` };
 }
 
 function run(command, args) {
