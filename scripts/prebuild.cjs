@@ -17,8 +17,9 @@ prebuildify(
     name: "deepr",
     napi: true,
     strip: true,
-    // glibc and musl binaries cannot load each other's; node-gyp-build picks the one for this libc.
-    tagLibc: true,
+    // On Linux, glibc and musl binaries cannot load each other's; node-gyp-build picks the one for
+    // this libc. Elsewhere the tag would mean nothing (prebuildify would write "glibc" on macOS too).
+    tagLibc: process.platform === "linux",
     cwd: staging,
     out: root,
     nodeGyp: path.join(__dirname, "cmake-js-as-node-gyp.cjs"),
