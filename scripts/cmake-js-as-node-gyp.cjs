@@ -12,7 +12,13 @@ const root = path.resolve(__dirname, "..");
 const arch = process.argv.find((a) => a.startsWith("--arch="))?.slice("--arch=".length) ?? process.arch;
 const config = process.argv.includes("--debug") ? ["--debug"] : [];
 const cmakeJs = require.resolve("cmake-js/bin/cmake-js", { paths: [root] });
-const args = [cmakeJs, "rebuild", "--directory", root, "--out", path.resolve("build"), "--arch", arch, ...config,
-  // Links libstdc++ and libgcc into the binary, so that only glibc is needed at run time (CMakeLists.txt).
+// A cross build (scripts/prebuild.cjs sets DEEPR_CROSS_PREFIX): CMake in cross-compiling mode with
+// the GNU cross compiler, e.g. aarch64-linux-gnu-g++.
+const prefix = process.env.DEEPR_CROSS_PREFIX;
+const cross = prefix
+  ? ["--CDCMAKE_SYSTEM_NAME=Linux", `--CDCMAKE_SYSTEM_PROCESSOR=${prefix.split("-")[0]}`, `--CDCMAKE_CXX_COMPILER=${prefix}-g++`]
+  : [];
+const args = [cmakeJs, "rebuild", "--directory", root, "--out", path.resolve("build"), "--arch", arch, ...config, ...cross,
+  // Links libstdc++ into the binary, so that it needs only glibc and libgcc_s (CMakeLists.txt).
   "--CDDEEPR_PORTABLE_BINARY=ON"];
 process.exit(spawnSync(process.execPath, args, { stdio: "inherit" }).status ?? 1);

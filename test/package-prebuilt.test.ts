@@ -1,4 +1,4 @@
-// The install most users get: the package packed with its prebuilt binary (`npm run prebuild`,
+// The install most users get: the package packed with its prebuilt binary (`npm run build:prebuild`,
 // which .ci/run runs before the tests), installed offline into a fresh project on a PATH that
 // holds node, npm and sh only, so there is no compiler, CMake, make or nvcc to build with: an
 // install that tried to compile would fail. There it trains and evaluates a small MNIST model

@@ -1,4 +1,4 @@
-// The linux-x64 prebuilt binary (`npm run prebuild`; .ci/run makes it before the tests): what it
+// The linux-x64 prebuilt binary (`npm run build:prebuild`; .ci/run makes it before the tests): what it
 // asks of the machine it loads on, read with binutils. Its floor is glibc 2.34 (Debian 12, Ubuntu
 // 22.04, RHEL 9) and nothing else: libstdc++ is linked in, so no GLIBCXX or CXXABI version is
 // needed, and only glibc's libraries and libgcc_s (GCC 4.2's unwinder interface) are loaded.
