@@ -27,7 +27,9 @@ beforeAll(async () => {
   project = await newProject(scratch, "user-project", tarball);
   // --build-from-source: compile even when the tarball holds a prebuilt binary for this platform.
   // Two compiler jobs at most, as everything run on the 2-core CI machine (Ninja would start 4).
-  install = await run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--build-from-source"], project, { ...userEnv, CMAKE_BUILD_PARALLEL_LEVEL: "2" });
+  // --foreground-scripts shows the install script's output.
+  const args = ["install", "--offline", "--no-audit", "--no-fund", "--build-from-source", "--foreground-scripts"];
+  install = await run("npm", args, project, { ...userEnv, CMAKE_BUILD_PARALLEL_LEVEL: "2" });
 }, 600_000);
 
 afterAll(async () => {
@@ -62,6 +64,7 @@ describe("the npm package", () => {
     expect(install.stderr, "npm's cache lacks a dependency of deepr: run `npm install` in this repository first").not.toMatch(/ENOTCACHED/);
     expect(install.code, install.stderr).toBe(0);
     expect(existsSync(join(project, "node_modules", "deepr", "build", "Release", "deepr.node"))).toBe(true);
+    expect(install.stderr).toMatch(/^deepr: --build-from-source asks for a build from source; building the addon from source with cmake-js \(about a minute\)\.$/m);
   });
 
   it("trains through `import { Model } from \"deepr\"`, exactly as this repository's build does", async () => {
@@ -151,6 +154,7 @@ console.log(JSON.stringify({ loss: history.map((e) => e.loss), accuracy, layers 
       const bin = await barePath(join(scratch, "bin-broken"), { cmake: onPath("cmake"), "g++": onPath("g++"), make: onPath("make") });
       const rebuild = await run(join(bin, "npm"), ["rebuild", "deepr"], project, { ...userEnv, PATH: bin, CXX: cxx });
       expect(rebuild.code).not.toBe(0);
+      expect(rebuild.stderr).toMatch(/deepr: no prebuilt binary fits \S+ \(No native build was found for platform=.*\); building the addon from source with cmake-js/);
       expect(rebuild.stderr).toMatch(/is not able to compile a simple test program/); // CMake's reason, shown by npm
       expect(rebuild.stderr).toMatch(/deepr: the native addon cannot be built: the build failed \(see the errors above\)/);
       expect(existsSync(join(build(), "Release", "deepr.node"))).toBe(false);
