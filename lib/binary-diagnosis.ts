@@ -14,6 +14,11 @@ function runtimeGlibc(): string | undefined {
   return header?.glibcVersionRuntime;
 }
 
+/** Why the addon binary at `path` cannot be loaded here, in words, or undefined when it loads. */
+export function whyBinaryFails(path: string): string | undefined {
+  return whyNot(path, process.platform === "linux" ? runtimeGlibc() : undefined);
+}
+
 /** Why `path` cannot be loaded here, or undefined when it loads. Loads it only when nothing else rules it out. */
 function whyNot(path: string, libc: string | undefined): string | undefined {
   if (!existsSync(path)) return "not there";
@@ -52,7 +57,7 @@ export function diagnoseBinaries(root: string): { path: string; reason: string }
   const tried: { path: string; reason: string }[] = [];
   const note = (path: string, reason: string | undefined) => tried.push({ path: relative(root, path), reason: reason ?? "loads (the failure was elsewhere)" });
   if (Number(process.versions.napi) < NAPI_VERSION)
-    tried.push({ path: "(any)", reason: `deepr needs Node-API ${NAPI_VERSION}, this Node has ${process.versions.napi}: upgrade Node` });
+    tried.push({ path: "every binary", reason: `deepr needs Node-API ${NAPI_VERSION}, this Node has ${process.versions.napi}: upgrade Node` });
   // node-gyp-build's order: a local build first, then the prebuilt binaries.
   const local = join(root, "build", "Release", "deepr.node");
   note(local, existsSync(local) ? whyNot(local, libc) : "not there (no local build)");

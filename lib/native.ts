@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { diagnoseBinaries } from "./binary-diagnosis.js";
+import { diagnoseBinaries, whyBinaryFails } from "./binary-diagnosis.js";
 
 export interface NativeSpec {
   sizes: number[];
@@ -140,8 +140,9 @@ function loadOverride(require: NodeJS.Require, path: string): Addon {
   try {
     return require(resolve(path)) as Addon;
   } catch (cause) {
+    const reason = whyBinaryFails(resolve(path)) ?? (cause as Error).message.split("\n")[0];
     throw new Error(
-      `deepr: ${BINARY_VARIABLE}=${path} could not be loaded as the native addon (${(cause as Error).message.split("\n")[0]}); ` +
+      `deepr: ${BINARY_VARIABLE}=${path} could not be loaded as the native addon (${reason}); ` +
         `point it at a deepr.node built for this platform, or unset it to use the package's own binary.`,
       { cause },
     );

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { diagnoseBinaries } from "../lib/binary-diagnosis.js";
 import { readElfNeeds } from "../lib/elf.js";
 import { root } from "./helpers/child.js";
+import { deepr } from "./helpers/cli.js";
 
 const built = join(root, "build", "Release", "deepr.node");
 const scratch = mkdtempSync(join(tmpdir(), "deepr-diagnosis-"));
@@ -101,6 +102,14 @@ describe.runIf(process.platform === "linux" && process.arch === "x64")("why no b
     // The reference: the dynamic linker refuses both for that reason.
     for (const [file, version] of [["build/Release/deepr.node", "GLIBC_9.99"], ["prebuilds/linux-x64/deepr.glibc.node", "GLIBCXX_9.9.99"]])
       expect(() => process.dlopen({ exports: {} } as NodeJS.Module, join(dir, file))).toThrow(`version \`${version}' not found`);
+  });
+
+  it("explains why the binary DEEPR_BINARY names does not load", async () => {
+    const dir = fakePackage("override", { "arm64.node": withMachine(183), "text.node": "#!/bin/sh\n" });
+    const [arm, text] = await Promise.all(["arm64.node", "text.node"].map((file) => deepr(["info"], { env: { DEEPR_BINARY: join(dir, file) } })));
+    expect(arm.code).toBe(1);
+    expect(arm.stderr).toMatch(/could not be loaded as the native addon \(built for arm64, this process is x64\); point it at a deepr\.node built for this platform/);
+    expect(text.stderr).toMatch(/could not be loaded as the native addon \(not an ELF shared object \(a damaged or unfinished file\?\)\)/);
   });
 
   it("says so when a package ships no prebuilt binaries, and that a binary which loads is not the problem", () => {
