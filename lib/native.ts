@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { diagnoseBinaries, whyBinaryFails } from "./binary-diagnosis.js";
 
 export interface NativeSpec {
   sizes: number[];
@@ -117,11 +118,13 @@ export function native(): Addon {
     // Unless DEEPR_BINARY named a binary: build/ first, then prebuilds/ (node-gyp-build's order).
     addon ??= require("node-gyp-build")(root) as Addon;
   } catch (cause) {
-    const reason = cause instanceof Error ? cause.message.trim().replace(/\s+/g, " ") : String(cause);
+    const tried = diagnoseBinaries(root).map(({ path, reason }) => `  ${path}: ${reason}`);
     throw new Error(
-      `deepr: the native addon could not be loaded for ${process.platform}-${process.arch} (Node ${process.versions.node}): ${reason}\n` +
+      `deepr: the native addon could not be loaded for ${process.platform}-${process.arch} (Node ${process.versions.node}). The binaries tried:\n` +
+        `${tried.join("\n")}\n` +
         "It is built when deepr is installed, unless install scripts were skipped (--ignore-scripts, DEEPR_SKIP_INSTALL_BUILD=1).\n" +
-        rebuildAdvice(root),
+        `${rebuildAdvice(root)}\n` +
+        `Or set ${BINARY_VARIABLE}=/path/to/deepr.node to load a binary built elsewhere.`,
       { cause },
     );
   }
@@ -137,8 +140,9 @@ function loadOverride(require: NodeJS.Require, path: string): Addon {
   try {
     return require(resolve(path)) as Addon;
   } catch (cause) {
+    const reason = whyBinaryFails(resolve(path)) ?? (cause as Error).message.split("\n")[0];
     throw new Error(
-      `deepr: ${BINARY_VARIABLE}=${path} could not be loaded as the native addon (${(cause as Error).message.split("\n")[0]}); ` +
+      `deepr: ${BINARY_VARIABLE}=${path} could not be loaded as the native addon (${reason}); ` +
         `point it at a deepr.node built for this platform, or unset it to use the package's own binary.`,
       { cause },
     );

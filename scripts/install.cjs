@@ -77,10 +77,17 @@ function build() {
     );
 }
 
-if (process.env.DEEPR_SKIP_INSTALL_BUILD !== "1" && loadError() !== undefined) {
+// `npm install --build-from-source` (npm passes it on as npm_config_build_from_source, the flag
+// prebuild-install and node-pre-gyp honour too) compiles even where a prebuilt binary loads.
+const fromSource = /^(true|1)$/.test(process.env.npm_config_build_from_source ?? "");
+const prebuiltError = fromSource ? undefined : loadError();
+if (process.env.DEEPR_SKIP_INSTALL_BUILD !== "1" && (fromSource || prebuiltError !== undefined)) {
+  const why = fromSource
+    ? "--build-from-source asks for a build from source"
+    : `no prebuilt binary fits ${process.platform}-${process.arch} (${prebuiltError.message.split("\n")[0]})`;
   const missing = missingTools();
-  if (missing.length > 0)
-    fail(`no prebuilt binary fits ${process.platform}-${process.arch}, and the build from source needs\n${missing.map((m) => `  - ${m}`).join("\n")}`, TOOLS_HELP);
+  if (missing.length > 0) fail(`${why}, which needs\n${missing.map((m) => `  - ${m}`).join("\n")}`, TOOLS_HELP);
+  console.error(`deepr: ${why}; building the addon from source with cmake-js (about a minute).`);
   build();
   const error = loadError();
   if (error !== undefined)

@@ -5,54 +5,15 @@
 // script without extracting anything again, and once with a fresh `npm install`.
 // `npm test` runs this file on its own after the rest of the suite (`npm run test:package`), so
 // that the compiler does not take the CPU from the tests that time the event loop.
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, readdir, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join, relative } from "node:path";
-import { promisify } from "node:util";
+import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Model } from "../lib/index.js";
+import { root } from "./helpers/child.js";
+import { barePath, newProject, onPath, pack, run, userEnv, type Run } from "./helpers/package.js";
 import { blobs } from "./helpers/synthetic.js";
-
-const root = join(import.meta.dirname, "..");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(command, args, { cwd, env, maxBuffer: 1 << 26 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const error = e as { code: unknown; stdout?: string; stderr?: string };
-    if (typeof error.code !== "number") throw e;
-    return { code: error.code, stdout: error.stdout ?? "", stderr: error.stderr ?? "" };
-  }
-}
-
-function onPath(name: string): string {
-  const dir = (process.env.PATH ?? "").split(delimiter).find((d) => d !== "" && existsSync(join(d, name)));
-  if (!dir) throw new Error(`${name} is not on the PATH`);
-  return join(dir, name);
-}
-
-// A user's shell: none of the npm_* variables that `npm test` sets for its scripts, and no
-// DEEPR_SKIP_INSTALL_BUILD from a CI set-up.
-const userEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) && key !== "DEEPR_SKIP_INSTALL_BUILD"),
-);
-
-/** A PATH holding only node, npm and sh, plus the given tools (name to target), so that others are missing. */
-async function barePath(dir: string, tools: Record<string, string>): Promise<string> {
-  await mkdir(dir);
-  const links = { node: process.execPath, npm: onPath("npm"), sh: onPath("sh"), ...tools };
-  for (const [name, target] of Object.entries(links)) await symlink(target, join(dir, name));
-  return dir;
-}
 
 let scratch: string;
 let tarball: string;
@@ -60,49 +21,15 @@ let packed: string[];
 let project: string;
 let install: Run;
 
-/**
- * A new project depending on the tarball. Its lockfile pins deepr's dependencies to this
- * repository's lockfile, so npm takes them from its cache (where this repository's `npm install`
- * put them) instead of asking the registry for their versions: nothing is fetched.
- */
-async function newProject(name: string): Promise<string> {
-  const dir = join(scratch, name);
-  await mkdir(dir);
-  const lock = JSON.parse(await readFile(join(root, "package-lock.json"), "utf8"));
-  const own = lock.packages[""];
-  const dependencies = { deepr: `file:${tarball}` };
-  const packages: Record<string, unknown> = {
-    "": { name, dependencies },
-    "node_modules/deepr": {
-      version: own.version,
-      resolved: `file:${tarball}`,
-      license: own.license,
-      hasInstallScript: true,
-      dependencies: own.dependencies,
-      bin: own.bin,
-      engines: own.engines,
-    },
-  };
-  for (const [path, entry] of Object.entries(lock.packages as Record<string, { dev?: boolean }>))
-    if (path !== "" && !entry.dev) packages[path] = entry;
-  await writeFile(join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module", dependencies }));
-  await writeFile(join(dir, "package-lock.json"), JSON.stringify({ name, lockfileVersion: 3, requires: true, packages }));
-  return dir;
-}
-
 beforeAll(async () => {
-  if (!existsSync(join(root, "dist", "index.js"))) throw new Error("dist/ is missing: run `npm run build` first (`npm test` does)");
   scratch = await mkdtemp(join(tmpdir(), "deepr-package-"));
-  // --ignore-scripts: pack the dist/ that `npm test` built, rather than rebuild it under the other test files.
-  const pack = await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", scratch], root, userEnv);
-  if (pack.code !== 0) throw new Error(`npm pack failed:\n${pack.stderr}`);
-  const [report] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
-  tarball = join(scratch, report.filename);
-  packed = report.files.map((f) => f.path).sort();
-
-  project = await newProject("user-project");
+  ({ tarball, files: packed } = await pack(scratch));
+  project = await newProject(scratch, "user-project", tarball);
+  // --build-from-source: compile even when the tarball holds a prebuilt binary for this platform.
   // Two compiler jobs at most, as everything run on the 2-core CI machine (Ninja would start 4).
-  install = await run("npm", ["install", "--offline", "--no-audit", "--no-fund"], project, { ...userEnv, CMAKE_BUILD_PARALLEL_LEVEL: "2" });
+  // --foreground-scripts shows the install script's output.
+  const args = ["install", "--offline", "--no-audit", "--no-fund", "--build-from-source", "--foreground-scripts"];
+  install = await run("npm", args, project, { ...userEnv, CMAKE_BUILD_PARALLEL_LEVEL: "2" });
 }, 600_000);
 
 afterAll(async () => {
@@ -137,6 +64,7 @@ describe("the npm package", () => {
     expect(install.stderr, "npm's cache lacks a dependency of deepr: run `npm install` in this repository first").not.toMatch(/ENOTCACHED/);
     expect(install.code, install.stderr).toBe(0);
     expect(existsSync(join(project, "node_modules", "deepr", "build", "Release", "deepr.node"))).toBe(true);
+    expect(install.stderr).toMatch(/^deepr: --build-from-source asks for a build from source; building the addon from source with cmake-js \(about a minute\)\.$/m);
   });
 
   it("trains through `import { Model } from \"deepr\"`, exactly as this repository's build does", async () => {
@@ -178,19 +106,28 @@ console.log(JSON.stringify({ loss: history.map((e) => e.loss), accuracy, layers 
   });
 
   describe("without its addon", () => {
-    const build = () => join(project, "node_modules", "deepr", "build");
-    const aside = () => join(project, "node_modules", "deepr", "build-aside");
-    beforeAll(() => rename(build(), aside()));
+    // The local build and the prebuilt binaries (when the tarball has them) set aside.
+    const installed = (name: string) => join(project, "node_modules", "deepr", name);
+    const binaries = ["build", "prebuilds"];
+    const build = () => installed("build");
+    beforeAll(async () => {
+      for (const name of binaries) await rm(installed(`${name}-aside`), { recursive: true, force: true });
+      for (const name of binaries) if (existsSync(installed(name))) await rename(installed(name), installed(`${name}-aside`));
+    });
     afterAll(async () => {
-      await rm(build(), { recursive: true, force: true });
-      await rename(aside(), build());
+      for (const name of binaries) {
+        await rm(installed(name), { recursive: true, force: true });
+        if (existsSync(installed(`${name}-aside`))) await rename(installed(`${name}-aside`), installed(name));
+      }
     });
 
-    it("says why it cannot load and how to build it", async () => {
+    it("says which binaries it tried, why each failed, and how to build one", async () => {
       const loaded = await run(process.execPath, ["-e", 'import("deepr").then(({ Model }) => Model.create({ layers: [2, 2], connectivity: 1 }))'], project, userEnv);
       expect(loaded.code).not.toBe(0);
-      expect(loaded.stderr).toMatch(/deepr: the native addon could not be loaded for \S+ \(Node [\d.]+\): No native build was found for platform=/);
+      expect(loaded.stderr).toMatch(/deepr: the native addon could not be loaded for \S+ \(Node [\d.]+\)\. The binaries tried:\n/);
+      expect(loaded.stderr).toMatch(/\n {2}build\/Release\/deepr\.node: not there \(no local build\)\n {2}prebuilds\/: not there \(this copy of deepr ships no prebuilt binaries\)\n/);
       expect(loaded.stderr).toMatch(/run `npm rebuild deepr --foreground-scripts` in your project/);
+      expect(loaded.stderr).toMatch(/Or set DEEPR_BINARY=\/path\/to\/deepr\.node/);
     });
 
     it("with DEEPR_SKIP_INSTALL_BUILD=1, the install script builds nothing and succeeds", async () => {
@@ -217,17 +154,19 @@ console.log(JSON.stringify({ loss: history.map((e) => e.loss), accuracy, layers 
       const bin = await barePath(join(scratch, "bin-broken"), { cmake: onPath("cmake"), "g++": onPath("g++"), make: onPath("make") });
       const rebuild = await run(join(bin, "npm"), ["rebuild", "deepr"], project, { ...userEnv, PATH: bin, CXX: cxx });
       expect(rebuild.code).not.toBe(0);
+      expect(rebuild.stderr).toMatch(/deepr: no prebuilt binary fits \S+ \(No native build was found for platform=.*\); building the addon from source with cmake-js/);
       expect(rebuild.stderr).toMatch(/is not able to compile a simple test program/); // CMake's reason, shown by npm
       expect(rebuild.stderr).toMatch(/deepr: the native addon cannot be built: the build failed \(see the errors above\)/);
       expect(existsSync(join(build(), "Release", "deepr.node"))).toBe(false);
     });
   });
 
-  it("`npm install` fails, naming every missing tool and how to install them", async () => {
+  it("`npm install --build-from-source` fails, naming every missing tool and how to install them", async () => {
     const bin = await barePath(join(scratch, "bin-bare"), {});
-    const bare = await run(join(bin, "npm"), ["install", "--offline", "--no-audit", "--no-fund"], await newProject("bare-machine"), { ...userEnv, PATH: bin });
+    const args = ["install", "--offline", "--no-audit", "--no-fund", "--build-from-source"];
+    const bare = await run(join(bin, "npm"), args, await newProject(scratch, "bare-machine", tarball), { ...userEnv, PATH: bin });
     expect(bare.code).not.toBe(0);
-    expect(bare.stderr).toMatch(/deepr: the native addon cannot be built: no prebuilt binary fits/);
+    expect(bare.stderr).toMatch(/deepr: the native addon cannot be built: --build-from-source asks for a build from source, which needs\n/);
     expect(bare.stderr).toMatch(/- CMake >= 3\.18: `cmake` is not on the PATH/);
     expect(bare.stderr).toMatch(/- a C\+\+17 compiler: neither g\+\+ nor clang\+\+ is on the PATH/);
     expect(bare.stderr).toMatch(/- a build tool: neither make nor ninja is on the PATH/);
