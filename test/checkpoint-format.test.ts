@@ -117,7 +117,7 @@ describe("what save() writes", () => {
         const layers = await model.exportLayers();
         layers[1][field]![1] = bad;
         const path = join(dir, `non-finite-${name}.safetensors`);
-        await expect(saveCheckpoint(model, layers, model.progress, path)).rejects.toThrow(
+        await expect(saveCheckpoint({ options: model.options, trainOptions: model.trainOptions, progress: model.progress, layers }, path)).rejects.toThrow(
           `deepr: refusing to save ${path}: layers.1.${name} holds non-finite values (training diverged); the previous file is untouched`,
         );
         expect(existsSync(path)).toBe(false);

@@ -180,13 +180,13 @@ describe("loadMnist", () => {
     const empty = join(dir, "empty-mnist");
     await mkdir(empty);
     expect(await dataError(loadMnist(empty))).toMatch(
-      new RegExp(`^MNIST file (train|t10k)-(images|labels)-idx\\d-ubyte not found in ${empty} \\(tried .*\\); download the four MNIST files into that directory\\.$`),
+      new RegExp(`^MNIST file (train|t10k)-(images|labels)-idx\\d-ubyte not found in ${empty} \\(tried .*\\); download the MNIST files into that directory \\(the two t10k files are enough for testing only\\)\\.$`),
     );
     await writeFile(join(empty, "train-images-idx3-ubyte"), idx([1, 2, 2]));
     await writeFile(join(empty, "t10k-images-idx3-ubyte"), idx([1, 2, 2]));
     await writeFile(join(empty, "t10k-labels-idx1-ubyte"), idx([1]));
     expect(await dataError(loadMnist(empty))).toBe(
-      `MNIST file train-labels-idx1-ubyte not found in ${empty} (tried train-labels-idx1-ubyte, train-labels-idx1-ubyte.gz, train-labels.idx1-ubyte, train-labels.idx1-ubyte.gz); download the four MNIST files into that directory.`,
+      `MNIST file train-labels-idx1-ubyte not found in ${empty} (tried train-labels-idx1-ubyte, train-labels-idx1-ubyte.gz, train-labels.idx1-ubyte, train-labels.idx1-ubyte.gz); download the MNIST files into that directory (the two t10k files are enough for testing only).`,
     );
     // A directory where a file should be is not that file.
     await mkdir(join(empty, "train-labels-idx1-ubyte"));

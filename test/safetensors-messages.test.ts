@@ -48,7 +48,8 @@ afterEach(() => vi.restoreAllMocks());
 describe("decodeSafetensors limits", () => {
   it("8 bytes is long enough to read a header length; 7 is not", () => {
     expect(rejection(new Uint8Array(7))).toBe("checkpoint x.safetensors: file is only 7 bytes, too short for a safetensors file");
-    expect(rejection(new Uint8Array(8))).toBe("checkpoint x.safetensors: header length is 0");
+    // Eight zero bytes: a header length of 0, which no safetensors file has.
+    expect(rejection(new Uint8Array(8))).toBe("x.safetensors: not a deepr checkpoint (no safetensors header)");
   });
 
   it("a header of exactly the 100 MiB limit is allowed (and here runs past the end)", () => {
