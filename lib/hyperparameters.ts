@@ -7,12 +7,11 @@
 // and the Gaussian noise of Algorithm 1, applied outside the optimiser's scaling) or the training
 // loop. The structure rule's settings (budget, globalShare) shape the network and are model options.
 
-import type { TrainOptions } from "./options.js";
-
 export type HyperparameterPart = "optimiser" | "prior" | "loop";
 
 interface Declaration {
-  option: keyof TrainOptions;
+  /** The TrainOptions key (lib/options.ts checks that it is one). */
+  option: string;
   /** The command-line flag, without the dashes. */
   flag: string;
   part: HyperparameterPart;

@@ -63,9 +63,12 @@ export interface TrainOptions {
 export type NormalizedTrainOptions = Required<Omit<TrainOptions, "noise" | "temperature">> &
   ({ noise: number; temperature?: undefined } | { temperature: number; noise?: undefined });
 
+/** The declarations, each known to name a TrainOptions key. */
+const declarations: readonly (HyperparameterDeclaration & { option: keyof TrainOptions })[] = hyperparameters;
+
 /** The declared defaults: the reference code's values. */
 export const referenceTrainOptions = Object.fromEntries(
-  hyperparameters.flatMap((d) => ("default" in d ? [[d.option, d.default]] : [])),
+  declarations.flatMap((d) => (d.default === undefined ? [] : [[d.option, d.default]])),
 ) as unknown as NormalizedTrainOptions;
 
 const MAX_SEED = 2 ** 53 - 1;
@@ -165,20 +168,19 @@ function declared(d: HyperparameterDeclaration, value: unknown): number | string
 /** Validates `input` over `base` (defaults, or the options a checkpoint was trained with). */
 export function normalizeTrainOptions(input: unknown, base: NormalizedTrainOptions, extraKeys: readonly string[] = []): NormalizedTrainOptions {
   const o = input === undefined ? {} : object("options", input);
-  rejectUnknown("options", o, [...hyperparameters.map((d) => d.option), ...extraKeys]);
+  rejectUnknown("options", o, [...declarations.map((d) => d.option), ...extraKeys]);
   const [noise, temperature] = noiseAlternatives;
   if (o[noise] !== undefined && o[temperature] !== undefined)
     throw new TypeError(`options.${noise} and options.${temperature} both set the noise; give only one`);
   const normalized: Record<string, unknown> = {};
-  for (const d of hyperparameters) {
+  for (const d of declarations) {
     if ((noiseAlternatives as readonly string[]).includes(d.option)) continue;
-    normalized[d.option] = declared(d, o[d.option] === undefined ? base[d.option as keyof NormalizedTrainOptions] : o[d.option]);
+    normalized[d.option] = declared(d, o[d.option] === undefined ? base[d.option] : o[d.option]);
   }
   // The noise as given, else as the base has it (a checkpoint trained with a temperature keeps it).
   const given = noiseAlternatives.find((key) => o[key] !== undefined);
   const kept = given ?? (base.temperature !== undefined ? temperature : noise);
-  const declaration = hyperparameters.find((d) => d.option === kept)!;
-  normalized[kept] = given ? declared(declaration, o[given]) : (base[kept] ?? 0);
+  normalized[kept] = given ? declared(declarations.find((d) => d.option === given)!, o[given]) : (base[kept] ?? 0);
   return normalized as NormalizedTrainOptions;
 }
 
