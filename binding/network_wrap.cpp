@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <numeric>
 #include <sstream>
@@ -98,6 +99,24 @@ Data DataArgs(Napi::Env env, const Napi::Value& inputs, const Napi::Value& label
 Napi::Object Object(Napi::Env env, const Napi::Value& value, const char* name) {
   if (!value.IsObject()) ThrowType(env, std::string(name) + " must be an object");
   return value.As<Napi::Object>();
+}
+
+// The step's hyper-parameters: a {name: number} record holding exactly the names the core declares.
+deepr::StepHyper HyperArg(Napi::Env env, const Napi::Value& value) {
+  Napi::Object record = Object(env, value, "hyper");
+  std::string names;
+  for (const deepr::StepHyperField& f : deepr::kStepHyperFields) names += std::string(names.empty() ? "" : ", ") + f.name;
+  Napi::Array keys = record.GetPropertyNames();
+  for (uint32_t n = 0; n < keys.Length(); ++n) {
+    const std::string key = keys.Get(n).ToString();
+    const auto declared = [&](const deepr::StepHyperField& f) { return key == f.name; };
+    if (std::none_of(std::begin(deepr::kStepHyperFields), std::end(deepr::kStepHyperFields), declared))
+      ThrowRange(env, "hyper." + key + " is not a hyper-parameter of this addon; it takes " + names);
+  }
+  deepr::StepHyper hyper;
+  for (const deepr::StepHyperField& f : deepr::kStepHyperFields)
+    hyper.*f.field = Float(env, record.Get(f.name), ("hyper." + std::string(f.name)).c_str(), f.min, f.max);
+  return hyper;
 }
 
 // ---- workers ----------------------------------------------------------------------------------
@@ -251,7 +270,9 @@ Napi::Function NetworkWrap::Define(Napi::Env env) {
                       InstanceMethod("dispose", &NetworkWrap::Dispose)});
 }
 
-// new NativeNetwork({sizes, budgets, bias, momentum, globalBudget, share, seed})
+// new NativeNetwork({sizes, budgets, bias, momentum, globalBudget, share, seed}). lib/ has validated the
+// spec; only what a conversion needs is checked here (types, values that fit the core's integers),
+// and the core's own invariants (sizes, budgets) come back as a RangeError.
 NetworkWrap::NetworkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetworkWrap>(info) {
   Napi::Env env = info.Env();
   Napi::Object o = Object(env, info[0], "spec");
@@ -269,15 +290,6 @@ NetworkWrap::NetworkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Netw
   spec.global_budget = Boolean(env, o.Get("globalBudget"), "spec.globalBudget");
   spec.share = deepr::GlobalShare(Integer(env, o.Get("share"), "spec.share", 0, 1));
   spec.seed = Integer(env, o.Get("seed"), "spec.seed", 0, (uint64_t(1) << 53) - 1);
-  if (spec.sizes.size() < 2) ThrowRange(env, "spec.sizes needs at least an input and an output size");
-  if (spec.sizes.back() < 2) ThrowRange(env, "spec.sizes: the output layer needs at least 2 classes");
-  if (spec.budgets.size() != spec.sizes.size() - 1)
-    ThrowRange(env, "spec.budgets must have one entry per layer (" + std::to_string(spec.sizes.size() - 1) + "), got " +
-                        std::to_string(spec.budgets.size()));
-  for (size_t l = 0; l < spec.budgets.size(); ++l)
-    if (spec.budgets[l] > uint64_t(spec.sizes[l]) * spec.sizes[l + 1])
-      ThrowRange(env, "spec.budgets[" + std::to_string(l) + "] is " + std::to_string(spec.budgets[l]) + ", more than the " +
-                          std::to_string(uint64_t(spec.sizes[l]) * spec.sizes[l + 1]) + " positions of the layer");
   try {
     net_ = std::make_unique<deepr::Network>(std::move(spec));
   } catch (const std::invalid_argument& e) {
@@ -329,7 +341,7 @@ Napi::Value NetworkWrap::Info(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// train(inputs, labels, epoch, firstBatch, batches, batchSize, {lr, alpha, noiseStd, momentum}, check)
+// train(inputs, labels, epoch, firstBatch, batches, batchSize, hyper: {name: number}, check)
 //   -> Promise<{loss: Float32Array, correct: Uint32Array, rewired: number[], regrowthSeconds: number,
 //                noiseSeconds: number, step: number}>
 Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
@@ -341,11 +353,7 @@ Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
   const uint64_t per_epoch = (data.samples + batch_size - 1) / batch_size;
   const uint64_t first = Integer(env, info[3], "firstBatch", 0, per_epoch - 1);
   const uint64_t batches = Integer(env, info[4], "batches", 1, per_epoch - first);
-  Napi::Object h = Object(env, info[6], "hyper");
-  constexpr double kFloatMax = 3.4e38;
-  const deepr::StepHyper hyper{Float(env, h.Get("lr"), "hyper.lr", 0, kFloatMax), Float(env, h.Get("alpha"), "hyper.alpha", 0, kFloatMax),
-                               Float(env, h.Get("noiseStd"), "hyper.noiseStd", 0, kFloatMax),
-                               Float(env, h.Get("momentum"), "hyper.momentum", 0, 1)};
+  const deepr::StepHyper hyper = HyperArg(env, info[6]);
   const bool check = Boolean(env, info[7], "check");
   Acquire(env);
 

@@ -28,6 +28,22 @@ struct StepHyper {
   float momentum = 0.0f;
 };
 
+// The step's hyper-parameters by name, as the binding receives them, each with the range the update
+// needs (finite float32 values; momentum at most 1). Values outside it break an invariant of the
+// update: lib/ validates the user's options long before they get here.
+struct StepHyperField {
+  const char* name;
+  float StepHyper::*field;
+  double min, max;
+};
+inline constexpr double kFloatMax = 3.4e38;
+inline constexpr StepHyperField kStepHyperFields[] = {
+    {"lr", &StepHyper::lr, 0, kFloatMax},
+    {"alpha", &StepHyper::alpha, 0, kFloatMax},
+    {"noiseStd", &StepHyper::noise_std, 0, kFloatMax},
+    {"momentum", &StepHyper::momentum, 0, 1},
+};
+
 struct StepStats {
   LossResult loss;
   std::vector<uint64_t> rewired;  // connections activated per layer in this step

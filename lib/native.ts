@@ -16,12 +16,11 @@ export interface NativeSpec {
   seed: number;
 }
 
-export interface NativeHyper {
-  lr: number;
-  alpha: number;
-  noiseStd: number;
-  momentum: number;
-}
+/**
+ * The step's hyper-parameters as a `{name: number}` record, by the names the core declares
+ * (kStepHyperFields in cpp/network.hpp); the addon rejects any other name.
+ */
+export type NativeHyper = Readonly<Record<"lr" | "alpha" | "noiseStd" | "momentum", number>>;
 
 export interface NativeLayerInfo {
   inputs: number;

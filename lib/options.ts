@@ -1,5 +1,7 @@
 // Model and training options: their defaults (the reference code's values) and their validation.
-// Every check throws a TypeError or RangeError that names the option and the value it got.
+// Every check throws a TypeError or RangeError that names the option and the value it got. The
+// training options are checked against their declarations in lib/hyperparameters.ts.
+import { hyperparameters, noiseAlternatives, type HyperparameterDeclaration } from "./hyperparameters.js";
 
 /** How the network is built. */
 export interface ModelOptions {
@@ -61,17 +63,13 @@ export interface TrainOptions {
 export type NormalizedTrainOptions = Required<Omit<TrainOptions, "noise" | "temperature">> &
   ({ noise: number; temperature?: undefined } | { temperature: number; noise?: undefined });
 
-export const referenceTrainOptions: NormalizedTrainOptions = {
-  epochs: 10,
-  lr: 0.5,
-  lrSchedule: "exponential",
-  lrDecay: 0.8,
-  batchSize: 10,
-  alpha: 1e-5,
-  noise: 1e-5,
-  momentum: 0,
-  checkInvariants: false,
-};
+/** The declarations, each known to name a TrainOptions key. */
+const declarations: readonly (HyperparameterDeclaration & { option: keyof TrainOptions })[] = hyperparameters;
+
+/** The declared defaults: the reference code's values. */
+export const referenceTrainOptions = Object.fromEntries(
+  declarations.flatMap((d) => (d.default === undefined ? [] : [[d.option, d.default]])),
+) as unknown as NormalizedTrainOptions;
 
 const MAX_SEED = 2 ** 53 - 1;
 const MAX_SIZE = 2 ** 31 - 1;
@@ -156,30 +154,34 @@ export function normalizeModelOptions(input: unknown): NormalizedModelOptions {
   };
 }
 
-const TRAIN_KEYS = [
-  "epochs", "lr", "lrSchedule", "lrDecay", "batchSize", "alpha", "noise", "temperature", "momentum", "checkInvariants",
-] as const;
+/** `value` checked against its declaration; the error names `options.<option>`. */
+function declared(d: HyperparameterDeclaration, value: unknown): number | string | boolean {
+  const name = `options.${d.option}`;
+  switch (d.type) {
+    case "integer": return integer(name, value, d.min, d.max);
+    case "real": return real(name, value, d.min, d.max, d.minOpen);
+    case "choice": return oneOf(name, value, d.choices);
+    case "boolean": return boolean(name, value);
+  }
+}
 
 /** Validates `input` over `base` (defaults, or the options a checkpoint was trained with). */
 export function normalizeTrainOptions(input: unknown, base: NormalizedTrainOptions, extraKeys: readonly string[] = []): NormalizedTrainOptions {
   const o = input === undefined ? {} : object("options", input);
-  rejectUnknown("options", o, [...TRAIN_KEYS, ...extraKeys]);
-  if (o.noise !== undefined && o.temperature !== undefined)
-    throw new TypeError("options.noise and options.temperature both set the noise; give only one");
-  const pick = <K extends keyof TrainOptions>(key: K) => (o[key] === undefined ? base[key as keyof NormalizedTrainOptions] : o[key]);
-  const common = {
-    epochs: integer("options.epochs", pick("epochs"), 0, 1_000_000),
-    lr: real("options.lr", pick("lr"), 0, 1e6, true),
-    lrSchedule: oneOf("options.lrSchedule", pick("lrSchedule"), ["exponential", "cosine"] as const),
-    lrDecay: real("options.lrDecay", pick("lrDecay"), 0, 1, true),
-    batchSize: integer("options.batchSize", pick("batchSize"), 1, 1 << 20),
-    alpha: real("options.alpha", pick("alpha"), 0, 1e6),
-    momentum: real("options.momentum", pick("momentum"), 0, 0.9999),
-    checkInvariants: boolean("options.checkInvariants", pick("checkInvariants")),
-  };
-  if (o.temperature !== undefined) return { ...common, temperature: real("options.temperature", o.temperature, 0, 1e6) };
-  if (o.noise !== undefined) return { ...common, noise: real("options.noise", o.noise, 0, 1e6) };
-  return base.temperature !== undefined ? { ...common, temperature: base.temperature } : { ...common, noise: base.noise ?? 0 };
+  rejectUnknown("options", o, [...declarations.map((d) => d.option), ...extraKeys]);
+  const [noise, temperature] = noiseAlternatives;
+  if (o[noise] !== undefined && o[temperature] !== undefined)
+    throw new TypeError(`options.${noise} and options.${temperature} both set the noise; give only one`);
+  const normalized: Record<string, unknown> = {};
+  for (const d of declarations) {
+    if ((noiseAlternatives as readonly string[]).includes(d.option)) continue;
+    normalized[d.option] = declared(d, o[d.option] === undefined ? base[d.option] : o[d.option]);
+  }
+  // The noise as given, else as the base has it (a checkpoint trained with a temperature keeps it).
+  const given = noiseAlternatives.find((key) => o[key] !== undefined);
+  const kept = given ?? (base.temperature !== undefined ? temperature : noise);
+  normalized[kept] = given ? declared(declarations.find((d) => d.option === given)!, o[given]) : (base[kept] ?? 0);
+  return normalized as NormalizedTrainOptions;
 }
 
 /** The learning rate of epoch `epoch` (0-based). */

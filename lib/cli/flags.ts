@@ -1,5 +1,7 @@
 // Every flag of the command line: what its value is, and which API option it sets (so that the
-// API's errors, which name `options.x`, can be reported as the flag the user typed).
+// API's errors, which name `options.x`, can be reported as the flag the user typed). The training
+// hyper-parameters' flags come from their declarations in lib/hyperparameters.ts.
+import { hyperparameters, type HyperparameterDeclaration, type HyperparameterFlag } from "../hyperparameters.js";
 import { presets } from "../presets.js";
 
 export type FlagKind = "boolean" | "text" | "number" | "list" | "choice";
@@ -9,6 +11,16 @@ export interface FlagSpec {
   choices?: readonly string[];
   /** The ModelOptions or TrainOptions key it sets, or "threads" for setThreads(). */
   option?: string;
+}
+
+/** The flag of a training hyper-parameter, from its declaration. */
+function flagSpec(d: HyperparameterDeclaration): FlagSpec {
+  if (d.type === "choice") return { kind: "choice", choices: d.choices, option: d.option };
+  return { kind: d.type === "boolean" ? "boolean" : "number", option: d.option };
+}
+
+function hyperparameterFlags(): Record<HyperparameterFlag, FlagSpec> {
+  return Object.fromEntries(hyperparameters.map((d) => [d.flag, flagSpec(d)])) as Record<HyperparameterFlag, FlagSpec>;
 }
 
 export const flags = {
@@ -27,16 +39,7 @@ export const flags = {
   bias: { kind: "boolean", option: "bias" },
   seed: { kind: "number", option: "seed" },
   resume: { kind: "text" },
-  epochs: { kind: "number", option: "epochs" },
-  lr: { kind: "number", option: "lr" },
-  "lr-schedule": { kind: "choice", choices: ["exponential", "cosine"], option: "lrSchedule" },
-  "lr-decay": { kind: "number", option: "lrDecay" },
-  "batch-size": { kind: "number", option: "batchSize" },
-  alpha: { kind: "number", option: "alpha" },
-  noise: { kind: "number", option: "noise" },
-  temperature: { kind: "number", option: "temperature" },
-  momentum: { kind: "number", option: "momentum" },
-  "check-invariants": { kind: "boolean", option: "checkInvariants" },
+  ...hyperparameterFlags(),
   threads: { kind: "number", option: "threads" },
   out: { kind: "text" },
   json: { kind: "boolean" },

@@ -1,4 +1,34 @@
-// The text of `deepr --help`. Every flag of lib/cli/flags.ts appears here (a test checks it).
+// The text of `deepr --help`. Every flag of lib/cli/flags.ts appears here (a test checks it); the
+// training hyper-parameters' lines are generated from their declarations.
+import { hyperparameters, type HyperparameterDeclaration } from "../hyperparameters.js";
+
+/** Where the help text of a flag starts. */
+const HELP_COLUMN = 33;
+
+// Small values in the form they are usually written (1e-5, not 0.00001).
+const shown = (value: number) => (value !== 0 && Math.abs(value) < 1e-3 ? value.toExponential() : String(value));
+
+function usage(d: HyperparameterDeclaration): string {
+  if (d.type === "boolean") return `--${d.flag}`;
+  return `--${d.flag} ${d.type === "choice" ? d.choices.join("|") : d.placeholder}`;
+}
+
+function defaultText(d: HyperparameterDeclaration): string {
+  if (d.type === "boolean" || d.default === undefined) return "";
+  if (d.type === "choice") return ` (${d.default})`;
+  return ` (${shown(d.default)}${d.defaultNote ? `: ${d.defaultNote}` : ""})`;
+}
+
+/** One line per hyper-parameter; the help goes on the next line when the usage is too wide. */
+function hyperparameterHelp(): string {
+  return hyperparameters
+    .map((d) => {
+      const left = `  ${usage(d)}`;
+      const help = d.help + defaultText(d);
+      return left.length < HELP_COLUMN ? left.padEnd(HELP_COLUMN) + help : `${left}\n${" ".repeat(HELP_COLUMN)}${help}`;
+    })
+    .join("\n");
+}
 
 export const HELP = `deepr: train very sparse networks with DEEP R (Bellec et al., ICLR 2018)
 
@@ -39,16 +69,7 @@ Model (train):
   --resume FILE                  continue training a saved model (--epochs is the total to reach)
 
 Algorithm 1 and training (train; defaults: the reference code's values):
-  --epochs N                     epochs to complete, counting those already trained (10)
-  --lr X                         learning rate eta (0.5)
-  --lr-schedule exponential|cosine
-  --lr-decay X                   factor per epoch of the exponential schedule (0.8)
-  --batch-size N                 samples per step (10)
-  --alpha X                      l1 pull: theta -= lr * alpha each step (1e-5)
-  --noise X                      noise std = lr * X, i.e. temperature T = lr * X^2 / 2 (1e-5)
-  --temperature T                or give T directly: noise std = sqrt(2 * lr * T)
-  --momentum X                   momentum of the gradient step (0: plain SGD)
-  --check-invariants             verify exactly K active, no duplicates, indices in range after every step
+${hyperparameterHelp()}
 
 Run and output:
   --threads N                    threads for large layers (train, eval; default DEEPR_THREADS, else the cores)
