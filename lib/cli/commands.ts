@@ -1,4 +1,5 @@
 // The commands and the flags each one takes; a flag of another command is an error, not ignored.
+import { hyperparameters } from "../hyperparameters.js";
 import type { FlagName } from "./flags.js";
 
 interface CommandSpec {
@@ -14,8 +15,8 @@ export const commands = {
     file: false,
     flags: [
       "dataset", "data", "labels", "label-column", "normalize", "test-fraction", "limit", "preset", "layers", "connectivity", "budget", "global-share", "bias", "seed", "resume",
-      "epochs", "lr", "lr-schedule", "lr-decay", "batch-size", "alpha", "noise", "temperature", "momentum",
-      "check-invariants", "threads", "out", "json",
+      ...hyperparameters.map((d) => d.flag as FlagName),
+      "threads", "out", "json",
     ],
   },
   eval: {

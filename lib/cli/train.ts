@@ -7,9 +7,11 @@ import { entry } from "../data/paths.js";
 import { Model, type EpochStats } from "../model.js";
 import { normalizeTrainOptions, type ModelOptions, type NormalizedTrainOptions, type TrainOptions } from "../options.js";
 import { presets, type PresetName } from "../presets.js";
+import { hyperparameters } from "../hyperparameters.js";
 import { getThreads } from "../threads.js";
 import { flagError, type OptionSources } from "./api-errors.js";
 import type { Flags } from "./args.js";
+import type { FlagName } from "./flags.js";
 import { dataFlags, loadSplits, ownData, sampleShape, type SampleShape } from "./data.js";
 import { percent } from "./format.js";
 import { ProgressDisplay } from "./progress.js";
@@ -115,19 +117,13 @@ async function buildModel(flags: Flags, data?: Required<SampleShape>): Promise<{
   }
 }
 
+// The training options the flags give, read by the hyper-parameters' own declarations.
 function trainOptionsFrom(flags: Flags, preset: TrainOptions): TrainOptions {
-  const given: TrainOptions = {
-    epochs: flags.number("epochs"),
-    lr: flags.number("lr"),
-    lrSchedule: flags.choice<"exponential" | "cosine">("lr-schedule"),
-    lrDecay: flags.number("lr-decay"),
-    batchSize: flags.number("batch-size"),
-    alpha: flags.number("alpha"),
-    noise: flags.number("noise"),
-    temperature: flags.number("temperature"),
-    momentum: flags.number("momentum"),
-    checkInvariants: flags.boolean("check-invariants"),
-  };
+  const given: Record<string, unknown> = {};
+  for (const d of hyperparameters) {
+    const flag = d.flag as FlagName;
+    given[d.option] = d.type === "boolean" ? flags.boolean(flag) : d.type === "choice" ? flags.choice(flag) : flags.number(flag);
+  }
   const merged: Record<string, unknown> = { ...preset };
   // --temperature replaces the preset's noise; giving both flags is an error of the API.
   if (given.temperature !== undefined) delete merged.noise;
