@@ -261,6 +261,18 @@ describe("what load() refuses", () => {
       const path = await edited(good, `rng-${field}.safetensors`, (f) => setJson(f, "deepr.rng", (r) => (r[field] = value)));
       expect(await loadError(path)).toBe(`${path}: random streams ${shown} cannot be resumed (this deepr draws philox4x32-10 with key layout 1)`);
     }
+    for (const [label, change] of [["unknown entry", (r: Record<string, unknown>) => (r.decay = 0.5)], ["no budget", (r: Record<string, unknown>) => delete r.budget]] as const) {
+      let stored = "";
+      const path = await edited(good, `rule-${label}.safetensors`, (f) => setJson(f, "deepr.rule", (r) => {
+        change(r);
+        stored = JSON.stringify(r);
+      }));
+      expect(await loadError(path), label).toBe(
+        `${path}: deepr.rule is ${stored}, but a deep-r rule has exactly a name, a budget and a globalShare: {"name":"deep-r","budget":"layer","globalShare":"budget"}`,
+      );
+    }
+    const seed = await edited(good, "rng-seed.safetensors", (f) => setJson(f, "deepr.rng", (r) => delete r.seed));
+    expect(await loadError(seed)).toBe(`${seed}: deepr.rng has no seed; the random streams cannot resume without it`);
     const step = await edited(good, "rng-step.safetensors", (f) => setJson(f, "deepr.rng", (r) => (r.step = 14)));
     expect(await loadError(step)).toBe(`${step}: deepr.rng is at step 14 but deepr.progress at step 15`);
   });

@@ -12,20 +12,20 @@ import {
 
 /** The JSON object stored under metadata `key`. */
 export function jsonObject(path: string, metadata: Record<string, string>, key: string): Record<string, unknown> {
-  const value = jsonValue(path, metadata, key);
+  const value = jsonValue(path, metadata, key, "object");
   if (value === null || typeof value !== "object" || Array.isArray(value))
     throw new CheckpointError(`${path}: metadata entry ${key} is not a JSON object (not an object)`);
   return value as Record<string, unknown>;
 }
 
-/** The JSON value stored under metadata `key`, whatever its type. */
-export function jsonValue(path: string, metadata: Record<string, string>, key: string): unknown {
+/** The JSON value stored under metadata `key`, expected to be `kind` (which the caller checks). */
+export function jsonValue(path: string, metadata: Record<string, string>, key: string, kind: "object" | "array"): unknown {
   const text = metadata[key];
   if (text === undefined) throw new CheckpointError(`${path}: metadata entry ${key} is missing; this is not a complete deepr checkpoint`);
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new CheckpointError(`${path}: metadata entry ${key} is not a JSON ${key === "deepr.graph" ? "array" : "object"} (${(e as Error).message})`);
+    throw new CheckpointError(`${path}: metadata entry ${key} is not a JSON ${kind} (${(e as Error).message})`);
   }
 }
 

@@ -46,7 +46,7 @@ export function format2Metadata({ options, trainOptions, progress, layers }: Che
 
 /** The layers of deepr.graph, checked to be a network this build makes. */
 function storedGraph(path: string, metadata: Record<string, string>): GraphLayer[] {
-  const graph = jsonValue(path, metadata, "deepr.graph");
+  const graph = jsonValue(path, metadata, "deepr.graph", "array");
   const fail = (problem: string) => new CheckpointError(`${path}: deepr.graph ${problem}`);
   if (!Array.isArray(graph)) throw fail("is not a JSON array of layers");
   graph.forEach((layer: unknown, l) => {
@@ -86,8 +86,10 @@ export function readFormat2(path: string, { metadata, tensors }: SafetensorsFile
       `${path}: random streams ${JSON.stringify(rng.algorithm)} with key layout ${JSON.stringify(rng.streamKeys)} cannot be resumed ` +
         `(this deepr draws ${RNG_ALGORITHM} with key layout ${STREAM_KEYS})`,
     );
+  if (rng.seed === undefined) throw new CheckpointError(`${path}: deepr.rng has no seed; the random streams cannot resume without it`);
 
-  // The model options the graph stands for; graphOf() of them must give the graph back.
+  // The model options the graph stands for; graphOf() of them must give the graph back, and
+  // ruleOf() the rule.
   const sparse = graph.filter((layer): layer is SparseLinearLayer => layer.kind === "sparse_linear");
   const first = sparse[0].stores;
   const model = {
@@ -102,6 +104,9 @@ export function readFormat2(path: string, { metadata, tensors }: SafetensorsFile
   const run = describedRun(path, model, training, progressDocument);
   if (rng.step !== run.progress.step)
     throw new CheckpointError(`${path}: deepr.rng is at step ${JSON.stringify(rng.step)} but deepr.progress at step ${run.progress.step}`);
+  const expectedRule = ruleOf(run.options);
+  if (canonical(rule) !== canonical(expectedRule))
+    throw new CheckpointError(`${path}: deepr.rule is ${JSON.stringify(rule)}, but a deep-r rule has exactly a name, a budget and a globalShare: ${JSON.stringify(expectedRule)}`);
   const momentum = Array.isArray(first.weight.fields) && first.weight.fields.includes("velocity");
   graphOf(run.options, momentum).forEach((expected, l) => {
     if (canonical(graph[l]) !== canonical(expected))
