@@ -12,7 +12,7 @@ async function tempDir() {
   return mkdtemp(join(tmpdir(), "deepr-ckpt-"));
 }
 
-/** What a Python user does with the README: parse the file by hand, rebuild W = sign * theta. */
+/** What a Python user does with the README: parse the file by hand, walk deepr.graph, rebuild W = sign * theta. */
 function forwardFromFile(bytes: Buffer, inputs: Float32Array, features: number): number[][] {
   const headerLength = Number(bytes.readBigUInt64LE(0));
   const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString("utf8"));
@@ -25,18 +25,19 @@ function forwardFromFile(bytes: Buffer, inputs: Float32Array, features: number):
       values.push(dtype === "F32" ? slice.readFloatLE(o) : dtype === "I32" ? slice.readInt32LE(o) : slice.readInt8(o));
     return { shape: shape as number[], values };
   };
-  const model = JSON.parse(header.__metadata__["deepr.model"]);
-  const widths: number[] = model.layers;
+  const graph: { kind: string; outputs?: number; stores?: Record<string, unknown> }[] = JSON.parse(header.__metadata__["deepr.graph"]);
   const out: number[][] = [];
   for (let n = 0; n < inputs.length / features; n++) {
     let a = Array.from(inputs.subarray(n * features, (n + 1) * features), Number);
-    for (let l = 0; l + 1 < widths.length; l++) {
-      const positions = read(`layers.${l}.positions`).values, theta = read(`layers.${l}.theta`).values;
-      const sign = read(`layers.${l}.sign`).values, bias = read(`layers.${l}.bias`).values;
-      const z = bias.slice();
+    graph.forEach((layer, l) => {
+      if (layer.kind === "relu") a = a.map((v) => Math.max(v, 0));
+      if (layer.kind !== "sparse_linear") return;
+      const positions = read(`layers.${l}.weight.positions`).values, theta = read(`layers.${l}.weight.theta`).values;
+      const sign = read(`layers.${l}.weight.sign`).values;
+      const z = layer.stores!.bias ? read(`layers.${l}.bias.value`).values : new Array<number>(layer.outputs!).fill(0);
       for (let k = 0; k < theta.length; k++) z[positions[2 * k + 1]] += a[positions[2 * k]] * sign[k] * theta[k];
-      a = l + 2 < widths.length ? z.map((v) => Math.max(v, 0)) : z;
-    }
+      a = z;
+    });
     const top = Math.max(...a), e = a.map((v) => Math.exp(v - top)), s = e.reduce((x, y) => x + y, 0);
     out.push(e.map((v) => v / s));
   }
@@ -141,29 +142,29 @@ describe("checkpoints", () => {
       return join(dir, name);
     };
     const duplicate = await rewrite("dup.safetensors", (t) => {
-      const p = t.get("layers.0.positions")!.data as Int32Array;
+      const p = t.get("layers.0.weight.positions")!.data as Int32Array;
       p[2] = p[0];
       p[3] = p[1];
-      (t.get("layers.0.sign")!.data as Int8Array)[1] = (t.get("layers.0.sign")!.data as Int8Array)[0];
+      (t.get("layers.0.weight.sign")!.data as Int8Array)[1] = (t.get("layers.0.weight.sign")!.data as Int8Array)[0];
     });
     await expect(Model.load(duplicate)).rejects.toThrow(/appears twice/);
     const sign = await rewrite("sign.safetensors", (t) => {
-      const s = t.get("layers.1.sign")!.data as Int8Array;
+      const s = t.get("layers.2.weight.sign")!.data as Int8Array;
       s[0] = -s[0];
     });
     await expect(Model.load(sign)).rejects.toThrow(/fixed sign/);
     const range = await rewrite("range.safetensors", (t) => {
-      (t.get("layers.2.positions")!.data as Int32Array)[0] = 99;
+      (t.get("layers.4.weight.positions")!.data as Int32Array)[0] = 99;
     });
     await expect(Model.load(range)).rejects.toThrow(/outside the 10 x 3 weight matrix/);
     const negative = await rewrite("negative.safetensors", (t) => {
-      (t.get("layers.0.theta")!.data as Float32Array)[0] = -1;
+      (t.get("layers.0.weight.theta")!.data as Float32Array)[0] = -1;
     });
     await expect(Model.load(negative)).rejects.toThrow(/theta/);
     const shape = await rewrite("shape.safetensors", (t) => {
-      t.delete("layers.1.bias");
+      t.delete("layers.2.bias.value");
     });
-    await expect(Model.load(shape)).rejects.toThrow(/layers.1.bias is missing/);
+    await expect(Model.load(shape)).rejects.toThrow(/tensor layers\.2\.bias\.value is missing/);
     model.dispose();
   });
 

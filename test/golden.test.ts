@@ -2,10 +2,10 @@
 // training computes (the update rule, regrowth, the random streams, the schedules, the data order)
 // changes a hash, and so does any change to how the state is laid out.
 //
-// The table is keyed by the checkpoint format version (metadata "deepr.version", VERSION in
-// lib/checkpoint/model-checkpoint.ts): a checkpoint saved by one version resumes bit-identically
+// The table is keyed by the checkpoint format version (metadata "deepr.version", FORMAT_2 in
+// lib/checkpoint/format-2.ts): a checkpoint saved by one version resumes bit-identically
 // only under a build that trains as that version did. So a row is never edited. A change that
-// alters the trained state on purpose bumps VERSION and adds a row for the new version.
+// alters the trained state on purpose bumps the format version and adds a row for the new version.
 import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -47,6 +47,14 @@ const runs: Record<string, Run> = {
 
 const golden: Record<string, Record<string, string>> = {
   "1": {
+    "layer budget, SGD, batch 1": "5209a005e313ef8229bebe57212916f4bcb6e60a5e4b23a3b96a62fb967ac8b3",
+    "global budget by K, batch 7": "fc8bb1bdcf1bc690505f4fe21e4fee811aacb148cb1b994e483196d35288fafe",
+    "global budget by dormant positions, batch 32": "6f006e930d9c715820498c9322f1c1b52a32cf86414f83207dcf1f5b521bd73a",
+    "biases and momentum, temperature, batch 10": "f6d9a8c38717647b6e7e251c0f6934bb447f418be6b39545dade688cb4f45acb",
+    "biases, cosine schedule, batch 3": "d5db58ce8e4f77dac47de094b9b9d1628f8dc4f11a5a51eb5b6282cc3a1726e7",
+  },
+  // Format 2 changed how the state is stored, not what training computes: the same states.
+  "2": {
     "layer budget, SGD, batch 1": "5209a005e313ef8229bebe57212916f4bcb6e60a5e4b23a3b96a62fb967ac8b3",
     "global budget by K, batch 7": "fc8bb1bdcf1bc690505f4fe21e4fee811aacb148cb1b994e483196d35288fafe",
     "global budget by dormant positions, batch 32": "6f006e930d9c715820498c9322f1c1b52a32cf86414f83207dcf1f5b521bd73a",
@@ -104,7 +112,7 @@ describe("golden trained states", () => {
     expect(
       hash,
       `the trained state changed; if intended, update the golden hashes AND bump the checkpoint format version ` +
-        `in lib/checkpoint/model-checkpoint.ts (VERSION, now "${version}"): the new hashes go in a new row for the new version. ` +
+        `in lib/checkpoint/format-2.ts (FORMAT_2, now "${version}"): the new hashes go in a new row for the new version. ` +
         `This build's hash for "${name}": ${hash}`,
     ).toBe(golden[version]?.[name]);
   });

@@ -1,26 +1,50 @@
-// deepr inspect FILE: what a checkpoint holds, without any data.
+// deepr inspect FILE: what a checkpoint holds, without any data: the network layer by layer with
+// its parameter stores, the training rule, and where training stands.
+import { graphOf, ruleOf, type GraphLayer } from "../checkpoint/graph.js";
 import { readSafetensors } from "../checkpoint/safetensors.js";
 import { Model } from "../model.js";
 import type { Flags } from "./args.js";
 
 export async function inspect(file: string, flags: Flags): Promise<void> {
+  // Loading first checks the whole file, so the metadata read below is known to be sound.
   const model = await Model.load(file);
   const { metadata } = await readSafetensors(file);
+  const format = metadata["deepr.version"];
   const layers = model.layers();
+  const momentum = (await model.exportLayers())[0].velocity !== undefined;
+  // A format-1 file stores no graph or rule: they are what format 2 stores for the same model.
+  const graph: GraphLayer[] = metadata["deepr.graph"] ? JSON.parse(metadata["deepr.graph"]) : graphOf(model.options, momentum);
+  const rule = metadata["deepr.rule"] ? JSON.parse(metadata["deepr.rule"]) : ruleOf(model.options);
   const report = {
     file,
+    format,
+    graph,
+    rule,
     model: model.options,
     progress: model.progress,
     training: model.trainOptions,
     rng: JSON.parse(metadata["deepr.rng"] ?? "null"),
     layers: layers.map((l) => ({ shape: [l.inputs, l.outputs], K: l.budget, active: l.active, connectivity: l.active / (l.inputs * l.outputs) })),
   };
+  model.dispose();
   if (flags.boolean("json")) {
     console.log(JSON.stringify(report));
     return;
   }
-  console.log(`${file}: deepr checkpoint, seed ${model.options.seed}, ${model.options.budget} budget, ` +
-    `epoch ${report.progress.epoch}, step ${report.progress.step}${model.options.bias ? ", biases" : ""}`);
-  report.layers.forEach((l, n) =>
-    console.log(`  layer ${n}: ${l.shape[0]} x ${l.shape[1]}, K ${l.K}, active ${l.active} (${(100 * l.connectivity).toFixed(3)} %)`));
+  console.log(`${file}: deepr checkpoint (format ${format}), seed ${model.options.seed}, epoch ${report.progress.epoch}, step ${report.progress.step}`);
+  console.log(`  rule: ${rule.name}, ${rule.budget} budget${rule.budget === "global" ? `, regrowth shared by ${rule.globalShare}` : ""}`);
+  let sparse = 0;
+  graph.forEach((layer, l) => {
+    if (layer.kind !== "sparse_linear") {
+      console.log(`  layer ${l}: ${layer.kind}`);
+      return;
+    }
+    const { budget, active, inputs, outputs } = layers[sparse++];
+    const stores = Object.entries(layer.stores).map(([name, store]) => {
+      const extra = store.fields.filter((f) => !["positions", "theta", "sign", "value"].includes(f));
+      const counts = store.kind === "sparse" ? `, K ${budget}, active ${active} (${((100 * active) / (inputs * outputs)).toFixed(3)} %)` : "";
+      return `${name} ${store.kind} [${store.shape.join(" x ")}]${counts}${extra.length > 0 ? ` + ${extra.join(", ")}` : ""}`;
+    });
+    console.log(`  layer ${l}: sparse_linear ${inputs} -> ${outputs}; ${stores.join("; ")}`);
+  });
 }

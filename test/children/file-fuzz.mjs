@@ -1,4 +1,5 @@
-// Mutation fuzzing of the file readers: real deepr checkpoints (safetensors) and real MNIST IDX
+// Mutation fuzzing of the file readers: real deepr checkpoints (safetensors, in format 2 as saved
+// and in the format 1 that older deepr wrote) and real MNIST IDX
 // files (plain and gzipped), and CIFAR-10 batches, each cut at every field boundary, with flipped
 // bytes and bits, lying header lengths, shapes, offsets and widths (larger than the file or than
 // memory), and tensor data changed with a recomputed checksum so that it reaches the semantic
@@ -86,7 +87,30 @@ async function checkpoints() {
     model.dispose();
     made.push(readFileSync(path));
   }
-  return made;
+  return [...made, ...made.map(asFormat1)];
+}
+
+/** A format-2 checkpoint rewritten in format 1: tensors numbered per sparse layer, the model in deepr.model. */
+function asFormat1(bytes) {
+  const { header, data } = parse(bytes);
+  const meta = header.__metadata__;
+  const graph = JSON.parse(meta["deepr.graph"]), rule = JSON.parse(meta["deepr.rule"]);
+  const { streamKeys, ...rng } = JSON.parse(meta["deepr.rng"]);
+  const sparse = graph.filter((layer) => layer.kind === "sparse_linear");
+  const names = { "weight.positions": "positions", "weight.theta": "theta", "weight.sign": "sign", "weight.velocity": "velocity", "bias.value": "bias", "bias.velocity": "bias_velocity" };
+  const renamed = { __metadata__: {
+    format: "deepr", "deepr.version": "1",
+    "deepr.model": JSON.stringify({
+      layers: [sparse[0].inputs, ...sparse.map((layer) => layer.outputs)], connectivity: sparse.map((layer) => layer.stores.weight.connectivity),
+      budgets: sparse.map((layer) => layer.stores.weight.budget), budget: rule.budget, globalShare: rule.globalShare, bias: "bias" in sparse[0].stores, seed: rng.seed,
+    }),
+    "deepr.training": meta["deepr.training"], "deepr.progress": meta["deepr.progress"], "deepr.rng": JSON.stringify(rng),
+  } };
+  for (const [name, t] of Object.entries(header)) {
+    const [, l, store, field] = /^layers\.(\d+)\.(\w+)\.(\w+)$/.exec(name) ?? [];
+    if (l !== undefined) renamed[`layers.${Number(l) / 2}.${names[`${store}.${field}`]}`] = t;
+  }
+  return assemble(renamed, data);
 }
 
 function parse(bytes) {
@@ -148,6 +172,36 @@ function safetensorsBoundaries(bytes) {
   return [...cuts].filter((c) => c >= 0 && c < bytes.length).sort((a, b) => a - b);
 }
 
+/** A format-2 graph with its layers, widths, budgets or stores changed. */
+function mutateGraph(g) {
+  const sparse = g.filter((layer) => layer?.kind === "sparse_linear");
+  const layer = r.pick(sparse);
+  const store = r.pick(Object.values(layer.stores));
+  switch (r.int(0, 8)) {
+    case 0: layer[r.pick(["inputs", "outputs"])] = r.pick([2 ** 31 - 1, 2 ** 31, 2e9, 46341, 0, -1, 1, 1.5, "8", null]); break;
+    case 1: { // consistent widths far beyond the file, so that only the size checks stand in the way
+      const width = r.pick([2 ** 31 - 1, 2e9, 1e8, 2 ** 24]);
+      sparse.forEach((s, n) => {
+        if (n > 0) s.inputs = width;
+        if (n < sparse.length - 1) s.outputs = width;
+        s.stores.weight.shape = [s.inputs, s.outputs];
+        s.stores.weight.connectivity = 1e-9;
+        s.stores.weight.budget = Math.floor(s.inputs * s.outputs * 1e-9);
+        if (s.stores.bias) s.stores.bias.shape = [s.outputs];
+      });
+      break;
+    }
+    case 2: layer.stores.weight.connectivity = r.pick([1, 0, 2, "x", [1], null]); break;
+    case 3: layer.stores.weight.budget *= r.int(2, 1000); break;
+    case 4: store.shape = r.pick([[46341, 46341], [2 ** 31, 2], [], null, "x", [store.shape[0]]]); break;
+    case 5: g[r.int(0, g.length - 1)] = r.pick([{ kind: "sparse_conv2d" }, { kind: "relu" }, { kind: "softmax_cross_entropy" }, { kind: null }, null, 3, structuredClone(layer)]); break;
+    case 6: r.pick([() => g.pop(), () => g.splice(1, 1), () => g.reverse(), () => g.push(structuredClone(layer)), () => g.splice(0)])(); break;
+    case 7: r.pick([() => delete layer.stores.weight, () => delete layer.stores.bias, () => delete layer.stores, () => (layer.stores.extra = structuredClone(store))])(); break;
+    default: store.fields = r.pick([[], ["positions"], [...store.fields, "velocity"], store.fields.slice(0, -1), "theta", null]);
+  }
+  return g;
+}
+
 function mutateHeader(bytes) {
   const { header, data } = parse(bytes);
   const names = Object.keys(header).filter((k) => k !== "__metadata__");
@@ -155,7 +209,7 @@ function mutateHeader(bytes) {
   const name = r.pick(names);
   const t = header[name];
   let what;
-  switch (r.int(0, 13)) {
+  switch (r.int(0, 14)) {
     case 0: t.shape[r.int(0, t.shape.length - 1)] = r.pick(HUGE_DIMS); what = `shape of ${name} = ${JSON.stringify(t.shape)}`; break;
     case 1: t.shape = r.pick([[], [1], [2 ** 31, 2], [2 ** 53], "3", null, [t.shape[0], 2, 1]]); what = `shape of ${name} = ${JSON.stringify(t.shape)}`; break;
     case 2: t.data_offsets[r.int(0, 1)] = r.pick(HUGE_DIMS); what = `data_offsets of ${name} = ${JSON.stringify(t.data_offsets)}`; break;
@@ -164,6 +218,11 @@ function mutateHeader(bytes) {
     case 5: delete header[name]; what = `tensor ${name} removed`; break;
     case 6: header[`${name}x`] = { ...t }; what = `tensor ${name} duplicated`; break;
     case 7: { // the model description: widths, connectivity, budgets that ask for far more than the file holds
+      if (meta["deepr.graph"] !== undefined) {
+        meta["deepr.graph"] = JSON.stringify(mutateGraph(JSON.parse(meta["deepr.graph"])));
+        what = `deepr.graph = ${meta["deepr.graph"]}`;
+        break;
+      }
       const m = JSON.parse(meta["deepr.model"]);
       const choice = r.int(0, 5);
       if (choice === 0) m.layers[r.int(0, m.layers.length - 1)] = r.pick([2 ** 31 - 1, 2 ** 31, 2e9, 46341, 0, -1, 1]);
@@ -174,6 +233,16 @@ function mutateHeader(bytes) {
       else { m.seed = r.pick([-1, 2 ** 53, 1.5, m.seed + 1, null]); }
       meta["deepr.model"] = JSON.stringify(m);
       what = `deepr.model = ${meta["deepr.model"]}`;
+      break;
+    }
+    case 14: { // format 2's rule and random streams
+      const key = meta["deepr.rule"] !== undefined && r.int(0, 1) === 0 ? "deepr.rule" : "deepr.rng";
+      if (meta[key] === undefined) { meta.format = "Deepr"; what = "format = Deepr"; break; }
+      const o = JSON.parse(meta[key]);
+      const field = key === "deepr.rule" ? r.pick(["name", "budget", "globalShare", "bogus"]) : r.pick(["algorithm", "seed", "step", "streamKeys"]);
+      o[field] = r.pick([-1, 0, 1, 2, 1.5, 2 ** 53, "x", "global", "dormant", "soft-deep-r", null, undefined, o.step + 1, o.seed + 1]);
+      meta[key] = JSON.stringify(o);
+      what = `${key} = ${meta[key]}`;
       break;
     }
     case 8: {
@@ -273,17 +342,20 @@ const loadCkpt = async () => {
     model.dispose();
   }
 };
+// The first half are format 2, as saved; the second half the same models in format 1.
+const name = (i) => `real ${i} (format ${i < reals.length / 2 ? 2 : 1})`;
 for (const [i, real] of reals.entries()) {
-  await attempt("checkpoint", `real checkpoint ${i} unchanged`, ckptFile, real, loadCkpt, () => false);
+  await attempt("checkpoint", `${name(i)} unchanged`, ckptFile, real, loadCkpt, () => false);
   for (const cut of safetensorsBoundaries(real))
-    await attempt("checkpoint", `real ${i} truncated at ${cut}`, ckptFile, real.subarray(0, cut), loadCkpt, isCheckpointError, "truncated at a field boundary");
+    await attempt("checkpoint", `${name(i)} truncated at ${cut}`, ckptFile, real.subarray(0, cut), loadCkpt, isCheckpointError, "truncated at a field boundary");
 }
-const perCheckpoint = Math.round(1500 * scale);
 for (const [i, real] of reals.entries()) {
-  for (let n = 0; n < perCheckpoint; n++) {
+  // Most cases go to the format deepr writes; format 1 files are only read.
+  const cases = Math.round((i < reals.length / 2 ? 1000 : 500) * scale);
+  for (let n = 0; n < cases; n++) {
     const op = r.pick([flipBytes, flipBytes, flipBit, splice, mutateHeader, mutateHeader, mutateHeader, mutateData, mutateData, mutateData, mutateLengthField]);
     const [bytes, what] = op(real);
-    await attempt("checkpoint", `real ${i}: ${what}`, ckptFile, bytes, loadCkpt, isCheckpointError, op.name);
+    await attempt("checkpoint", `${name(i)}: ${what}`, ckptFile, bytes, loadCkpt, isCheckpointError, op.name);
   }
 }
 
