@@ -131,9 +131,9 @@ DEEPR_HOST_DEVICE inline void normal_pair(uint32_t radius_word, uint32_t angle_w
 // (word 0, word 1) and (word 2, word 3).
 DEEPR_HOST_DEVICE inline float normal(const RngStream& stream, uint64_t n) {
   const PhiloxBlock r = stream.block(uint32_t(n / 4));
-  const int pair = int(n % 4) / 2;
+  const bool second_pair = n % 4 >= 2;  // selects, not an index: the block stays in registers on a GPU
   float cos_normal, sin_normal;
-  normal_pair(r[2 * pair], r[2 * pair + 1], cos_normal, sin_normal);
+  normal_pair(second_pair ? r[2] : r[0], second_pair ? r[3] : r[1], cos_normal, sin_normal);
   return n % 2 == 0 ? cos_normal : sin_normal;
 }
 
