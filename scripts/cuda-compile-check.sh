@@ -27,7 +27,8 @@ if grep -E "(^|[^0-9])[1-9][0-9]* bytes (stack frame|spill)" build-cuda/ptxas.lo
   exit 1
 fi
 if grep -nE "\.local|call|fma\.[a-z.]*f32|mad\.[a-z.]*f32" build-cuda/philox_check.ptx; then
-  echo "cuda-compile-check: the PTX has local memory, a call or a fused float multiply-add (build-cuda/philox_check.ptx)"
+  echo "cuda-compile-check: local memory, a call or a float FMA in build-cuda/philox_check.ptx"
   exit 1
 fi
-echo "cuda-compile-check: cuda/philox_check.cu builds for sm_75 and sm_90 ($("$NVCC" --version | grep -o 'release [0-9.]*')), no stack, spills, local memory, calls or float FMA"
+RELEASE=$("$NVCC" --version | grep -o 'release [0-9.]*')
+echo "cuda-compile-check: philox_check builds for sm_75 and sm_90 ($RELEASE): no stack, spills, local memory, calls or float FMA"

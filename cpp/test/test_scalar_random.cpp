@@ -100,7 +100,8 @@ TEST(batched_block_draws_and_uniforms_equal_the_scalar_ones) {
           fill_block_draws(stream, first, blocks, draws.data());
           for (uint32_t i = 0; i < blocks; ++i) {
             const PhiloxBlock r = stream.block(first + i);
-            same &= draws[2 * i] == ((uint64_t(r[0]) << 32 | r[1])) && draws[2 * i + 1] == ((uint64_t(r[2]) << 32 | r[3]));
+            same &= draws[2 * i] == (uint64_t(r[0]) << 32 | r[1]);
+            same &= draws[2 * i + 1] == (uint64_t(r[2]) << 32 | r[3]);
           }
         }
         for (uint64_t bound : bounds) {
