@@ -1,4 +1,5 @@
-// Distributions drawn from Philox blocks: normals, exact uniform integers, connection signs.
+// The batched generators: normals and uniform integers made many Philox blocks at a time, the same
+// bits as the scalar definitions in philox_distributions.hpp (cpp/test/test_scalar_random.cpp).
 #pragma once
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <utility>
 
 #include "philox.hpp"
+#include "philox_distributions.hpp"
 #include "simd.hpp"
 
 namespace deepr {
@@ -85,20 +87,19 @@ __attribute__((always_inline)) inline typename BatchLanes<kBlocks>::Floats squar
     typename BatchLanes<kBlocks>::Words words) {
   typedef typename BatchLanes<kBlocks>::Ints Ints;
   typedef typename BatchLanes<kBlocks>::Floats Floats;
-  constexpr int32_t kSqrtHalf = 0x3F3504F3;  // the bits of sqrt(1/2)
   // The bits of k + 1 = u 2^24 as a float (exact); the offset also takes the 24 off the exponent.
   const Ints x = bits_as<Ints>(__builtin_convertvector(bits_as<Ints>((words >> 8) + 1u), Floats));
-  const Ints offset = x - (kSqrtHalf + (24 << 23));
+  const Ints offset = x - (kSqrtHalfBits + (24 << 23));
   const Ints e = offset >> 23;  // arithmetic shift: e <= 0
-  const Floats f = bits_as<Floats>((offset & 0x007FFFFF) + kSqrtHalf) - 1.0f;
-  Floats r = -0.174696922f * f + 0.286150455f;
-  r = r * f - 0.298359454f;
-  r = r * f + 0.33141017f;
-  r = r * f - 0.399241447f;
-  r = r * f + 0.500035107f;
-  r = r * f - 0.666679025f;
-  r = r * f + 0.999999821f;
-  return __builtin_convertvector(e, Floats) * -1.38629436f + f * (-2.0f + f * r);
+  const Floats f = bits_as<Floats>((offset & 0x007FFFFF) + kSqrtHalfBits) - 1.0f;
+  Floats r = kLogFit7 * f + kLogFit6;
+  r = r * f + kLogFit5;
+  r = r * f + kLogFit4;
+  r = r * f + kLogFit3;
+  r = r * f + kLogFit2;
+  r = r * f + kLogFit1;
+  r = r * f + kLogFit0;
+  return __builtin_convertvector(e, Floats) * kMinusTwoLn2 + f * (-2.0f + f * r);
 }
 
 // cos(2 pi v) and sin(2 pi v) for v = k / 2^24, k the top 24 bits of each word. The nearest quarter
@@ -116,9 +117,9 @@ __attribute__((always_inline)) inline void cos_sin_turn(typename BatchLanes<kBlo
   // k - 2^22 q: the low 22 bits of k as a signed number. q mod 4: the top two bits of k + 2^21.
   const Ints rest = bits_as<Ints>(words << 2) >> 10;
   const Words quarters = words + (1u << 29);
-  const Floats a = __builtin_convertvector(rest, Floats) * (1.57079633f / 4194304.0f);
+  const Floats a = __builtin_convertvector(rest, Floats) * kRadiansPerStep;
   const Floats a2 = a * a;
-  const Floats sin_a = a + (a * a2) * (-0.166666552f + a2 * (0.0083321603f + a2 * -0.000195152825f));
+  const Floats sin_a = a + (a * a2) * (kSinFit3 + a2 * (kSinFit5 + a2 * kSinFit7));
   const Floats cos_a = sqrt_lanes(1.0f - sin_a * sin_a);
   // Odd q swaps the two; q = 1, 2 negate the cosine, q = 2, 3 the sine. Bitwise selects, as GCC
   // expands ?: on vectors wider than a register element by element.
@@ -180,13 +181,7 @@ class UniformIntegers {
  public:
   explicit UniformIntegers(const RngStream& stream) : stream_(stream) {}
 
-  uint64_t below(uint64_t bound) {
-    for (uint64_t result;;) {
-      const PhiloxBlock r = stream_.block(next_++);
-      if (accept((uint64_t(r[0]) << 32) | r[1], bound, result) || accept((uint64_t(r[2]) << 32) | r[3], bound, result))
-        return result;
-    }
-  }
+  uint64_t below(uint64_t bound) { return uniform_below(stream_, next_, bound); }
 
   // `count` draws into out, as many calls of below(bound) would give, with their blocks made in
   // batches (several times faster when there are more than a few).
@@ -196,7 +191,9 @@ class UniformIntegers {
       const uint32_t batch = uint32_t(std::min<uint64_t>(count, kBatchBlocks));
       fill_block_draws(stream_, next_, batch, draws);
       uint32_t n = 0;
-      while (n < batch && (accept(draws[2 * n], bound, out[n]) || accept(draws[2 * n + 1], bound, out[n]))) ++n;
+      while (n < batch &&
+             (uniform_accept(draws[2 * n], bound, out[n]) || uniform_accept(draws[2 * n + 1], bound, out[n])))
+        ++n;
       next_ += n;
       if (n < batch) out[n++] = below(bound);  // block rejected twice: on to the next, one at a time
       out += n;
@@ -205,24 +202,8 @@ class UniformIntegers {
   }
 
  private:
-  // x * bound / 2^64 unless x falls in the biased remainder. That check is a 64-bit division,
-  // only needed in the rare case that the low half of the product is below the bound.
-  static bool accept(uint64_t x, uint64_t bound, uint64_t& result) {
-    const unsigned __int128 m = (unsigned __int128)x * bound;
-    result = uint64_t(m >> 64);
-    return uint64_t(m) >= bound || uint64_t(m) >= (0 - bound) % bound;
-  }
-
   RngStream stream_;
   uint32_t next_ = 0;
 };
-
-// The fixed sign of connection `position` of `layer`: true when negative. A pure function of the
-// seed, so a connection that dies and is drawn again comes back with its old sign (Bellec et al. 2018, sec. 2).
-inline bool position_is_negative(uint64_t seed, uint32_t layer, uint64_t position) {
-  const PhiloxBlock r = philox4x32_10({uint32_t(position), uint32_t(position >> 32), 0, (layer << 8) | uint32_t(Purpose::kSign)},
-                                      uint32_t(seed), uint32_t(seed >> 32));
-  return (r[0] & 1u) != 0;
-}
 
 }  // namespace deepr

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The random streams' scalar definitions compiled for the GPU: cuda/philox_check.cu built with nvcc
+# for sm_75 and sm_90 (CI has nvcc but no GPU, so it only compiles; on a GPU machine run the binary,
+# build-cuda/philox_check, to compare the GPU's draws with the CPU's bit for bit). It fails when
+# ptxas reports a stack frame or spills, or the PTX has local memory, a call or a fused multiply-add
+# in float (which would change the normals' bits). Without nvcc it says so and passes.
+#
+#   scripts/cuda-compile-check.sh        build dir build-cuda/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+NVCC=${NVCC:-$(command -v nvcc || true)}
+if [[ -z $NVCC && -x /usr/local/cuda/bin/nvcc ]]; then NVCC=/usr/local/cuda/bin/nvcc; fi
+if [[ -z $NVCC ]]; then
+  echo "cuda-compile-check: skipped: nvcc not found"
+  exit 0
+fi
+
+mkdir -p build-cuda
+FLAGS=(-std=c++17 -O3 -Icpp -Xcompiler -ffp-contract=off)
+"$NVCC" "${FLAGS[@]}" -gencode arch=compute_75,code=sm_75 -gencode arch=compute_90,code='[sm_90,compute_90]' \
+  -Xptxas -v cuda/philox_check.cu -o build-cuda/philox_check > build-cuda/ptxas.log 2>&1 ||
+  { cat build-cuda/ptxas.log; exit 1; }
+"$NVCC" "${FLAGS[@]}" -arch=sm_90 -ptx cuda/philox_check.cu -o build-cuda/philox_check.ptx
+
+if grep -E "(^|[^0-9])[1-9][0-9]* bytes (stack frame|spill)" build-cuda/ptxas.log; then
+  echo "cuda-compile-check: the kernel uses a stack frame or spills registers (build-cuda/ptxas.log)"
+  exit 1
+fi
+if grep -nE "\.local|call|fma\.[a-z.]*f32|mad\.[a-z.]*f32" build-cuda/philox_check.ptx; then
+  echo "cuda-compile-check: local memory, a call or a float FMA in build-cuda/philox_check.ptx"
+  exit 1
+fi
+RELEASE=$("$NVCC" --version | grep -o 'release [0-9.]*')
+echo "cuda-compile-check: philox_check builds for sm_75 and sm_90 ($RELEASE): no stack, spills, local memory, calls or float FMA"
