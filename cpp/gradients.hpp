@@ -16,7 +16,8 @@ struct LayerGradients {
 };
 
 // Called once per step with every layer's gradients (index l: layer l). It may change the values
-// in place, never the sizes; the update then applies what it leaves.
+// in place, never the sizes (the step then throws std::logic_error before updating anything); the
+// update applies what it leaves.
 using GradientExchange = std::function<void(std::vector<LayerGradients>&)>;
 
 }  // namespace deepr

@@ -142,6 +142,11 @@ void Network::backward_exchange_update(uint32_t stride, const StepHyper& hyper, 
     if (l > 0) through_relu(l);
   }
   exchange_(gradients_);
+  for (size_t l = 0; l < layers_.size(); ++l)  // before any update, so a refused step changes nothing
+    if (gradients_.size() != layers_.size() || gradients_[l].theta.size() != layers_[l].active() ||
+        gradients_[l].bias.size() != layers_[l].bias.size())
+      throw std::logic_error("the gradient exchange changed the size of the gradients of layer " + std::to_string(l) +
+                             ": it may change their values only");
   // From the last layer down, as the fused path, so a divergence reports the same layer.
   for (size_t l = layers_.size(); l-- > 0;) {
     try {

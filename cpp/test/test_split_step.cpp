@@ -1,8 +1,10 @@
 // The split training step (backward, gradient exchange, update) against the fused one, and the
 // gradients the exchange hook sees against a float64 backward pass of the same network.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -163,6 +165,7 @@ Float64Gradients float64_gradients(const Network& net, const DataSet& data, cons
           dx[in] += sign * layer.theta[k] * dz[out];
         }
       }
+      if (l == 0) break;  // no ReLU below the inputs, and nothing uses their gradient
       for (uint32_t in = 0; in < layer.n_in; ++in) dx[in] = act[l][in] > 0.0 ? dx[in] : 0.0;  // through the ReLU
       dz.swap(dx);
     }
@@ -287,4 +290,22 @@ TEST(zero_gradients_leave_only_the_prior) {
   }
   CHECK(compared > 800);
   CHECK(died > 0);
+}
+
+TEST(an_exchange_that_resizes_the_gradients_is_refused) {
+  const DataSet data = make_data(kSizes.front(), kSizes.back());
+  Network net(NetworkSpec{kSizes, kBudgets, false, false, false, GlobalShare::kByBudget, 9});
+  net.set_gradient_exchange([](std::vector<LayerGradients>& gradients) { gradients[1].theta.pop_back(); });
+  const std::vector<uint32_t> rows = rows_of(0, 5);
+  StepStats stats;
+  const std::vector<float> last_theta = net.layers()[2].theta;
+  bool refused = false;
+  try {
+    net.train_step(data.inputs.data(), data.labels.data(), rows.data(), 5, StepHyper{}, stats);
+  } catch (const std::logic_error& e) {
+    refused = std::string(e.what()).find("layer 1") != std::string::npos;
+  }
+  CHECK(refused);
+  CHECK(same_bits(net.layers()[2].theta, last_theta));  // refused before any layer was updated
+  CHECK(net.step() == 0);
 }
