@@ -93,30 +93,68 @@ void Network::train_step(const float* inputs, const int32_t* labels_all, const u
                              ": the batch holds NaN or Infinity, or training diverged (lower the learning rate)",
                          uint32_t(layers_.size() - 1));
 
+  if (exchange_) backward_exchange_update(stride, hyper, stats);
+  else backward_and_update(stride, hyper, stats);
+  const auto regrowth_start = std::chrono::steady_clock::now();
+  regrow(stats.rewired);
+  stats.regrowth_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - regrowth_start).count();
+  ++step_;
+}
+
+DeepRUpdate Network::update_of(size_t l, const StepHyper& hyper) const {
+  return DeepRUpdate{hyper.lr, hyper.alpha, hyper.noise_std, hyper.momentum,
+                     RngStream{spec_.seed, step_, uint32_t(l), Purpose::kNoise}};
+}
+
+void Network::through_relu(size_t l) {
+  const std::vector<float>& a = act_[l];  // ReLU output: its derivative is a > 0
+  for (size_t n = 0; n < grad_in_.size(); ++n) grad_in_[n] = a[n] > 0.0f ? grad_in_[n] : 0.0f;
+  grad_.swap(grad_in_);
+}
+
+void Network::backward_and_update(uint32_t stride, const StepHyper& hyper, StepStats& stats) {
   for (size_t l = layers_.size(); l-- > 0;) {
     SparseLayer& layer = layers_[l];
-    const DeepRUpdate update{hyper.lr, hyper.alpha, hyper.noise_std, hyper.momentum,
-                             RngStream{spec_.seed, step_, uint32_t(l), Purpose::kNoise}};
     float* dx = nullptr;
     if (l > 0) {
       grad_in_.resize(size_t(layer.n_in) * stride);
       dx = grad_in_.data();
     }
     try {
-      stats.noise_seconds += sparse_backward_update(layer, act_[l].data(), grad_.data(), dx, stride, update, went_dormant_[l]);
+      stats.noise_seconds +=
+          sparse_backward_update(layer, act_[l].data(), grad_.data(), dx, stride, update_of(l, hyper), went_dormant_[l]);
     } catch (const NonFiniteError& e) {
       throw NonFiniteError(std::string(e.what()) + " at step " + std::to_string(step_), e.layer);
     }
+    if (l > 0) through_relu(l);
+  }
+}
+
+void Network::backward_exchange_update(uint32_t stride, const StepHyper& hyper, StepStats& stats) {
+  gradients_.resize(layers_.size());
+  for (size_t l = layers_.size(); l-- > 0;) {
+    float* dx = nullptr;
     if (l > 0) {
-      const std::vector<float>& a = act_[l];  // ReLU output: its derivative is a > 0
-      for (size_t n = 0; n < grad_in_.size(); ++n) grad_in_[n] = a[n] > 0.0f ? grad_in_[n] : 0.0f;
-      grad_.swap(grad_in_);
+      grad_in_.resize(size_t(layers_[l].n_in) * stride);
+      dx = grad_in_.data();
+    }
+    sparse_backward(layers_[l], act_[l].data(), grad_.data(), dx, stride, gradients_[l]);
+    if (l > 0) through_relu(l);
+  }
+  exchange_(gradients_);
+  for (size_t l = 0; l < layers_.size(); ++l)  // before any update, so a refused step changes nothing
+    if (gradients_.size() != layers_.size() || gradients_[l].theta.size() != layers_[l].active() ||
+        gradients_[l].bias.size() != layers_[l].bias.size())
+      throw std::logic_error("the gradient exchange changed the size of the gradients of layer " + std::to_string(l) +
+                             ": it may change their values only");
+  // From the last layer down, as the fused path, so a divergence reports the same layer.
+  for (size_t l = layers_.size(); l-- > 0;) {
+    try {
+      stats.noise_seconds += sparse_update(layers_[l], gradients_[l], update_of(l, hyper), went_dormant_[l]);
+    } catch (const NonFiniteError& e) {
+      throw NonFiniteError(std::string(e.what()) + " at step " + std::to_string(step_), e.layer);
     }
   }
-  const auto regrowth_start = std::chrono::steady_clock::now();
-  regrow(stats.rewired);
-  stats.regrowth_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - regrowth_start).count();
-  ++step_;
 }
 
 void Network::regrow(std::vector<uint64_t>& rewired) {

@@ -5,11 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "gradients.hpp"
 #include "loss.hpp"
 #include "rewiring.hpp"
 #include "sparse_layer.hpp"
 
 namespace deepr {
+
+struct DeepRUpdate;
 
 struct NetworkSpec {
   std::vector<uint32_t> sizes;    // widths, input first: {784, 300, 100, 10}
@@ -66,11 +69,17 @@ class Network {
   uint64_t step() const { return step_; }
   void set_step(uint64_t step) { step_ = step; }
 
-  // One iteration of Algorithm 1 on samples `rows` of a row-major data set: forward, backward
-  // fused with the update, then regrowth so that exactly K connections are active again.
+  // One iteration of Algorithm 1 on samples `rows` of a row-major data set: forward, backward,
+  // the gradient exchange (if set), the update, then regrowth so that exactly K connections are
+  // active again. Without an exchange the backward pass and the update run fused, one sweep per
+  // layer; with one, as two passes with the gradients in between. Both give the same bits.
   // Throws NonFiniteError, before changing anything, when the loss is not finite.
   void train_step(const float* inputs, const int32_t* labels, const uint32_t* rows, uint32_t batch,
                   const StepHyper& hyper, StepStats& stats);
+
+  // Sets the hook called with every layer's gradients between backward and update; an empty
+  // function removes it (the fused path again).
+  void set_gradient_exchange(GradientExchange exchange) { exchange_ = std::move(exchange); }
 
   // Loss and accuracy over `count` consecutive samples, without training.
   LossResult evaluate(const float* inputs, const int32_t* labels, uint64_t count);
@@ -87,6 +96,13 @@ class Network {
   // Gathers a batch feature-major; returns its padded stride.
   uint32_t load_rows(const float* inputs, const uint32_t* rows, uint64_t first, uint32_t batch);
   void forward(uint32_t stride);
+  // Backward and update of every layer, from the last down, fused per layer.
+  void backward_and_update(uint32_t stride, const StepHyper& hyper, StepStats& stats);
+  // Backward of every layer into gradients_, the exchange, then the update of every layer.
+  void backward_exchange_update(uint32_t stride, const StepHyper& hyper, StepStats& stats);
+  // Dz of layer l - 1's output from dx of layer l's input (grad_in_): through the ReLU, into grad_.
+  void through_relu(size_t l);
+  DeepRUpdate update_of(size_t l, const StepHyper& hyper) const;
   void regrow(std::vector<uint64_t>& rewired);
 
   NetworkSpec spec_;
@@ -98,6 +114,8 @@ class Network {
   std::vector<std::vector<uint32_t>> went_dormant_;  // per layer: slots that died in this step
   std::vector<uint64_t> dying_counts_;               // per layer: how many of those
   std::vector<uint64_t> picks_;                      // positions being regrown in one layer
+  GradientExchange exchange_;                        // empty: the fused path
+  std::vector<LayerGradients> gradients_;            // per layer, on the split path
 };
 
 }  // namespace deepr

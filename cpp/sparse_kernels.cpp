@@ -99,34 +99,37 @@ __attribute__((always_inline)) inline Lanes sum_lanes_16(const Lanes* v) {
   return fold_pair<1>(s2[0], s2[1]);
 }
 
-// The DEEP R update of 16 slots from their weight gradients g (as vectors):
-//   theta -= eta * sign * g + eta * alpha - noise_std * noise    (with momentum, velocity between)
-// The same arithmetic in the same order as one slot at a time, on every CPU.
-__attribute__((always_inline)) inline Lanes update_lanes(Lanes t, Lanes g, Lanes nu, Ints s, Lanes* v,
-                                                         const DeepRUpdate& u) {
-  Lanes step = (Lanes)((Ints)g ^ (s & int32_t(kSignBit)));  // dE/dtheta = sign * dE/dw
-  if (v) step = *v = u.momentum * *v + step;
-  return t - u.lr * step - u.lr * u.alpha + u.noise_std * nu;
+// dE/dtheta of 16 slots from their dE/dw: the weight's sign applied to the gradient.
+__attribute__((always_inline)) inline Lanes theta_gradient(Lanes g, Ints s) {
+  return (Lanes)((Ints)g ^ (s & int32_t(kSignBit)));
 }
 
-// Updates slots [first, first + count) (count <= kBlock) whose per-sample-lane gradient
-// partial sums are grad[0 .. count), 16 slots per vector. Dormant slots go into part.dormant.
+// The DEEP R update of 16 slots from their gradients dE/dtheta:
+//   theta -= eta * g + eta * alpha - noise_std * noise    (with momentum, velocity between)
+// The same arithmetic in the same order as one slot at a time, on every CPU.
+__attribute__((always_inline)) inline Lanes update_lanes(Lanes t, Lanes g, Lanes nu, Lanes* v, const DeepRUpdate& u) {
+  if (v) g = *v = u.momentum * *v + g;
+  return t - u.lr * g - u.lr * u.alpha + u.noise_std * nu;
+}
+
+// Updates slots [first, first + count); gradient(i, s) gives dE/dtheta of slots first + i ..
+// first + i + 15 (lanes past count are ignored) from their sources s. Dormant slots go into
+// part.dormant, ascending.
+template <class Gradient>
 __attribute__((always_inline)) inline void update_slots(SparseLayer& layer, uint32_t first, uint32_t count,
-                                                        Lanes* grad, const float* noise, const DeepRUpdate& u,
+                                                        Gradient gradient, const float* noise, const DeepRUpdate& u,
                                                         SweepPart& part) {
   const uint32_t* src = layer.source.data() + first;
   float* theta = layer.theta.data() + first;
   float* velocity = layer.has_momentum() ? layer.velocity.data() + first : nullptr;
-  std::fill(grad + count, grad + (count + kLanes - 1) / kLanes * kLanes, Lanes{});  // pad the last 16
   Lanes nonfinite = {};  // stays 0 unless some theta is infinite or NaN (then t * 0 is NaN)
   for (uint32_t i = 0; i < count; i += kLanes) {
-    const Lanes g = sum_lanes_16(grad + i);
     Lanes t;
     if (i + kLanes <= count) {
       Lanes v = velocity ? load_lanes(velocity + i) : Lanes{};
       Ints s;
       std::memcpy(&s, src + i, sizeof s);
-      t = update_lanes(load_lanes(theta + i), g, load_lanes(noise + i), s, velocity ? &v : nullptr, u);
+      t = update_lanes(load_lanes(theta + i), gradient(i, s), load_lanes(noise + i), velocity ? &v : nullptr, u);
       store_lanes(theta + i, t);
       if (velocity) store_lanes(velocity + i, v);
     } else {  // the last, partial vector: through zero-padded copies
@@ -137,7 +140,7 @@ __attribute__((always_inline)) inline void update_slots(SparseLayer& layer, uint
       std::memcpy(&nu, noise + i, bytes);
       std::memcpy(&s, src + i, bytes);
       if (velocity) std::memcpy(&v, velocity + i, bytes);
-      t = update_lanes(t0, g, nu, s, velocity ? &v : nullptr, u);
+      t = update_lanes(t0, gradient(i, s), nu, velocity ? &v : nullptr, u);
       for (uint32_t l = count - i; l < kLanes; ++l) t[l] = 0.0f;
       std::memcpy(theta + i, &t, bytes);
       if (velocity) std::memcpy(velocity + i, &v, bytes);
@@ -148,6 +151,38 @@ __attribute__((always_inline)) inline void update_slots(SparseLayer& layer, uint
     for (; died; died &= died - 1) part.dormant.push_back(first + i + uint32_t(__builtin_ctz(died)));
   }
   part.finite &= sum_lanes(nonfinite) == 0.0f;
+}
+
+// Updates the block of slots [first, first + count) (count <= kBlock) of the fused sweep, whose
+// per-sample-lane gradient partial sums are grad[0 .. count): summed 16 slots per vector.
+__attribute__((always_inline)) inline void update_block(SparseLayer& layer, uint32_t first, uint32_t count, Lanes* grad,
+                                                        const float* noise, const DeepRUpdate& u, SweepPart& part) {
+  std::fill(grad + count, grad + (count + kLanes - 1) / kLanes * kLanes, Lanes{});  // pad the last 16
+  update_slots(
+      layer, first, count, [grad](uint32_t i, Ints s) { return theta_gradient(sum_lanes_16(grad + i), s); }, noise, u,
+      part);
+}
+
+// Normals [first, first + count) of the layer's noise stream into noise (zeros when T = 0), timed.
+inline void draw_noise(const DeepRUpdate& u, uint32_t first, uint32_t count, float* noise, SweepPart& part) {
+  const auto started = std::chrono::steady_clock::now();
+  if (u.noise_std != 0.0f) fill_normals(u.noise, first, count, noise);
+  else std::fill(noise, noise + count, 0.0f);  // T = 0: no noise to draw
+  part.noise_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+// One connection's gradient over the samples, not yet summed over lanes: sum_b dz[j][b] x[i][b]
+// per lane; with kInputGradient also dx[i] += w * dz[j]. C > 0 fixes stride = 16 * C.
+template <bool kInputGradient, uint32_t C>
+__attribute__((always_inline)) inline Lanes connection_gradient(const float* __restrict xi, const float* __restrict dzj,
+                                                                float* __restrict dxi, float w, uint32_t stride) {
+  Lanes g = {};
+  for (uint32_t b = 0; b < (C ? C * kLanes : stride); b += kLanes) {
+    const Lanes d = load_lanes(dzj + b);
+    g += d * load_lanes(xi + b);
+    if (kInputGradient) store_lanes(dxi + b, load_lanes(dxi + b) + w * d);
+  }
+  return g;
 }
 
 // The fused backward and update of the connections of outputs [out_begin, out_end); kInputGradient
@@ -174,34 +209,22 @@ __attribute__((always_inline)) inline void update_rows(SparseLayer& layer, const
     const float* __restrict dzj = dz + size_t(out) * stride;
     for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k) {
       if (k == block_end) {
-        if (k > block) update_slots(layer, block, k - block, grad, noise + (block - chunk), u, part);
+        if (k > block) update_block(layer, block, k - block, grad, noise + (block - chunk), u, part);
         block = k;
         block_end = std::min(slots, (k / kBlock + 1) * kBlock);
         if (k == chunk_end) {
           chunk = k;
           chunk_end = std::min(slots, (k / kNoiseChunk + 1) * kNoiseChunk);
-          const auto started = std::chrono::steady_clock::now();
-          if (u.noise_std != 0.0f) fill_normals(u.noise, chunk, chunk_end - chunk, noise);
-          else std::fill(noise, noise + (chunk_end - chunk), 0.0f);  // T = 0: no noise to draw
-          part.noise_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+          draw_noise(u, chunk, chunk_end - chunk, noise, part);
         }
       }
       const uint32_t s = src[k];
-      const float* __restrict xi = x + size_t(s & kIndexMask) * stride;
+      const size_t in = size_t(s & kIndexMask) * stride;
       const float w = signed_weight(s, theta[k]);  // the weight before this step's update
-      Lanes g = {};
-      for (uint32_t b = 0; b < (C ? C * kLanes : stride); b += kLanes) {
-        const Lanes d = load_lanes(dzj + b);
-        g += d * load_lanes(xi + b);
-        if (kInputGradient) {
-          float* dxi = dx + size_t(s & kIndexMask) * stride + b;
-          store_lanes(dxi, load_lanes(dxi) + w * d);
-        }
-      }
-      grad[k - block] = g;
+      grad[k - block] = connection_gradient<kInputGradient, C>(x + in, dzj, kInputGradient ? dx + in : nullptr, w, stride);
     }
   }
-  if (block_end > block) update_slots(layer, block, block_end - block, grad, noise + (block - chunk), u, part);
+  if (block_end > block) update_block(layer, block, block_end - block, grad, noise + (block - chunk), u, part);
 }
 
 // The sweep for the stride at hand: unrolled for up to 64 samples, a loop beyond.
@@ -228,6 +251,77 @@ DEEPR_DISPATCH
 void update_rows_first_layer(SparseLayer& layer, const float* x, const float* dz, uint32_t stride,
                              const DeepRUpdate& u, uint32_t out_begin, uint32_t out_end, SweepPart& part) {
   update_rows_for_stride<false>(layer, x, dz, nullptr, stride, u, out_begin, out_end, part);
+}
+
+// The split path's backward pass over all outputs: each slot's dE/dtheta into g (the lane sum of
+// sum_lanes, the same tree as sum_lanes_16 in the fused sweep, so the same bits), and dx.
+template <bool kInputGradient>
+__attribute__((always_inline)) inline void gradient_rows(const SparseLayer& layer, const float* x, const float* dz,
+                                                         float* dx, uint32_t stride, float* g) {
+  const uint32_t* src = layer.source.data();
+  const float* theta = layer.theta.data();
+  for (uint32_t out = 0; out < layer.n_out; ++out) {
+    const float* dzj = dz + size_t(out) * stride;
+    for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k) {
+      const uint32_t s = src[k];
+      const size_t in = size_t(s & kIndexMask) * stride;
+      const float w = signed_weight(s, theta[k]);
+      const Lanes lanes = connection_gradient<kInputGradient, 0>(x + in, dzj, kInputGradient ? dx + in : nullptr, w, stride);
+      g[k] = signed_weight(s, sum_lanes(lanes));  // dE/dtheta = sign * dE/dw
+    }
+  }
+}
+
+DEEPR_DISPATCH
+void gradient_rows_with_dx(const SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
+                           float* g) {
+  gradient_rows<true>(layer, x, dz, dx, stride, g);
+}
+
+DEEPR_DISPATCH
+void gradient_rows_first_layer(const SparseLayer& layer, const float* x, const float* dz, uint32_t stride, float* g) {
+  gradient_rows<false>(layer, x, dz, nullptr, stride, g);
+}
+
+// The split path's update of every slot from its dE/dtheta g, kNoiseChunk slots at a time.
+DEEPR_DISPATCH
+void update_from_gradients(SparseLayer& layer, const float* g, const DeepRUpdate& u, SweepPart& part) {
+  float noise[kNoiseChunk];
+  const uint32_t slots = uint32_t(layer.active());
+  for (uint32_t chunk = 0; chunk < slots; chunk += kNoiseChunk) {
+    const uint32_t count = std::min(kNoiseChunk, slots - chunk);
+    draw_noise(u, chunk, count, noise, part);
+    const float* gc = g + chunk;
+    update_slots(
+        layer, chunk, count,
+        [gc, count](uint32_t i, Ints) {
+          Lanes v = {};
+          std::memcpy(&v, gc + i, std::min(kLanes, count - i) * sizeof(float));
+          return v;
+        },
+        noise, u, part);
+  }
+}
+
+// dE/db of output `out`: the sum of its dz over the samples.
+inline float bias_gradient(const float* dz, uint32_t out, uint32_t stride) {
+  Lanes sum = {};
+  for (uint32_t b = 0; b < stride; b += kLanes) sum += load_lanes(dz + size_t(out) * stride + b);
+  return sum_lanes(sum);
+}
+
+// The plain gradient step of bias `out` (through its velocity with momentum); false when it is no
+// longer finite.
+inline bool update_bias(SparseLayer& layer, uint32_t out, float g, const DeepRUpdate& u) {
+  if (!layer.bias_velocity.empty()) g = layer.bias_velocity[out] = u.momentum * layer.bias_velocity[out] + g;
+  layer.bias[out] -= u.lr * g;
+  return std::isfinite(layer.bias[out]);
+}
+
+[[noreturn]] void throw_non_finite(const SparseLayer& layer) {
+  throw NonFiniteError("training diverged (lower the learning rate): a parameter of layer " +
+                           std::to_string(layer.index) + " is no longer finite",
+                       layer.index);
 }
 
 // Outputs split into `parts` ranges of about equal numbers of connections.
@@ -285,22 +379,38 @@ double sparse_backward_update(SparseLayer& layer, const float* x, const float* d
   went_dormant.swap(first.dormant);
   bool finite = first.finite;
 
-  if (!layer.bias.empty()) {
-    const bool momentum = !layer.bias_velocity.empty();
-    for (uint32_t out = 0; out < layer.n_out; ++out) {
-      Lanes sum = {};
-      for (uint32_t b = 0; b < stride; b += kLanes) sum += load_lanes(dz + size_t(out) * stride + b);
-      float g = sum_lanes(sum);
-      if (momentum) g = layer.bias_velocity[out] = u.momentum * layer.bias_velocity[out] + g;
-      layer.bias[out] -= u.lr * g;
-      finite &= std::isfinite(layer.bias[out]);
-    }
-  }
-  if (!finite)
-    throw NonFiniteError("training diverged (lower the learning rate): a parameter of layer " +
-                             std::to_string(layer.index) + " is no longer finite",
-                         layer.index);
+  for (uint32_t out = 0; out < layer.bias.size(); ++out) finite &= update_bias(layer, out, bias_gradient(dz, out, stride), u);
+  if (!finite) throw_non_finite(layer);
   return first.noise_seconds;
+}
+
+void sparse_backward(const SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
+                     LayerGradients& gradients) {
+  gradients.theta.resize(layer.active());
+  if (dx) {
+    std::fill(dx, dx + size_t(layer.n_in) * stride, 0.0f);
+    gradient_rows_with_dx(layer, x, dz, dx, stride, gradients.theta.data());
+  } else {
+    gradient_rows_first_layer(layer, x, dz, stride, gradients.theta.data());
+  }
+  gradients.bias.resize(layer.bias.size());
+  for (uint32_t out = 0; out < layer.bias.size(); ++out) gradients.bias[out] = bias_gradient(dz, out, stride);
+}
+
+double sparse_update(SparseLayer& layer, const LayerGradients& gradients, const DeepRUpdate& u,
+                     std::vector<uint32_t>& went_dormant) {
+  if (gradients.theta.size() != layer.active() || gradients.bias.size() != layer.bias.size())
+    throw std::logic_error("the gradients of layer " + std::to_string(layer.index) +
+                           " do not match its parameters: a gradient exchange must not resize them");
+  SweepPart part;
+  part.dormant.swap(went_dormant);  // reuses the caller's buffer
+  part.dormant.clear();
+  update_from_gradients(layer, gradients.theta.data(), u, part);
+  went_dormant.swap(part.dormant);
+  bool finite = part.finite;
+  for (uint32_t out = 0; out < layer.bias.size(); ++out) finite &= update_bias(layer, out, gradients.bias[out], u);
+  if (!finite) throw_non_finite(layer);
+  return part.noise_seconds;
 }
 
 namespace {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "gradients.hpp"
 #include "philox.hpp"
 #include "sparse_layer.hpp"
 
@@ -40,6 +41,17 @@ struct DeepRUpdate {
 // parameter is no longer finite.
 double sparse_backward_update(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
                               const DeepRUpdate& update, std::vector<uint32_t>& went_dormant);
+
+// The same step in two parts, for when something needs the gradients in between; together they
+// give the fused sweep's bits exactly. sparse_backward: dx as above (with the weights of before the
+// update) and every gradient into `gradients` (resized to the layer). sparse_update: the update
+// above from those gradients, with the same noise, dying list and errors; throws std::logic_error
+// when their sizes do not match the layer. Both run on one thread (the fused sweep splits big
+// first layers over the pool), which keeps them independent of the thread count.
+void sparse_backward(const SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
+                     LayerGradients& gradients);
+double sparse_update(SparseLayer& layer, const LayerGradients& gradients, const DeepRUpdate& update,
+                     std::vector<uint32_t>& went_dormant);
 
 // The samples rows[0 .. batch) (or first .. first + batch when rows is null) of a row-major data
 // set, written feature-major into x with zeros for the padding samples [batch, stride).
