@@ -6,9 +6,10 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CheckpointError, decodeSafetensors, encodeSafetensors, type SafetensorsFile } from "../lib/checkpoint/safetensors.js";
+import { decodeSafetensors, type SafetensorsFile } from "../lib/checkpoint/safetensors.js";
 import { Model } from "../lib/model.js";
 import { format1Bytes } from "./helpers/format-1.js";
+import { editedCopy, loadError, metadataJson, setJson } from "./helpers/checkpoint-files.js";
 import { blobs } from "./helpers/synthetic.js";
 
 const spec = { layers: [12, 8, 3], connectivity: [0.25, 0.5], bias: true, seed: 21 };
@@ -36,35 +37,8 @@ async function trainedFile(name: string, model = Model.create(spec), fit = { epo
   return path;
 }
 
-/** Writes a copy of the checkpoint at `from` after `change` edits its decoded tensors and metadata. */
-async function edited(from: string, name: string, change: (file: SafetensorsFile) => void): Promise<string> {
-  const file = decodeSafetensors(await readFile(from), from);
-  change(file);
-  const path = join(dir, name);
-  await writeFile(path, Buffer.concat(encodeSafetensors(file.tensors, file.metadata)));
-  return path;
-}
-
-/** The CheckpointError that loading `path` gives. */
-async function loadError(path: string): Promise<string> {
-  const error = await Model.load(path).then(
-    (m) => {
-      m.dispose();
-      return undefined;
-    },
-    (e: unknown) => e,
-  );
-  expect(error, `${path} loaded`).toBeInstanceOf(CheckpointError);
-  expect((error as CheckpointError).code).toBe("DEEPR_BAD_CHECKPOINT");
-  return (error as Error).message;
-}
-
-const metadataJson = (file: SafetensorsFile, key: string) => JSON.parse(file.metadata[key]);
-const setJson = (file: SafetensorsFile, key: string, change: (value: Record<string, unknown>) => void) => {
-  const value = metadataJson(file, key);
-  change(value);
-  file.metadata[key] = JSON.stringify(value);
-};
+/** A copy of the checkpoint at `from`, named `name` in this suite's folder, after `change` edits it. */
+const edited = (from: string, name: string, change: (file: SafetensorsFile) => void) => editedCopy(from, join(dir, name), change);
 
 describe("what a format-1 file holds, and how it loads", () => {
   it("every tensor with its dtype and shape, the metadata documents, and the model they load as", async () => {

@@ -1,14 +1,15 @@
 // Checkpoint format 2 on top of safetensors (lib/checkpoint/format-2.ts): what save() writes,
 // field by field, and how load() answers each way a file can describe a network that is not the
 // one its tensors hold. Format 1 has its own test, checkpoint-format-1.test.ts.
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { saveCheckpoint } from "../lib/checkpoint/model-checkpoint.js";
-import { CheckpointError, decodeSafetensors, encodeSafetensors, type SafetensorsFile } from "../lib/checkpoint/safetensors.js";
+import { decodeSafetensors, type SafetensorsFile } from "../lib/checkpoint/safetensors.js";
 import { Model } from "../lib/model.js";
+import { editedCopy, loadError, metadataJson, setJson } from "./helpers/checkpoint-files.js";
 import { blobs } from "./helpers/synthetic.js";
 
 const spec = { layers: [12, 8, 3], connectivity: [0.25, 0.5], bias: true, seed: 21 };
@@ -30,35 +31,8 @@ async function trainedFile(name: string, model = Model.create(spec), fit = { epo
   return path;
 }
 
-/** Writes a copy of the checkpoint at `from` after `change` edits its decoded tensors and metadata. */
-async function edited(from: string, name: string, change: (file: SafetensorsFile) => void): Promise<string> {
-  const file = decodeSafetensors(await readFile(from), from);
-  change(file);
-  const path = join(dir, name);
-  await writeFile(path, Buffer.concat(encodeSafetensors(file.tensors, file.metadata)));
-  return path;
-}
-
-/** The CheckpointError that loading `path` gives. */
-async function loadError(path: string): Promise<string> {
-  const error = await Model.load(path).then(
-    (m) => {
-      m.dispose();
-      return undefined;
-    },
-    (e: unknown) => e,
-  );
-  expect(error, `${path} loaded`).toBeInstanceOf(CheckpointError);
-  expect((error as CheckpointError).code).toBe("DEEPR_BAD_CHECKPOINT");
-  return (error as Error).message;
-}
-
-const metadataJson = (file: SafetensorsFile, key: string) => JSON.parse(file.metadata[key]);
-const setJson = (file: SafetensorsFile, key: string, change: (value: Record<string, unknown>) => void) => {
-  const value = metadataJson(file, key);
-  change(value);
-  file.metadata[key] = JSON.stringify(value);
-};
+/** A copy of the checkpoint at `from`, named `name` in this suite's folder, after `change` edits it. */
+const edited = (from: string, name: string, change: (file: SafetensorsFile) => void) => editedCopy(from, join(dir, name), change);
 
 describe("what save() writes", () => {
   it("every tensor with its dtype and shape, and the metadata documents", async () => {
