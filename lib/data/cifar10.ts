@@ -4,6 +4,7 @@ import { entry } from "./paths.js";
 import type { Dataset, DatasetSplits } from "./dataset.js";
 import { DataFormatError } from "./idx.js";
 import { describe } from "../options.js";
+import { allInOrder } from "./all-in-order.js";
 
 const PIXELS = 3 * 32 * 32;
 const RECORD = 1 + PIXELS;
@@ -36,7 +37,7 @@ export function parseCifar10Batch(bytes: Uint8Array, source: string): Cifar10Bat
 /** Loads the CIFAR-10 binary version from `dir` or from its `cifar-10-batches-bin` subfolder. Pixels are scaled to [0, 1]. */
 export async function loadCifar10(dir: string): Promise<DatasetSplits> {
   const root = await cifar10Root(dir);
-  const [train, test] = await Promise.all([loadSplit(root, TRAIN_FILES), loadSplit(root, [TEST_FILE])]);
+  const [train, test] = await allInOrder([loadSplit(root, TRAIN_FILES), loadSplit(root, [TEST_FILE])]);
   return { train, test };
 }
 
@@ -53,7 +54,7 @@ async function cifar10Root(dir: string): Promise<string> {
 // Validates every file before allocating, and decodes straight into the split's arrays so the
 // 600 MB training inputs exist once rather than once per batch plus once concatenated.
 async function loadSplit(root: string, names: string[]): Promise<Dataset> {
-  const files = await Promise.all(names.map((name) => readBatchFile(root, name)));
+  const files = await allInOrder(names.map((name) => readBatchFile(root, name)));
   const counts = files.map(({ path, bytes }) => checkBatch(bytes, path));
   const count = counts.reduce((a, b) => a + b, 0);
   const inputs = new Float32Array(count * PIXELS);

@@ -4,6 +4,7 @@ import { entry } from "./paths.js";
 import type { Dataset, DatasetSplits } from "./dataset.js";
 import { DataFormatError, readIdxFile } from "./idx.js";
 import { describe } from "../options.js";
+import { allInOrder } from "./all-in-order.js";
 
 const CLASSES = 10;
 
@@ -13,7 +14,7 @@ const CLASSES = 10;
  */
 export async function loadMnist(dir?: string): Promise<DatasetSplits> {
   const root = mnistDir(dir);
-  const [train, test] = await Promise.all([
+  const [train, test] = await allInOrder([
     loadSplit(root, "train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     loadSplit(root, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
   ]);
@@ -43,8 +44,8 @@ function bundledMnistDir(): string {
 }
 
 async function loadSplit(dir: string, imagesName: string, labelsName: string): Promise<Dataset> {
-  const [imagesPath, labelsPath] = await Promise.all([findFile(dir, imagesName), findFile(dir, labelsName)]);
-  const [images, labels] = await Promise.all([readIdxFile(imagesPath), readIdxFile(labelsPath)]);
+  const [imagesPath, labelsPath] = await allInOrder([findFile(dir, imagesName), findFile(dir, labelsName)]);
+  const [images, labels] = await allInOrder([readIdxFile(imagesPath), readIdxFile(labelsPath)]);
   if (images.shape.length !== 3) {
     throw new DataFormatError(`${imagesPath}: images must have shape [count, rows, cols] but the file has shape [${images.shape.join(", ")}]; is this a labels file?`);
   }

@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import type { Dataset } from "./dataset.js";
 import { DataFormatError } from "./idx.js";
 import { describe, integer } from "../options.js";
+import { allInOrder } from "./all-in-order.js";
 
 export type NpyDtype = "float16" | "float32" | "float64" | "int8" | "uint8" | "int16" | "uint16" | "int32" | "uint32" | "int64" | "uint64";
 
@@ -282,7 +283,7 @@ export async function loadNpy(inputsPath: string, labelsPath: string, options: N
 
 /** Reads an inputs file and its labels file, checking that they agree. */
 export async function readNpyPair(inputsPath: string, labelsPath: string): Promise<LabelledArrays> {
-  const [x, y] = await Promise.all([readNpyFile(inputsPath), readNpyFile(labelsPath)]);
+  const [x, y] = await allInOrder([readNpyFile(inputsPath), readNpyFile(labelsPath)]);
   if (x.shape.length === 0) throw new DataFormatError(`${inputsPath}: holds a single value (shape ()); inputs need shape (samples, ...).`);
   const count = x.shape[0];
   if (x.shape.some((size) => size === 0)) throw new DataFormatError(`${inputsPath}: shape ${pythonTuple(x.shape)} holds no values.`);
