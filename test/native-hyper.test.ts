@@ -3,6 +3,7 @@
 // are the core's own, reported as a RangeError that names the spec.
 import { afterEach, describe, expect, it } from "vitest";
 import { native, type NativeHyper, type NativeNetwork } from "../lib/native.js";
+import { throwsExactly } from "./helpers/throws.js";
 
 const spec = { sizes: [6, 5, 3], budgets: [12, 6], bias: false, momentum: true, globalBudget: false, share: 0 as const, seed: 4 };
 const inputs = Float32Array.from({ length: 4 * 6 }, (_, n) => (n % 7) / 7);
@@ -19,18 +20,6 @@ afterEach(() => {
   for (const net of nets) net.dispose();
   nets = [];
 });
-
-/** Asserts `call` throws exactly `type` with exactly `message`. */
-function throwsExactly(call: () => unknown, type: typeof TypeError | typeof RangeError, message: string): void {
-  let caught: unknown;
-  try {
-    call();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, message).toBeInstanceOf(type);
-  expect((caught as Error).message).toBe(message);
-}
 
 const train = (net: NativeNetwork, record: unknown) => net.train(inputs, labels, 0, 0, 2, 2, record as NativeHyper, true);
 

@@ -13,21 +13,10 @@ import {
   type NormalizedTrainOptions,
 } from "../lib/options.js";
 import { presets } from "../lib/presets.js";
+import { throwsExactly } from "./helpers/throws.js";
 
 const reference = referenceTrainOptions;
 const train = (input: unknown, base: NormalizedTrainOptions = reference) => normalizeTrainOptions(input, base);
-
-/** Asserts `call` throws exactly `type` with exactly `message`. */
-function throwsExactly(call: () => unknown, type: typeof TypeError | typeof RangeError, message: string): void {
-  let caught: unknown;
-  try {
-    call();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, message).toBeInstanceOf(type);
-  expect((caught as Error).message).toBe(message);
-}
 
 /** Relative closeness for values computed along different float paths (0.8 ** e against a product). */
 function expectRelativelyClose(actual: number, expected: number): void {
