@@ -1,9 +1,8 @@
 // CSV data sets: one sample per line, a label column and numeric features (RFC 4180 quoting:
 // fields in double quotes may hold the delimiter, line breaks and "" for a quote). Line and column
 // numbers in error messages count from 1, as in an editor.
-import { readFile } from "node:fs/promises";
 import type { Dataset } from "./dataset.js";
-import { DataFormatError } from "./idx.js";
+import { DataFormatError, readDataFile } from "./idx.js";
 import { describe, integer } from "../options.js";
 
 /** How `loadCsv` reads a file. */
@@ -37,12 +36,7 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 export async function loadCsv(path: string, options: CsvOptions = {}): Promise<Dataset> {
   if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
   checkOptions(options);
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (cause) {
-    throw new DataFormatError(`${path}: cannot read the file (${(cause as Error).message})`, { cause });
-  }
+  const text = (await readDataFile(path)).toString("utf8");
   const delimiter = options.delimiter ?? (path.toLowerCase().endsWith(".tsv") ? "\t" : ",");
   return parseCsv(text, path, { ...options, delimiter });
 }

@@ -73,14 +73,17 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
 export async function readIdxFile(path: string): Promise<IdxArray> {
   // A number would be taken as a file descriptor (0 = stdin) by readFile.
   if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
-  let raw: Buffer;
+  const raw = await readDataFile(path);
+  return parseIdx(isGzip(raw) ? await gunzipFile(raw, path) : raw, path);
+}
+
+/** A data file's bytes; a failure is a DataFormatError naming the file (Node's message for some, EISDIR, does not). */
+export async function readDataFile(path: string): Promise<Buffer> {
   try {
-    raw = await readFile(path);
+    return await readFile(path);
   } catch (cause) {
-    // Node's message for some of these (EISDIR) does not say which file.
     throw new DataFormatError(`${path}: cannot read the file (${(cause as Error).message})`, { cause });
   }
-  return parseIdx(isGzip(raw) ? await gunzipFile(raw, path) : raw, path);
 }
 
 function isGzip(bytes: Uint8Array): boolean {

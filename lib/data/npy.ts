@@ -2,9 +2,8 @@
 // the header length (uint16 little-endian in version 1.0, uint32 in 2.0 and 3.0), then the header: a
 // Python dict literal { 'descr': <dtype>, 'fortran_order': <bool>, 'shape': <tuple> } padded with
 // spaces and ended by "\n" (latin-1 in 1.0 and 2.0, UTF-8 in 3.0), then the array's raw bytes.
-import { readFile } from "node:fs/promises";
 import type { Dataset } from "./dataset.js";
-import { DataFormatError } from "./idx.js";
+import { DataFormatError, readDataFile } from "./idx.js";
 import { describe, integer } from "../options.js";
 import { allInOrder } from "./all-in-order.js";
 
@@ -245,13 +244,7 @@ export function npyToLabels(array: NpyArray, source: string): Int32Array {
 /** Reads and parses a .npy file. */
 export async function readNpyFile(path: string): Promise<NpyArray> {
   if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (cause) {
-    throw new DataFormatError(`${path}: cannot read the file (${(cause as Error).message})`, { cause });
-  }
-  return parseNpy(bytes, path);
+  return parseNpy(await readDataFile(path), path);
 }
 
 /** Options of `loadNpy`. */
