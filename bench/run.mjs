@@ -4,15 +4,20 @@
 //   node bench/run.mjs            full run (about 5 minutes on the 2-core reference machine)
 //   node bench/run.mjs --quick    few steps everywhere, to check that everything runs (numbers meaningless)
 //   node bench/run.mjs --wait=S   wait at most S seconds in all for a busy machine to go idle (default 300)
+//   node bench/run.mjs --vs-commit=C   compare the 1 % MLP step with commit C's build (bench/vs-commit.mjs;
+//                                 default: commit-build.mjs's DEFAULT_COMMIT; --vs-commit=none skips it)
 //
 // Every number is a median per full training step after warm-up; all ratios come from this run.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { BENCH, benchEnv, budgetsOf, DEEPR_MLP_STEPS, fmtUs, fmtX, HYPER, machineInfo, MLP, PY_MALLOC, pythonEnv, ROOT, runJson, UNSET_VARS } from "./common.mjs";
+import { commitBuild, DEFAULT_COMMIT } from "./commit-build.mjs";
 import { panel, svg } from "./svg.mjs";
+import { compareWithCommit, VS_COMMIT_TOLERANCE, vsCommitMarkdown } from "./vs-commit.mjs";
 
 const quick = process.argv.includes("--quick");
+const vsCommitArg = process.argv.find((a) => a.startsWith("--vs-commit="))?.slice(12) ?? DEFAULT_COMMIT;
 const NUMPY_PY = process.env.BENCH_NUMPY_PYTHON ?? "python3";
 const TORCH_PY = process.env.BENCH_TORCH_PYTHON ?? "/usr/bin/python3";
 const BATCHES = [10, 32, 128];
@@ -142,6 +147,15 @@ const node = (script, spec, env = {}) => runJson(process.execPath, [join(BENCH, 
 
 // ---------------------------------------------------------------- measurements
 ensureBuilt();
+// The older commit's build (once, reused by later runs), before any phase is timed.
+let olderBuild;
+if (vsCommitArg !== "none")
+  try {
+    olderBuild = commitBuild(vsCommitArg, log);
+  } catch (e) {
+    errors.push(`build of ${vsCommitArg} for the same-run comparison: ${e.message.split("\n")[0]}`);
+    log(`  FAILED: ${e.message}`);
+  }
 const machine = machineInfo();
 const busyBefore = cpuBusy(1000);
 const loadBefore = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
@@ -210,6 +224,8 @@ await attempt("deepr MLP cases, DEEPR_THREADS=1 and 2 alternating", async () => 
       deeprMlp[threads] = r.results.map((x, i) => (deeprMlp[threads][i] && deeprMlp[threads][i].median_us < x.median_us ? deeprMlp[threads][i] : x));
     }
 });
+const vsCommit = olderBuild && await attempt(`this build against ${olderBuild.short}, 1 % MLP, processes alternating`, () => compareWithCommit(olderBuild, { quick, log }));
+
 const deeprOf = (threads, c) => deeprMlp[threads]?.find((r) => r.batch === c.batch && sameConn(r.connectivity, c.connectivity));
 
 const threadsHonoured = machine.addonReadsDeeprThreads;
@@ -339,8 +355,12 @@ const status = (ok) => (ok === undefined || Number.isNaN(ok) ? "not measured" : 
 const r1b32 = rowOf("1 %", 32), r1b128 = rowOf("1 %", 128), r10b128 = rowOf("10 %", 128), rRef10 = rowOf("reference 1/3/30 %", 10);
 const ov32 = overheads.find((o) => o.name === "1 %" && o.batch === 32);
 const GB = 1e9;
+const vs32 = vsCommit?.cases.find((c) => c.batch === 32);
 const goals = [
   ["784-300-100-10, 1 %, batch 32: time per full step", "≤ 50 µs", fmtUs(r1b32?.d?.us), status(r1b32?.d && r1b32.d.us <= 50)],
+  [`same: against ${vsCommit ? vsCommit.short : "an older commit"} built beside this one, in this run`, `≤ ${VS_COMMIT_TOLERANCE.toFixed(2)}×`,
+    vs32 ? `${vs32.ratio.toFixed(3)}× (${fmtUs(vs32.ours.us)} vs ${fmtUs(vs32.theirs.us)}; see "This build against ${vsCommit.short}")` : vsCommitArg === "none" ? "skipped (--vs-commit=none)" : "–",
+    status(vs32?.pass)],
   ["same: speed-up over the fastest dense baseline", "≥ 8×", `${fmtX(r1b32?.vsDense)} (vs ${r1b32?.fd?.name} ${fmtUs(r1b32?.fd?.us)})`, status(r1b32?.vsDense >= 8)],
   ["784-300-100-10, 1 %, batch 128: speed-up over the fastest dense", "≥ 5×", `${fmtX(r1b128?.vsDense)} (vs ${r1b128?.fd?.name} ${fmtUs(r1b128?.fd?.us)})`, status(r1b128?.vsDense >= 5)],
   ["784-300-100-10, 10 %, batch 128: speed-up over the fastest dense", "≥ 1.5×", `${fmtX(r10b128?.vsDense)}; break-even density ${breakEvens[128].text}`, status(r10b128?.vsDense >= 1.5)],
@@ -391,6 +411,8 @@ table(["", ""], [
 
 md.push("## Goals (2-core x86)", "");
 table(["goal", "target", "measured", "status"], goals);
+
+if (vsCommit) md.push(`## This build against ${vsCommit.short}, same run`, "", ...vsCommitMarkdown(vsCommit));
 
 md.push("## Full training step, 784-300-100-10", "");
 md.push(`Median µs per full step (forward + backward + update + rewiring for deepr and mask-based DEEP R; forward + backward + SGD of all three layers for the dense baselines). Dense baselines do not depend on the connectivity; each shows its fastest thread setting (1 or 2). Ratios = baseline / deepr${threadsHonoured ? " (deepr: its faster thread setting)" : " (deepr: the DEEPR_THREADS=1 run)"}; "fastest dense" is the fastest of NumPy, PyTorch and both TF.js backends in this run.`, "");
@@ -504,6 +526,7 @@ md.push(
   `- Threads: each deepr run sets DEEPR_THREADS=1 or 2 in its process's environment, the setting the addon will honour. ${threadsHonoured ? "This addon reads it." : "**This addon does not read DEEPR_THREADS yet** (the string is absent from the binary): both columns ran the same single-threaded code, their difference is noise, and the ratios use the DEEPR_THREADS=1 run. The column is ready for when the addon gains a thread count."}`,
   `- The addon is built by CMakeLists.txt (${machine.addonBuildType ?? "?"}, -O3, no -march flag). ${machine.addonAvx512Clones ? "It carries AVX-512 (x86-64-v4) and AVX2 clones of its hot loops, chosen at load time for the CPU (function multi-versioning)" : "It carries no AVX-512 clones: only baseline x86-64 code"}.`,
   `- The Python baselines run with glibc malloc tunables (${Object.keys(PY_MALLOC).join(", ")}) so that memory freed by a step is kept rather than returned to the OS and page-faulted in again by the next step, as jemalloc/tcmalloc would; NumPy also keeps its gradient buffers across steps. Without both, the NumPy step is 3× slower at batch 32 (page faults on the ~1 MB gradient of layer 0).`,
+  `- Same-run comparison with an older commit (--vs-commit=COMMIT, default ${DEFAULT_COMMIT.slice(0, 7)}: the last commit before the core was reshaped into layers, stores and update rules, whose speed the reshaped core must keep): bench/commit-build.mjs unpacks the commit with \`git archive\` into $TMPDIR/deepr-baseline-<sha>, installs its locked dependencies from npm's cache and builds its addon and dist/ there, once; bench/vs-commit.mjs then times the 1 % cases with both builds, processes alternating. \`node bench/vs-commit.mjs [COMMIT]\` runs that comparison alone (a few seconds).`,
   `- Medians resist outliers, but 2 vCPUs on a shared VM are noisy: expect ±10 % between runs; the CPU-busy figure above says whether something else ran.`,
 );
 if (errors.length) md.push("", "### Failures in this run", "", ...errors.map((e) => `- ${e}`));

@@ -1,0 +1,78 @@
+// A build of an older commit of this repository beside the working tree, for same-run
+// comparisons (bench/vs-commit.mjs: step time; scripts/same-results.mjs: trained tensors).
+// The commit is unpacked with `git archive` into $TMPDIR/deepr-baseline-<sha>, its own locked
+// dependencies are installed from npm's cache (`npm ci --prefer-offline --ignore-scripts`), and
+// its addon (cmake-js) and dist/ (tsc) are built there, once: a finished build is reused.
+//
+//   node bench/commit-build.mjs [COMMIT]    builds (if needed) and prints the directory
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { ROOT } from "./common.mjs";
+
+/**
+ * The commit compared against when none is given: the last one before the core was reshaped
+ * into layers, parameter stores and update rules (issue 12), whose speed and results the
+ * reshaped core must keep.
+ */
+export const DEFAULT_COMMIT = "207c147ea8b1378e0bf81bd807232b7870e6863c";
+
+/** Written last into a finished build; a directory without it is a build that was cut short. */
+const DONE_MARKER = ".deepr-baseline-done";
+
+/** The full SHA of `commit`, or an error that says how to name one. */
+export function resolveCommit(commit) {
+  try {
+    return execFileSync("git", ["-C", ROOT, "rev-parse", "--verify", "--quiet", `${commit}^{commit}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    throw new Error(`commit-build: ${JSON.stringify(commit)} is not a commit of ${ROOT}; give a SHA, tag or branch that \`git log\` shows`);
+  }
+}
+
+/**
+ * Builds `commit` once and returns where: `dir` (the unpacked tree), `sha`, `short`, and the
+ * paths of its `cli` (dist/cli.js) and its step timer (bench/deepr.mjs). Progress goes to stderr.
+ */
+export function commitBuild(commit = DEFAULT_COMMIT, log = (line) => console.error(line)) {
+  const sha = resolveCommit(commit);
+  const short = sha.slice(0, 7);
+  const dir = join(tmpdir(), `deepr-baseline-${sha.slice(0, 12)}`);
+  const build = { dir, sha, short, cli: join(dir, "dist", "cli.js"), timer: join(dir, "bench", "deepr.mjs") };
+  if (existsSync(join(dir, DONE_MARKER)) && readFileSync(join(dir, DONE_MARKER), "utf8").trim() === sha) return build;
+
+  log(`commit-build: building ${short} in ${dir} (once; about a minute)`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const run = (what, command, args, options = {}) => {
+    log(`commit-build:   ${what}`);
+    try {
+      execFileSync(command, args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", ...options });
+    } catch (e) {
+      throw new Error(`commit-build: ${what} failed for ${short} in ${dir}:\n${(e.stderr ?? e.message).trim().split("\n").slice(-15).join("\n")}`);
+    }
+  };
+  const archive = join(dir, "source.tar");
+  run("git archive", "git", ["-C", ROOT, "archive", "--format=tar", `--output=${archive}`, sha]);
+  run("unpack", "tar", ["-xf", archive]);
+  rmSync(archive);
+  // --ignore-scripts: the package's install hook would build the addon; it is built below, the
+  // same way for every commit. The dependencies come from npm's cache when they are there.
+  run("npm ci (from the cache)", "npm", ["ci", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund"]);
+  run("addon (cmake-js build)", "npx", ["--no", "cmake-js", "build"]);
+  run("dist/ (npm run build)", "npm", ["run", "build"]);
+  for (const path of [join(dir, "build", "Release", "deepr.node"), build.cli, build.timer])
+    if (!existsSync(path)) throw new Error(`commit-build: ${short} built without ${path}; it predates the tools this comparison needs (bench/deepr.mjs, dist/cli.js)`);
+  writeFileSync(join(dir, DONE_MARKER), `${sha}\n`);
+  return build;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    console.log(commitBuild(process.argv[2] ?? DEFAULT_COMMIT).dir);
+  } catch (e) {
+    console.error(e.message);
+    process.exit(1);
+  }
+}
