@@ -6,7 +6,7 @@
 //
 //   node bench/commit-build.mjs [COMMIT]    builds (if needed) and prints the directory
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -40,20 +40,38 @@ export function commitBuild(commit = DEFAULT_COMMIT, log = (line) => console.err
   const short = sha.slice(0, 7);
   const dir = join(tmpdir(), `deepr-baseline-${sha.slice(0, 12)}`);
   const build = { dir, sha, short, cli: join(dir, "dist", "cli.js"), timer: join(dir, "bench", "deepr.mjs") };
-  if (existsSync(join(dir, DONE_MARKER)) && readFileSync(join(dir, DONE_MARKER), "utf8").trim() === sha) return build;
+  if (isBuilt(dir, sha)) return build;
 
-  log(`commit-build: building ${short} in ${dir} (once; about a minute)`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const run = (what, command, args, options = {}) => {
+  // Built in a directory of its own and renamed when complete, so that a build cut short is
+  // never used and two processes building the same commit do not write into one tree.
+  const staging = `${dir}.partial-${process.pid}`;
+  log(`commit-build: building ${short} in ${staging} (once; about a minute)`);
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  const run = (what, command, args) => {
     log(`commit-build:   ${what}`);
     try {
-      execFileSync(command, args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", ...options });
+      execFileSync(command, args, { cwd: staging, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
     } catch (e) {
-      throw new Error(`commit-build: ${what} failed for ${short} in ${dir}:\n${(e.stderr ?? e.message).trim().split("\n").slice(-15).join("\n")}`);
+      throw new Error(`commit-build: ${what} failed for ${short}:\n${(e.stderr ?? e.message).trim().split("\n").slice(-15).join("\n")}`);
     }
   };
-  const archive = join(dir, "source.tar");
+  try {
+    buildIn(staging, sha, run);
+  } catch (e) {
+    rmSync(staging, { recursive: true, force: true });
+    throw e;
+  }
+  if (!isBuilt(dir, sha)) {
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(staging, dir);
+  } else rmSync(staging, { recursive: true, force: true }); // another process finished first
+  return build;
+}
+
+/** Unpacks `sha` into `staging` and builds it there with `run(what, command, args)`. */
+function buildIn(staging, sha, run) {
+  const archive = join(staging, "source.tar");
   run("git archive", "git", ["-C", ROOT, "archive", "--format=tar", `--output=${archive}`, sha]);
   run("unpack", "tar", ["-xf", archive]);
   rmSync(archive);
@@ -62,10 +80,15 @@ export function commitBuild(commit = DEFAULT_COMMIT, log = (line) => console.err
   run("npm ci (from the cache)", "npm", ["ci", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund"]);
   run("addon (cmake-js build)", "npx", ["--no", "cmake-js", "build"]);
   run("dist/ (npm run build)", "npm", ["run", "build"]);
-  for (const path of [join(dir, "build", "Release", "deepr.node"), build.cli, build.timer])
-    if (!existsSync(path)) throw new Error(`commit-build: ${short} built without ${path}; it predates the tools this comparison needs (bench/deepr.mjs, dist/cli.js)`);
-  writeFileSync(join(dir, DONE_MARKER), `${sha}\n`);
-  return build;
+  for (const path of ["build/Release/deepr.node", "dist/cli.js", "bench/deepr.mjs"])
+    if (!existsSync(join(staging, path))) throw new Error(`commit-build: ${sha.slice(0, 7)} built without ${path}; it predates the tools these comparisons need`);
+  writeFileSync(join(staging, DONE_MARKER), `${sha}\n`);
+}
+
+/** Whether `dir` holds a finished build of `sha`. */
+function isBuilt(dir, sha) {
+  const marker = join(dir, DONE_MARKER);
+  return existsSync(marker) && readFileSync(marker, "utf8").trim() === sha;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

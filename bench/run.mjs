@@ -9,12 +9,13 @@
 //
 // Every number is a median per full training step after warm-up; all ratios come from this run.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, statSync, writeFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { BENCH, benchEnv, budgetsOf, DEEPR_MLP_STEPS, fmtUs, fmtX, HYPER, machineInfo, MLP, PY_MALLOC, pythonEnv, ROOT, runJson, UNSET_VARS } from "./common.mjs";
 import { commitBuild, DEFAULT_COMMIT } from "./commit-build.mjs";
 import { panel, svg } from "./svg.mjs";
 import { compareWithCommit, VS_COMMIT_TOLERANCE, vsCommitMarkdown } from "./vs-commit.mjs";
+import { staleDist } from "./working-build.mjs";
 
 const quick = process.argv.includes("--quick");
 const vsCommitArg = process.argv.find((a) => a.startsWith("--vs-commit="))?.slice(12) ?? DEFAULT_COMMIT;
@@ -114,13 +115,7 @@ function ensureBuilt() {
     log("building the addon (npx cmake-js build)");
     execFileSync("npx", ["cmake-js", "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
   }
-  const newest = (dir) =>
-    readdirSync(dir, { withFileTypes: true }).reduce(
-      (m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs),
-      0,
-    );
-  const dist = join(ROOT, "dist", "index.js");
-  if (!existsSync(dist) || statSync(dist).mtimeMs < newest(join(ROOT, "lib"))) {
+  if (staleDist()) {
     log("compiling lib/ (npm run build)");
     execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
   }

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { BENCH, benchEnv, DEEPR_MLP_STEPS, fmtUs, median, MLP, ROOT, runJson } from "./common.mjs";
 import { commitBuild, DEFAULT_COMMIT } from "./commit-build.mjs";
+import { staleAddon } from "./working-build.mjs";
 
 /** The cases compared: the reference MLP at 1 %, batch 32 (the goal) and batch 10 (the reference recipe's). */
 export const VS_COMMIT_CASES = [32, 10].map((batch) => ({ name: "1 %", sizes: MLP, connectivity: 0.01, batch }));
@@ -34,6 +35,8 @@ function sameTimer(sha) {
  * its time. Returns { commit, short, sameTimer, processes, spec, cases: [{ ...case, ours, theirs, ratio, pass }] }.
  */
 export async function compareWithCommit(build, { quick = false, rounds = quick ? 2 : 10, log = () => {} } = {}) {
+  const stale = staleAddon();
+  if (stale) throw new Error(`vs-commit: this working tree's addon is not current (${stale}), so it would not time the code as it is`);
   const spec = { mode: "mlp", cases: VS_COMMIT_CASES, ...(quick ? { warmup: 5, steps: 20, minMs: 0, chunk: 10 } : DEEPR_MLP_STEPS) };
   const timers = { ours: join(BENCH, "deepr.mjs"), theirs: build.timer };
   const medians = { ours: [], theirs: [] };

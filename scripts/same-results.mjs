@@ -11,14 +11,14 @@
 // is built once outside the repository by bench/commit-build.mjs. Takes about a minute (the
 // tuned preset trains 30 epochs, about 20 s per build).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { commitBuild, DEFAULT_COMMIT } from "../bench/commit-build.mjs";
+import { ROOT } from "../bench/common.mjs";
+import { staleAddon, staleDist } from "../bench/working-build.mjs";
 import { compareDigests, tensorDigests } from "./tensor-digests.mjs";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** The runs whose results must not change (issue 12), as CLI flags after `train --seed 1`. */
 const RUNS = [
   { name: "default", flags: [] },
@@ -27,25 +27,13 @@ const RUNS = [
   { name: "momentum 0.9", flags: ["--momentum", "0.9"] },
 ];
 
-/** Newest modification time under `dir`, in ms. */
-function newest(dir) {
-  return readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
-}
-
-/** Why this working tree's build is missing or older than its sources, or undefined when it is current. */
-function staleBuild() {
-  const cli = join(ROOT, "dist", "cli.js"), addon = join(ROOT, "build", "Release", "deepr.node");
-  if (!existsSync(cli) || statSync(cli).mtimeMs < newest(join(ROOT, "lib"))) return "dist/ is missing or older than lib/: run `npm run build`";
-  const sources = Math.max(...["cpp", "binding"].map((d) => newest(join(ROOT, d))), statSync(join(ROOT, "CMakeLists.txt")).mtimeMs);
-  if (!existsSync(addon) || statSync(addon).mtimeMs < sources) return "build/Release/deepr.node is missing or older than cpp/, binding/ or CMakeLists.txt: run `npm run build:native`";
-  return undefined;
-}
-
 /** Trains one run with the CLI at `cli` into `out`; the error says which build and run failed. */
 function train(cli, label, run, out) {
   const args = [cli, "train", "--seed", "1", "--json", "--out", out, ...run.flags];
   try {
-    execFileSync(process.execPath, args, { cwd: dirname(out), stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+    // Without DEEPR_BINARY: both builds must load their own addon.
+    const { DEEPR_BINARY: _ignored, ...env } = process.env;
+    execFileSync(process.execPath, args, { cwd: dirname(out), env, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
   } catch (e) {
     throw new Error(`${label}: \`deepr ${args.slice(1).join(" ")}\` failed:\n${(e.stderr ?? e.message).trim().split("\n").slice(-10).join("\n")}`);
   }
@@ -54,7 +42,7 @@ function train(cli, label, run, out) {
 const commit = process.argv[2] ?? DEFAULT_COMMIT;
 const work = mkdtempSync(join(tmpdir(), "deepr-same-results-"));
 try {
-  const stale = staleBuild();
+  const stale = staleDist() ?? staleAddon();
   if (stale) throw new Error(`same-results: this working tree's build is not current (${stale}), so it would not test the code as it is`);
   const older = commitBuild(commit);
   const rows = [];
