@@ -1,7 +1,8 @@
 // Model and training options: their defaults (the reference code's values) and their validation.
 // Every check throws a TypeError or RangeError that names the option and the value it got. The
-// training options are checked against their declarations in lib/hyperparameters.ts.
-import { hyperparameters, noiseAlternatives, type HyperparameterDeclaration } from "./hyperparameters.js";
+// training options and the structure rule's settings are checked against their declarations
+// (lib/hyperparameters.ts gathers them).
+import { hyperparameters, noiseAlternatives, structureSettings, type HyperparameterDeclaration } from "./hyperparameters.js";
 
 /** How the network is built. */
 export interface ModelOptions {
@@ -147,11 +148,16 @@ export function normalizeModelOptions(input: unknown): NormalizedModelOptions {
     layers,
     connectivity,
     budgets,
-    budget: o.budget === undefined ? "layer" : oneOf("options.budget", o.budget, ["layer", "global"] as const),
-    globalShare: o.globalShare === undefined ? "budget" : oneOf("options.globalShare", o.globalShare, ["budget", "dormant"] as const),
+    ...structure(o),
     bias: o.bias === undefined ? false : boolean("options.bias", o.bias),
     seed: o.seed === undefined ? 1 : integer("options.seed", o.seed, 0, MAX_SEED),
   };
+}
+
+/** The structure rule's settings, each as given or its default. */
+function structure(o: Record<string, unknown>): Pick<NormalizedModelOptions, "budget" | "globalShare"> {
+  const settings = structureSettings.map((d) => [d.option, declared(d, o[d.option] === undefined ? d.default : o[d.option])]);
+  return Object.fromEntries(settings) as Pick<NormalizedModelOptions, "budget" | "globalShare">;
 }
 
 /** `value` checked against its declaration; the error names `options.<option>`. */
