@@ -1,4 +1,4 @@
-import type { Dataset } from "./dataset.js";
+import type { Dataset, FlatDataset } from "./dataset.js";
 import { describe, integer } from "../options.js";
 
 /** Any typed array of numbers (not BigInt64Array / BigUint64Array). */
@@ -46,7 +46,31 @@ export function datasetFromArrays(arrays: DatasetArrays): Dataset {
   const classes = arrays.classes === undefined ? inferClasses(labels) : integer("classes", arrays.classes, 2, MAX_SIZE);
   const outside = labels.findIndex((label) => label >= classes);
   if (outside >= 0) throw new RangeError(`labels[${outside}] is ${labels[outside]} but classes is ${classes}; labels must be in [0, ${classes})`);
-  return { inputs, labels, count, features, classes, shape: Object.freeze([...sampleShape]) };
+  return shapedDataset({ inputs, labels, sampleShape, classes });
+}
+
+/** What every loader and Dataset helper makes a Dataset from: its arrays, one sample's shape and the classes. */
+export interface DatasetParts {
+  inputs: Float32Array;
+  labels: Int32Array;
+  sampleShape: readonly number[];
+  classes: number;
+  classNames?: readonly string[];
+}
+
+/** The shape of one sample of `data`; a data set of the form before sample shapes has flat samples. */
+export function sampleShapeOf(data: Dataset | FlatDataset): readonly number[] {
+  return ("sampleShape" in data ? data.sampleShape : undefined) ?? data.shape ?? [data.features];
+}
+
+/** A Dataset of `labels.length` samples of `sampleShape`, with the sizes that follow from them filled in. */
+export function shapedDataset({ inputs, labels, sampleShape, classes, classNames }: DatasetParts): Dataset {
+  const shape = Object.freeze([...sampleShape]);
+  const features = shape.reduce((a, b) => a * b, 1);
+  return {
+    inputs, labels, count: labels.length, features, classes, sampleShape: shape, shape,
+    ...(classNames && { classNames: Object.freeze([...classNames]) }),
+  };
 }
 
 function isArrayLike(value: unknown): value is ArrayLike<unknown> {

@@ -1,6 +1,7 @@
 // CSV data sets: one sample per line, a label column and numeric features (RFC 4180 quoting:
 // fields in double quotes may hold the delimiter, line breaks and "" for a quote). Line and column
 // numbers in error messages count from 1, as in an editor.
+import { shapedDataset } from "./arrays.js";
 import type { Dataset } from "./dataset.js";
 import { DataFormatError, readDataFile } from "./idx.js";
 import { describe, integer } from "../options.js";
@@ -98,15 +99,7 @@ export function parseCsv(text: string, source: string, options: CsvOptions = {})
   if (count === 0) throw new DataFormatError(`${source}: the file has a header but no data rows.`);
 
   const { labels, classes, classNames } = classIndices(labelText, labelLines, o.classes, (line, problem) => fail(line, `${column(labelIndex)}: ${problem}`), source);
-  return {
-    inputs: inputs.subarray(0, count * features),
-    labels,
-    count,
-    features,
-    classes,
-    shape: Object.freeze([features]),
-    ...(classNames && { classNames: Object.freeze(classNames) }),
-  };
+  return shapedDataset({ inputs: inputs.subarray(0, count * features), labels, sampleShape: [features], classes, classNames });
 }
 
 /**

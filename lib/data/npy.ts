@@ -2,6 +2,7 @@
 // the header length (uint16 little-endian in version 1.0, uint32 in 2.0 and 3.0), then the header: a
 // Python dict literal { 'descr': <dtype>, 'fortran_order': <bool>, 'shape': <tuple> } padded with
 // spaces and ended by "\n" (latin-1 in 1.0 and 2.0, UTF-8 in 3.0), then the array's raw bytes.
+import { shapedDataset } from "./arrays.js";
 import type { Dataset } from "./dataset.js";
 import { DataFormatError, readDataFile } from "./idx.js";
 import { describe, integer } from "../options.js";
@@ -301,6 +302,5 @@ export function classCount(labels: Int32Array, source: string): number {
 export function labelledDataset({ inputs, labels, shape }: LabelledArrays, classes: number, source: string): Dataset {
   const outside = labels.findIndex((label) => label >= classes);
   if (outside >= 0) throw new DataFormatError(`${source}: label ${labels[outside]} at index ${outside} is not below classes (${classes}).`);
-  const count = labels.length;
-  return { inputs, labels, count, features: inputs.length / count, classes, shape: Object.freeze([...shape]) };
+  return shapedDataset({ inputs, labels, sampleShape: shape, classes });
 }

@@ -1,4 +1,5 @@
-import type { Dataset, DatasetSplits } from "./dataset.js";
+import { sampleShapeOf, shapedDataset } from "./arrays.js";
+import type { Dataset, DatasetSplits, FlatDataset } from "./dataset.js";
 import { shuffledIndices } from "./splitmix64.js";
 import { describe, integer } from "../options.js";
 
@@ -17,7 +18,7 @@ const SPLIT_KEYS = ["testFraction", "seed"];
  * picks round(count × testFraction) test samples; both parts keep the samples in their original order.
  * The split is not stratified: with few samples per class, a class may be missing from one part.
  */
-export function splitDataset(data: Dataset, options: SplitOptions = {}): DatasetSplits {
+export function splitDataset(data: Dataset | FlatDataset, options: SplitOptions = {}): DatasetSplits {
   checkDataset(data);
   const { testFraction: fraction, seed } = checkSplitOptions(options);
   const testCount = Math.round(data.count * fraction);
@@ -45,8 +46,8 @@ export function checkSplitOptions(options: unknown): Required<SplitOptions> {
   return { testFraction, seed };
 }
 
-/** The samples of `data` at `indices`, in that order, with the same features, shape and classes. */
-function subset(data: Dataset, indices: Uint32Array): Dataset {
+/** The samples of `data` at `indices`, in that order, with the same sample shape and classes. */
+function subset(data: Dataset | FlatDataset, indices: Uint32Array): Dataset {
   const { features } = data;
   const inputs = new Float32Array(indices.length * features);
   const labels = new Int32Array(indices.length);
@@ -54,10 +55,10 @@ function subset(data: Dataset, indices: Uint32Array): Dataset {
     inputs.set(data.inputs.subarray(from * features, (from + 1) * features), to * features);
     labels[to] = data.labels[from];
   });
-  return { ...data, inputs, labels, count: indices.length };
+  return shapedDataset({ inputs, labels, sampleShape: sampleShapeOf(data), classes: data.classes, classNames: data.classNames });
 }
 
-export function checkDataset(data: unknown, name = "data"): asserts data is Dataset {
+export function checkDataset(data: unknown, name = "data"): asserts data is Dataset | FlatDataset {
   if (data === null || typeof data !== "object") throw new TypeError(`${name} must be a Dataset, got ${describe(data)}`);
   const { inputs, labels, count, features } = data as Dataset;
   if (!(inputs instanceof Float32Array)) throw new TypeError(`${name}.inputs must be a Float32Array, got ${describe(inputs)}`);
