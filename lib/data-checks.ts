@@ -4,7 +4,7 @@
 // large data set (MNIST: 47 M inputs, ~40 ms) are time-sliced, so that checking never stalls the
 // event loop for more than about half a millisecond.
 import type { FlatDataset, LabelledData, LabelledSamples } from "./data/dataset.js";
-import { describe } from "./options.js";
+import { describe, sampleShapeOption, shapeSize } from "./options.js";
 
 /** What a check does with NaN and Infinity in the inputs: "hint" rejects them and mentions onNonFinite: "skip". */
 export type NonFiniteInputs = "reject" | "hint" | "allow";
@@ -103,10 +103,8 @@ export async function checkDataset(
 
 /** The samples of a data set that gives its sample shape: one per label, of the model's input size. */
 function shaped(data: LabelledSamples & { count?: unknown }, name: string, features: number): { count: number; size: number } {
-  const shape: unknown = data.sampleShape;
-  if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d >= 1))
-    throw new TypeError(`${name}.sampleShape must be a non-empty array of positive integer sizes, got ${describe(shape)}`);
-  const size = shape.reduce((a: number, b: number) => a * b, 1);
+  const shape = sampleShapeOption(`${name}.sampleShape`, data.sampleShape);
+  const size = shapeSize(shape);
   if (size !== features)
     throw new RangeError(`${name}.sampleShape [${shape.join(", ")}] has ${size} values per sample but the model's input layer has ${features} units`);
   const count = data.count ?? data.labels.length;

@@ -11,7 +11,7 @@ import type { LayerArrays, NativeNetwork } from "./native.js";
 import { predictProbabilities, type PredictInputs } from "./predict.js";
 import { Snapshot } from "./snapshot.js";
 import {
-  describe,
+  nonEmptyString,
   normalizeModelOptions,
   referenceTrainOptions,
   type ModelOptions,
@@ -159,7 +159,7 @@ export class Model {
    * saves the consistent state between two chunks of steps.
    */
   async save(path: string): Promise<void> {
-    if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
+    nonEmptyString("path", path);
     this.#usable("save");
     const state = await this.#exclusive(async () => ({ layers: await this.#export(), progress: this.progress }));
     await saveCheckpoint({ options: this.options, trainOptions: this.trainOptions, ...state }, path);
@@ -167,8 +167,7 @@ export class Model {
 
   /** Loads a model saved by save(); training resumes exactly where it stopped. */
   static async load(path: string): Promise<Model> {
-    // A number would be taken as a file descriptor (0 = stdin) by fs.readFile.
-    if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
+    nonEmptyString("path", path);
     return loadCheckpoint(path, {
       build: (options, momentum) => new Model(options, momentum),
       restore: async (model, { trainOptions, progress: { step, ...position }, layers }) => {

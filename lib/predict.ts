@@ -1,7 +1,7 @@
 // Prediction, for Model.predict() and Snapshot.predict(): the samples checked against the model's
 // input size, the native network's logits for them, and each row's softmax.
 import type { Samples } from "./data/dataset.js";
-import { describe } from "./options.js";
+import { describe, sampleShapeOption, shapeSize } from "./options.js";
 
 /** What predict() takes: row-major float32 inputs of whole samples, or samples with their shape (any Dataset). */
 export type PredictInputs = Float32Array | Samples;
@@ -28,10 +28,8 @@ function sampleInputs(given: PredictInputs, features: number): Float32Array {
   }
   if (given === null || typeof given !== "object" || !(given.inputs instanceof Float32Array))
     throw new TypeError(`inputs must be a Float32Array or samples { inputs: Float32Array, sampleShape }, got ${describe(given)}`);
-  const shape: unknown = given.sampleShape;
-  if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d >= 1))
-    throw new TypeError(`inputs.sampleShape must be a non-empty array of positive integer sizes, got ${describe(shape)}`);
-  const size = shape.reduce((a: number, b: number) => a * b, 1);
+  const shape = sampleShapeOption("inputs.sampleShape", given.sampleShape);
+  const size = shapeSize(shape);
   if (size !== features)
     throw new RangeError(`inputs.sampleShape [${shape.join(", ")}] has ${size} values per sample but the model's input layer has ${features} units`);
   if (given.inputs.length === 0 || given.inputs.length % size !== 0)

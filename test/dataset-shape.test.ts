@@ -72,9 +72,13 @@ describe("the sample shape of a data set", () => {
     expect(await rejection(model.fit({ inputs: data.inputs.subarray(1), labels: data.labels, sampleShape: [6] }))).toEqual(
       ["RangeError", "data.inputs has 47 values; 8 samples x 6 features need 48"],
     );
-    for (const bad of [[], [6, 0], "6", [1.5, 4]])
-      expect(await rejection(model.fit({ inputs: data.inputs, labels: data.labels, sampleShape: bad as never })))
-        .toEqual(["TypeError", `data.sampleShape must be a non-empty array of positive integer sizes, got ${Array.isArray(bad) ? `an array of ${bad.length}` : '"6"'}`]);
+    for (const [bad, error] of [
+      [[], ["RangeError", "data.sampleShape must have at least one dimension, e.g. [features]"]],
+      [[6, 0], ["RangeError", "data.sampleShape[1] must be an integer in [1, 2147483647], got 0"]],
+      [[1.5, 4], ["RangeError", "data.sampleShape[0] must be an integer in [1, 2147483647], got 1.5"]],
+      ["6", ["TypeError", 'data.sampleShape must be an array of dimension sizes, got "6"']],
+    ] as const)
+      expect(await rejection(model.fit({ inputs: data.inputs, labels: data.labels, sampleShape: bad as never }))).toEqual(error);
     expect(await rejection(model.predict({ inputs: data.inputs.subarray(1), sampleShape: [6] }))).toEqual(
       ["RangeError", "inputs.inputs must hold a whole number of samples of shape [6], got 47 values"],
     );

@@ -4,7 +4,7 @@ import { entry } from "./paths.js";
 import { shapedDataset } from "./arrays.js";
 import type { Dataset, DatasetSplits } from "./dataset.js";
 import { DataFormatError } from "./idx.js";
-import { describe } from "../options.js";
+import { nonEmptyString } from "../options.js";
 import { allInOrder } from "./all-in-order.js";
 
 // One image: 3 channels (red, green, blue) of 32 x 32 pixels, channel-major.
@@ -50,7 +50,7 @@ export async function loadCifar10Test(dir: string): Promise<Dataset> {
 }
 
 async function cifar10Root(dir: string): Promise<string> {
-  if (typeof dir !== "string" || dir === "") throw new TypeError(`dir must be a non-empty string, got ${describe(dir)}`);
+  nonEmptyString("dir", dir);
   return (await entry(join(dir, SUBFOLDER)))?.isDirectory() ? join(dir, SUBFOLDER) : dir;
 }
 

@@ -1,7 +1,7 @@
 import { sampleShapeOf, shapedDataset } from "./arrays.js";
 import type { Dataset, DatasetSplits, FlatDataset } from "./dataset.js";
 import { shuffledIndices } from "./splitmix64.js";
-import { describe, integer } from "../options.js";
+import { describe, object, rejectUnknown, seedOption } from "../options.js";
 
 /** How `Dataset.split` divides a data set. */
 export interface SplitOptions {
@@ -34,15 +34,13 @@ export function splitDataset(data: Dataset | FlatDataset, options: SplitOptions 
 
 /** Validated split options with their defaults. */
 export function checkSplitOptions(options: unknown): Required<SplitOptions> {
-  if (options === null || typeof options !== "object") throw new TypeError(`options must be an object, got ${describe(options)}`);
-  const o = options as SplitOptions;
-  for (const key of Object.keys(o))
-    if (!SPLIT_KEYS.includes(key)) throw new TypeError(`options.${key} is not an option of Dataset.split; the options are ${SPLIT_KEYS.join(", ")}`);
+  const o = object("options", options) as SplitOptions;
+  rejectUnknown("options", o, SPLIT_KEYS, "Dataset.split");
   const testFraction = o.testFraction === undefined ? 0.2 : o.testFraction;
   if (typeof testFraction !== "number") throw new TypeError(`options.testFraction must be a number, got ${describe(testFraction)}`);
   if (!(testFraction > 0 && testFraction < 1))
     throw new RangeError(`options.testFraction must be in (0, 1) so that both parts get samples, got ${describe(testFraction)}`);
-  const seed = o.seed === undefined ? 1 : integer("options.seed", o.seed, 0, 2 ** 53 - 1);
+  const seed = o.seed === undefined ? 1 : seedOption("options.seed", o.seed);
   return { testFraction, seed };
 }
 

@@ -14,7 +14,7 @@ import { createRequire } from "node:module";
 import { graphOf } from "../checkpoint/graph.js";
 import { layerKindOf, type GraphLayer } from "../layers/registry.js";
 import { Model, type LayerState } from "../model.js";
-import { describe } from "../options.js";
+import { describe, nonEmptyString, object } from "../options.js";
 import { writeFileAtomic } from "../atomic-file.js";
 import { ExportError } from "./export-error.js";
 import { valueInfo } from "./onnx-nodes.js";
@@ -45,14 +45,14 @@ export async function toOnnx(model: Model, options: OnnxOptions = {}): Promise<U
 
 /** Writes the model as an ONNX file, atomically (the previous file survives any failure). */
 export async function exportOnnx(model: Model, path: string, options: OnnxOptions = {}): Promise<void> {
-  if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
+  nonEmptyString("path", path);
   const message = await encode(model, options, path);
   await writeFileAtomic(path, message.chunks, "ONNX model", ExportError);
 }
 
 async function encode(model: Model, options: OnnxOptions, path?: string): Promise<ProtoMessage> {
   if (!(model instanceof Model)) throw new TypeError(`model must be a deepr Model, got ${describe(model)}`);
-  if (options === null || typeof options !== "object") throw new TypeError(`options must be an object, got ${describe(options)}`);
+  object("options", options);
   const weights = options.weights ?? "sparse";
   if (weights !== "sparse" && weights !== "dense")
     throw new RangeError(`options.weights must be "sparse" or "dense", got ${describe(options.weights)}`);
