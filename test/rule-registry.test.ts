@@ -6,7 +6,7 @@ import { HELP } from "../lib/cli/help.js";
 import * as loop from "../lib/fit-loop-settings.js";
 import { hyperparameters, structureSettings } from "../lib/hyperparameters.js";
 import { normalizeModelOptions, normalizeTrainOptions, referenceTrainOptions } from "../lib/options.js";
-import { findRule, optimisers, priors, ruleDescription, ruleNames, ruleParts, structures } from "../lib/rules/registry.js";
+import { describeRule, findRule, optimisers, priors, ruleDescription, ruleNames, ruleParts, structures } from "../lib/rules/registry.js";
 import { deepr } from "./helpers/cli.js";
 
 const declarations = [...ruleParts.flatMap((p) => p.hyperparameters), ...Object.values(loop)];
@@ -75,5 +75,8 @@ describe("the rule registry", () => {
     expect(findRule("deep-r")?.structure).toBe(structures[0]);
     expect(findRule("soft-deep-r")).toBeUndefined();
     expect(ruleDescription({ budget: "global", globalShare: "dormant" })).toEqual({ name: "deep-r", budget: "global", globalShare: "dormant" });
+    // As deepr inspect prints it: the share matters with a global budget only.
+    expect(describeRule(ruleDescription({ budget: "global", globalShare: "dormant" }))).toBe("deep-r, global budget, regrowth shared by dormant");
+    expect(describeRule(ruleDescription({ budget: "layer", globalShare: "dormant" }))).toBe("deep-r, layer budget");
   });
 });

@@ -3,6 +3,7 @@
 import { graphOf, ruleOf, type GraphLayer } from "../checkpoint/graph.js";
 import { readSafetensors } from "../checkpoint/safetensors.js";
 import { layerKindOf } from "../layers/registry.js";
+import { describeRule } from "../rules/registry.js";
 import { Model } from "../model.js";
 import type { Flags } from "./args.js";
 
@@ -33,7 +34,7 @@ export async function inspect(file: string, flags: Flags): Promise<void> {
     return;
   }
   console.log(`${file}: deepr checkpoint (format ${format}), seed ${model.options.seed}, epoch ${report.progress.epoch}, step ${report.progress.step}`);
-  console.log(`  rule: ${rule.name}, ${rule.budget} budget${rule.budget === "global" ? `, regrowth shared by ${rule.globalShare}` : ""}`);
+  console.log(`  rule: ${describeRule(rule)}`);
   // Each layer with parameters has the next of the model's layers' counts.
   const counts = layers.values();
   graph.forEach((layer, l) => {

@@ -5,7 +5,7 @@
 import type { RulePart } from "./declaration.js";
 import { sgd } from "./optimiser.js";
 import { deepRPrior } from "./prior.js";
-import { deepRStructure } from "./structure.js";
+import { deepRStructure, describeStructure } from "./structure.js";
 
 export const optimisers = [sgd] as const satisfies readonly RulePart[];
 export const priors = [deepRPrior] as const satisfies readonly RulePart[];
@@ -15,7 +15,7 @@ export const structures = [deepRStructure] as const satisfies readonly RulePart[
 export const ruleParts: readonly RulePart[] = [...optimisers, ...priors, ...structures];
 
 /** The rules by the name deepr.rule gives them: each combines one part of every kind. */
-const RULES = [{ name: "deep-r", optimiser: sgd, prior: deepRPrior, structure: deepRStructure }] as const;
+const RULES = [{ name: "deep-r", optimiser: sgd, prior: deepRPrior, structure: deepRStructure, describe: describeStructure }] as const;
 
 export type RuleName = (typeof RULES)[number]["name"];
 export const ruleNames: readonly RuleName[] = RULES.map((r) => r.name);
@@ -30,6 +30,11 @@ export type Rule = { name: RuleName } & StructureSettings;
 /** The rule named `name`, or undefined when this deepr does not know it. */
 export function findRule(name: unknown): (typeof RULES)[number] | undefined {
   return RULES.find((r) => r.name === name);
+}
+
+/** How `deepr inspect` describes a rule of a loaded checkpoint: "deep-r, layer budget". */
+export function describeRule(rule: Rule): string {
+  return `${rule.name}, ${findRule(rule.name)!.describe(rule)}`;
 }
 
 /** deepr.rule for a model with these structure settings. */

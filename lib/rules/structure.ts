@@ -13,6 +13,11 @@ export const globalShare = {
   help: "with a global budget, regrow in proportion to each layer's K\n(as the reference) or uniformly over all dormant connections",
 } as const;
 
+/** How `deepr inspect` describes the settings: "global budget, regrowth shared by dormant". */
+export function describeStructure({ budget, globalShare }: { budget: string; globalShare: string }): string {
+  return `${budget} budget${budget === "global" ? `, regrowth shared by ${globalShare}` : ""}`;
+}
+
 export const deepRStructure = {
   part: "structure",
   name: "deep-r",
