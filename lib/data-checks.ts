@@ -1,9 +1,10 @@
-// Checks that a Dataset fits a model before the core reads it on a worker thread: array types,
-// sizes, labels in range and (unless the caller allows them) finite inputs. The value scans of a
+// Checks that a data set fits a model before the core reads it on a worker thread: array types,
+// the sample shape against the model's input size, labels in range and (unless the caller allows
+// them) finite inputs. The value scans of a
 // large data set (MNIST: 47 M inputs, ~40 ms) are time-sliced, so that checking never stalls the
 // event loop for more than about half a millisecond.
-import type { Dataset } from "./data/dataset.js";
-import { describe } from "./options.js";
+import type { FlatDataset, LabelledData, LabelledSamples } from "./data/dataset.js";
+import { describe, sampleShapeOption, shapeSize } from "./options.js";
 
 /** What a check does with NaN and Infinity in the inputs: "hint" rejects them and mentions onNonFinite: "skip". */
 export type NonFiniteInputs = "reject" | "hint" | "allow";
@@ -50,34 +51,41 @@ class TimeSlices {
   }
 }
 
+/** A data set checked against a model: the arrays the core reads and the number of samples. */
+export interface CheckedData {
+  readonly inputs: Float32Array;
+  readonly labels: Int32Array;
+  readonly count: number;
+}
+
 // Data sets already checked, with the model shape ("features:classes:nonfinite") they passed for.
-const validated = new WeakMap<Dataset, string>();
+const validated = new WeakMap<object, { key: string; checked: CheckedData }>();
 
 /**
- * Throws a TypeError or RangeError naming `name` and the first problem when `data` does not fit a
- * model with `features` inputs and `classes` outputs.
+ * The arrays of `data` and its sample count, once they fit a model with `features` inputs and
+ * `classes` outputs; else a TypeError or RangeError naming `name` and the first problem. `data`
+ * gives its sample shape (LabelledSamples), or is flat with `features` values per sample (FlatDataset).
  */
 export async function checkDataset(
-  data: Dataset, name: string, features: number, classes: number, nonFinite: NonFiniteInputs = "reject",
-): Promise<void> {
+  data: LabelledData, name: string, features: number, classes: number, nonFinite: NonFiniteInputs = "reject",
+): Promise<CheckedData> {
   const allowNonFinite = nonFinite === "allow";
   // Checked once per data set and model shape: a data set that passed for one model may not fit another.
   const key = `${features}:${classes}:${allowNonFinite}`;
-  if (validated.get(data) === key) return;
+  const known = validated.get(data);
+  if (known?.key === key) return known.checked;
   if (data === null || typeof data !== "object") throw new TypeError(`${name} must be a Dataset object, got ${describe(data)}`);
-  const { inputs, labels, count } = data;
+  const { inputs, labels } = data;
   if (!(inputs instanceof Float32Array)) throw new TypeError(`${name}.inputs must be a Float32Array, got ${describe(inputs)}`);
   if (!(labels instanceof Int32Array)) throw new TypeError(`${name}.labels must be an Int32Array, got ${describe(labels)}`);
   // The core reads them on a worker thread; a resizable buffer could shrink under it (the addon refuses those too).
   for (const [field, array] of [["inputs", inputs], ["labels", labels]] as const)
     if ((array.buffer as ArrayBuffer & { resizable?: boolean }).resizable)
       throw new TypeError(`${name}.${field} must not be backed by a resizable ArrayBuffer`);
-  if (!Number.isInteger(count) || count < 1 || count > 0xffffffff) throw new RangeError(`${name}.count must be a positive integer, got ${describe(count)}`);
-  if (data.features !== features)
-    throw new RangeError(`${name}.features is ${describe(data.features)} but the model's input layer has ${features} units`);
+  const { count, size } = "sampleShape" in data && data.sampleShape !== undefined ? shaped(data, name, features) : flat(data as FlatDataset, name, features);
   if (labels.length !== count) throw new RangeError(`${name}.labels has ${labels.length} entries for ${count} samples`);
-  if (inputs.length !== count * features)
-    throw new RangeError(`${name}.inputs has ${inputs.length} values; ${count} samples x ${features} features need ${count * features}`);
+  if (inputs.length !== count * size)
+    throw new RangeError(`${name}.inputs has ${inputs.length} values; ${count} samples x ${size} features need ${count * size}`);
   const slices = new TimeSlices();  // one deadline over both scans
   const label = await slices.find(count, (from, to) => firstOutside(labels, classes, from, to));
   if (label >= 0)
@@ -85,8 +93,31 @@ export async function checkDataset(
   const n = allowNonFinite ? -1 : await slices.find(inputs.length, (from, to) => firstNonFinite(inputs, from, to));
   if (n >= 0)
     throw new RangeError(
-      `${name}.inputs holds ${inputs[n]} at sample ${Math.floor(n / features)}, feature ${n % features}; inputs must be finite` +
+      `${name}.inputs holds ${inputs[n]} at sample ${Math.floor(n / size)}, feature ${n % size}; inputs must be finite` +
         (nonFinite === "hint" ? ' (or fit with onNonFinite: "skip" to leave out the batches holding such values)' : ""),
     );
-  validated.set(data, key);
+  const checked = { inputs, labels, count };
+  validated.set(data, { key, checked });
+  return checked;
+}
+
+/** The samples of a data set that gives its sample shape: one per label, of the model's input size. */
+function shaped(data: LabelledSamples & { count?: unknown }, name: string, features: number): { count: number; size: number } {
+  const shape = sampleShapeOption(`${name}.sampleShape`, data.sampleShape);
+  const size = shapeSize(shape);
+  if (size !== features)
+    throw new RangeError(`${name}.sampleShape [${shape.join(", ")}] has ${size} values per sample but the model's input layer has ${features} units`);
+  const count = data.count ?? data.labels.length;
+  if (!Number.isInteger(count) || (count as number) < 1 || (count as number) > 0xffffffff)
+    throw new RangeError(`${name} must hold between 1 and 2^32 - 1 samples, got ${describe(count)}`);
+  return { count: count as number, size };
+}
+
+/** The samples of a data set of the form before sample shapes: `count` of `features` values each. */
+function flat(data: FlatDataset, name: string, features: number): { count: number; size: number } {
+  const { count } = data;
+  if (!Number.isInteger(count) || count < 1 || count > 0xffffffff) throw new RangeError(`${name}.count must be a positive integer, got ${describe(count)}`);
+  if (data.features !== features)
+    throw new RangeError(`${name}.features is ${describe(data.features)} but the model's input layer has ${features} units`);
+  return { count, size: features };
 }

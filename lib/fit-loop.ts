@@ -2,7 +2,7 @@
 // under the model's lock, so abort, callbacks, timers and other operations on the model get their
 // turn between two chunks. A batch whose loss or update is not finite either stops the run with a
 // NonFiniteError or, with onNonFinite: "skip", is left out and the chunk replayed without it.
-import type { Dataset } from "./data/dataset.js";
+import type { CheckedData } from "./data-checks.js";
 import type { EpochStats, Evaluation, FitOptions, LayerState, Progress } from "./model-types.js";
 import type { NativeHyper, NativeNetwork } from "./native.js";
 import { NonFiniteError, nonFiniteLayer } from "./non-finite-error.js";
@@ -47,7 +47,7 @@ export interface Trainee {
   /** A copy of the parameters; called under the lock. */
   exportState(): Promise<LayerState[]>;
   /** Loss and accuracy on the validation set; called under the lock. */
-  evaluate(data: Dataset): Promise<Evaluation>;
+  evaluate(data: CheckedData): Promise<Evaluation>;
 }
 
 interface ChunkResult {
@@ -61,9 +61,9 @@ interface ChunkResult {
   skipped: number;
 }
 
-/** Trains the rest of the epoch at `model.position`, reporting to fit's callbacks. */
+/** Trains the rest of the epoch at `model.position`, reporting to fit's callbacks; then evaluates on `validation`. */
 export async function trainEpoch(
-  model: Trainee, data: Dataset, o: NormalizedTrainOptions, fit: FitOptions, skip: boolean,
+  model: Trainee, data: CheckedData, validation: CheckedData | undefined, o: NormalizedTrainOptions, fit: FitOptions, skip: boolean,
 ): Promise<EpochStats> {
   const position = model.position;
   const epoch = position.epoch;
@@ -109,8 +109,8 @@ export async function trainEpoch(
     noiseSeconds,
     skipped,
   };
-  if (fit.validation) {
-    const v = await model.exclusive(() => model.evaluate(fit.validation!));
+  if (validation) {
+    const v = await model.exclusive(() => model.evaluate(validation));
     stats.testLoss = v.loss;
     stats.testAccuracy = v.accuracy;
   }
@@ -125,7 +125,7 @@ export async function trainEpoch(
 // function of seed and step) and the bad batch is left out; without `skip` the position is
 // brought up to date and a NonFiniteError names where it happened.
 async function trainChunk(
-  model: Trainee, data: Dataset, o: NormalizedTrainOptions, hyper: NativeHyper, epoch: number, first: number, count: number, skip: boolean,
+  model: Trainee, data: CheckedData, o: NormalizedTrainOptions, hyper: NativeHyper, epoch: number, first: number, count: number, skip: boolean,
 ): Promise<ChunkResult> {
   const { network, position } = model;
   const step = network.info().step;

@@ -1,5 +1,5 @@
 // The public types of a Model's methods: what fit() takes and reports, and the state it exports.
-import type { Dataset } from "./data/dataset.js";
+import type { LabelledData } from "./data/dataset.js";
 import type { TrainOptions } from "./options.js";
 
 export interface LayerInfo {
@@ -45,7 +45,7 @@ export interface EpochStats {
 
 export interface FitOptions extends TrainOptions {
   /** Evaluated after every epoch; its accuracy is reported as testAccuracy. */
-  validation?: Dataset;
+  validation?: LabelledData;
   onBatchEnd?: (stats: BatchStats) => void;
   onEpochEnd?: (stats: EpochStats) => void | Promise<void>;
   /** Stops training between two chunks of steps; fit() then rejects with the signal's reason. */

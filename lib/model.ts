@@ -1,17 +1,17 @@
 // The Model class: the public API over one native network. It holds the network, the lock that
 // runs native operations one at a time, and the position in the training run; the fit loop, the
-// data checks, the state export and the checkpoint files live in modules of their own.
+// data checks, prediction, the state export and the checkpoint files live in modules of their own.
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint/model-checkpoint.js";
-import type { Dataset } from "./data/dataset.js";
-import { checkDataset, type NonFiniteInputs } from "./data-checks.js";
+import type { LabelledData } from "./data/dataset.js";
+import { checkDataset, type CheckedData, type NonFiniteInputs } from "./data-checks.js";
 import { normalizeFitOptions, trainEpoch, type Position, type Trainee } from "./fit-loop.js";
 import type { EpochStats, Evaluation, FitOptions, LayerInfo, LayerState, Progress } from "./model-types.js";
 import { buildNetwork, exportState, withMomentumState } from "./model-state.js";
 import type { LayerArrays, NativeNetwork } from "./native.js";
-import { logitsFor, softmaxRows } from "./probabilities.js";
+import { predictProbabilities, type PredictInputs } from "./predict.js";
 import { Snapshot } from "./snapshot.js";
 import {
-  describe,
+  nonEmptyString,
   normalizeModelOptions,
   referenceTrainOptions,
   type ModelOptions,
@@ -63,7 +63,7 @@ export class Model {
    * >= epochs`) trains nothing and fit() resolves with `[]`, one entry per epoch trained; the
    * CLI reports that case in words.
    */
-  async fit(data: Dataset, options: FitOptions = {}): Promise<EpochStats[]> {
+  async fit(data: LabelledData, options: FitOptions = {}): Promise<EpochStats[]> {
     this.#usable("fit");
     const { train: o, skip } = normalizeFitOptions(options, this.trainOptions);
     if (this.#position.batchInEpoch > 0 && o.batchSize !== this.#position.batchSize)
@@ -74,8 +74,8 @@ export class Model {
     if (this.#fitting) throw new Error("deepr: this model is already training; await the running fit() (or abort it with its signal) first");
     this.#fitting = true;
     try {
-      await this.#checkData(data, "data", skip ? "allow" : "hint");
-      if (options.validation !== undefined) await this.#checkData(options.validation, "options.validation");
+      const samples = await this.#checkData(data, "data", skip ? "allow" : "hint");
+      const validation = options.validation === undefined ? undefined : await this.#checkData(options.validation, "options.validation");
       if (o.momentum > 0 && !this.#momentum) await this.#exclusive(() => this.#addMomentumState());
       this.trainOptions = o;
       const trainee: Trainee = {
@@ -83,10 +83,10 @@ export class Model {
         position: this.#position,
         exclusive: <T>(operation: () => Promise<T>) => this.#exclusive(operation),
         exportState: () => this.#export(),
-        evaluate: (d: Dataset) => this.#evaluate(d),
+        evaluate: (d: CheckedData) => this.#evaluate(d),
       };
       const history: EpochStats[] = [];
-      while (this.#position.epoch < o.epochs) history.push(await trainEpoch(trainee, data, o, options, skip));
+      while (this.#position.epoch < o.epochs) history.push(await trainEpoch(trainee, samples, validation, o, options, skip));
       return history;
     } finally {
       this.#fitting = false;
@@ -94,24 +94,27 @@ export class Model {
   }
 
   /** Loss and accuracy on a data set, without training. */
-  async evaluate(data: Dataset): Promise<Evaluation> {
-    await this.#checkData(data, "data");
+  async evaluate(data: LabelledData): Promise<Evaluation> {
+    const samples = await this.#checkData(data, "data");
     this.#usable("evaluate");
-    return this.#exclusive(() => this.#evaluate(data));
+    return this.#exclusive(() => this.#evaluate(samples));
   }
 
-  async #evaluate(data: Dataset): Promise<Evaluation> {
+  async #evaluate(data: CheckedData): Promise<Evaluation> {
     const r = await this.#native.evaluate(data.inputs, data.labels);
     return { loss: r.lossSum / data.count, accuracy: r.correct / data.count, count: data.count };
   }
 
-  /** Class probabilities (softmax), row-major `count x classes`, for row-major float32 inputs. */
-  async predict(inputs: Float32Array): Promise<Float32Array> {
-    const classes = this.options.layers[this.options.layers.length - 1];
-    const out = logitsFor(inputs, this.options.layers[0], classes);
-    this.#usable("predict");
-    await this.#exclusive(() => this.#native.predict(inputs, out));
-    return softmaxRows(out, classes);
+  /**
+   * Class probabilities (softmax), row-major `count x classes`, for row-major float32 inputs, or
+   * for samples with their shape (a Dataset, say), whose size must be the model's input size.
+   */
+  async predict(inputs: PredictInputs): Promise<Float32Array> {
+    const { layers } = this.options;
+    return predictProbabilities(inputs, layers[0], layers[layers.length - 1], (x, out) => {
+      this.#usable("predict");
+      return this.#exclusive(() => this.#native.predict(x, out));
+    });
   }
 
   /**
@@ -156,7 +159,7 @@ export class Model {
    * saves the consistent state between two chunks of steps.
    */
   async save(path: string): Promise<void> {
-    if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
+    nonEmptyString("path", path);
     this.#usable("save");
     const state = await this.#exclusive(async () => ({ layers: await this.#export(), progress: this.progress }));
     await saveCheckpoint({ options: this.options, trainOptions: this.trainOptions, ...state }, path);
@@ -164,8 +167,7 @@ export class Model {
 
   /** Loads a model saved by save(); training resumes exactly where it stopped. */
   static async load(path: string): Promise<Model> {
-    // A number would be taken as a file descriptor (0 = stdin) by fs.readFile.
-    if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
+    nonEmptyString("path", path);
     return loadCheckpoint(path, {
       build: (options, momentum) => new Model(options, momentum),
       restore: async (model, { trainOptions, progress: { step, ...position }, layers }) => {
@@ -203,7 +205,7 @@ export class Model {
     this.#momentum = true;
   }
 
-  #checkData(data: Dataset, name: string, nonFinite?: NonFiniteInputs): Promise<void> {
+  #checkData(data: LabelledData, name: string, nonFinite?: NonFiniteInputs): Promise<CheckedData> {
     const { layers } = this.options;
     return checkDataset(data, name, layers[0], layers[layers.length - 1], nonFinite);
   }

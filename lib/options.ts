@@ -1,7 +1,10 @@
-// Model and training options: their defaults (the reference code's values) and their validation.
-// Every check throws a TypeError or RangeError that names the option and the value it got. The
-// training options are checked against their declarations in lib/hyperparameters.ts.
-import { hyperparameters, noiseAlternatives, type HyperparameterDeclaration } from "./hyperparameters.js";
+// Model and training options: their defaults (the reference code's values) and their validation,
+// and the checks every other argument of the API is validated with (paths, option objects, seeds,
+// counts), so each kind of value is checked one way. Every check throws a TypeError or RangeError
+// that names the option and the value it got. The
+// training options and the structure rule's settings are checked against their declarations
+// (lib/hyperparameters.ts gathers them).
+import { hyperparameters, noiseAlternatives, structureSettings, type HyperparameterDeclaration } from "./hyperparameters.js";
 
 /** How the network is built. */
 export interface ModelOptions {
@@ -72,7 +75,8 @@ export const referenceTrainOptions = Object.fromEntries(
 ) as unknown as NormalizedTrainOptions;
 
 const MAX_SEED = 2 ** 53 - 1;
-const MAX_SIZE = 2 ** 31 - 1;
+/** The largest width, count or class index: what an int32 holds. */
+export const MAX_SIZE = 2 ** 31 - 1;
 
 export function describe(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
@@ -107,15 +111,41 @@ function boolean(name: string, value: unknown): boolean {
   return value;
 }
 
-function object(name: string, value: unknown): Record<string, unknown> {
+export function object(name: string, value: unknown): Record<string, unknown> {
   if (value === null || typeof value !== "object" || Array.isArray(value))
     throw new TypeError(`${name} must be an object, got ${describe(value)}`);
   return value as Record<string, unknown>;
 }
 
-function rejectUnknown(name: string, given: Record<string, unknown>, known: readonly string[]): void {
+/** Throws naming the first key of `given` that is not `known`; `of` names the function the options are for. */
+export function rejectUnknown(name: string, given: object, known: readonly string[], of?: string): void {
   for (const key of Object.keys(given))
-    if (!known.includes(key)) throw new TypeError(`${name}.${key} is not an option; the options are ${known.join(", ")}`);
+    if (!known.includes(key))
+      throw new TypeError(`${name ? `${name}.` : ""}${key} is not an option${of ? ` of ${of}` : ""}; the options are ${known.join(", ")}`);
+}
+
+/** A file or directory path. A number would be taken as a file descriptor (0 = stdin) by node:fs. */
+export function nonEmptyString(name: string, value: unknown): string {
+  if (typeof value !== "string" || value === "") throw new TypeError(`${name} must be a non-empty string, got ${describe(value)}`);
+  return value;
+}
+
+/** The shape of one sample: a non-empty list of positive sizes whose product (the values per sample) an int32 holds. */
+export function sampleShapeOption(name: string, value: unknown): number[] {
+  if (!Array.isArray(value)) throw new TypeError(`${name} must be an array of dimension sizes, got ${describe(value)}`);
+  if (value.length === 0) throw new RangeError(`${name} must have at least one dimension, e.g. [features]`);
+  const shape = value.map((size, d) => integer(`${name}[${d}]`, size, 1, MAX_SIZE));
+  const size = shapeSize(shape);
+  if (size > MAX_SIZE) throw new RangeError(`${name} [${shape.join(", ")}] has ${size} features; the limit is ${MAX_SIZE}`);
+  return shape;
+}
+
+/** The values per sample of a sample shape. */
+export const shapeSize = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** A seed of the random streams or of a split: an integer that a double holds exactly. */
+export function seedOption(name: string, value: unknown): number {
+  return integer(name, value, 0, MAX_SEED);
 }
 
 const MODEL_KEYS = ["layers", "connectivity", "budget", "globalShare", "bias", "seed"] as const;
@@ -147,11 +177,16 @@ export function normalizeModelOptions(input: unknown): NormalizedModelOptions {
     layers,
     connectivity,
     budgets,
-    budget: o.budget === undefined ? "layer" : oneOf("options.budget", o.budget, ["layer", "global"] as const),
-    globalShare: o.globalShare === undefined ? "budget" : oneOf("options.globalShare", o.globalShare, ["budget", "dormant"] as const),
+    ...structure(o),
     bias: o.bias === undefined ? false : boolean("options.bias", o.bias),
-    seed: o.seed === undefined ? 1 : integer("options.seed", o.seed, 0, MAX_SEED),
+    seed: o.seed === undefined ? 1 : seedOption("options.seed", o.seed),
   };
+}
+
+/** The structure rule's settings, each as given or its default. */
+function structure(o: Record<string, unknown>): Pick<NormalizedModelOptions, "budget" | "globalShare"> {
+  const settings = structureSettings.map((d) => [d.option, declared(d, o[d.option] === undefined ? d.default : o[d.option])]);
+  return Object.fromEntries(settings) as Pick<NormalizedModelOptions, "budget" | "globalShare">;
 }
 
 /** `value` checked against its declaration; the error names `options.<option>`. */

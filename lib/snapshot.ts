@@ -5,7 +5,7 @@
 // own: its predictions never wait for training, and show the model as it was at the last refresh.
 import type { LayerArrays, NativeNetwork } from "./native.js";
 import type { NormalizedModelOptions } from "./options.js";
-import { logitsFor, softmaxRows } from "./probabilities.js";
+import { predictProbabilities, type PredictInputs } from "./predict.js";
 
 /** A model's parameters and step, taken together between two chunks of training. */
 interface State {
@@ -63,12 +63,12 @@ export class Snapshot {
   }
 
   /** Class probabilities (softmax), row-major `count x classes`, as `Model.predict()` computes them. */
-  async predict(inputs: Float32Array): Promise<Float32Array> {
-    const out = logitsFor(inputs, this.#features, this.#classes);
-    this.#usable("predict");
-    const lane = this.#serving;
-    await this.#track(lane.run(() => lane.network.predict(inputs, out)));
-    return softmaxRows(out, this.#classes);
+  async predict(inputs: PredictInputs): Promise<Float32Array> {
+    return predictProbabilities(inputs, this.#features, this.#classes, async (x, out) => {
+      this.#usable("predict");
+      const lane = this.#serving;
+      await this.#track(lane.run(() => lane.network.predict(x, out)));
+    });
   }
 
   /**

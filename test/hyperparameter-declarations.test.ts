@@ -1,4 +1,5 @@
-// The hyper-parameter declarations of lib/hyperparameters.ts against values written out here (the
+// The training hyper-parameters gathered in lib/hyperparameters.ts (declared by the rule parts in
+// lib/rules/ and the loop in lib/fit-loop-settings.ts) against values written out here (the
 // reference code's defaults, the documented ranges), and the three things derived from them:
 // option validation, the CLI's flags and the `--help` block.
 import { describe, expect, it } from "vitest";
@@ -12,8 +13,8 @@ import { normalizeTrainOptions, referenceTrainOptions } from "../lib/options.js"
 const expected = {
   epochs: { part: "loop", range: "[0, 1000000]", flag: "epochs" },
   lr: { part: "optimiser", range: "(0, 1000000]", flag: "lr" },
-  lrSchedule: { part: "optimiser", choices: ["exponential", "cosine"], flag: "lr-schedule" },
-  lrDecay: { part: "optimiser", range: "(0, 1]", flag: "lr-decay" },
+  lrSchedule: { part: "loop", choices: ["exponential", "cosine"], flag: "lr-schedule" },
+  lrDecay: { part: "loop", range: "(0, 1]", flag: "lr-decay" },
   batchSize: { part: "loop", range: "[1, 1048576]", flag: "batch-size" },
   alpha: { part: "prior", range: "[0, 1000000]", flag: "alpha" },
   noise: { part: "prior", range: "[0, 1000000]", flag: "noise" },

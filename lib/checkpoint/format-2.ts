@@ -5,8 +5,11 @@
 import { CheckpointError, type SafetensorsFile, type Tensor } from "./safetensors.js";
 import { describedRun, jsonObject, jsonValue, tensorOf } from "./checkpoint-fields.js";
 import type { CheckpointState } from "./checkpoint-state.js";
-import { graphIndex, graphOf, LAYER_KINDS, ruleOf, type GraphLayer, type SparseLinearLayer } from "./graph.js";
+import { graphOf, modelOfGraph, ruleOf, unbuildableProblem, type GraphLayer } from "./graph.js";
+import { findLayerKind, layerKindNames, layerKindOf } from "../layers/registry.js";
+import type { TensorReader } from "../layers/layer-kind.js";
 import type { LayerState } from "../model-types.js";
+import { findRule, ruleNames } from "../rules/registry.js";
 
 export const FORMAT_2 = "2";
 
@@ -15,18 +18,13 @@ const RNG_ALGORITHM = "philox4x32-10";
 // another layout would not resume with the same noise and regrowth.
 const STREAM_KEYS = 1;
 
-/** The tensors of `state`, by name. */
-export function format2Tensors({ layers }: CheckpointState): Record<string, Tensor> {
+/** The tensors of `state`, by name: each layer with parameters names its stores' tensors. */
+export function format2Tensors({ options, layers }: CheckpointState): Record<string, Tensor> {
   const tensors: Record<string, Tensor> = {};
-  layers.forEach((layer, n) => {
-    const prefix = `layers.${graphIndex(n)}`;
-    const k = layer.theta.length;
-    tensors[`${prefix}.weight.positions`] = { dtype: "I32", shape: [k, 2], data: layer.positions };
-    tensors[`${prefix}.weight.theta`] = { dtype: "F32", shape: [k], data: layer.theta };
-    tensors[`${prefix}.weight.sign`] = { dtype: "I8", shape: [k], data: layer.sign };
-    if (layer.velocity) tensors[`${prefix}.weight.velocity`] = { dtype: "F32", shape: [k], data: layer.velocity };
-    if (layer.bias) tensors[`${prefix}.bias.value`] = { dtype: "F32", shape: [layer.outputs], data: layer.bias };
-    if (layer.biasVelocity) tensors[`${prefix}.bias.velocity`] = { dtype: "F32", shape: [layer.outputs], data: layer.biasVelocity };
+  const states = layers.values();
+  graphOf(options, layers[0]?.velocity !== undefined).forEach((layer, l) => {
+    const stores = layerKindOf(layer).stores;
+    if (stores) Object.assign(tensors, stores.tensors(`layers.${l}`, states.next().value!));
   });
   return tensors;
 }
@@ -51,17 +49,14 @@ function storedGraph(path: string, metadata: Record<string, string>): GraphLayer
   if (!Array.isArray(graph)) throw fail("is not a JSON array of layers");
   graph.forEach((layer: unknown, l) => {
     const kind = layer !== null && typeof layer === "object" ? (layer as { kind?: unknown }).kind : undefined;
-    if (!LAYER_KINDS.includes(kind as never))
-      throw fail(`layer ${l} has kind ${JSON.stringify(kind)}, which this deepr does not know (it knows ${LAYER_KINDS.join(", ")})`);
-    const expected = l % 2 === 0 ? "sparse_linear" : l === graph.length - 1 ? "softmax_cross_entropy" : "relu";
-    if (kind !== expected)
-      throw fail(`layer ${l} is ${String(kind)} where a ${expected} belongs: this deepr builds sparse_linear layers with relu between them and a softmax_cross_entropy head`);
+    if (!findLayerKind(kind))
+      throw fail(`layer ${l} has kind ${JSON.stringify(kind)}, which this deepr does not know (it knows ${layerKindNames.join(", ")})`);
   });
-  if (graph.length % 2 === 1 || graph.length === 0) throw fail("has no softmax_cross_entropy head after its last sparse_linear layer");
+  const unbuildable = unbuildableProblem(graph.map((layer: { kind: string }) => layer.kind));
+  if (unbuildable) throw fail(unbuildable);
   for (const [l, layer] of graph.entries()) {
-    if (layer.kind !== "sparse_linear") continue;
-    const weight = (layer as { stores?: { weight?: unknown } }).stores?.weight;
-    if (weight === null || typeof weight !== "object") throw fail(`layer ${l} (sparse_linear) has no weight store`);
+    const malformed = findLayerKind(layer.kind)!.malformed?.(layer);
+    if (malformed) throw fail(`layer ${l} (${layer.kind}) ${malformed}`);
   }
   return graph as GraphLayer[];
 }
@@ -80,7 +75,8 @@ export function readFormat2(path: string, { metadata, tensors }: SafetensorsFile
   const rng = jsonObject(path, metadata, "deepr.rng");
   const progressDocument = jsonObject(path, metadata, "deepr.progress");
   const training = jsonObject(path, metadata, "deepr.training");
-  if (rule.name !== "deep-r") throw new CheckpointError(`${path}: training rule ${JSON.stringify(rule.name)} is not one this deepr knows (it knows "deep-r")`);
+  if (!findRule(rule.name))
+    throw new CheckpointError(`${path}: training rule ${JSON.stringify(rule.name)} is not one this deepr knows (it knows ${ruleNames.map((n) => JSON.stringify(n)).join(", ")})`);
   if (rng.algorithm !== RNG_ALGORITHM || rng.streamKeys !== STREAM_KEYS)
     throw new CheckpointError(
       `${path}: random streams ${JSON.stringify(rng.algorithm)} with key layout ${JSON.stringify(rng.streamKeys)} cannot be resumed ` +
@@ -90,46 +86,30 @@ export function readFormat2(path: string, { metadata, tensors }: SafetensorsFile
 
   // The model options the graph stands for; graphOf() of them must give the graph back, and
   // ruleOf() the rule.
-  const sparse = graph.filter((layer): layer is SparseLinearLayer => layer.kind === "sparse_linear");
-  const first = sparse[0].stores;
-  const model = {
-    layers: [sparse[0].inputs, ...sparse.map((layer) => layer.outputs)],
-    connectivity: sparse.map((layer) => layer.stores.weight.connectivity),
-    budgets: sparse.map((layer) => layer.stores.weight.budget),
-    budget: rule.budget,
-    globalShare: rule.globalShare,
-    bias: first.bias !== undefined,
-    seed: rng.seed,
-  };
+  const { model: described, momentum } = modelOfGraph(graph);
+  const model = { ...described, budget: rule.budget, globalShare: rule.globalShare, seed: rng.seed };
   const run = describedRun(path, model, training, progressDocument);
   if (rng.step !== run.progress.step)
     throw new CheckpointError(`${path}: deepr.rng is at step ${JSON.stringify(rng.step)} but deepr.progress at step ${run.progress.step}`);
   const expectedRule = ruleOf(run.options);
-  if (canonical(rule) !== canonical(expectedRule))
-    throw new CheckpointError(`${path}: deepr.rule is ${JSON.stringify(rule)}, but a deep-r rule has exactly a name, a budget and a globalShare: ${JSON.stringify(expectedRule)}`);
-  const momentum = Array.isArray(first.weight.fields) && first.weight.fields.includes("velocity");
+  if (canonical(rule) !== canonical(expectedRule)) {
+    const entries = Object.keys(expectedRule).map((key) => `a ${key}`);
+    throw new CheckpointError(
+      `${path}: deepr.rule is ${JSON.stringify(rule)}, but a ${rule.name} rule has exactly ${entries.slice(0, -1).join(", ")} and ${entries.at(-1)}: ${JSON.stringify(expectedRule)}`,
+    );
+  }
   graphOf(run.options, momentum).forEach((expected, l) => {
     if (canonical(graph[l]) !== canonical(expected))
       throw new CheckpointError(`${path}: deepr.graph layer ${l} is ${JSON.stringify(graph[l])}, but the network the graph describes has ${JSON.stringify(expected)} there`);
   });
 
-  const { layers: widths, bias } = run.options;
-  const read = (name: string, dtype: "I32" | "F32" | "I8", shape: number[]) => tensorOf(path, tensors, name, dtype, shape).data;
-  const layers: LayerState[] = run.options.budgets.map((_, n) => {
-    const prefix = `layers.${graphIndex(n)}`;
-    // K is what theta holds; the other per-connection tensors must agree with it.
-    const k = tensors.get(`${prefix}.weight.theta`)?.shape[0] ?? 0;
-    const out = widths[n + 1];
-    return {
-      inputs: widths[n],
-      outputs: out,
-      positions: read(`${prefix}.weight.positions`, "I32", [k, 2]) as Int32Array,
-      theta: read(`${prefix}.weight.theta`, "F32", [k]) as Float32Array,
-      sign: read(`${prefix}.weight.sign`, "I8", [k]) as Int8Array,
-      velocity: momentum ? (read(`${prefix}.weight.velocity`, "F32", [k]) as Float32Array) : undefined,
-      bias: bias ? (read(`${prefix}.bias.value`, "F32", [out]) as Float32Array) : undefined,
-      biasVelocity: momentum && bias ? (read(`${prefix}.bias.velocity`, "F32", [out]) as Float32Array) : undefined,
-    };
+  const reader: TensorReader = {
+    read: (name, dtype, shape) => tensorOf(path, tensors, name, dtype, shape).data,
+    length: (name) => tensors.get(name)?.shape[0] ?? 0,
+  };
+  const layers: LayerState[] = graph.flatMap((layer, l) => {
+    const stores = layerKindOf(layer).stores;
+    return stores ? [stores.read(`layers.${l}`, layer, reader)] : [];
   });
   const declared = new Set(Object.keys(format2Tensors({ ...run, layers })));
   for (const name of tensors.keys())

@@ -1,62 +1,59 @@
 // The network of a format-2 checkpoint as data (metadata deepr.graph): a list of layers, each
-// with its kind, its spec and its parameter stores. A store names the tensor fields it keeps;
-// layer l's store s keeps field f in tensor `layers.{l}.{s}.{f}`.
+// with its kind, its spec and its parameter stores (lib/layers/ describes each kind), and the
+// training rule (deepr.rule).
 //
-// The list has room for any network; this build makes one shape of it: sparse_linear layers with
-// relu between them and a softmax_cross_entropy head.
+// The list has room for any network; this build makes one shape of it from the model options:
+// sparse_linear layers with relu between them and a softmax_cross_entropy head.
+import type { GraphLayer } from "../layers/registry.js";
+import { reluLayer } from "../layers/relu.js";
+import { softmaxCrossEntropyLayer } from "../layers/softmax-cross-entropy.js";
+import { sparseLinearLayer, type SparseLinearLayer } from "../layers/sparse-linear.js";
 import type { NormalizedModelOptions } from "../options.js";
+import { ruleDescription, type Rule } from "../rules/registry.js";
 
-export interface SparseStore {
-  kind: "sparse";
-  /** The dense matrix the store's connections live in, [inputs, outputs]. */
-  shape: number[];
-  /** K: connections kept active (with a global budget, the layer's initial share). */
-  budget: number;
-  connectivity: number;
-  /** positions int32 [K, 2], theta float32 [K], sign int8 [K]; velocity float32 [K] with momentum. */
-  fields: string[];
-}
-
-export interface DenseStore {
-  kind: "dense";
-  shape: number[];
-  /** value float32 [shape]; velocity float32 [shape] with momentum. */
-  fields: string[];
-}
-
-export interface SparseLinearLayer {
-  kind: "sparse_linear";
-  inputs: number;
-  outputs: number;
-  stores: { weight: SparseStore; bias?: DenseStore };
-}
-
-export type GraphLayer = SparseLinearLayer | { kind: "relu" } | { kind: "softmax_cross_entropy" };
-
-/** The training rule of deepr.rule. */
-export interface Rule {
-  name: "deep-r";
-  budget: "layer" | "global";
-  globalShare: "budget" | "dormant";
-}
-
-export const LAYER_KINDS = ["sparse_linear", "relu", "softmax_cross_entropy"] as const;
+export type { GraphLayer } from "../layers/registry.js";
+export type { SparseLinearLayer } from "../layers/sparse-linear.js";
+export type { DenseStore, SparseStore } from "../layers/stores.js";
+export type { Rule } from "../rules/registry.js";
 
 /** The graph of the network `options` builds; with `momentum`, every store keeps a velocity. */
 export function graphOf(options: NormalizedModelOptions, momentum: boolean): GraphLayer[] {
   const { layers: widths, connectivity, budgets, bias } = options;
-  const velocity = momentum ? ["velocity"] : [];
-  return budgets.flatMap((budget, n): GraphLayer[] => {
-    const [inputs, outputs] = [widths[n], widths[n + 1]];
-    const weight: SparseStore = { kind: "sparse", shape: [inputs, outputs], budget, connectivity: connectivity[n], fields: ["positions", "theta", "sign", ...velocity] };
-    const stores = bias ? { weight, bias: { kind: "dense", shape: [outputs], fields: ["value", ...velocity] } as DenseStore } : { weight };
-    return [{ kind: "sparse_linear", inputs, outputs, stores }, { kind: n + 1 < budgets.length ? "relu" : "softmax_cross_entropy" }];
-  });
+  return budgets.flatMap((budget, n): GraphLayer[] => [
+    sparseLinearLayer({ inputs: widths[n], outputs: widths[n + 1], budget, connectivity: connectivity[n], bias, momentum }),
+    n + 1 < budgets.length ? reluLayer() : softmaxCrossEntropyLayer(),
+  ]);
 }
 
-/** Where the n-th sparse linear layer sits in the graph (relu layers come between them). */
-export const graphIndex = (n: number) => 2 * n;
+/** What is wrong with the order of `kinds` for a network this build makes, if anything. */
+export function unbuildableProblem(kinds: readonly string[]): string | undefined {
+  for (const [l, kind] of kinds.entries()) {
+    const expected = l % 2 === 0 ? "sparse_linear" : l === kinds.length - 1 ? "softmax_cross_entropy" : "relu";
+    if (kind !== expected)
+      return `layer ${l} is ${kind} where a ${expected} belongs: this deepr builds sparse_linear layers with relu between them and a softmax_cross_entropy head`;
+  }
+  if (kinds.length % 2 === 1 || kinds.length === 0) return "has no softmax_cross_entropy head after its last sparse_linear layer";
+  return undefined;
+}
+
+/**
+ * The model options a graph of the shape graphOf() makes stands for, as the stored values give
+ * them (to be validated): widths, connectivity, budgets, biases; and whether it keeps velocities.
+ */
+export function modelOfGraph(graph: GraphLayer[]): { model: { layers: number[]; connectivity: unknown[]; budgets: unknown[]; bias: boolean }; momentum: boolean } {
+  const sparse = graph.filter((layer): layer is SparseLinearLayer => layer.kind === "sparse_linear");
+  const first = sparse[0].stores;
+  return {
+    model: {
+      layers: [sparse[0].inputs, ...sparse.map((layer) => layer.outputs)],
+      connectivity: sparse.map((layer) => layer.stores.weight.connectivity),
+      budgets: sparse.map((layer) => layer.stores.weight.budget),
+      bias: first.bias !== undefined,
+    },
+    momentum: Array.isArray(first.weight.fields) && first.weight.fields.includes("velocity"),
+  };
+}
 
 export function ruleOf(options: NormalizedModelOptions): Rule {
-  return { name: "deep-r", budget: options.budget, globalShare: options.globalShare };
+  return ruleDescription(options);
 }

@@ -1,5 +1,5 @@
 // The commands and the flags each one takes; a flag of another command is an error, not ignored.
-import { hyperparameters } from "../hyperparameters.js";
+import { hyperparameters, structureSettings } from "../hyperparameters.js";
 import type { FlagName } from "./flags.js";
 
 interface CommandSpec {
@@ -14,7 +14,8 @@ export const commands = {
     usage: "deepr train [options]",
     file: false,
     flags: [
-      "dataset", "data", "labels", "label-column", "normalize", "test-fraction", "limit", "preset", "layers", "connectivity", "budget", "global-share", "bias", "seed", "resume",
+      "dataset", "data", "labels", "label-column", "normalize", "test-fraction", "limit", "preset", "layers", "connectivity",
+      ...structureSettings.map((d) => d.flag), "bias", "seed", "resume",
       ...hyperparameters.map((d) => d.flag as FlagName),
       "threads", "out", "json",
     ],

@@ -1,7 +1,7 @@
 // Every flag of the command line: what its value is, and which API option it sets (so that the
 // API's errors, which name `options.x`, can be reported as the flag the user typed). The training
-// hyper-parameters' flags come from their declarations in lib/hyperparameters.ts.
-import { hyperparameters, type HyperparameterDeclaration, type HyperparameterFlag } from "../hyperparameters.js";
+// hyper-parameters' and the structure rule's flags come from their declarations (lib/hyperparameters.ts).
+import { hyperparameters, structureSettings, type HyperparameterDeclaration } from "../hyperparameters.js";
 import { presets } from "../presets.js";
 
 export type FlagKind = "boolean" | "text" | "number" | "list" | "choice";
@@ -19,8 +19,8 @@ function flagSpec(d: HyperparameterDeclaration): FlagSpec {
   return { kind: d.type === "boolean" ? "boolean" : "number", option: d.option };
 }
 
-function hyperparameterFlags(): Record<HyperparameterFlag, FlagSpec> {
-  return Object.fromEntries(hyperparameters.map((d) => [d.flag, flagSpec(d)])) as Record<HyperparameterFlag, FlagSpec>;
+function declaredFlags<D extends HyperparameterDeclaration>(declarations: readonly D[]): Record<D["flag"], FlagSpec> {
+  return Object.fromEntries(declarations.map((d) => [d.flag, flagSpec(d)])) as Record<D["flag"], FlagSpec>;
 }
 
 export const flags = {
@@ -34,12 +34,11 @@ export const flags = {
   preset: { kind: "choice", choices: Object.keys(presets) },
   layers: { kind: "list", option: "layers" },
   connectivity: { kind: "list", option: "connectivity" },
-  budget: { kind: "choice", choices: ["layer", "global"], option: "budget" },
-  "global-share": { kind: "choice", choices: ["budget", "dormant"], option: "globalShare" },
+  ...declaredFlags(structureSettings),
   bias: { kind: "boolean", option: "bias" },
   seed: { kind: "number", option: "seed" },
   resume: { kind: "text" },
-  ...hyperparameterFlags(),
+  ...declaredFlags(hyperparameters),
   threads: { kind: "number", option: "threads" },
   out: { kind: "text" },
   json: { kind: "boolean" },

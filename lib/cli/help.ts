@@ -1,6 +1,7 @@
 // The text of `deepr --help`. Every flag of lib/cli/flags.ts appears here (a test checks it); the
-// training hyper-parameters' lines are generated from their declarations.
-import { hyperparameters, type HyperparameterDeclaration } from "../hyperparameters.js";
+// lines of the training hyper-parameters and of the structure rule's settings are generated from
+// their declarations.
+import { hyperparameters, structureSettings, type HyperparameterDeclaration } from "../hyperparameters.js";
 
 /** Where the help text of a flag starts. */
 const HELP_COLUMN = 33;
@@ -19,12 +20,15 @@ function defaultText(d: HyperparameterDeclaration): string {
   return ` (${shown(d.default)}${d.defaultNote ? `: ${d.defaultNote}` : ""})`;
 }
 
-/** One line per hyper-parameter; the help goes on the next line when the usage is too wide. */
-function hyperparameterHelp(): string {
-  return hyperparameters
+/**
+ * One line per declaration, the default after its help; the help goes on the next line when the
+ * usage is too wide, and a line break in it continues at the help column.
+ */
+function declaredHelp(declarations: readonly HyperparameterDeclaration[]): string {
+  return declarations
     .map((d) => {
       const left = `  ${usage(d)}`;
-      const help = d.help + defaultText(d);
+      const help = (d.help + defaultText(d)).replaceAll("\n", `\n${" ".repeat(HELP_COLUMN)}`);
       return left.length < HELP_COLUMN ? left.padEnd(HELP_COLUMN) + help : `${left}\n${" ".repeat(HELP_COLUMN)}${help}`;
     })
     .join("\n");
@@ -61,15 +65,13 @@ Model (train):
                                  tuned: 4 % overall as 3.04/10/50 %, biases, cosine lr, 30 epochs
   --layers 784,300,100,10        layer widths, input first
   --connectivity 0.01,0.03,0.3   active fraction per layer in (0, 1], or one value for all layers
-  --budget layer|global          K per layer (default), or one budget for the whole network
-  --global-share budget|dormant  with a global budget: regrow in proportion to each layer's K (default,
-                                 as the reference) or uniformly over all dormant connections
+${declaredHelp(structureSettings)}
   --bias                         add biases (the reference network has none)
   --seed N                       seeds everything: init, signs, noise, regrowth, shuffling (default 1)
   --resume FILE                  continue training a saved model (--epochs is the total to reach)
 
 Algorithm 1 and training (train; defaults: the reference code's values):
-${hyperparameterHelp()}
+${declaredHelp(hyperparameters)}
 
 Run and output:
   --threads N                    threads for large layers (train, eval; default DEEPR_THREADS, else the cores)

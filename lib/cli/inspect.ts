@@ -2,6 +2,8 @@
 // its parameter stores, the training rule, and where training stands.
 import { graphOf, ruleOf, type GraphLayer } from "../checkpoint/graph.js";
 import { readSafetensors } from "../checkpoint/safetensors.js";
+import { layerKindOf } from "../layers/registry.js";
+import { describeRule } from "../rules/registry.js";
 import { Model } from "../model.js";
 import type { Flags } from "./args.js";
 
@@ -32,19 +34,11 @@ export async function inspect(file: string, flags: Flags): Promise<void> {
     return;
   }
   console.log(`${file}: deepr checkpoint (format ${format}), seed ${model.options.seed}, epoch ${report.progress.epoch}, step ${report.progress.step}`);
-  console.log(`  rule: ${rule.name}, ${rule.budget} budget${rule.budget === "global" ? `, regrowth shared by ${rule.globalShare}` : ""}`);
-  let sparse = 0;
+  console.log(`  rule: ${describeRule(rule)}`);
+  // Each layer with parameters has the next of the model's layers' counts.
+  const counts = layers.values();
   graph.forEach((layer, l) => {
-    if (layer.kind !== "sparse_linear") {
-      console.log(`  layer ${l}: ${layer.kind}`);
-      return;
-    }
-    const { budget, active, inputs, outputs } = layers[sparse++];
-    const stores = Object.entries(layer.stores).map(([name, store]) => {
-      const extra = store.fields.filter((f) => !["positions", "theta", "sign", "value"].includes(f));
-      const counts = store.kind === "sparse" ? `, K ${budget}, active ${active} (${((100 * active) / (inputs * outputs)).toFixed(3)} %)` : "";
-      return `${name} ${store.kind} [${store.shape.join(" x ")}]${counts}${extra.length > 0 ? ` + ${extra.join(", ")}` : ""}`;
-    });
-    console.log(`  layer ${l}: sparse_linear ${inputs} -> ${outputs}; ${stores.join("; ")}`);
+    const kind = layerKindOf(layer);
+    console.log(`  layer ${l}: ${kind.describe(layer, kind.stores ? counts.next().value : undefined)}`);
   });
 }

@@ -7,7 +7,7 @@ import { entry } from "../data/paths.js";
 import { Model, type EpochStats } from "../model.js";
 import { normalizeTrainOptions, type ModelOptions, type NormalizedTrainOptions, type TrainOptions } from "../options.js";
 import { presets, type PresetName } from "../presets.js";
-import { hyperparameters } from "../hyperparameters.js";
+import { hyperparameters, structureSettings } from "../hyperparameters.js";
 import { getThreads } from "../threads.js";
 import { flagError, type OptionSources } from "./api-errors.js";
 import type { Flags } from "./args.js";
@@ -19,7 +19,7 @@ import { applyThreads } from "./threads.js";
 import { UsageError } from "./usage-error.js";
 
 const DEFAULT_LAYERS = [784, 300, 100, 10];
-const MODEL_FLAGS = ["layers", "connectivity", "budget", "global-share", "bias", "seed", "preset"] as const;
+const MODEL_FLAGS = ["layers", "connectivity", ...structureSettings.map((d) => d.flag), "bias", "seed", "preset"] as const;
 
 export async function train(flags: Flags): Promise<void> {
   applyThreads(flags);
@@ -99,14 +99,12 @@ async function buildModel(flags: Flags, data?: Required<SampleShape>): Promise<{
   const modelOptions: ModelOptions = {
     layers: flags.list("layers") ?? (data ? [data.features, ...DEFAULT_LAYERS.slice(1, -1), data.classes] : DEFAULT_LAYERS),
     connectivity: flags.list("connectivity") ?? preset.model.connectivity,
-    budget: flags.choice<"layer" | "global">("budget"),
-    globalShare: flags.choice<"budget" | "dormant">("global-share"),
+    ...structureFrom(flags),
     bias: flags.boolean("bias") ?? preset.model.bias,
     seed: flags.number("seed") ?? 1,
   };
   // One value sets every layer.
   if (Array.isArray(modelOptions.connectivity) && modelOptions.connectivity.length === 1) modelOptions.connectivity = modelOptions.connectivity[0];
-  for (const key of ["budget", "globalShare"] as const) if (modelOptions[key] === undefined) delete modelOptions[key];
   const trainOptions = trainOptionsFrom(flags, preset.train);
   const origin = flags.has("preset") ? `the "${presetName}" preset's` : "the default";
   const sources = { flags, origin, values: { ...modelOptions, ...trainOptions } };
@@ -115,6 +113,15 @@ async function buildModel(flags: Flags, data?: Required<SampleShape>): Promise<{
   } catch (e) {
     throw flagError(e, sources);
   }
+}
+
+// The structure rule's settings the flags give, read by their declarations; those not given are left out.
+function structureFrom(flags: Flags): Pick<ModelOptions, "budget" | "globalShare"> {
+  const given = structureSettings.flatMap((d) => {
+    const value = flags.choice(d.flag);
+    return value === undefined ? [] : [[d.option, value]];
+  });
+  return Object.fromEntries(given);
 }
 
 // The training options the flags give, read by the hyper-parameters' own declarations.

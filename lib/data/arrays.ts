@@ -1,5 +1,5 @@
-import type { Dataset } from "./dataset.js";
-import { describe, integer } from "../options.js";
+import type { Dataset, FlatDataset } from "./dataset.js";
+import { describe, integer, MAX_SIZE, rejectUnknown, sampleShapeOption, shapeSize } from "../options.js";
 
 /** Any typed array of numbers (not BigInt64Array / BigUint64Array). */
 export type NumericArray =
@@ -24,7 +24,6 @@ export interface DatasetArrays {
   classes?: number;
 }
 
-const MAX_SIZE = 2 ** 31 - 1;
 const FLOAT32_MAX = 3.4028234663852886e38;
 const ARRAYS_KEYS = ["inputs", "labels", "shape", "classes"];
 
@@ -35,18 +34,41 @@ const ARRAYS_KEYS = ["inputs", "labels", "shape", "classes"];
 export function datasetFromArrays(arrays: DatasetArrays): Dataset {
   if (arrays === null || typeof arrays !== "object" || Array.isArray(arrays))
     throw new TypeError(`Dataset.fromArrays needs an object { inputs, labels, shape?, classes? }, got ${describe(arrays)}`);
-  for (const key of Object.keys(arrays))
-    if (!ARRAYS_KEYS.includes(key)) throw new TypeError(`${key} is not an option of Dataset.fromArrays; the options are ${ARRAYS_KEYS.join(", ")}`);
+  rejectUnknown("", arrays, ARRAYS_KEYS, "Dataset.fromArrays");
   const labels = toLabels(arrays.labels);
   const count = labels.length;
   if (count === 0) throw new RangeError("labels is empty; a data set needs at least one sample");
-  const shape = arrays.shape === undefined ? undefined : toShape(arrays.shape);
+  const shape = arrays.shape === undefined ? undefined : sampleShapeOption("shape", arrays.shape);
   const { inputs, features } = toInputs(arrays.inputs, count, shape);
   const sampleShape = shape ?? [features];
   const classes = arrays.classes === undefined ? inferClasses(labels) : integer("classes", arrays.classes, 2, MAX_SIZE);
   const outside = labels.findIndex((label) => label >= classes);
   if (outside >= 0) throw new RangeError(`labels[${outside}] is ${labels[outside]} but classes is ${classes}; labels must be in [0, ${classes})`);
-  return { inputs, labels, count, features, classes, shape: Object.freeze([...sampleShape]) };
+  return shapedDataset({ inputs, labels, sampleShape, classes });
+}
+
+/** What every loader and Dataset helper makes a Dataset from: its arrays, one sample's shape and the classes. */
+export interface DatasetParts {
+  inputs: Float32Array;
+  labels: Int32Array;
+  sampleShape: readonly number[];
+  classes: number;
+  classNames?: readonly string[];
+}
+
+/** The shape of one sample of `data`; a data set of the form before sample shapes has flat samples. */
+export function sampleShapeOf(data: Dataset | FlatDataset): readonly number[] {
+  return ("sampleShape" in data ? data.sampleShape : undefined) ?? data.shape ?? [data.features];
+}
+
+/** A Dataset of `labels.length` samples of `sampleShape`, with the sizes that follow from them filled in. */
+export function shapedDataset({ inputs, labels, sampleShape, classes, classNames }: DatasetParts): Dataset {
+  const shape = Object.freeze([...sampleShape]);
+  const features = shapeSize(shape);
+  return {
+    inputs, labels, count: labels.length, features, classes, sampleShape: shape, shape,
+    ...(classNames && { classNames: Object.freeze([...classNames]) }),
+  };
 }
 
 function isArrayLike(value: unknown): value is ArrayLike<unknown> {
@@ -68,14 +90,6 @@ function toLabels(given: unknown): Int32Array {
   return labels;
 }
 
-function toShape(given: unknown): number[] {
-  if (!Array.isArray(given)) throw new TypeError(`shape must be an array of dimension sizes, got ${describe(given)}`);
-  if (given.length === 0) throw new RangeError("shape must have at least one dimension, e.g. [features]");
-  const shape = given.map((size, d) => integer(`shape[${d}]`, size, 1, MAX_SIZE));
-  const features = shape.reduce((a, b) => a * b, 1);
-  if (features > MAX_SIZE) throw new RangeError(`shape [${shape.join(", ")}] has ${features} features; the limit is ${MAX_SIZE}`);
-  return shape;
-}
 
 function inferClasses(labels: Int32Array): number {
   let top = 0;
@@ -88,7 +102,7 @@ function toInputs(given: unknown, count: number, shape: number[] | undefined): {
   if (!isArrayLike(given)) throw new TypeError(`inputs must be an array of samples or a flat (typed) array of values, got ${describe(given)}`);
   if (given instanceof BigInt64Array || given instanceof BigUint64Array)
     throw new TypeError("inputs must hold numbers, not BigInts; convert them with Float64Array.from(inputs, Number)");
-  const declared = shape?.reduce((a, b) => a * b, 1);
+  const declared = shape && shapeSize(shape);
   if (given.length > 0 && isArrayLike(given[0])) return fromRows(given as ArrayLike<unknown>, count, declared);
   if (given.length % count !== 0)
     throw new RangeError(`inputs has ${given.length} values, not a whole number of features for the ${count} samples in labels`);

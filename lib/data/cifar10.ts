@@ -1,12 +1,15 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { entry } from "./paths.js";
+import { shapedDataset } from "./arrays.js";
 import type { Dataset, DatasetSplits } from "./dataset.js";
 import { DataFormatError } from "./idx.js";
-import { describe } from "../options.js";
+import { nonEmptyString } from "../options.js";
 import { allInOrder } from "./all-in-order.js";
 
-const PIXELS = 3 * 32 * 32;
+// One image: 3 channels (red, green, blue) of 32 x 32 pixels, channel-major.
+const IMAGE_SHAPE = [3, 32, 32];
+const PIXELS = IMAGE_SHAPE.reduce((a, b) => a * b);
 const RECORD = 1 + PIXELS;
 const CLASSES = 10;
 const TRAIN_FILES = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
@@ -47,7 +50,7 @@ export async function loadCifar10Test(dir: string): Promise<Dataset> {
 }
 
 async function cifar10Root(dir: string): Promise<string> {
-  if (typeof dir !== "string" || dir === "") throw new TypeError(`dir must be a non-empty string, got ${describe(dir)}`);
+  nonEmptyString("dir", dir);
   return (await entry(join(dir, SUBFOLDER)))?.isDirectory() ? join(dir, SUBFOLDER) : dir;
 }
 
@@ -64,7 +67,7 @@ async function loadSplit(root: string, names: string[]): Promise<Dataset> {
     decodeInto(bytes, inputs, labels, first);
     first += counts[i];
   });
-  return { inputs, labels, count, features: PIXELS, classes: CLASSES };
+  return shapedDataset({ inputs, labels, sampleShape: IMAGE_SHAPE, classes: CLASSES });
 }
 
 /** Returns the number of records after checking the length and every label. */

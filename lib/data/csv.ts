@@ -1,9 +1,10 @@
 // CSV data sets: one sample per line, a label column and numeric features (RFC 4180 quoting:
 // fields in double quotes may hold the delimiter, line breaks and "" for a quote). Line and column
 // numbers in error messages count from 1, as in an editor.
+import { shapedDataset } from "./arrays.js";
 import type { Dataset } from "./dataset.js";
 import { DataFormatError, readDataFile } from "./idx.js";
-import { describe, integer } from "../options.js";
+import { describe, integer, MAX_SIZE, nonEmptyString, object } from "../options.js";
 
 /** How `loadCsv` reads a file. */
 export interface CsvOptions {
@@ -34,7 +35,7 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** Reads a CSV file whole and parses it with `parseCsv`. */
 export async function loadCsv(path: string, options: CsvOptions = {}): Promise<Dataset> {
-  if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
+  nonEmptyString("path", path);
   checkOptions(options);
   const text = (await readDataFile(path)).toString("utf8");
   const delimiter = options.delimiter ?? (path.toLowerCase().endsWith(".tsv") ? "\t" : ",");
@@ -98,15 +99,7 @@ export function parseCsv(text: string, source: string, options: CsvOptions = {})
   if (count === 0) throw new DataFormatError(`${source}: the file has a header but no data rows.`);
 
   const { labels, classes, classNames } = classIndices(labelText, labelLines, o.classes, (line, problem) => fail(line, `${column(labelIndex)}: ${problem}`), source);
-  return {
-    inputs: inputs.subarray(0, count * features),
-    labels,
-    count,
-    features,
-    classes,
-    shape: Object.freeze([features]),
-    ...(classNames && { classNames: Object.freeze(classNames) }),
-  };
+  return shapedDataset({ inputs: inputs.subarray(0, count * features), labels, sampleShape: [features], classes, classNames });
 }
 
 /**
@@ -138,17 +131,17 @@ interface CheckedOptions {
 }
 
 function checkOptions(options: unknown): CheckedOptions {
-  if (options === null || typeof options !== "object" || Array.isArray(options)) throw new TypeError(`options must be an object, got ${describe(options)}`);
+  object("options", options);
   const o = options as CsvOptions;
   for (const key of Object.keys(o)) if (!CSV_KEYS.includes(key)) throw new TypeError(`options.${key} is not a CSV option; the options are ${CSV_KEYS.join(", ")}`);
   if (o.header !== undefined && typeof o.header !== "boolean") throw new TypeError(`options.header must be true or false, got ${describe(o.header)}`);
-  if (o.labelColumn !== undefined && typeof o.labelColumn !== "string") integer("options.labelColumn", o.labelColumn, 0, 2 ** 31 - 1);
+  if (o.labelColumn !== undefined && typeof o.labelColumn !== "string") integer("options.labelColumn", o.labelColumn, 0, MAX_SIZE);
   if (typeof o.labelColumn === "string" && o.header === false)
     throw new TypeError(`options.labelColumn ${JSON.stringify(o.labelColumn)} is a column name, but options.header is false; give a 0-based index instead`);
   const delimiter = o.delimiter ?? ",";
   if (typeof delimiter !== "string" || delimiter.length !== 1 || delimiter === '"' || delimiter === "\n" || delimiter === "\r")
     throw new TypeError(`options.delimiter must be one character other than a quote or line break, got ${describe(delimiter)}`);
-  const classes = o.classes === undefined ? undefined : integer("options.classes", o.classes, 2, 2 ** 31 - 1);
+  const classes = o.classes === undefined ? undefined : integer("options.classes", o.classes, 2, MAX_SIZE);
   return { header: o.header, labelColumn: o.labelColumn, delimiter, classes };
 }
 
@@ -175,7 +168,7 @@ function classIndices(
     let top = 0;
     for (let n = 0; n < text.length; n++) {
       const label = Number(text[n]);
-      if (label > 2 ** 31 - 1 || (given !== undefined && label >= given))
+      if (label > MAX_SIZE || (given !== undefined && label >= given))
         throw fail(lines[n], `label ${label} is not below ${given === undefined ? "2^31" : `classes (${given})`}.`);
       labels[n] = label;
       top = Math.max(top, label);

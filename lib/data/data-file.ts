@@ -6,7 +6,7 @@ import { checkNormalization, normalized, type Normalization } from "./normalize.
 import { classCount, labelledDataset, pythonTuple, readNpyPair } from "./npy.js";
 import { entry } from "./paths.js";
 import { checkSplitOptions, splitDataset } from "./split.js";
-import { describe, integer } from "../options.js";
+import { describe, integer, MAX_SIZE, nonEmptyString, object, rejectUnknown } from "../options.js";
 
 /** How `loadDataFile` reads, splits and normalises the user's data. */
 export interface DataFileOptions extends CsvOptions {
@@ -34,12 +34,11 @@ const KINDS = "a .csv or .tsv file, a .npy inputs file (with options.labels), or
  * rescales both parts with the training part's statistics. The class count is shared by both parts.
  */
 export async function loadDataFile(path: string, options: DataFileOptions = {}): Promise<DatasetSplits> {
-  if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
-  if (options === null || typeof options !== "object" || Array.isArray(options)) throw new TypeError(`options must be an object, got ${describe(options)}`);
-  for (const key of Object.keys(options)) if (!KEYS.includes(key)) throw new TypeError(`options.${key} is not an option of loadDataFile; the options are ${KEYS.join(", ")}`);
+  nonEmptyString("path", path);
+  rejectUnknown("options", object("options", options), KEYS, "loadDataFile");
   const { labels, normalize = "none", testFraction, seed, classes, ...csv } = options;
   // Checked before a large file is read, not after.
-  if (classes !== undefined) integer("options.classes", classes, 2, 2 ** 31 - 1);
+  if (classes !== undefined) integer("options.classes", classes, 2, MAX_SIZE);
   checkNormalization(normalize);
   checkSplitOptions({ testFraction, seed });
   const found = await entry(path);

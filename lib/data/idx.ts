@@ -1,7 +1,7 @@
 import { constants as bufferConstants } from "node:buffer";
 import { readFile } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
-import { describe } from "../options.js";
+import { describe, nonEmptyString } from "../options.js";
 
 /** A data file that is present but cannot be used as it is. */
 export class DataFormatError extends Error {
@@ -72,7 +72,7 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
 /** Reads and parses an IDX file, gunzipping it first when it starts with the gzip magic `1f 8b`. */
 export async function readIdxFile(path: string): Promise<IdxArray> {
   // A number would be taken as a file descriptor (0 = stdin) by readFile.
-  if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
+  nonEmptyString("path", path);
   const raw = await readDataFile(path);
   return parseIdx(isGzip(raw) ? await gunzipFile(raw, path) : raw, path);
 }

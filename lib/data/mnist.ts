@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { entry } from "./paths.js";
+import { shapedDataset } from "./arrays.js";
 import type { Dataset, DatasetSplits } from "./dataset.js";
 import { DataFormatError, readIdxFile } from "./idx.js";
 import { describe } from "../options.js";
@@ -62,7 +63,7 @@ async function loadSplit(dir: string, imagesName: string, labelsName: string): P
   }
   const inputs = new Float32Array(images.data.length);
   for (let i = 0; i < inputs.length; i++) inputs[i] = images.data[i] / 255;
-  return { inputs, labels: Int32Array.from(labels.data), count, features: rows * cols, classes: CLASSES };
+  return shapedDataset({ inputs, labels: Int32Array.from(labels.data), sampleShape: [1, rows, cols], classes: CLASSES });
 }
 
 /** Finds `name` in `dir` under the spellings mirrors use: plain, `.gz`, and `train-images.idx3-ubyte`. */

@@ -1,4 +1,5 @@
-import type { Dataset, DatasetSplits } from "./dataset.js";
+import { sampleShapeOf } from "./arrays.js";
+import type { Dataset, DatasetSplits, FlatDataset } from "./dataset.js";
 import { checkDataset } from "./split.js";
 import { describe } from "../options.js";
 
@@ -39,7 +40,7 @@ export class Scaling {
 }
 
 /** The scaling that `method` derives from `data` (statistics in float64, over every sample). */
-export function scalingOf(data: Dataset, method: Normalization): Scaling {
+export function scalingOf(data: Dataset | FlatDataset, method: Normalization): Scaling {
   checkNormalization(method);
   checkDataset(data);
   const { inputs, count, features } = data;
@@ -84,16 +85,18 @@ export function checkNormalization(method: unknown): asserts method is Normaliza
  * Normalises a data set, or both parts of a split with the statistics of the training part only
  * (so nothing about the test samples leaks into training). Returns new data sets; `"none"` returns the input.
  */
-export function normalizeData(data: Dataset, method: Normalization): Dataset;
+export function normalizeData(data: Dataset | FlatDataset, method: Normalization): Dataset;
 export function normalizeData(splits: DatasetSplits, method: Normalization): DatasetSplits;
-export function normalizeData(data: Dataset | DatasetSplits, method: Normalization): Dataset | DatasetSplits {
+export function normalizeData(data: Dataset | FlatDataset | DatasetSplits, method: Normalization): Dataset | DatasetSplits {
   return normalized(data, method, false);
 }
 
 /** As `Dataset.normalize`; with `inPlace`, for loaders whose arrays nobody else holds, rescales them without a copy. */
 export function normalized<T extends Dataset | DatasetSplits>(data: T, method: Normalization, inPlace: boolean): T;
-export function normalized(data: Dataset | DatasetSplits, method: Normalization, inPlace: boolean): Dataset | DatasetSplits {
-  const rescaled = (part: Dataset, scaling: Scaling): Dataset => ({ ...part, inputs: scaling.apply(part.inputs, inPlace ? part.inputs : undefined) });
+export function normalized(data: Dataset | FlatDataset | DatasetSplits, method: Normalization, inPlace: boolean): Dataset | DatasetSplits;
+export function normalized(data: Dataset | FlatDataset | DatasetSplits, method: Normalization, inPlace: boolean): Dataset | DatasetSplits {
+  const rescaled = (part: Dataset | FlatDataset, scaling: Scaling): Dataset =>
+    ({ ...part, sampleShape: sampleShapeOf(part), inputs: scaling.apply(part.inputs, inPlace ? part.inputs : undefined) });
   if (data !== null && typeof data === "object" && "train" in data && "test" in data) {
     const scaling = scalingOf(data.train, method);
     checkDataset(data.test, "test");
@@ -102,6 +105,8 @@ export function normalized(data: Dataset | DatasetSplits, method: Normalization,
     if (method === "none") return data;
     return { train: rescaled(data.train, scaling), test: rescaled(data.test, scaling) };
   }
-  const scaling = scalingOf(data as Dataset, method);
-  return method === "none" ? data : rescaled(data as Dataset, scaling);
+  const single = data as Dataset | FlatDataset;
+  const scaling = scalingOf(single, method);
+  if (method !== "none") return rescaled(single, scaling);
+  return "sampleShape" in single ? single : { ...single, sampleShape: sampleShapeOf(single) };
 }

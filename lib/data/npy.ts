@@ -2,9 +2,10 @@
 // the header length (uint16 little-endian in version 1.0, uint32 in 2.0 and 3.0), then the header: a
 // Python dict literal { 'descr': <dtype>, 'fortran_order': <bool>, 'shape': <tuple> } padded with
 // spaces and ended by "\n" (latin-1 in 1.0 and 2.0, UTF-8 in 3.0), then the array's raw bytes.
+import { shapedDataset } from "./arrays.js";
 import type { Dataset } from "./dataset.js";
 import { DataFormatError, readDataFile } from "./idx.js";
-import { describe, integer } from "../options.js";
+import { describe, integer, MAX_SIZE, nonEmptyString, object } from "../options.js";
 import { allInOrder } from "./all-in-order.js";
 
 export type NpyDtype = "float16" | "float32" | "float64" | "int8" | "uint8" | "int16" | "uint16" | "int32" | "uint32" | "int64" | "uint64";
@@ -234,7 +235,7 @@ export function npyToLabels(array: NpyArray, source: string): Int32Array {
   const out = new Int32Array(array.shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < out.length; i++) {
     const label = read(i);
-    if (!Number.isInteger(label) || label < 0 || label > 2 ** 31 - 1)
+    if (!Number.isInteger(label) || label < 0 || label > MAX_SIZE)
       throw new DataFormatError(`${source}: label ${label} at index ${i} is not a class index (an integer from 0).`);
     out[i] = label;
   }
@@ -243,7 +244,7 @@ export function npyToLabels(array: NpyArray, source: string): Int32Array {
 
 /** Reads and parses a .npy file. */
 export async function readNpyFile(path: string): Promise<NpyArray> {
-  if (typeof path !== "string" || path === "") throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
+  nonEmptyString("path", path);
   return parseNpy(await readDataFile(path), path);
 }
 
@@ -267,9 +268,9 @@ export interface LabelledArrays {
  * Values are taken as they are: normalise them with `Dataset.normalize` (or `loadDataFile`'s `normalize`).
  */
 export async function loadNpy(inputsPath: string, labelsPath: string, options: NpyOptions = {}): Promise<Dataset> {
-  if (options === null || typeof options !== "object" || Array.isArray(options)) throw new TypeError(`options must be an object, got ${describe(options)}`);
+  object("options", options);
   for (const key of Object.keys(options)) if (key !== "classes") throw new TypeError(`options.${key} is not an option of loadNpy; the only option is classes`);
-  const classes = options.classes === undefined ? undefined : integer("options.classes", options.classes, 2, 2 ** 31 - 1);
+  const classes = options.classes === undefined ? undefined : integer("options.classes", options.classes, 2, MAX_SIZE);
   const arrays = await readNpyPair(inputsPath, labelsPath);
   return labelledDataset(arrays, classes ?? classCount(arrays.labels, labelsPath), labelsPath);
 }
@@ -301,6 +302,5 @@ export function classCount(labels: Int32Array, source: string): number {
 export function labelledDataset({ inputs, labels, shape }: LabelledArrays, classes: number, source: string): Dataset {
   const outside = labels.findIndex((label) => label >= classes);
   if (outside >= 0) throw new DataFormatError(`${source}: label ${labels[outside]} at index ${outside} is not below classes (${classes}).`);
-  const count = labels.length;
-  return { inputs, labels, count, features: inputs.length / count, classes, shape: Object.freeze([...shape]) };
+  return shapedDataset({ inputs, labels, sampleShape: shape, classes });
 }

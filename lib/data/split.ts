@@ -1,6 +1,7 @@
-import type { Dataset, DatasetSplits } from "./dataset.js";
+import { sampleShapeOf, shapedDataset } from "./arrays.js";
+import type { Dataset, DatasetSplits, FlatDataset } from "./dataset.js";
 import { shuffledIndices } from "./splitmix64.js";
-import { describe, integer } from "../options.js";
+import { describe, object, rejectUnknown, seedOption } from "../options.js";
 
 /** How `Dataset.split` divides a data set. */
 export interface SplitOptions {
@@ -17,7 +18,7 @@ const SPLIT_KEYS = ["testFraction", "seed"];
  * picks round(count × testFraction) test samples; both parts keep the samples in their original order.
  * The split is not stratified: with few samples per class, a class may be missing from one part.
  */
-export function splitDataset(data: Dataset, options: SplitOptions = {}): DatasetSplits {
+export function splitDataset(data: Dataset | FlatDataset, options: SplitOptions = {}): DatasetSplits {
   checkDataset(data);
   const { testFraction: fraction, seed } = checkSplitOptions(options);
   const testCount = Math.round(data.count * fraction);
@@ -33,20 +34,18 @@ export function splitDataset(data: Dataset, options: SplitOptions = {}): Dataset
 
 /** Validated split options with their defaults. */
 export function checkSplitOptions(options: unknown): Required<SplitOptions> {
-  if (options === null || typeof options !== "object") throw new TypeError(`options must be an object, got ${describe(options)}`);
-  const o = options as SplitOptions;
-  for (const key of Object.keys(o))
-    if (!SPLIT_KEYS.includes(key)) throw new TypeError(`options.${key} is not an option of Dataset.split; the options are ${SPLIT_KEYS.join(", ")}`);
+  const o = object("options", options) as SplitOptions;
+  rejectUnknown("options", o, SPLIT_KEYS, "Dataset.split");
   const testFraction = o.testFraction === undefined ? 0.2 : o.testFraction;
   if (typeof testFraction !== "number") throw new TypeError(`options.testFraction must be a number, got ${describe(testFraction)}`);
   if (!(testFraction > 0 && testFraction < 1))
     throw new RangeError(`options.testFraction must be in (0, 1) so that both parts get samples, got ${describe(testFraction)}`);
-  const seed = o.seed === undefined ? 1 : integer("options.seed", o.seed, 0, 2 ** 53 - 1);
+  const seed = o.seed === undefined ? 1 : seedOption("options.seed", o.seed);
   return { testFraction, seed };
 }
 
-/** The samples of `data` at `indices`, in that order, with the same features, shape and classes. */
-function subset(data: Dataset, indices: Uint32Array): Dataset {
+/** The samples of `data` at `indices`, in that order, with the same sample shape and classes. */
+function subset(data: Dataset | FlatDataset, indices: Uint32Array): Dataset {
   const { features } = data;
   const inputs = new Float32Array(indices.length * features);
   const labels = new Int32Array(indices.length);
@@ -54,10 +53,10 @@ function subset(data: Dataset, indices: Uint32Array): Dataset {
     inputs.set(data.inputs.subarray(from * features, (from + 1) * features), to * features);
     labels[to] = data.labels[from];
   });
-  return { ...data, inputs, labels, count: indices.length };
+  return shapedDataset({ inputs, labels, sampleShape: sampleShapeOf(data), classes: data.classes, classNames: data.classNames });
 }
 
-export function checkDataset(data: unknown, name = "data"): asserts data is Dataset {
+export function checkDataset(data: unknown, name = "data"): asserts data is Dataset | FlatDataset {
   if (data === null || typeof data !== "object") throw new TypeError(`${name} must be a Dataset, got ${describe(data)}`);
   const { inputs, labels, count, features } = data as Dataset;
   if (!(inputs instanceof Float32Array)) throw new TypeError(`${name}.inputs must be a Float32Array, got ${describe(inputs)}`);

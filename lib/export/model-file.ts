@@ -1,6 +1,6 @@
 // Checkpoint in, exported model out: what `deepr export` runs.
 import { Model } from "../model.js";
-import { describe } from "../options.js";
+import { describe, nonEmptyString, object } from "../options.js";
 import { exportOnnx, type OnnxOptions } from "./onnx.js";
 
 export interface ExportOptions extends OnnxOptions {
@@ -10,9 +10,9 @@ export interface ExportOptions extends OnnxOptions {
 
 /** Loads the checkpoint at `checkpointPath` and writes it to `outPath` in `options.format`. */
 export async function exportModelFile(checkpointPath: string, outPath: string, options: ExportOptions): Promise<void> {
-  if (options === null || typeof options !== "object") throw new TypeError(`options must be an object, got ${describe(options)}`);
+  object("options", options);
   if (options.format !== "onnx") throw new RangeError(`options.format must be "onnx" (the one export format), got ${describe(options.format)}`);
-  if (typeof outPath !== "string" || outPath === "") throw new TypeError(`outPath must be a non-empty string, got ${describe(outPath)}`);
+  nonEmptyString("outPath", outPath);
   const model = await Model.load(checkpointPath);
   try {
     await exportOnnx(model, outPath, { weights: options.weights });

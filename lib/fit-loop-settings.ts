@@ -1,0 +1,27 @@
+// The training loop's own settings, declared as the rules' hyper-parameters are (lib/rules/
+// declaration.ts): how long to train, the samples per step, the learning-rate schedule over the
+// epochs, and the invariant checks after every step.
+export const epochs = {
+  option: "epochs", flag: "epochs", part: "loop", type: "integer", default: 10, min: 0, max: 1_000_000, placeholder: "N",
+  help: "epochs to complete, counting those already trained",
+} as const;
+
+export const lrSchedule = {
+  option: "lrSchedule", flag: "lr-schedule", part: "loop", type: "choice", choices: ["exponential", "cosine"], default: "exponential",
+  help: "exponential: lr * decay^epoch; cosine: to 0 along half a cosine",
+} as const;
+
+export const lrDecay = {
+  option: "lrDecay", flag: "lr-decay", part: "loop", type: "real", default: 0.8, min: 0, max: 1, minOpen: true, placeholder: "X",
+  help: "factor per epoch of the exponential schedule",
+} as const;
+
+export const batchSize = {
+  option: "batchSize", flag: "batch-size", part: "loop", type: "integer", default: 10, min: 1, max: 1 << 20, placeholder: "N",
+  help: "samples per step",
+} as const;
+
+export const checkInvariants = {
+  option: "checkInvariants", flag: "check-invariants", part: "loop", type: "boolean", default: false,
+  help: "verify exactly K active, no duplicates, indices in range after every step",
+} as const;

@@ -1,0 +1,27 @@
+// Every layer kind this deepr knows, by the name the graph metadata (deepr.graph) gives it.
+// Adding a kind: its file in lib/layers/ (graph entry, stores, inspect line, ONNX nodes), an entry
+// in LAYER_KINDS and in GraphLayer, and a test that saves, loads, inspects and exports it.
+import type { LayerKind } from "./layer-kind.js";
+import { relu, type ReluLayer } from "./relu.js";
+import { softmaxCrossEntropy, type SoftmaxCrossEntropyLayer } from "./softmax-cross-entropy.js";
+import { sparseLinear, type SparseLinearLayer } from "./sparse-linear.js";
+
+/** A layer of the graph metadata. */
+export type GraphLayer = SparseLinearLayer | ReluLayer | SoftmaxCrossEntropyLayer;
+
+const LAYER_KINDS: readonly LayerKind<GraphLayer>[] = [sparseLinear, relu, softmaxCrossEntropy];
+
+/** The kinds' names, in the order errors list them. */
+export const layerKindNames: readonly string[] = LAYER_KINDS.map((k) => k.kind);
+
+/** The kind named `kind`, or undefined when this deepr does not know it. */
+export function findLayerKind(kind: unknown): LayerKind<GraphLayer> | undefined {
+  return LAYER_KINDS.find((k) => k.kind === kind);
+}
+
+/** The kind of a layer of a checked graph. */
+export function layerKindOf(layer: GraphLayer): LayerKind<GraphLayer> {
+  const found = findLayerKind(layer.kind);
+  if (!found) throw new Error(`deepr: layer kind ${JSON.stringify(layer.kind)} is not registered`);
+  return found;
+}

@@ -1,0 +1,123 @@
+// sparse_linear: y = x W + b with W [inputs, outputs] held sparsely (the K active connections of
+// its weight store, W[i, j] = sign·θ) and an optional dense bias store.
+import { ExportError } from "../export/export-error.js";
+import { FLOAT, INT64, floatBytes, node, tensor } from "../export/onnx-nodes.js";
+import { ProtoMessage } from "../export/protobuf.js";
+import type { LayerState } from "../model-types.js";
+import type { LayerKind } from "./layer-kind.js";
+import { describeStore, storeFields, type DenseStore, type SparseStore } from "./stores.js";
+
+export interface SparseLinearLayer {
+  kind: "sparse_linear";
+  inputs: number;
+  outputs: number;
+  stores: { weight: SparseStore; bias?: DenseStore };
+}
+
+/** How the graph metadata describes a layer of K = `budget` connections; with `momentum`, every store keeps a velocity. */
+export function sparseLinearLayer(spec: {
+  inputs: number; outputs: number; budget: number; connectivity: number; bias: boolean; momentum: boolean;
+}): SparseLinearLayer {
+  const { inputs, outputs, budget, connectivity, bias, momentum } = spec;
+  const weight: SparseStore = { kind: "sparse", shape: [inputs, outputs], budget, connectivity, fields: storeFields("sparse", momentum) };
+  const stores = bias ? { weight, bias: { kind: "dense", shape: [outputs], fields: storeFields("dense", momentum) } as DenseStore } : { weight };
+  return { kind: "sparse_linear", inputs, outputs, stores };
+}
+
+export const sparseLinear: LayerKind<SparseLinearLayer> = {
+  kind: "sparse_linear",
+
+  stores: {
+    tensors(prefix, layer) {
+      const k = layer.theta.length;
+      return {
+        [`${prefix}.weight.positions`]: { dtype: "I32", shape: [k, 2], data: layer.positions },
+        [`${prefix}.weight.theta`]: { dtype: "F32", shape: [k], data: layer.theta },
+        [`${prefix}.weight.sign`]: { dtype: "I8", shape: [k], data: layer.sign },
+        ...(layer.velocity ? { [`${prefix}.weight.velocity`]: { dtype: "F32", shape: [k], data: layer.velocity } } : {}),
+        ...(layer.bias ? { [`${prefix}.bias.value`]: { dtype: "F32", shape: [layer.outputs], data: layer.bias } } : {}),
+        ...(layer.biasVelocity ? { [`${prefix}.bias.velocity`]: { dtype: "F32", shape: [layer.outputs], data: layer.biasVelocity } } : {}),
+      };
+    },
+
+    read(prefix, { inputs, outputs, stores }, tensors) {
+      // K is what theta holds; the other per-connection tensors must agree with it.
+      const k = tensors.length(`${prefix}.weight.theta`);
+      const momentum = stores.weight.fields.includes("velocity");
+      const read = (name: string, dtype: "I32" | "F32" | "I8", shape: number[]) => tensors.read(`${prefix}.${name}`, dtype, shape);
+      return {
+        inputs,
+        outputs,
+        positions: read("weight.positions", "I32", [k, 2]) as Int32Array,
+        theta: read("weight.theta", "F32", [k]) as Float32Array,
+        sign: read("weight.sign", "I8", [k]) as Int8Array,
+        velocity: momentum ? (read("weight.velocity", "F32", [k]) as Float32Array) : undefined,
+        bias: stores.bias ? (read("bias.value", "F32", [outputs]) as Float32Array) : undefined,
+        biasVelocity: momentum && stores.bias ? (read("bias.velocity", "F32", [outputs]) as Float32Array) : undefined,
+      };
+    },
+
+    onnxBytes: (layer, weights) =>
+      (weights === "dense" ? 4 * layer.inputs * layer.outputs : 12 * layer.theta.length) + 4 * (layer.bias?.length ?? 0),
+  },
+
+  malformed(layer) {
+    const weight = (layer.stores as { weight?: unknown } | undefined)?.weight;
+    return weight === null || typeof weight !== "object" ? "has no weight store" : undefined;
+  },
+
+  describe({ inputs, outputs, stores }, info) {
+    const active = info?.active ?? 0;
+    const counts = `, K ${stores.weight.budget}, active ${active} (${((100 * active) / (inputs * outputs)).toFixed(3)} %)`;
+    const described = [describeStore("weight", stores.weight, counts), ...(stores.bias ? [describeStore("bias", stores.bias)] : [])];
+    return `sparse_linear ${inputs} -> ${outputs}; ${described.join("; ")}`;
+  },
+
+  onnx(_layer, { graph, input, prefix, output, state, weights }) {
+    const layer = state!;
+    const weight = `${prefix}.weight`;
+    if (weights === "sparse") graph.message(15, sparseWeight(weight, layer));  // GraphProto.sparse_initializer
+    else graph.message(5, denseWeight(weight, layer));  // initializer
+    let y = output !== undefined && !layer.bias ? output : `${prefix}.matmul`;
+    graph.message(1, node("MatMul", `${prefix}/MatMul`, [input, weight], y));  // node
+    if (layer.bias) {
+      const name = `${prefix}.bias`;
+      graph.message(5, tensor(name, [layer.outputs], FLOAT, floatBytes(layer.bias)));
+      const sum = output ?? `${prefix}.add`;
+      graph.message(1, node("Add", `${prefix}/Add`, [y, name], sum));
+      y = sum;
+    }
+    return y;
+  },
+};
+
+function denseWeight(name: string, layer: LayerState): ProtoMessage {
+  const { inputs, outputs, positions, theta, sign } = layer;
+  const dense = new Float32Array(inputs * outputs);
+  for (let k = 0; k < theta.length; k++) dense[positions[2 * k] * outputs + positions[2 * k + 1]] = sign[k] * theta[k];
+  return tensor(name, [inputs, outputs], FLOAT, floatBytes(dense));
+}
+
+/** SparseTensorProto: values [K] and linearized indices [K] (i * out + j), ascending as the spec requires. */
+function sparseWeight(name: string, layer: LayerState): ProtoMessage {
+  const { inputs, outputs, positions, theta, sign } = layer;
+  if (inputs * outputs > Number.MAX_SAFE_INTEGER)
+    throw new ExportError(`deepr: a layer of ${inputs} x ${outputs} has more positions than ONNX indices can be computed for here (2^53)`);
+  const k = theta.length;
+  const index = new Float64Array(k);
+  for (let n = 0; n < k; n++) index[n] = positions[2 * n] * outputs + positions[2 * n + 1];
+  const order = new Uint32Array(k).map((_, n) => n).sort((a, b) => index[a] - index[b]);
+  const values = new Uint8Array(4 * k);
+  const indices = new Uint8Array(8 * k);
+  const valueView = new DataView(values.buffer);
+  const indexView = new DataView(indices.buffer);
+  order.forEach((n, rank) => {
+    valueView.setFloat32(4 * rank, sign[n] * theta[n], true);
+    indexView.setUint32(8 * rank, index[n] % 2 ** 32, true);
+    indexView.setUint32(8 * rank + 4, Math.floor(index[n] / 2 ** 32), true);
+  });
+  return new ProtoMessage()
+    .message(1, tensor(name, [k], FLOAT, values))  // SparseTensorProto.values
+    .message(2, tensor(`${name}.indices`, [k], INT64, indices))  // indices
+    .packedVarints(3, [inputs, outputs]);  // dims
+}
