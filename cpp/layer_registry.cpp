@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include "layers/relu.hpp"
@@ -24,8 +25,11 @@ class SpecReader {
     const auto it = spec_.numbers.find(name);
     if (it == spec_.numbers.end()) fail(name + " (a number) is missing");
     const double v = it->second;
-    if (!(v >= double(min) && v <= double(max)) || v != std::floor(v))
-      fail(name + " must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " + std::to_string(v));
+    if (!(v >= double(min) && v <= double(max)) || v != std::floor(v)) {
+      std::ostringstream got;
+      got << v;
+      fail(name + " must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " + got.str());
+    }
     return uint64_t(v);
   }
 
@@ -43,7 +47,7 @@ class SpecReader {
       if (!read_.count(b.first)) fail(b.first + " is not a field of this kind");
   }
 
-  [[noreturn]] void fail(const std::string& what) const { throw std::invalid_argument(spec_.kind + ": " + what); }
+  [[noreturn]] void fail(const std::string& what) const { throw std::invalid_argument(what); }
 
  private:
   const LayerSpec& spec_;
@@ -91,7 +95,7 @@ std::unique_ptr<Layer> build_layer(const LayerSpec& spec, LayerContext& context)
   }
   std::string known;
   for (const std::string& k : layer_kinds()) known += (known.empty() ? "" : ", ") + k;
-  throw std::invalid_argument("kind \"" + spec.kind + "\" is not a layer kind of the core (it knows " + known + ")");
+  throw std::invalid_argument("not a layer kind of the core (it knows " + known + ")");
 }
 
 std::vector<std::string> layer_kinds() {

@@ -27,7 +27,8 @@ struct LayerContext {
   uint32_t next_sparse_id = 0;
 };
 
-// Throws std::invalid_argument naming the field that is missing, unknown or out of range.
+// Throws std::invalid_argument naming the field that is missing, unknown or out of range (or
+// saying that the kind is unknown).
 // Kinds and their fields:
 //   sparse_linear  inputs, outputs (integers in [1, 2^31 - 1]), budget (K, in [1, inputs x outputs]),
 //                  bias (boolean)

@@ -26,7 +26,7 @@ Network::Network(NetworkSpec spec) : spec_(std::move(spec)) {
     try {
       layers_.push_back(build_layer(spec_.layers[i], context));
     } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument("layer " + std::to_string(i) + " (" + e.what() + ")");
+      throw std::invalid_argument("layer " + std::to_string(i) + " (" + spec_.layers[i].kind + "): " + e.what());
     }
     Layer& layer = *layers_.back();
     context.inputs = layer.outputs();

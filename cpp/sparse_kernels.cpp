@@ -30,9 +30,10 @@ __attribute__((always_inline)) inline void forward_chunks(const SparseView& w, c
                                                           uint32_t out_begin, uint32_t out_end, uint32_t b0) {
   const uint32_t* src = w.source;
   const float* theta = w.theta;
+  const uint32_t* row_start = w.row_start;
   for (uint32_t out = out_begin; out < out_end; ++out) {
     Lanes acc[C] = {};
-    for (uint32_t k = w.row_start[out]; k < w.row_start[out + 1]; ++k) {
+    for (uint32_t k = row_start[out]; k < row_start[out + 1]; ++k) {
       const float w = signed_weight(src[k], theta[k]);
       const float* xi = x + size_t(src[k] & kIndexMask) * stride + b0;
       for (uint32_t c = 0; c < C; ++c) acc[c] += w * load_lanes(xi + c * kLanes);
@@ -202,18 +203,19 @@ __attribute__((always_inline)) inline void update_rows(const SparseView& w, cons
                                                        SweepPart& part) {
   const uint32_t* src = w.source;
   const float* theta = w.theta;
+  const uint32_t* row_start = w.row_start;
   float noise[kNoiseChunk];
   Lanes grad[kBlock];  // per slot of the block: its gradient, not yet summed over lanes
 
   // Slot k gets normal number k of the store's noise stream, so the noise does not depend on how
   // the sweep is split. Blocks and chunks are aligned to multiples of their sizes (a part may start
   // within one), so a block never straddles two chunks.
-  const uint32_t slots = w.row_start[out_end];
-  uint32_t block = w.row_start[out_begin], block_end = block;  // the block [block, block_end)
+  const uint32_t slots = row_start[out_end];
+  uint32_t block = row_start[out_begin], block_end = block;  // the block [block, block_end)
   uint32_t chunk = block, chunk_end = block;                       // its noise, for [chunk, chunk_end)
   for (uint32_t out = out_begin; out < out_end; ++out) {
     const float* __restrict dzj = dz + size_t(out) * stride;
-    for (uint32_t k = w.row_start[out]; k < w.row_start[out + 1]; ++k) {
+    for (uint32_t k = row_start[out]; k < row_start[out + 1]; ++k) {
       if (k == block_end) {
         if (k > block) update_block<Optimiser, Prior>(w, block, k - block, grad, noise + (block - chunk), u.hyper, part);
         block = k;
