@@ -5,8 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "layers/relu.hpp"
 #include "non_finite_error.hpp"
-#include "random.hpp"
 #include "simd.hpp"
 #include "sparse_kernels.hpp"
 
@@ -31,7 +31,7 @@ Network::Network(NetworkSpec spec) : spec_(std::move(spec)) {
     Layer& layer = *layers_.back();
     context.inputs = layer.outputs();
     linear_.push_back(dynamic_cast<SparseLinear*>(&layer));
-    relu_fused_.push_back(std::string(layer.kind()) == "relu" && i > 0 && linear_[i - 1]);
+    relu_fused_.push_back(dynamic_cast<Relu*>(&layer) && i > 0 && linear_[i - 1]);
     parameter_layer_.push_back(with_stores);
     const std::vector<StoreRef> stores = layer.stores();
     with_stores += !stores.empty();

@@ -1,8 +1,9 @@
 #include "rule.hpp"
 
 #include <algorithm>
-#include <iterator>
+#include <initializer_list>
 #include <stdexcept>
+#include <utility>
 
 namespace deepr {
 
