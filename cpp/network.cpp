@@ -55,6 +55,7 @@ Network::Network(NetworkSpec spec) : spec_(std::move(spec)) {
       buffers_.emplace_back();
     }
   }
+  grads_.resize(buffers_.size());
   went_dormant_.resize(sparse_stores_.size());
   gradients_.resize(layers_.size());
   set_rule(spec_.rule);
@@ -116,9 +117,10 @@ void Network::train_step(const float* inputs, const int32_t* labels_all, const u
   const uint32_t stride = load_rows(inputs, rows, 0, batch);
   forward(stride);
 
-  grad_.resize(size_t(classes()) * stride);
+  std::vector<float>& dlogits = grads_[out_.back()];
+  dlogits.resize(size_t(classes()) * stride);
   stats.noise_seconds = 0;
-  stats.loss = head_->loss(buffers_[out_.back()].data(), labels, batch, stride, grad_.data());
+  stats.loss = head_->loss(buffers_[out_.back()].data(), labels, batch, stride, dlogits.data());
   if (!std::isfinite(stats.loss.loss_sum))
     throw NonFiniteError("loss is not finite at step " + std::to_string(step_) +
                              ": the batch holds NaN or Infinity, or training diverged (lower the learning rate)",
@@ -144,14 +146,16 @@ void Network::throw_diverged(size_t i) const {
                        layer);
 }
 
+float* Network::input_gradient(size_t i, uint32_t stride) {
+  if (i == 0) return nullptr;
+  std::vector<float>& dx = grads_[in_[i]];
+  dx.resize(size_t(layers_[i]->inputs()) * stride);
+  return dx.data();
+}
+
 void Network::backward_layer(size_t i, uint32_t stride) {
-  float* dx = nullptr;
-  if (i > 0) {
-    grad_in_.resize(size_t(layers_[i]->inputs()) * stride);
-    dx = grad_in_.data();
-  }
-  layers_[i]->backward(buffers_[in_[i]].data(), buffers_[out_[i]].data(), grad_.data(), dx, stride, gradients_[i]);
-  grad_.swap(grad_in_);
+  float* dx = input_gradient(i, stride);
+  layers_[i]->backward(buffers_[in_[i]].data(), buffers_[out_[i]].data(), grads_[out_[i]].data(), dx, stride, gradients_[i]);
 }
 
 void Network::backward_and_update(uint32_t stride, const StepHyper& hyper, StepStats& stats) {
@@ -162,17 +166,11 @@ void Network::backward_and_update(uint32_t stride, const StepHyper& hyper, StepS
       update_layer(i, hyper, stats);
       continue;
     }
-    float* dx = nullptr;
-    if (i > 0) {
-      grad_in_.resize(size_t(linear->inputs()) * stride);
-      dx = grad_in_.data();
-    }
     SparseStore& weight = linear->weight();
-    const UpdateResult r = linear->backward_update(buffers_[in_[i]].data(), grad_.data(), dx, stride,
-                                                   update_for(&weight, hyper), went_dormant_[weight.id]);
+    const UpdateResult r = linear->backward_update(buffers_[in_[i]].data(), grads_[out_[i]].data(), input_gradient(i, stride),
+                                                   stride, update_for(&weight, hyper), went_dormant_[weight.id]);
     stats.noise_seconds += r.noise_seconds;
     if (!r.finite) throw_diverged(i);
-    grad_.swap(grad_in_);
   }
 }
 

@@ -82,8 +82,10 @@ class Network {
   void backward_and_update(uint32_t stride, const StepHyper& hyper, StepStats& stats);
   // Backward of every layer into gradients_, the exchange, then the update of every layer.
   void backward_exchange_update(uint32_t stride, const StepHyper& hyper, StepStats& stats);
-  // The backward pass of layer i from grad_ (dE/d its output); afterwards grad_ holds dE/d its input.
+  // The backward pass of layer i: dE/d its input from dE/d its output (grads_), and its gradients.
   void backward_layer(size_t i, uint32_t stride);
+  // dE/d the input of layer i, sized for `stride` samples; null for the first layer (nothing needs it).
+  float* input_gradient(size_t i, uint32_t stride);
   // The rule's update of every store of layer i from gradients_[i].
   void update_layer(size_t i, const StepHyper& hyper, StepStats& stats);
   SlotUpdate update_for(const SparseStore* store, const StepHyper& hyper) const;
@@ -101,7 +103,8 @@ class Network {
   uint64_t step_ = 0;
   std::vector<std::vector<float>> buffers_;  // activations: buffers_[0] the input batch
   std::vector<size_t> in_, out_;             // per layer: the buffers of its input and output
-  std::vector<float> grad_, grad_in_;        // dE/d the output of the layer being updated, and of its input
+  // dE/d each activation buffer, sized once per batch width: a fused relu's backward runs in place.
+  std::vector<std::vector<float>> grads_;
   std::vector<int32_t> labels_;              // the batch's labels
   std::vector<std::vector<uint32_t>> went_dormant_;  // per sparse store: slots that died in this step
   GradientExchange exchange_;                        // empty: the fused path

@@ -17,7 +17,7 @@ class Relu final : public Layer {
   uint32_t outputs() const override { return size_; }
 
   void forward(const float* x, float* y, uint32_t stride) override;
-  // dx = dy where the output is positive, else 0 (the derivative at 0 is taken as 0).
+  // dx = dy where the output is positive, else 0 (the derivative at 0 is taken as 0); dx may be dy.
   void backward(const float* x, const float* y, const float* dy, float* dx, uint32_t stride,
                 LayerGradients& gradients) override;
 
