@@ -14,7 +14,7 @@ export const ROOT = dirname(BENCH);
 export const MLP = [784, 300, 100, 10];
 /** Hyper-parameters of the timed deepr steps: the reference ones with a smaller lr (stable on random data). */
 export const LR = 0.05;
-export const HYPER = { lr: LR, alpha: 1e-5, noiseStd: LR * 1e-5, momentum: 0 };
+export const HYPER = { lr: LR, alpha: 1e-5, noiseStd: LR * 1e-5 };  // plain SGD: the rule declares no momentum
 /**
  * How deepr's MLP cases are timed: a fixed step count (on random labels the churn of connections
  * grows with training time), in calls of `chunk` steps (Model.fit makes calls of about 40 ms; the
@@ -65,7 +65,7 @@ export function budgetsOf(sizes, connectivity) {
 export function loadAddon() {
   const require = createRequire(join(ROOT, "package.json"));
   const addon = require("node-gyp-build")(ROOT);
-  if (addon.abiVersion !== 2) throw new Error(`bench: addon interface version ${addon.abiVersion}, expected 2; rebuild with npx cmake-js build`);
+  if (addon.abiVersion !== 3) throw new Error(`bench: addon interface version ${addon.abiVersion}, expected 3; rebuild with npx cmake-js build`);
   return addon;
 }
 

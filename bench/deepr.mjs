@@ -81,7 +81,13 @@ async function timeSteps(net, feeder, hyper, { warmup, steps, minMs = 0, maxStep
 function create(addon, sizes, connectivity, seed = 1) {
   const budgets = budgetsOf(sizes, connectivity);
   const t0 = performance.now();
-  const net = new addon.NativeNetwork({ sizes, budgets, bias: false, momentum: false, globalBudget: false, share: 0, seed });
+  // sparse_linear layers with relu between them and a softmax cross-entropy head, trained with plain SGD.
+  const layers = budgets.flatMap((budget, l) => [
+    ...(l > 0 ? [{ kind: "relu" }] : []),
+    { kind: "sparse_linear", inputs: sizes[l], outputs: sizes[l + 1], budget, bias: false },
+  ]);
+  const rule = { optimiser: "sgd", prior: "deep-r", structure: "deep-r", budget: "layer", globalShare: "budget" };
+  const net = new addon.NativeNetwork({ seed, layers: [...layers, { kind: "softmax_cross_entropy" }], rule });
   return { net, budgets, createMs: performance.now() - t0 };
 }
 

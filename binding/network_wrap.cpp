@@ -101,22 +101,58 @@ Napi::Object Object(Napi::Env env, const Napi::Value& value, const char* name) {
   return value.As<Napi::Object>();
 }
 
-// The step's hyper-parameters: a {name: number} record holding exactly the names the core declares.
-deepr::StepHyper HyperArg(Napi::Env env, const Napi::Value& value) {
+// The step's hyper-parameters: a {name: number} record holding exactly the names the network's
+// rule declares.
+deepr::StepHyper HyperArg(Napi::Env env, const Napi::Value& value, const deepr::Rule& rule) {
   Napi::Object record = Object(env, value, "hyper");
+  const std::vector<deepr::HyperField> fields = deepr::hyper_fields(rule);
   std::string names;
-  for (const deepr::StepHyperField& f : deepr::kStepHyperFields) names += std::string(names.empty() ? "" : ", ") + f.name;
+  for (const deepr::HyperField& f : fields) names += std::string(names.empty() ? "" : ", ") + f.name;
   Napi::Array keys = record.GetPropertyNames();
   for (uint32_t n = 0; n < keys.Length(); ++n) {
     const std::string key = keys.Get(n).ToString();
-    const auto declared = [&](const deepr::StepHyperField& f) { return key == f.name; };
-    if (std::none_of(std::begin(deepr::kStepHyperFields), std::end(deepr::kStepHyperFields), declared))
-      ThrowRange(env, "hyper." + key + " is not a hyper-parameter of this addon; it takes " + names);
+    const auto declared = [&](const deepr::HyperField& f) { return key == f.name; };
+    if (std::none_of(fields.begin(), fields.end(), declared))
+      ThrowRange(env, "hyper." + key + " is not a hyper-parameter of this network's rule; it takes " + names);
   }
   deepr::StepHyper hyper;
-  for (const deepr::StepHyperField& f : deepr::kStepHyperFields)
+  for (const deepr::HyperField& f : fields)
     hyper.*f.field = Float(env, record.Get(f.name), ("hyper." + std::string(f.name)).c_str(), f.min, f.max);
   return hyper;
+}
+
+std::string String(Napi::Env env, const Napi::Value& value, const std::string& name) {
+  if (!value.IsString()) ThrowType(env, name + " must be a string");
+  return value.As<Napi::String>().Utf8Value();
+}
+
+// A layer record: its kind and every other own enumerable property, a number or a boolean, by name.
+deepr::LayerSpec LayerSpecArg(Napi::Env env, const Napi::Value& value, const std::string& name) {
+  Napi::Object o = Object(env, value, name.c_str());
+  deepr::LayerSpec spec;
+  spec.kind = String(env, o.Get("kind"), name + ".kind");
+  Napi::Array keys = o.GetPropertyNames();
+  for (uint32_t n = 0; n < keys.Length(); ++n) {
+    const std::string key = keys.Get(n).ToString();
+    if (key == "kind") continue;
+    const Napi::Value v = o.Get(key);
+    if (v.IsBoolean()) spec.booleans[key] = v.As<Napi::Boolean>().Value();
+    else if (v.IsNumber()) spec.numbers[key] = Number(env, v, (name + "." + key).c_str());
+    else ThrowType(env, name + "." + key + " must be a number or a boolean");
+  }
+  return spec;
+}
+
+// The rule record: each part by name.
+deepr::RuleSpec RuleArg(Napi::Env env, const Napi::Value& value, const std::string& name) {
+  Napi::Object o = Object(env, value, name.c_str());
+  deepr::RuleSpec rule;
+  rule.optimiser = String(env, o.Get("optimiser"), name + ".optimiser");
+  rule.prior = String(env, o.Get("prior"), name + ".prior");
+  rule.structure = String(env, o.Get("structure"), name + ".structure");
+  rule.budget = String(env, o.Get("budget"), name + ".budget");
+  rule.global_share = String(env, o.Get("globalShare"), name + ".globalShare");
+  return rule;
 }
 
 // ---- workers ----------------------------------------------------------------------------------
@@ -155,78 +191,91 @@ Napi::Value Queue(Napi::Env env, std::atomic<bool>& busy, std::vector<Napi::Valu
   return promise;
 }
 
-// One layer's state as plain arrays, in the layout of the checkpoint tensors.
-struct LayerArrays {
-  int32_t* positions = nullptr;  // K x 2: (input, output)
+// One store's state as plain arrays, in the layout of the checkpoint tensors
+// layers.{l}.{store}.{field}: a sparse store's positions (K x 2: input, output), theta and sign, a
+// dense store's value, and either's state arrays by name.
+struct StoreArrays {
+  size_t layer;
+  deepr::StoreRef store;
+  size_t count = 0;  // K for a sparse store, the size of a dense one
+  int32_t* positions = nullptr;
   float* theta = nullptr;
   int8_t* sign = nullptr;
-  float* bias = nullptr;
-  float* velocity = nullptr;
-  float* bias_velocity = nullptr;
-  size_t count = 0;
+  float* value = nullptr;
+  std::vector<std::pair<std::string, float*>> states;  // null: not given (import), zeros
 };
 
-// Reads the array of per-layer objects; when exporting every K must equal the model's present
-// active count, otherwise the lengths set K (import). Each property is read once, and every typed
-// array goes into `keep`: the worker uses their memory after this returns, so they must stay alive
-// even if the caller drops them or replaces the properties meanwhile.
-std::vector<LayerArrays> LayerArgs(Napi::Env env, const Napi::Value& value, const deepr::Network& net,
-                                   bool exporting, std::vector<Napi::Value>& keep) {
+// Reads the per-layer array of {store: {field: typed array}} objects, one entry per layer of the
+// network (those of layers without stores are not read). When exporting every K must equal the
+// store's present active count and every field is required; on import the lengths set K and sign
+// and the state arrays are optional. Each property is read once, and every typed array goes into
+// `keep`: the worker uses their memory after this returns, so they must stay alive even if the
+// caller drops them or replaces the properties meanwhile.
+std::vector<StoreArrays> StoreArgs(Napi::Env env, const Napi::Value& value, const deepr::Network& net, bool exporting,
+                                   std::vector<Napi::Value>& keep) {
   if (!value.IsArray()) ThrowType(env, "layers must be an array");
   Napi::Array array = value.As<Napi::Array>();
   const auto& layers = net.layers();
   if (array.Length() != layers.size())
     ThrowRange(env, "layers must have " + std::to_string(layers.size()) + " entries, got " + std::to_string(array.Length()));
-  std::vector<LayerArrays> out(layers.size());
+  const std::vector<std::string> state_names = deepr::state_names(net.rule());
+  std::vector<StoreArrays> out;
   for (uint32_t l = 0; l < layers.size(); ++l) {
-    const std::string at = "layers[" + std::to_string(l) + "].";
-    Napi::Object o = Object(env, array.Get(l), ("layers[" + std::to_string(l) + "]").c_str());
-    const deepr::SparseLayer& layer = layers[l];
-    LayerArrays& a = out[l];
-    const Napi::Value theta = o.Get("theta"), positions = o.Get("positions"), sign = o.Get("sign");
-    keep.insert(keep.end(), {theta, positions, sign});
-    if (!exporting) Array<float>(env, theta, at + "theta");
-    a.count = exporting ? layer.active() : Length(theta);
-    a.theta = Array<float>(env, theta, at + "theta", a.count);
-    a.positions = Array<int32_t>(env, positions, at + "positions", 2 * a.count);
-    if (exporting || !sign.IsUndefined()) a.sign = Array<int8_t>(env, sign, at + "sign", a.count);
-    if (!layer.bias.empty()) {
-      const Napi::Value bias = o.Get("bias");
-      keep.push_back(bias);
-      a.bias = Array<float>(env, bias, at + "bias", layer.n_out);
-    }
-    if (layer.has_momentum()) {
-      const Napi::Value velocity = o.Get("velocity");
-      if (exporting || !velocity.IsUndefined()) {
-        keep.push_back(velocity);
-        a.velocity = Array<float>(env, velocity, at + "velocity", a.count);
-        if (!layer.bias.empty()) {
-          const Napi::Value bias_velocity = o.Get("biasVelocity");
-          keep.push_back(bias_velocity);
-          a.bias_velocity = Array<float>(env, bias_velocity, at + "biasVelocity", layer.n_out);
-        }
+    const std::vector<deepr::StoreRef> stores = layers[l]->stores();
+    if (stores.empty()) continue;
+    const std::string at = "layers[" + std::to_string(l) + "]";
+    Napi::Object o = Object(env, array.Get(l), at.c_str());
+    for (const deepr::StoreRef& store : stores) {
+      const std::string where = at + "." + store.name;
+      Napi::Object fields = Object(env, o.Get(store.name), where.c_str());
+      StoreArrays a{l, store};
+      const auto field = [&](const char* name) {
+        const Napi::Value v = fields.Get(name);
+        keep.push_back(v);
+        return v;
+      };
+      if (store.sparse) {
+        const Napi::Value theta = field("theta"), positions = field("positions"), sign = field("sign");
+        if (!exporting) Array<float>(env, theta, where + ".theta");
+        a.count = exporting ? store.sparse->active() : Length(theta);
+        a.theta = Array<float>(env, theta, where + ".theta", a.count);
+        a.positions = Array<int32_t>(env, positions, where + ".positions", 2 * a.count);
+        if (exporting || !sign.IsUndefined()) a.sign = Array<int8_t>(env, sign, where + ".sign", a.count);
+      } else {
+        a.count = store.dense->value.size();
+        a.value = Array<float>(env, field("value"), where + ".value", a.count);
       }
+      for (const std::string& name : state_names) {
+        const Napi::Value v = field(name.c_str());
+        a.states.emplace_back(name, exporting || !v.IsUndefined() ? Array<float>(env, v, where + "." + name, a.count) : nullptr);
+      }
+      out.push_back(std::move(a));
     }
   }
   return out;
 }
 
-// Rebuilds one layer from imported arrays, rejecting anything that breaks an invariant.
-deepr::SparseLayer ImportLayer(const deepr::SparseLayer& current, const LayerArrays& a) {
-  const std::string where = "layers[" + std::to_string(current.index) + "]: ";
-  deepr::SparseLayer layer = current;
+float Finite(float v, const std::string& where, const std::string& what) {
+  if (!std::isfinite(v)) throw std::invalid_argument(where + what + " holds a non-finite value");
+  return v;
+}
+
+// A sparse store rebuilt from imported arrays, rejecting anything that breaks an invariant.
+deepr::SparseStore ImportSparse(const deepr::SparseStore& current, const StoreArrays& a) {
+  const std::string where = "layers[" + std::to_string(a.layer) + "]." + a.store.name + ": ";
+  deepr::SparseStore store = current;
   std::vector<uint64_t> position(a.count);
   for (size_t k = 0; k < a.count; ++k) {
     const int32_t in = a.positions[2 * k], out = a.positions[2 * k + 1];
-    if (in < 0 || uint32_t(in) >= layer.n_in || out < 0 || uint32_t(out) >= layer.n_out)
+    if (in < 0 || uint32_t(in) >= store.n_in || out < 0 || uint32_t(out) >= store.n_out)
       throw std::invalid_argument(where + "connection " + std::to_string(k) + " position (" + std::to_string(in) + ", " +
-                                  std::to_string(out) + ") is outside the " + std::to_string(layer.n_in) + " x " +
-                                  std::to_string(layer.n_out) + " weight matrix");
-    position[k] = uint64_t(out) * layer.n_in + uint32_t(in);
+                                  std::to_string(out) + ") is outside the " + std::to_string(store.n_in) + " x " +
+                                  std::to_string(store.n_out) + " weight matrix");
+    position[k] = uint64_t(out) * store.n_in + uint32_t(in);
     if (!(a.theta[k] >= 0.0f) || !std::isfinite(a.theta[k]))
       throw std::invalid_argument(where + "theta of connection " + std::to_string(k) + " is " + std::to_string(a.theta[k]) +
                                   "; an active connection has a finite theta >= 0");
-    const bool negative = deepr::position_is_negative(layer.seed, layer.index, position[k]);
+    const bool negative = deepr::position_is_negative(store.seed, store.id, position[k]);
     if (a.sign && a.sign[k] != (negative ? -1 : 1))
       throw std::invalid_argument(where + "sign of connection " + std::to_string(k) +
                                   " differs from the fixed sign of its position for this seed");
@@ -240,21 +289,25 @@ deepr::SparseLayer ImportLayer(const deepr::SparseLayer& current, const LayerArr
     sorted[k] = position[order[k]];
     theta[k] = a.theta[order[k]];
     if (k > 0 && sorted[k] == sorted[k - 1])
-      throw std::invalid_argument(where + "connection (" + std::to_string(sorted[k] % layer.n_in) + ", " +
-                                  std::to_string(sorted[k] / layer.n_in) + ") appears twice");
+      throw std::invalid_argument(where + "connection (" + std::to_string(sorted[k] % store.n_in) + ", " +
+                                  std::to_string(sorted[k] / store.n_in) + ") appears twice");
   }
-  layer.assign(sorted, theta);
-  auto finite = [&](float v, const char* what) {
-    if (!std::isfinite(v)) throw std::invalid_argument(where + what + " holds a non-finite value");
-    return v;
-  };
-  if (a.velocity)
-    for (size_t k = 0; k < a.count; ++k) layer.velocity[k] = finite(a.velocity[order[k]], "velocity");
-  if (a.bias)
-    for (uint32_t j = 0; j < layer.n_out; ++j) layer.bias[j] = finite(a.bias[j], "bias");
-  if (a.bias_velocity)
-    for (uint32_t j = 0; j < layer.n_out; ++j) layer.bias_velocity[j] = finite(a.bias_velocity[j], "bias velocity");
-  return layer;
+  store.assign(sorted, theta);
+  for (size_t s = 0; s < a.states.size(); ++s)
+    if (a.states[s].second)
+      for (size_t k = 0; k < a.count; ++k) store.states[s].values[k] = Finite(a.states[s].second[order[k]], where, a.states[s].first);
+  return store;
+}
+
+// A dense store from imported arrays: every value finite.
+deepr::DenseStore ImportDense(const deepr::DenseStore& current, const StoreArrays& a) {
+  const std::string where = "layers[" + std::to_string(a.layer) + "]." + a.store.name + ": ";
+  deepr::DenseStore store = current;
+  for (size_t n = 0; n < a.count; ++n) store.value[n] = Finite(a.value[n], where, "value");
+  for (size_t s = 0; s < a.states.size(); ++s)
+    for (size_t n = 0; n < a.count; ++n)
+      store.states[s].values[n] = a.states[s].second ? Finite(a.states[s].second[n], where, a.states[s].first) : 0.0f;
+  return store;
 }
 
 }  // namespace
@@ -267,29 +320,25 @@ Napi::Function NetworkWrap::Define(Napi::Env env) {
                       InstanceMethod("evaluate", &NetworkWrap::Evaluate), InstanceMethod("predict", &NetworkWrap::Predict),
                       InstanceMethod("exportState", &NetworkWrap::ExportState),
                       InstanceMethod("importState", &NetworkWrap::ImportState), InstanceMethod("check", &NetworkWrap::Check),
+                      InstanceMethod("setRule", &NetworkWrap::SetRule),
                       InstanceMethod("dispose", &NetworkWrap::Dispose)});
 }
 
-// new NativeNetwork({sizes, budgets, bias, momentum, globalBudget, share, seed}). lib/ has validated the
-// spec; only what a conversion needs is checked here (types, values that fit the core's integers),
-// and the core's own invariants (sizes, budgets) come back as a RangeError.
+// new NativeNetwork({seed, layers: [{kind, ...numbers and booleans}], rule: {optimiser, prior,
+// structure, budget, globalShare}}). lib/ has validated the spec; only what a conversion needs is
+// checked here (types, values that fit the core's integers), and the core's own invariants come
+// back as a RangeError that names the layer.
 NetworkWrap::NetworkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetworkWrap>(info) {
   Napi::Env env = info.Env();
   Napi::Object o = Object(env, info[0], "spec");
   deepr::NetworkSpec spec;
-  const Napi::Value sizes_value = o.Get("sizes"), budgets_value = o.Get("budgets");
-  if (!sizes_value.IsArray()) ThrowType(env, "spec.sizes must be an array");
-  if (!budgets_value.IsArray()) ThrowType(env, "spec.budgets must be an array");
-  Napi::Array sizes = sizes_value.As<Napi::Array>(), budgets = budgets_value.As<Napi::Array>();
-  for (uint32_t n = 0, count = sizes.Length(); n < count; ++n)
-    spec.sizes.push_back(uint32_t(Integer(env, sizes.Get(n), "spec.sizes[]", 1, deepr::kMaxLayerSize)));
-  for (uint32_t n = 0, count = budgets.Length(); n < count; ++n)
-    spec.budgets.push_back(Integer(env, budgets.Get(n), "spec.budgets[]", 1, deepr::kMaxLayerSize));
-  spec.bias = Boolean(env, o.Get("bias"), "spec.bias");
-  spec.momentum = Boolean(env, o.Get("momentum"), "spec.momentum");
-  spec.global_budget = Boolean(env, o.Get("globalBudget"), "spec.globalBudget");
-  spec.share = deepr::GlobalShare(Integer(env, o.Get("share"), "spec.share", 0, 1));
   spec.seed = Integer(env, o.Get("seed"), "spec.seed", 0, (uint64_t(1) << 53) - 1);
+  const Napi::Value layers_value = o.Get("layers");
+  if (!layers_value.IsArray()) ThrowType(env, "spec.layers must be an array");
+  Napi::Array layers = layers_value.As<Napi::Array>();
+  for (uint32_t n = 0, count = layers.Length(); n < count; ++n)
+    spec.layers.push_back(LayerSpecArg(env, layers.Get(n), "spec.layers[" + std::to_string(n) + "]"));
+  spec.rule = RuleArg(env, o.Get("rule"), "spec.rule");
   try {
     net_ = std::make_unique<deepr::Network>(std::move(spec));
   } catch (const std::invalid_argument& e) {
@@ -311,34 +360,55 @@ deepr::Network& NetworkWrap::Acquire(Napi::Env env) {
   deepr::Network& net = Ready(env);
   // What info() reports while the worker runs: it must not read the network meanwhile.
   snapshot_step_ = net.step();
-  snapshot_active_.resize(net.layers().size());
-  for (size_t l = 0; l < net.layers().size(); ++l) snapshot_active_[l] = net.layers()[l].active();
+  snapshot_active_.resize(net.sparse_stores().size());
+  for (size_t s = 0; s < net.sparse_stores().size(); ++s) snapshot_active_[s] = net.sparse_stores()[s]->active();
   busy_ = true;
   return net;
 }
 
-// info() -> {step, layers: [{inputs, outputs, active, budget, bias, momentum}]}
+// info() -> {step, busy, layers: [{inputs, outputs, active, budget}] (one per sparse store, in id
+// order), hyper: the names of the rule's hyper-parameters}
 Napi::Value NetworkWrap::Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!net_) throw Napi::Error::New(env, "this model has been disposed");
   // busy_ only changes on this thread, so while it is set a worker may be changing the network:
-  // report the state it had when that operation started instead of reading it.
+  // report the state it had when that operation started instead of reading it. The sizes, the
+  // budgets and the rule never change while it runs.
   const bool busy = busy_;
   Napi::Object result = Napi::Object::New(env);
   result.Set("step", double(busy ? snapshot_step_ : net_->step()));
   result.Set("busy", busy);
-  const deepr::NetworkSpec& spec = net_->spec();  // never changes
-  Napi::Array layers = Napi::Array::New(env, spec.budgets.size());
-  for (size_t l = 0; l < spec.budgets.size(); ++l) {
+  const std::vector<deepr::SparseStore*>& stores = net_->sparse_stores();
+  Napi::Array layers = Napi::Array::New(env, stores.size());
+  for (size_t s = 0; s < stores.size(); ++s) {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("inputs", spec.sizes[l]);
-    o.Set("outputs", spec.sizes[l + 1]);
-    o.Set("active", double(busy ? snapshot_active_[l] : net_->layers()[l].active()));
-    o.Set("budget", double(spec.budgets[l]));
-    layers.Set(uint32_t(l), o);
+    o.Set("inputs", stores[s]->n_in);
+    o.Set("outputs", stores[s]->n_out);
+    o.Set("active", double(busy ? snapshot_active_[s] : stores[s]->active()));
+    o.Set("budget", double(stores[s]->budget));
+    layers.Set(uint32_t(s), o);
   }
   result.Set("layers", layers);
+  const std::vector<deepr::HyperField> fields = deepr::hyper_fields(net_->rule());
+  Napi::Array hyper = Napi::Array::New(env, fields.size());
+  for (uint32_t n = 0; n < fields.size(); ++n) hyper.Set(n, fields[n].name);
+  result.Set("hyper", hyper);
   return result;
+}
+
+// setRule(rule): the rule of the next train() calls; switching to momentum adds zeroed velocities.
+Napi::Value NetworkWrap::SetRule(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  deepr::Network& net = Ready(env);
+  const deepr::RuleSpec rule = RuleArg(env, info[0], "rule");
+  try {
+    net.set_rule(rule);
+  } catch (const std::invalid_argument& e) {
+    ThrowRange(env, e.what());
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, "setRule: not enough memory for the optimiser's state");
+  }
+  return env.Undefined();
 }
 
 // train(inputs, labels, epoch, firstBatch, batches, batchSize, hyper: {name: number}, check)
@@ -353,7 +423,7 @@ Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
   const uint64_t per_epoch = (data.samples + batch_size - 1) / batch_size;
   const uint64_t first = Integer(env, info[3], "firstBatch", 0, per_epoch - 1);
   const uint64_t batches = Integer(env, info[4], "batches", 1, per_epoch - first);
-  const deepr::StepHyper hyper = HyperArg(env, info[6]);
+  const deepr::StepHyper hyper = HyperArg(env, info[6], net.rule());
   const bool check = Boolean(env, info[7], "check");
   Acquire(env);
 
@@ -418,27 +488,29 @@ Napi::Value NetworkWrap::Predict(const Napi::CallbackInfo& info) {
   return Queue(env, busy_, {info[0], info[1], Value()}, [&net, inputs, logits, samples] { net.predict(inputs, samples, logits); });
 }
 
-// exportState(layers: [{positions, theta, sign, bias?, velocity?, biasVelocity?}]) fills the arrays.
+// exportState(layers: [{[store]: {[field]: typed array}}]) fills the arrays (layout: StoreArgs).
 Napi::Value NetworkWrap::ExportState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   deepr::Network& net = Ready(env);
   std::vector<Napi::Value> keep{Value()};
-  std::vector<LayerArrays> arrays = LayerArgs(env, info[0], net, true, keep);
+  std::vector<StoreArrays> arrays = StoreArgs(env, info[0], net, true, keep);
   Acquire(env);
-  return Queue(env, busy_, keep, [&net, arrays] {
-    for (size_t l = 0; l < arrays.size(); ++l) {
-      const deepr::SparseLayer& layer = net.layers()[l];
-      const LayerArrays& a = arrays[l];
-      for (uint32_t out = 0; out < layer.n_out; ++out)
-        for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k) {
-          a.positions[2 * k] = int32_t(layer.source[k] & deepr::kIndexMask);
+  return Queue(env, busy_, keep, [arrays] {
+    for (const StoreArrays& a : arrays) {
+      const deepr::StateArrays& states = a.store.sparse ? a.store.sparse->states : a.store.dense->states;
+      for (size_t s = 0; s < a.states.size(); ++s) std::copy(states[s].values.begin(), states[s].values.end(), a.states[s].second);
+      if (a.store.dense) {
+        std::copy(a.store.dense->value.begin(), a.store.dense->value.end(), a.value);
+        continue;
+      }
+      const deepr::SparseStore& store = *a.store.sparse;
+      for (uint32_t out = 0; out < store.n_out; ++out)
+        for (uint32_t k = store.row_start[out]; k < store.row_start[out + 1]; ++k) {
+          a.positions[2 * k] = int32_t(store.source[k] & deepr::kIndexMask);
           a.positions[2 * k + 1] = int32_t(out);
-          a.sign[k] = (layer.source[k] & deepr::kSignBit) ? -1 : 1;
+          a.sign[k] = (store.source[k] & deepr::kSignBit) ? -1 : 1;
         }
-      std::copy(layer.theta.begin(), layer.theta.end(), a.theta);
-      if (a.bias) std::copy(layer.bias.begin(), layer.bias.end(), a.bias);
-      if (a.velocity) std::copy(layer.velocity.begin(), layer.velocity.end(), a.velocity);
-      if (a.bias_velocity) std::copy(layer.bias_velocity.begin(), layer.bias_velocity.end(), a.bias_velocity);
+      std::copy(store.theta.begin(), store.theta.end(), a.theta);
     }
   });
 }
@@ -448,16 +520,28 @@ Napi::Value NetworkWrap::ImportState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   deepr::Network& net = Ready(env);
   std::vector<Napi::Value> keep{Value()};
-  std::vector<LayerArrays> arrays = LayerArgs(env, info[0], net, false, keep);
+  std::vector<StoreArrays> arrays = StoreArgs(env, info[0], net, false, keep);
   const uint64_t step = Integer(env, info[1], "step", 0, (uint64_t(1) << 53) - 1);
   Acquire(env);
   return Queue(env, busy_, keep, [&net, arrays, step] {
-    std::vector<deepr::SparseLayer> layers;
-    for (size_t l = 0; l < arrays.size(); ++l) layers.push_back(ImportLayer(net.layers()[l], arrays[l]));
-    layers.swap(net.layers());  // `layers` now holds the previous state
+    std::vector<deepr::SparseStore> sparse;
+    std::vector<deepr::DenseStore> dense;
+    for (const StoreArrays& a : arrays) {
+      if (a.store.sparse) sparse.push_back(ImportSparse(*a.store.sparse, a));
+      else dense.push_back(ImportDense(*a.store.dense, a));
+    }
+    // Swaps every store with its imported copy; a second call swaps the previous state back.
+    const auto swap_all = [&] {
+      size_t s = 0, d = 0;
+      for (const StoreArrays& a : arrays) {
+        if (a.store.sparse) std::swap(*a.store.sparse, sparse[s++]);
+        else std::swap(*a.store.dense, dense[d++]);
+      }
+    };
+    swap_all();
     const std::string problem = net.check();
     if (!problem.empty()) {
-      layers.swap(net.layers());
+      swap_all();
       throw std::invalid_argument("layers: " + problem);
     }
     net.set_step(step);

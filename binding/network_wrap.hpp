@@ -26,6 +26,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   Napi::Value ExportState(const Napi::CallbackInfo& info);
   Napi::Value ImportState(const Napi::CallbackInfo& info);
   Napi::Value Check(const Napi::CallbackInfo& info);
+  Napi::Value SetRule(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   // Throws when the model is disposed or another operation is running; otherwise marks it busy.

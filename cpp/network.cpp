@@ -5,8 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "layers/relu.hpp"
 #include "non_finite_error.hpp"
-#include "random.hpp"
 #include "simd.hpp"
 #include "sparse_kernels.hpp"
 
@@ -16,45 +16,74 @@ namespace {
 
 constexpr uint32_t kEvalBatch = 256;
 
-void validate(const NetworkSpec& spec) {
-  if (spec.sizes.size() < 2) throw std::invalid_argument("a network needs at least an input and an output size");
-  for (uint32_t size : spec.sizes)
-    if (size == 0 || size > kMaxLayerSize) throw std::invalid_argument("layer sizes must be in [1, 2^31 - 1]");
-  if (spec.sizes.back() < 2) throw std::invalid_argument("the output layer needs at least 2 classes");
-  if (spec.budgets.size() != spec.sizes.size() - 1) throw std::invalid_argument("one budget per layer is required");
-  for (size_t l = 0; l < spec.budgets.size(); ++l) {
-    const uint64_t positions = uint64_t(spec.sizes[l]) * spec.sizes[l + 1];
-    if (spec.budgets[l] == 0 || spec.budgets[l] > positions || spec.budgets[l] > kMaxLayerSize)
-      throw std::invalid_argument("budget of layer " + std::to_string(l) + " must be in [1, min(positions, 2^31 - 1)]");
-  }
-}
-
 }  // namespace
 
 Network::Network(NetworkSpec spec) : spec_(std::move(spec)) {
-  validate(spec_);
-  const size_t n = spec_.budgets.size();
-  layers_.reserve(n);
-  for (size_t l = 0; l < n; ++l) {
-    SparseLayer layer(spec_.sizes[l], spec_.sizes[l + 1], uint32_t(l), spec_.seed, spec_.bias, spec_.momentum);
-    const uint64_t k = spec_.budgets[l];
-    std::vector<uint64_t> positions;
-    sample_dormant(layer, 0, k, RngStream{spec_.seed, 0, uint32_t(l), Purpose::kInitPositions}, positions);
-    std::vector<float> theta(k);
-    fill_normals(RngStream{spec_.seed, 0, uint32_t(l), Purpose::kInitMagnitudes}, 0, k, theta.data());
-    const float scale = 1.0f / std::sqrt(float(layer.n_in));
-    for (float& t : theta) t = std::fabs(t) * scale;
-    layer.assign(positions, theta);
-    layers_.push_back(std::move(layer));
+  if (spec_.layers.size() < 2) throw std::invalid_argument("a network needs at least one layer and a loss head");
+  LayerContext context{spec_.seed, 0, 0};
+  uint32_t with_stores = 0;
+  for (size_t i = 0; i < spec_.layers.size(); ++i) {
+    try {
+      layers_.push_back(build_layer(spec_.layers[i], context));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("layer " + std::to_string(i) + " (" + spec_.layers[i].kind + "): " + e.what());
+    }
+    Layer& layer = *layers_.back();
+    context.inputs = layer.outputs();
+    linear_.push_back(dynamic_cast<SparseLinear*>(&layer));
+    relu_fused_.push_back(dynamic_cast<Relu*>(&layer) && i > 0 && linear_[i - 1]);
+    parameter_layer_.push_back(with_stores);
+    const std::vector<StoreRef> stores = layer.stores();
+    with_stores += !stores.empty();
+    for (const StoreRef& s : stores)
+      if (s.sparse) sparse_stores_.push_back(s.sparse);
+    const bool last = i + 1 == spec_.layers.size();
+    if (dynamic_cast<const LossLayer*>(&layer) && !last)
+      throw std::invalid_argument("layer " + std::to_string(i) + " (" + layer.kind() + ") is a loss head but not the last layer");
+    if (last) head_ = dynamic_cast<const LossLayer*>(&layer);
   }
-  act_.resize(n + 1);
-  went_dormant_.resize(n);
+  if (!head_) throw std::invalid_argument("the last layer (" + std::string(layers_.back()->kind()) + ") is not a loss head");
+  if (with_stores == 0) throw std::invalid_argument("a network needs a layer with parameters");
+  // Buffers: the input, then one per layer output; a fused relu writes into its linear layer's.
+  buffers_.resize(1);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    in_.push_back(i == 0 ? 0 : out_[i - 1]);
+    if (relu_fused_[i]) {
+      out_.push_back(in_[i]);
+    } else {
+      out_.push_back(buffers_.size());
+      buffers_.emplace_back();
+    }
+  }
+  grads_.resize(buffers_.size());
+  went_dormant_.resize(sparse_stores_.size());
+  gradients_.resize(layers_.size());
+  set_rule(spec_.rule);
+}
+
+void Network::set_rule(const RuleSpec& spec) {
+  const Rule rule = parse_rule(spec);
+  if (!rule.global_budget)
+    for (const SparseStore* store : sparse_stores_)
+      if (store->active() != store->budget)
+        throw std::invalid_argument("rule.budget is \"layer\", but sparse store " + std::to_string(store->id) + " has " +
+                                    std::to_string(store->active()) + " active connections, not its budget " +
+                                    std::to_string(store->budget));
+  const std::vector<std::string> states = state_names(rule);
+  for (const std::unique_ptr<Layer>& layer : layers_)
+    for (const StoreRef& s : layer->stores()) {
+      if (s.sparse) keep_states(s.sparse->states, states, s.sparse->active());
+      if (s.dense) keep_states(s.dense->states, states, s.dense->value.size());
+    }
+  rule_ = rule;
+  spec_.rule = spec;
+  structure_ = DeepRStructure(rule.global_budget, rule.share);
 }
 
 uint32_t Network::load_rows(const float* inputs, const uint32_t* rows, uint64_t first, uint32_t batch) {
   const uint32_t stride = padded_batch(batch);
-  act_[0].resize(size_t(input_size()) * stride);
-  gather_feature_major(inputs, input_size(), rows, first, batch, stride, act_[0].data());
+  buffers_[0].resize(size_t(input_size()) * stride);
+  gather_feature_major(inputs, input_size(), rows, first, batch, stride, buffers_[0].data());
   return stride;
 }
 
@@ -71,10 +100,13 @@ const int32_t* Network::load_labels(const int32_t* labels, const uint32_t* rows,
 }
 
 void Network::forward(uint32_t stride) {
-  for (size_t l = 0; l < layers_.size(); ++l) {
-    std::vector<float>& y = act_[l + 1];
-    y.resize(size_t(layers_[l].n_out) * stride);
-    sparse_forward(layers_[l], act_[l].data(), y.data(), stride, l + 1 < layers_.size());  // ReLU but on the logits
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    if (relu_fused_[i]) continue;  // applied by the sparse_linear layer below
+    std::vector<float>& y = buffers_[out_[i]];
+    y.resize(size_t(layers_[i]->outputs()) * stride);
+    const float* x = buffers_[in_[i]].data();
+    if (i + 1 < layers_.size() && relu_fused_[i + 1]) linear_[i]->forward_relu(x, y.data(), stride, true);
+    else layers_[i]->forward(x, y.data(), stride);
   }
 }
 
@@ -85,94 +117,94 @@ void Network::train_step(const float* inputs, const int32_t* labels_all, const u
   const uint32_t stride = load_rows(inputs, rows, 0, batch);
   forward(stride);
 
-  grad_.resize(size_t(classes()) * stride);
+  std::vector<float>& dlogits = grads_[out_.back()];
+  dlogits.resize(size_t(classes()) * stride);
   stats.noise_seconds = 0;
-  stats.loss = softmax_cross_entropy(act_.back().data(), labels, classes(), batch, stride, grad_.data());
+  stats.loss = head_->loss(buffers_[out_.back()].data(), labels, batch, stride, dlogits.data());
   if (!std::isfinite(stats.loss.loss_sum))
     throw NonFiniteError("loss is not finite at step " + std::to_string(step_) +
                              ": the batch holds NaN or Infinity, or training diverged (lower the learning rate)",
-                         uint32_t(layers_.size() - 1));
+                         parameter_layer_.back() - 1);
 
   if (exchange_) backward_exchange_update(stride, hyper, stats);
   else backward_and_update(stride, hyper, stats);
   const auto regrowth_start = std::chrono::steady_clock::now();
-  regrow(stats.rewired);
+  structure_.regrow(sparse_stores_, went_dormant_, spec_.seed, step_, stats.rewired);
   stats.regrowth_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - regrowth_start).count();
   ++step_;
 }
 
-DeepRUpdate Network::update_of(size_t l, const StepHyper& hyper) const {
-  return DeepRUpdate{hyper.lr, hyper.alpha, hyper.noise_std, hyper.momentum,
-                     RngStream{spec_.seed, step_, uint32_t(l), Purpose::kNoise}};
+SlotUpdate Network::update_for(const SparseStore* store, const StepHyper& hyper) const {
+  // The noise stream of the store's id; a dense store draws no noise.
+  return SlotUpdate{rule_, hyper, RngStream{spec_.seed, step_, store ? store->id : 0, Purpose::kNoise}};
 }
 
-void Network::through_relu(size_t l) {
-  const std::vector<float>& a = act_[l];  // ReLU output: its derivative is a > 0
-  for (size_t n = 0; n < grad_in_.size(); ++n) grad_in_[n] = a[n] > 0.0f ? grad_in_[n] : 0.0f;
-  grad_.swap(grad_in_);
+void Network::throw_diverged(size_t i) const {
+  const uint32_t layer = parameter_layer_[i];
+  throw NonFiniteError("training diverged (lower the learning rate): a parameter of layer " + std::to_string(layer) +
+                           " is no longer finite at step " + std::to_string(step_),
+                       layer);
+}
+
+float* Network::input_gradient(size_t i, uint32_t stride) {
+  if (i == 0) return nullptr;
+  std::vector<float>& dx = grads_[in_[i]];
+  dx.resize(size_t(layers_[i]->inputs()) * stride);
+  return dx.data();
+}
+
+void Network::backward_layer(size_t i, uint32_t stride) {
+  float* dx = input_gradient(i, stride);
+  layers_[i]->backward(buffers_[in_[i]].data(), buffers_[out_[i]].data(), grads_[out_[i]].data(), dx, stride, gradients_[i]);
 }
 
 void Network::backward_and_update(uint32_t stride, const StepHyper& hyper, StepStats& stats) {
-  for (size_t l = layers_.size(); l-- > 0;) {
-    SparseLayer& layer = layers_[l];
-    float* dx = nullptr;
-    if (l > 0) {
-      grad_in_.resize(size_t(layer.n_in) * stride);
-      dx = grad_in_.data();
+  for (size_t i = layers_.size(); i-- > 0;) {
+    SparseLinear* linear = linear_[i];
+    if (!linear) {  // no fused sweep: backward, then the update of its stores (if any)
+      backward_layer(i, stride);
+      update_layer(i, hyper, stats);
+      continue;
     }
-    try {
-      stats.noise_seconds +=
-          sparse_backward_update(layer, act_[l].data(), grad_.data(), dx, stride, update_of(l, hyper), went_dormant_[l]);
-    } catch (const NonFiniteError& e) {
-      throw NonFiniteError(std::string(e.what()) + " at step " + std::to_string(step_), e.layer);
-    }
-    if (l > 0) through_relu(l);
+    SparseStore& weight = linear->weight();
+    const UpdateResult r = linear->backward_update(buffers_[in_[i]].data(), grads_[out_[i]].data(), input_gradient(i, stride),
+                                                   stride, update_for(&weight, hyper), went_dormant_[weight.id]);
+    stats.noise_seconds += r.noise_seconds;
+    if (!r.finite) throw_diverged(i);
   }
 }
 
 void Network::backward_exchange_update(uint32_t stride, const StepHyper& hyper, StepStats& stats) {
-  gradients_.resize(layers_.size());
-  for (size_t l = layers_.size(); l-- > 0;) {
-    float* dx = nullptr;
-    if (l > 0) {
-      grad_in_.resize(size_t(layers_[l].n_in) * stride);
-      dx = grad_in_.data();
-    }
-    sparse_backward(layers_[l], act_[l].data(), grad_.data(), dx, stride, gradients_[l]);
-    if (l > 0) through_relu(l);
-  }
+  for (size_t i = layers_.size(); i-- > 0;) backward_layer(i, stride);
   exchange_(gradients_);
-  for (size_t l = 0; l < layers_.size(); ++l)  // before any update, so a refused step changes nothing
-    if (gradients_.size() != layers_.size() || gradients_[l].theta.size() != layers_[l].active() ||
-        gradients_[l].bias.size() != layers_[l].bias.size())
-      throw std::logic_error("the gradient exchange changed the size of the gradients of layer " + std::to_string(l) +
+  for (size_t i = 0; i < layers_.size(); ++i) {  // before any update, so a refused step changes nothing
+    const std::vector<StoreRef> stores = layers_[i]->stores();
+    bool same = gradients_.size() == layers_.size() && gradients_[i].stores.size() == stores.size();
+    for (size_t s = 0; same && s < stores.size(); ++s)
+      same = gradients_[i].stores[s].size() == (stores[s].sparse ? stores[s].sparse->active() : stores[s].dense->value.size());
+    if (!same)
+      throw std::logic_error("the gradient exchange changed the size of the gradients of layer " + std::to_string(i) +
                              ": it may change their values only");
-  // From the last layer down, as the fused path, so a divergence reports the same layer.
-  for (size_t l = layers_.size(); l-- > 0;) {
-    try {
-      stats.noise_seconds += sparse_update(layers_[l], gradients_[l], update_of(l, hyper), went_dormant_[l]);
-    } catch (const NonFiniteError& e) {
-      throw NonFiniteError(std::string(e.what()) + " at step " + std::to_string(step_), e.layer);
-    }
   }
+  // From the head down, as the fused path, so a divergence reports the same layer.
+  for (size_t i = layers_.size(); i-- > 0;) update_layer(i, hyper, stats);
 }
 
-void Network::regrow(std::vector<uint64_t>& rewired) {
-  // The slots that went dormant in this step are still in place (theta < 0) until rewire() drops
-  // them, and count as dormant positions already: regrowth may pick them again.
-  const size_t n = layers_.size();
-  std::vector<uint64_t>& dying = dying_counts_;
-  dying.resize(n);
-  uint64_t deficit = 0;
-  for (size_t l = 0; l < n; ++l) deficit += dying[l] = went_dormant_[l].size();
-  rewired = dying;
-  if (spec_.global_budget && deficit > 0)
-    rewired = share_deficit(deficit, layers_, dying, spec_.budgets, spec_.share,
-                            RngStream{spec_.seed, step_, 0, Purpose::kRewireShare});
-  for (size_t l = 0; l < n; ++l) {
-    sample_dormant(layers_[l], dying[l], rewired[l], RngStream{spec_.seed, step_, uint32_t(l), Purpose::kRewire}, picks_);
-    layers_[l].rewire(went_dormant_[l], picks_);
+void Network::update_layer(size_t i, const StepHyper& hyper, StepStats& stats) {
+  const std::vector<StoreRef> stores = layers_[i]->stores();
+  bool finite = true;
+  for (size_t s = 0; s < stores.size(); ++s) {
+    const float* g = gradients_[i].stores[s].data();
+    if (stores[s].sparse) {
+      SparseStore& store = *stores[s].sparse;
+      const UpdateResult r = sparse_update(store.view(), g, update_for(&store, hyper), went_dormant_[store.id]);
+      stats.noise_seconds += r.noise_seconds;
+      finite &= r.finite;
+    } else {
+      finite &= dense_update(stores[s].dense->view(), g, update_for(nullptr, hyper));
+    }
   }
+  if (!finite) throw_diverged(i);
 }
 
 LossResult Network::evaluate(const float* inputs, const int32_t* labels, uint64_t count) {
@@ -181,8 +213,7 @@ LossResult Network::evaluate(const float* inputs, const int32_t* labels, uint64_
     const uint32_t batch = uint32_t(std::min<uint64_t>(kEvalBatch, count - first));
     const int32_t* batch_labels = load_labels(labels, nullptr, first, batch);
     forward(load_rows(inputs, nullptr, first, batch));
-    const LossResult part =
-        softmax_cross_entropy(act_.back().data(), batch_labels, classes(), batch, padded_batch(batch), nullptr);
+    const LossResult part = head_->loss(buffers_[out_.back()].data(), batch_labels, batch, padded_batch(batch), nullptr);
     total.loss_sum += part.loss_sum;
     total.correct += part.correct;
   }
@@ -194,26 +225,23 @@ void Network::predict(const float* inputs, uint64_t count, float* logits) {
     const uint32_t batch = uint32_t(std::min<uint64_t>(kEvalBatch, count - first));
     const uint32_t stride = load_rows(inputs, nullptr, first, batch);
     forward(stride);
-    const float* y = act_.back().data();
+    const float* y = buffers_[out_.back()].data();
     for (uint32_t b = 0; b < batch; ++b)
       for (uint32_t c = 0; c < classes(); ++c) logits[(first + b) * classes() + c] = y[size_t(c) * stride + b];
   }
 }
 
 std::string Network::check() const {
-  uint64_t active = 0, budget = 0;
-  for (size_t l = 0; l < layers_.size(); ++l) {
-    const std::string problem = layers_[l].check();
-    if (!problem.empty()) return problem;
-    if (!spec_.global_budget && layers_[l].active() != spec_.budgets[l])
-      return "layer " + std::to_string(l) + ": " + std::to_string(layers_[l].active()) + " active connections, budget " +
-             std::to_string(spec_.budgets[l]);
-    active += layers_[l].active();
-    budget += spec_.budgets[l];
-  }
-  if (active != budget)
-    return std::to_string(active) + " active connections in the network, global budget " + std::to_string(budget);
-  return "";
+  for (size_t i = 0; i < layers_.size(); ++i)
+    for (const StoreRef& s : layers_[i]->stores()) {
+      const std::string where = "layer " + std::to_string(i) + ", " + s.name + ": ";
+      const std::string problem = s.sparse ? s.sparse->check() : "";
+      if (!problem.empty()) return where + problem;
+      if (s.dense)
+        for (const StateArray& a : s.dense->states)
+          if (a.values.size() != s.dense->value.size()) return where + "state array " + a.name + " has the wrong length";
+    }
+  return structure_.check(sparse_stores_);
 }
 
 }  // namespace deepr

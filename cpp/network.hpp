@@ -1,79 +1,61 @@
-// A feed-forward network of DEEP R layers: ReLU between layers, softmax cross-entropy on top.
+// A network built from data: a list of layer specs (layer_registry.hpp) ending in a loss head, and
+// a training rule (rules/rule.hpp). It runs the training step and owns nothing of the algorithm
+// but the order of its parts.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "gradients.hpp"
+#include "layer_registry.hpp"
+#include "layers/sparse_linear.hpp"
 #include "loss.hpp"
-#include "rewiring.hpp"
-#include "sparse_layer.hpp"
+#include "rules/deep_r_structure.hpp"
+#include "rules/rule.hpp"
 
 namespace deepr {
 
-struct DeepRUpdate;
-
 struct NetworkSpec {
-  std::vector<uint32_t> sizes;    // widths, input first: {784, 300, 100, 10}
-  std::vector<uint64_t> budgets;  // active connections K_l per layer, sizes.size() - 1 of them
-  bool bias = false;              // the reference network has none
-  bool momentum = false;          // keep a velocity per connection (reset to 0 on regrowth)
-  bool global_budget = false;     // one budget, sum of K_l, shared by all layers
-  GlobalShare share = GlobalShare::kByBudget;
   uint64_t seed = 0;
-};
-
-struct StepHyper {
-  float lr = 0.5f;
-  float alpha = 1e-5f;
-  float noise_std = 0.0f;  // sqrt(2 eta T)
-  float momentum = 0.0f;
-};
-
-// The step's hyper-parameters by name, as the binding receives them, each with the range the update
-// needs (finite float32 values; momentum at most 1). Values outside it break an invariant of the
-// update: lib/ validates the user's options long before they get here.
-struct StepHyperField {
-  const char* name;
-  float StepHyper::*field;
-  double min, max;
-};
-inline constexpr double kFloatMax = 3.4e38;
-inline constexpr StepHyperField kStepHyperFields[] = {
-    {"lr", &StepHyper::lr, 0, kFloatMax},
-    {"alpha", &StepHyper::alpha, 0, kFloatMax},
-    {"noiseStd", &StepHyper::noise_std, 0, kFloatMax},
-    {"momentum", &StepHyper::momentum, 0, 1},
+  std::vector<LayerSpec> layers;  // input first; the last one is the loss head
+  RuleSpec rule;
 };
 
 struct StepStats {
   LossResult loss;
-  std::vector<uint64_t> rewired;  // connections activated per layer in this step
+  std::vector<uint64_t> rewired;  // connections activated per sparse store in this step
   double regrowth_seconds = 0;    // time spent choosing and inserting them (what rewiring costs)
   double noise_seconds = 0;       // time spent drawing the update's Gaussian noise (thread-seconds)
 };
 
 class Network {
  public:
-  // Validates the spec and initialises like the reference code (weight_sampler_strict_number in
-  // script_mnist_deep_rewiring.py, github.com/guillaumeBellec/deep_rewiring): K_l distinct
-  // positions drawn uniformly, theta = |N(0, 1)| / sqrt(n_in), fixed random signs.
+  // Builds every layer (sparse stores get ids 0, 1, ... in order) and asserts the spec's
+  // invariants: std::invalid_argument naming the layer and what is wrong.
   explicit Network(NetworkSpec spec);
 
   const NetworkSpec& spec() const { return spec_; }
-  std::vector<SparseLayer>& layers() { return layers_; }
-  const std::vector<SparseLayer>& layers() const { return layers_; }
-  uint32_t input_size() const { return spec_.sizes.front(); }
-  uint32_t classes() const { return spec_.sizes.back(); }
+  const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+  // Every sparse store, in id order.
+  const std::vector<SparseStore*>& sparse_stores() const { return sparse_stores_; }
+  uint32_t input_size() const { return layers_.front()->inputs(); }
+  uint32_t classes() const { return head_->inputs(); }
   uint64_t step() const { return step_; }
   void set_step(uint64_t step) { step_ = step; }
 
-  // One iteration of Algorithm 1 on samples `rows` of a row-major data set: forward, backward,
-  // the gradient exchange (if set), the update, then regrowth so that exactly K connections are
-  // active again. Without an exchange the backward pass and the update run fused, one sweep per
-  // layer; with one, as two passes with the gradients in between. Both give the same bits.
-  // Throws NonFiniteError, before changing anything, when the loss is not finite.
+  const Rule& rule() const { return rule_; }
+  // Changes the training rule between steps: every store then keeps exactly the state arrays the
+  // new optimiser declares (new ones zero). Throws std::invalid_argument, changing nothing, for an
+  // unknown part or a per-store budget that the stores do not meet.
+  void set_rule(const RuleSpec& rule);
+
+  // One training step on samples `rows` of a row-major data set: forward, backward, the gradient
+  // exchange (if set), the rule's optimiser and prior, then its structure rule. Without an exchange
+  // the backward pass and the update of a sparse_linear layer run fused, one sweep per layer;
+  // with one, as two passes with the gradients in between. Both give the same bits. Throws
+  // NonFiniteError, before changing anything, when the loss is not finite.
   void train_step(const float* inputs, const int32_t* labels, const uint32_t* rows, uint32_t batch,
                   const StepHyper& hyper, StepStats& stats);
 
@@ -87,35 +69,46 @@ class Network {
   // Logits, row-major count x classes.
   void predict(const float* inputs, uint64_t count, float* logits);
 
-  // Every invariant of the strict bound: "" or what is wrong.
+  // Every invariant of the stores and of the rule's budget: "" or what is wrong.
   std::string check() const;
 
  private:
   // The batch's labels (samples `rows`, or first .. first + batch), each checked to be a class.
   const int32_t* load_labels(const int32_t* labels, const uint32_t* rows, uint64_t first, uint32_t batch);
-  // Gathers a batch feature-major; returns its padded stride.
+  // Gathers a batch feature-major into the input buffer; returns its padded stride.
   uint32_t load_rows(const float* inputs, const uint32_t* rows, uint64_t first, uint32_t batch);
   void forward(uint32_t stride);
-  // Backward and update of every layer, from the last down, fused per layer.
+  // From the head down: backward and update of every layer, fused where a layer has a fused sweep.
   void backward_and_update(uint32_t stride, const StepHyper& hyper, StepStats& stats);
   // Backward of every layer into gradients_, the exchange, then the update of every layer.
   void backward_exchange_update(uint32_t stride, const StepHyper& hyper, StepStats& stats);
-  // Dz of layer l - 1's output from dx of layer l's input (grad_in_): through the ReLU, into grad_.
-  void through_relu(size_t l);
-  DeepRUpdate update_of(size_t l, const StepHyper& hyper) const;
-  void regrow(std::vector<uint64_t>& rewired);
+  // The backward pass of layer i: dE/d its input from dE/d its output (grads_), and its gradients.
+  void backward_layer(size_t i, uint32_t stride);
+  // dE/d the input of layer i, sized for `stride` samples; null for the first layer (nothing needs it).
+  float* input_gradient(size_t i, uint32_t stride);
+  // The rule's update of every store of layer i from gradients_[i].
+  void update_layer(size_t i, const StepHyper& hyper, StepStats& stats);
+  SlotUpdate update_for(const SparseStore* store, const StepHyper& hyper) const;
+  [[noreturn]] void throw_diverged(size_t i) const;
 
   NetworkSpec spec_;
-  std::vector<SparseLayer> layers_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<SparseLinear*> linear_;       // per layer: the layer if it is a sparse_linear, else null
+  std::vector<bool> relu_fused_;            // per layer: a relu applied by the sparse_linear below it
+  std::vector<uint32_t> parameter_layer_;   // per layer: how many layers with stores come before it
+  std::vector<SparseStore*> sparse_stores_;
+  const LossLayer* head_ = nullptr;
+  Rule rule_;
+  DeepRStructure structure_{false, GlobalShare::kByBudget};
   uint64_t step_ = 0;
-  std::vector<std::vector<float>> act_;  // act_[0]: the input batch; act_[l + 1]: output of layer l
-  std::vector<float> grad_, grad_in_;    // dE/dz of the layer being updated, and of its input
-  std::vector<int32_t> labels_;          // the batch's labels
-  std::vector<std::vector<uint32_t>> went_dormant_;  // per layer: slots that died in this step
-  std::vector<uint64_t> dying_counts_;               // per layer: how many of those
-  std::vector<uint64_t> picks_;                      // positions being regrown in one layer
+  std::vector<std::vector<float>> buffers_;  // activations: buffers_[0] the input batch
+  std::vector<size_t> in_, out_;             // per layer: the buffers of its input and output
+  // dE/d each activation buffer, sized once per batch width: a fused relu's backward runs in place.
+  std::vector<std::vector<float>> grads_;
+  std::vector<int32_t> labels_;              // the batch's labels
+  std::vector<std::vector<uint32_t>> went_dormant_;  // per sparse store: slots that died in this step
   GradientExchange exchange_;                        // empty: the fused path
-  std::vector<LayerGradients> gradients_;            // per layer, on the split path
+  std::vector<LayerGradients> gradients_;            // per layer
 };
 
 }  // namespace deepr

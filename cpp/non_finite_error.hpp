@@ -1,5 +1,7 @@
 // Thrown when training meets a value that is not finite: a loss (before anything changed) or a
-// parameter after an update (training diverged). Carries the layer so callers need not parse text.
+// parameter after an update (training diverged). Carries the layer so callers need not parse text:
+// its index among the network's layers that have parameters (for the MLP, sparse linear layer n;
+// the last of them for the loss).
 #pragma once
 
 #include <cstdint>

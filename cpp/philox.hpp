@@ -49,16 +49,17 @@ enum class Purpose : uint32_t {
   kShuffle = 7,
 };
 
-// One independent stream: (seed, step, layer, purpose). Block `index` of the stream is
-// philox(counter = {index, step low, step high, layer << 8 | purpose}, key = seed).
+// One independent stream: (seed, step, store, purpose), `store` the id of a parameter store (0
+// where a stream belongs to no store). Block `index` of the stream is
+// philox(counter = {index, step low, step high, store << 8 | purpose}, key = seed).
 struct RngStream {
   uint64_t seed;
   uint64_t step;
-  uint32_t layer;
+  uint32_t store;
   Purpose purpose;
 
   DEEPR_HOST_DEVICE PhiloxBlock block(uint32_t index) const {
-    return philox4x32_10({index, uint32_t(step), uint32_t(step >> 32), (layer << 8) | uint32_t(purpose)},
+    return philox4x32_10({index, uint32_t(step), uint32_t(step >> 32), (store << 8) | uint32_t(purpose)},
                          uint32_t(seed), uint32_t(seed >> 32));
   }
 };

@@ -12,11 +12,11 @@
 
 namespace deepr {
 
-// The fixed sign of connection `position` of `layer`: true when negative. A pure function of the
+// The fixed sign of connection `position` of sparse store `store`: true when negative. A pure function of the
 // seed, so a connection that dies and is drawn again comes back with its old sign (Bellec et al. 2018, sec. 2).
-DEEPR_HOST_DEVICE inline bool position_is_negative(uint64_t seed, uint32_t layer, uint64_t position) {
-  const uint32_t layer_and_purpose = (layer << 8) | uint32_t(Purpose::kSign);
-  const PhiloxBlock r = philox4x32_10({uint32_t(position), uint32_t(position >> 32), 0, layer_and_purpose},
+DEEPR_HOST_DEVICE inline bool position_is_negative(uint64_t seed, uint32_t store, uint64_t position) {
+  const uint32_t store_and_purpose = (store << 8) | uint32_t(Purpose::kSign);
+  const PhiloxBlock r = philox4x32_10({uint32_t(position), uint32_t(position >> 32), 0, store_and_purpose},
                                       uint32_t(seed), uint32_t(seed >> 32));
   return (r[0] & 1u) != 0;
 }

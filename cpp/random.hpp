@@ -49,7 +49,7 @@ __attribute__((always_inline)) inline void philox_batch(const RngStream& stream,
   constexpr uint64_t kLow = 0xFFFFFFFFu;
   Blocks c0 = lane_indices<Blocks>(std::make_index_sequence<kBlocks>()) + first;
   Blocks c1 = Blocks{} + uint32_t(stream.step), c2 = Blocks{} + uint32_t(stream.step >> 32);
-  Blocks c3 = Blocks{} + ((stream.layer << 8) | uint32_t(stream.purpose));
+  Blocks c3 = Blocks{} + ((stream.store << 8) | uint32_t(stream.purpose));
   uint32_t k0 = uint32_t(stream.seed), k1 = uint32_t(stream.seed >> 32);
   for (int round = 0; round < 10; ++round) {
     const Blocks p0 = (c0 & kLow) * 0xD2511F53u, p1 = (c2 & kLow) * 0xCD9E8D57u;

@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "non_finite_error.hpp"
 #include "random.hpp"
 #include "simd.hpp"
 #include "thread_pool.hpp"
@@ -26,19 +25,20 @@ constexpr uint32_t kBlock = 256, kNoiseChunk = 4096;
 // Samples [b0, b0 + 16 * C) of outputs [out_begin, out_end) of the forward pass: C independent
 // accumulators, so C loads and multiply-adds are in flight per connection.
 template <uint32_t C>
-__attribute__((always_inline)) inline void forward_chunks(const SparseLayer& layer, const float* __restrict x,
+__attribute__((always_inline)) inline void forward_chunks(const SparseView& w, const DenseView& b, const float* __restrict x,
                                                           float* __restrict y, uint32_t stride, bool relu,
                                                           uint32_t out_begin, uint32_t out_end, uint32_t b0) {
-  const uint32_t* src = layer.source.data();
-  const float* theta = layer.theta.data();
+  const uint32_t* src = w.source;
+  const float* theta = w.theta;
+  const uint32_t* row_start = w.row_start;
   for (uint32_t out = out_begin; out < out_end; ++out) {
     Lanes acc[C] = {};
-    for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k) {
+    for (uint32_t k = row_start[out]; k < row_start[out + 1]; ++k) {
       const float w = signed_weight(src[k], theta[k]);
       const float* xi = x + size_t(src[k] & kIndexMask) * stride + b0;
       for (uint32_t c = 0; c < C; ++c) acc[c] += w * load_lanes(xi + c * kLanes);
     }
-    const float bias = layer.bias.empty() ? 0.0f : layer.bias[out];
+    const float bias = b.size == 0 ? 0.0f : b.value[out];
     for (uint32_t c = 0; c < C; ++c) {
       const Lanes z = acc[c] + bias;
       store_lanes(y + size_t(out) * stride + b0 + c * kLanes, relu ? (z < 0.0f ? 0.0f : z) : z);  // NaN stays NaN
@@ -48,14 +48,14 @@ __attribute__((always_inline)) inline void forward_chunks(const SparseLayer& lay
 
 // Outputs [out_begin, out_end) of the forward pass, 64 samples at a time, then the rest.
 DEEPR_DISPATCH
-void forward_rows(const SparseLayer& layer, const float* x, float* y, uint32_t stride, bool relu, uint32_t out_begin,
-                  uint32_t out_end) {
+void forward_rows(const SparseView& w, const DenseView& bias, const float* x, float* y, uint32_t stride, bool relu,
+                  uint32_t out_begin, uint32_t out_end) {
   uint32_t b = 0;
-  for (; b + 4 * kLanes <= stride; b += 4 * kLanes) forward_chunks<4>(layer, x, y, stride, relu, out_begin, out_end, b);
+  for (; b + 4 * kLanes <= stride; b += 4 * kLanes) forward_chunks<4>(w, bias, x, y, stride, relu, out_begin, out_end, b);
   switch ((stride - b) / kLanes) {
-    case 3: return forward_chunks<3>(layer, x, y, stride, relu, out_begin, out_end, b);
-    case 2: return forward_chunks<2>(layer, x, y, stride, relu, out_begin, out_end, b);
-    case 1: return forward_chunks<1>(layer, x, y, stride, relu, out_begin, out_end, b);
+    case 3: return forward_chunks<3>(w, bias, x, y, stride, relu, out_begin, out_end, b);
+    case 2: return forward_chunks<2>(w, bias, x, y, stride, relu, out_begin, out_end, b);
+    case 1: return forward_chunks<1>(w, bias, x, y, stride, relu, out_begin, out_end, b);
   }
 }
 
@@ -104,46 +104,51 @@ __attribute__((always_inline)) inline Lanes theta_gradient(Lanes g, Ints s) {
   return (Lanes)((Ints)g ^ (s & int32_t(kSignBit)));
 }
 
-// The DEEP R update of 16 slots from their gradients dE/dtheta:
-//   theta -= eta * g + eta * alpha - noise_std * noise    (with momentum, velocity between)
-// The same arithmetic in the same order as one slot at a time, on every CPU.
-__attribute__((always_inline)) inline Lanes update_lanes(Lanes t, Lanes g, Lanes nu, Lanes* v, const DeepRUpdate& u) {
-  if (v) g = *v = u.momentum * *v + g;
-  return t - u.lr * g - u.lr * u.alpha + u.noise_std * nu;
+// The update of 16 slots from their gradients dE/dtheta: the optimiser's step (with its state
+// `state`), then the prior with the noise nu. The same arithmetic in the same order as one value
+// at a time, on every CPU.
+template <class Optimiser, class Prior>
+__attribute__((always_inline)) inline Lanes update_lanes(Lanes t, Lanes g, Lanes nu, Lanes* state, const StepHyper& h) {
+  return Prior::apply(Optimiser::step(t, g, state, h), nu, h);
 }
 
 // Updates slots [first, first + count); gradient(i, s) gives dE/dtheta of slots first + i ..
 // first + i + 15 (lanes past count are ignored) from their sources s. Dormant slots go into
 // part.dormant, ascending.
-template <class Gradient>
-__attribute__((always_inline)) inline void update_slots(SparseLayer& layer, uint32_t first, uint32_t count,
-                                                        Gradient gradient, const float* noise, const DeepRUpdate& u,
+template <class Optimiser, class Prior, class Gradient>
+__attribute__((always_inline)) inline void update_slots(const SparseView& w, uint32_t first, uint32_t count,
+                                                        Gradient gradient, const float* noise, const StepHyper& h,
                                                         SweepPart& part) {
-  const uint32_t* src = layer.source.data() + first;
-  float* theta = layer.theta.data() + first;
-  float* velocity = layer.has_momentum() ? layer.velocity.data() + first : nullptr;
+  constexpr uint32_t kStates = Optimiser::kStates;
+  const uint32_t* src = w.source + first;
+  float* theta = w.theta + first;
+  float* state[kStates + 1];
+  for (uint32_t a = 0; a < kStates; ++a) state[a] = w.state[a] + first;
   Lanes nonfinite = {};  // stays 0 unless some theta is infinite or NaN (then t * 0 is NaN)
   for (uint32_t i = 0; i < count; i += kLanes) {
-    Lanes t;
+    Lanes t, st[kStates + 1];
     if (i + kLanes <= count) {
-      Lanes v = velocity ? load_lanes(velocity + i) : Lanes{};
+      for (uint32_t a = 0; a < kStates; ++a) st[a] = load_lanes(state[a] + i);
       Ints s;
       std::memcpy(&s, src + i, sizeof s);
-      t = update_lanes(load_lanes(theta + i), gradient(i, s), load_lanes(noise + i), velocity ? &v : nullptr, u);
+      t = update_lanes<Optimiser, Prior>(load_lanes(theta + i), gradient(i, s), load_lanes(noise + i), st, h);
       store_lanes(theta + i, t);
-      if (velocity) store_lanes(velocity + i, v);
+      for (uint32_t a = 0; a < kStates; ++a) store_lanes(state[a] + i, st[a]);
     } else {  // the last, partial vector: through zero-padded copies
       const uint32_t bytes = (count - i) * 4;
-      Lanes t0 = {}, nu = {}, v = {};
+      Lanes t0 = {}, nu = {};
       Ints s = {};
       std::memcpy(&t0, theta + i, bytes);
       std::memcpy(&nu, noise + i, bytes);
       std::memcpy(&s, src + i, bytes);
-      if (velocity) std::memcpy(&v, velocity + i, bytes);
-      t = update_lanes(t0, gradient(i, s), nu, velocity ? &v : nullptr, u);
+      for (uint32_t a = 0; a < kStates; ++a) {
+        st[a] = Lanes{};
+        std::memcpy(&st[a], state[a] + i, bytes);
+      }
+      t = update_lanes<Optimiser, Prior>(t0, gradient(i, s), nu, st, h);
       for (uint32_t l = count - i; l < kLanes; ++l) t[l] = 0.0f;
       std::memcpy(theta + i, &t, bytes);
-      if (velocity) std::memcpy(velocity + i, &v, bytes);
+      for (uint32_t a = 0; a < kStates; ++a) std::memcpy(state[a] + i, &st[a], bytes);
     }
     nonfinite += t * 0.0f;
     uint32_t died = 0;
@@ -155,18 +160,20 @@ __attribute__((always_inline)) inline void update_slots(SparseLayer& layer, uint
 
 // Updates the block of slots [first, first + count) (count <= kBlock) of the fused sweep, whose
 // per-sample-lane gradient partial sums are grad[0 .. count): summed 16 slots per vector.
-__attribute__((always_inline)) inline void update_block(SparseLayer& layer, uint32_t first, uint32_t count, Lanes* grad,
-                                                        const float* noise, const DeepRUpdate& u, SweepPart& part) {
+template <class Optimiser, class Prior>
+__attribute__((always_inline)) inline void update_block(const SparseView& w, uint32_t first, uint32_t count, Lanes* grad,
+                                                        const float* noise, const StepHyper& h, SweepPart& part) {
   std::fill(grad + count, grad + (count + kLanes - 1) / kLanes * kLanes, Lanes{});  // pad the last 16
-  update_slots(
-      layer, first, count, [grad](uint32_t i, Ints s) { return theta_gradient(sum_lanes_16(grad + i), s); }, noise, u,
+  update_slots<Optimiser, Prior>(
+      w, first, count,
+      [grad](uint32_t i, Ints s) __attribute__((always_inline)) { return theta_gradient(sum_lanes_16(grad + i), s); }, noise, h,
       part);
 }
 
-// Normals [first, first + count) of the layer's noise stream into noise (zeros when T = 0), timed.
-inline void draw_noise(const DeepRUpdate& u, uint32_t first, uint32_t count, float* noise, SweepPart& part) {
+// Normals [first, first + count) of the store's noise stream into noise (zeros when T = 0), timed.
+inline void draw_noise(const SlotUpdate& u, uint32_t first, uint32_t count, float* noise, SweepPart& part) {
   const auto started = std::chrono::steady_clock::now();
-  if (u.noise_std != 0.0f) fill_normals(u.noise, first, count, noise);
+  if (u.hyper.noise_std != 0.0f) fill_normals(u.noise, first, count, noise);
   else std::fill(noise, noise + count, 0.0f);  // T = 0: no noise to draw
   part.noise_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
@@ -189,27 +196,28 @@ __attribute__((always_inline)) inline Lanes connection_gradient(const float* __r
 // says whether dx is computed (every layer but the first); C > 0 fixes stride = 16 * C so the
 // sample loop unrolls (C = 0: any stride). Slots go in blocks of kBlock: the block's weight
 // gradients (and dx) are computed, then its thetas updated with the noise drawn for its chunk.
-template <bool kInputGradient, uint32_t C>
-__attribute__((always_inline)) inline void update_rows(SparseLayer& layer, const float* __restrict x,
+template <bool kInputGradient, uint32_t C, class Optimiser, class Prior>
+__attribute__((always_inline)) inline void update_rows(const SparseView& w, const float* __restrict x,
                                                        const float* __restrict dz, float* __restrict dx, uint32_t stride,
-                                                       const DeepRUpdate& u, uint32_t out_begin, uint32_t out_end,
+                                                       const SlotUpdate& u, uint32_t out_begin, uint32_t out_end,
                                                        SweepPart& part) {
-  const uint32_t* src = layer.source.data();
-  const float* theta = layer.theta.data();
+  const uint32_t* src = w.source;
+  const float* theta = w.theta;
+  const uint32_t* row_start = w.row_start;
   float noise[kNoiseChunk];
   Lanes grad[kBlock];  // per slot of the block: its gradient, not yet summed over lanes
 
-  // Slot k gets normal number k of the layer's noise stream, so the noise does not depend on how
+  // Slot k gets normal number k of the store's noise stream, so the noise does not depend on how
   // the sweep is split. Blocks and chunks are aligned to multiples of their sizes (a part may start
   // within one), so a block never straddles two chunks.
-  const uint32_t slots = layer.row_start[out_end];
-  uint32_t block = layer.row_start[out_begin], block_end = block;  // the block [block, block_end)
+  const uint32_t slots = row_start[out_end];
+  uint32_t block = row_start[out_begin], block_end = block;  // the block [block, block_end)
   uint32_t chunk = block, chunk_end = block;                       // its noise, for [chunk, chunk_end)
   for (uint32_t out = out_begin; out < out_end; ++out) {
     const float* __restrict dzj = dz + size_t(out) * stride;
-    for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k) {
+    for (uint32_t k = row_start[out]; k < row_start[out + 1]; ++k) {
       if (k == block_end) {
-        if (k > block) update_block(layer, block, k - block, grad, noise + (block - chunk), u, part);
+        if (k > block) update_block<Optimiser, Prior>(w, block, k - block, grad, noise + (block - chunk), u.hyper, part);
         block = k;
         block_end = std::min(slots, (k / kBlock + 1) * kBlock);
         if (k == chunk_end) {
@@ -224,45 +232,50 @@ __attribute__((always_inline)) inline void update_rows(SparseLayer& layer, const
       grad[k - block] = connection_gradient<kInputGradient, C>(x + in, dzj, kInputGradient ? dx + in : nullptr, w, stride);
     }
   }
-  if (block_end > block) update_block(layer, block, block_end - block, grad, noise + (block - chunk), u, part);
+  if (block_end > block) update_block<Optimiser, Prior>(w, block, block_end - block, grad, noise + (block - chunk), u.hyper, part);
 }
 
 // The sweep for the stride at hand: unrolled for up to 64 samples, a loop beyond.
+// The sweep for the stride and the rule at hand: unrolled for up to 64 samples, a loop beyond.
 template <bool kInputGradient>
-__attribute__((always_inline)) inline void update_rows_for_stride(SparseLayer& layer, const float* x, const float* dz,
-                                                                  float* dx, uint32_t stride, const DeepRUpdate& u,
+__attribute__((always_inline)) inline void update_rows_for_stride(const SparseView& w, const float* x, const float* dz,
+                                                                  float* dx, uint32_t stride, const SlotUpdate& u,
                                                                   uint32_t out_begin, uint32_t out_end, SweepPart& part) {
-  switch (stride / kLanes) {
-    case 1: return update_rows<kInputGradient, 1>(layer, x, dz, dx, stride, u, out_begin, out_end, part);
-    case 2: return update_rows<kInputGradient, 2>(layer, x, dz, dx, stride, u, out_begin, out_end, part);
-    case 3: return update_rows<kInputGradient, 3>(layer, x, dz, dx, stride, u, out_begin, out_end, part);
-    case 4: return update_rows<kInputGradient, 4>(layer, x, dz, dx, stride, u, out_begin, out_end, part);
-    default: return update_rows<kInputGradient, 0>(layer, x, dz, dx, stride, u, out_begin, out_end, part);
-  }
+  with_update_rule(u.rule, [&](auto optimiser, auto prior) __attribute__((always_inline)) {
+    using O = decltype(optimiser);
+    using P = decltype(prior);
+    switch (stride / kLanes) {
+      case 1: return update_rows<kInputGradient, 1, O, P>(w, x, dz, dx, stride, u, out_begin, out_end, part);
+      case 2: return update_rows<kInputGradient, 2, O, P>(w, x, dz, dx, stride, u, out_begin, out_end, part);
+      case 3: return update_rows<kInputGradient, 3, O, P>(w, x, dz, dx, stride, u, out_begin, out_end, part);
+      case 4: return update_rows<kInputGradient, 4, O, P>(w, x, dz, dx, stride, u, out_begin, out_end, part);
+      default: return update_rows<kInputGradient, 0, O, P>(w, x, dz, dx, stride, u, out_begin, out_end, part);
+    }
+  });
 }
 
 DEEPR_DISPATCH
-void update_rows_with_dx(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
-                         const DeepRUpdate& u, uint32_t out_begin, uint32_t out_end, SweepPart& part) {
-  update_rows_for_stride<true>(layer, x, dz, dx, stride, u, out_begin, out_end, part);
+void update_rows_with_dx(const SparseView& w, const float* x, const float* dz, float* dx, uint32_t stride,
+                         const SlotUpdate& u, uint32_t out_begin, uint32_t out_end, SweepPart& part) {
+  update_rows_for_stride<true>(w, x, dz, dx, stride, u, out_begin, out_end, part);
 }
 
 DEEPR_DISPATCH
-void update_rows_first_layer(SparseLayer& layer, const float* x, const float* dz, uint32_t stride,
-                             const DeepRUpdate& u, uint32_t out_begin, uint32_t out_end, SweepPart& part) {
-  update_rows_for_stride<false>(layer, x, dz, nullptr, stride, u, out_begin, out_end, part);
+void update_rows_first_layer(const SparseView& w, const float* x, const float* dz, uint32_t stride,
+                             const SlotUpdate& u, uint32_t out_begin, uint32_t out_end, SweepPart& part) {
+  update_rows_for_stride<false>(w, x, dz, nullptr, stride, u, out_begin, out_end, part);
 }
 
 // The split path's backward pass over all outputs: each slot's dE/dtheta into g (the lane sum of
 // sum_lanes, the same tree as sum_lanes_16 in the fused sweep, so the same bits), and dx.
 template <bool kInputGradient>
-__attribute__((always_inline)) inline void gradient_rows(const SparseLayer& layer, const float* x, const float* dz,
+__attribute__((always_inline)) inline void gradient_rows(const SparseView& w, const float* x, const float* dz,
                                                          float* dx, uint32_t stride, float* g) {
-  const uint32_t* src = layer.source.data();
-  const float* theta = layer.theta.data();
-  for (uint32_t out = 0; out < layer.n_out; ++out) {
+  const uint32_t* src = w.source;
+  const float* theta = w.theta;
+  for (uint32_t out = 0; out < w.n_out; ++out) {
     const float* dzj = dz + size_t(out) * stride;
-    for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k) {
+    for (uint32_t k = w.row_start[out]; k < w.row_start[out + 1]; ++k) {
       const uint32_t s = src[k];
       const size_t in = size_t(s & kIndexMask) * stride;
       const float w = signed_weight(s, theta[k]);
@@ -273,34 +286,34 @@ __attribute__((always_inline)) inline void gradient_rows(const SparseLayer& laye
 }
 
 DEEPR_DISPATCH
-void gradient_rows_with_dx(const SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
-                           float* g) {
-  gradient_rows<true>(layer, x, dz, dx, stride, g);
+void gradient_rows_with_dx(const SparseView& w, const float* x, const float* dz, float* dx, uint32_t stride, float* g) {
+  gradient_rows<true>(w, x, dz, dx, stride, g);
 }
 
 DEEPR_DISPATCH
-void gradient_rows_first_layer(const SparseLayer& layer, const float* x, const float* dz, uint32_t stride, float* g) {
-  gradient_rows<false>(layer, x, dz, nullptr, stride, g);
+void gradient_rows_first_layer(const SparseView& w, const float* x, const float* dz, uint32_t stride, float* g) {
+  gradient_rows<false>(w, x, dz, nullptr, stride, g);
 }
 
 // The split path's update of every slot from its dE/dtheta g, kNoiseChunk slots at a time.
 DEEPR_DISPATCH
-void update_from_gradients(SparseLayer& layer, const float* g, const DeepRUpdate& u, SweepPart& part) {
-  float noise[kNoiseChunk];
-  const uint32_t slots = uint32_t(layer.active());
-  for (uint32_t chunk = 0; chunk < slots; chunk += kNoiseChunk) {
-    const uint32_t count = std::min(kNoiseChunk, slots - chunk);
-    draw_noise(u, chunk, count, noise, part);
-    const float* gc = g + chunk;
-    update_slots(
-        layer, chunk, count,
-        [gc, count](uint32_t i, Ints) {
-          Lanes v = {};
-          std::memcpy(&v, gc + i, std::min(kLanes, count - i) * sizeof(float));
-          return v;
-        },
-        noise, u, part);
-  }
+void update_from_gradients(const SparseView& w, const float* g, const SlotUpdate& u, SweepPart& part) {
+  with_update_rule(u.rule, [&](auto optimiser, auto prior) __attribute__((always_inline)) {
+    float noise[kNoiseChunk];
+    for (uint32_t chunk = 0; chunk < w.slots; chunk += kNoiseChunk) {
+      const uint32_t count = std::min(kNoiseChunk, w.slots - chunk);
+      draw_noise(u, chunk, count, noise, part);
+      const float* gc = g + chunk;
+      update_slots<decltype(optimiser), decltype(prior)>(
+          w, chunk, count,
+          [gc, count](uint32_t i, Ints) __attribute__((always_inline)) {
+            Lanes v = {};
+            std::memcpy(&v, gc + i, std::min(kLanes, count - i) * sizeof(float));
+            return v;
+          },
+          noise, u.hyper, part);
+    }
+  });
 }
 
 // dE/db of output `out`: the sum of its dz over the samples.
@@ -310,65 +323,60 @@ inline float bias_gradient(const float* dz, uint32_t out, uint32_t stride) {
   return sum_lanes(sum);
 }
 
-// The plain gradient step of bias `out` (through its velocity with momentum); false when it is no
-// longer finite.
-inline bool update_bias(SparseLayer& layer, uint32_t out, float g, const DeepRUpdate& u) {
-  if (!layer.bias_velocity.empty()) g = layer.bias_velocity[out] = u.momentum * layer.bias_velocity[out] + g;
-  layer.bias[out] -= u.lr * g;
-  return std::isfinite(layer.bias[out]);
-}
-
-[[noreturn]] void throw_non_finite(const SparseLayer& layer) {
-  throw NonFiniteError("training diverged (lower the learning rate): a parameter of layer " +
-                           std::to_string(layer.index) + " is no longer finite",
-                       layer.index);
+// The optimiser's step of dense value n from its gradient g; false when it is no longer finite.
+template <class Optimiser>
+inline bool update_value(const DenseView& d, uint32_t n, float g, const StepHyper& h) {
+  float st[Optimiser::kStates + 1];
+  for (uint32_t a = 0; a < Optimiser::kStates; ++a) st[a] = d.state[a][n];
+  d.value[n] = Optimiser::step(d.value[n], g, st, h);
+  for (uint32_t a = 0; a < Optimiser::kStates; ++a) d.state[a][n] = st[a];
+  return std::isfinite(d.value[n]);
 }
 
 // Outputs split into `parts` ranges of about equal numbers of connections.
-std::vector<uint32_t> split_rows(const SparseLayer& layer, unsigned parts) {
+std::vector<uint32_t> split_rows(const SparseView& w, unsigned parts) {
   std::vector<uint32_t> bounds{0};
   for (unsigned p = 1; p < parts; ++p) {
-    const uint64_t target = layer.active() * p / parts;
-    bounds.push_back(uint32_t(std::lower_bound(layer.row_start.begin() + bounds.back(), layer.row_start.end() - 1, target) -
-                              layer.row_start.begin()));
+    const uint64_t target = uint64_t(w.slots) * p / parts;
+    bounds.push_back(uint32_t(std::lower_bound(w.row_start + bounds.back(), w.row_start + w.n_out, target) - w.row_start));
   }
-  bounds.push_back(layer.n_out);
+  bounds.push_back(w.n_out);
   return bounds;
 }
 
 // How many parts a sweep is worth splitting into: one per thread, once there is enough work to
 // pay for waking the threads (about 2^19 multiply-adds, some 100 us, a part).
-unsigned parts_for(const SparseLayer& layer, uint32_t stride) {
-  const uint64_t work = layer.active() * stride;
+unsigned parts_for(const SparseView& w, uint32_t stride) {
+  const uint64_t work = uint64_t(w.slots) * stride;
   return unsigned(std::max<uint64_t>(1, std::min<uint64_t>(ThreadPool::shared().size(), work >> 19)));
 }
 
 }  // namespace
 
-void sparse_forward(const SparseLayer& layer, const float* x, float* y, uint32_t stride, bool relu) {
-  const unsigned parts = parts_for(layer, stride);
-  if (parts == 1) return forward_rows(layer, x, y, stride, relu, 0, layer.n_out);  // small layers: no hand-off
-  const std::vector<uint32_t> rows = split_rows(layer, parts);
+void sparse_forward(const SparseView& w, const DenseView& bias, const float* x, float* y, uint32_t stride, bool relu) {
+  const unsigned parts = parts_for(w, stride);
+  if (parts == 1) return forward_rows(w, bias, x, y, stride, relu, 0, w.n_out);  // small stores: no hand-off
+  const std::vector<uint32_t> rows = split_rows(w, parts);
   ThreadPool::shared().run(unsigned(rows.size() - 1),
-                           [&](unsigned p) { forward_rows(layer, x, y, stride, relu, rows[p], rows[p + 1]); });
+                           [&](unsigned p) { forward_rows(w, bias, x, y, stride, relu, rows[p], rows[p + 1]); });
 }
 
-double sparse_backward_update(SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
-                              const DeepRUpdate& u, std::vector<uint32_t>& went_dormant) {
-  if (dx) std::fill(dx, dx + size_t(layer.n_in) * stride, 0.0f);
-  // Parts would race on the input gradient, so a layer that has one runs as one part.
-  const unsigned n_parts = dx ? 1 : parts_for(layer, stride);
+UpdateResult sparse_backward_update(const SparseView& w, const DenseView& bias, const float* x, const float* dz,
+                                    float* dx, uint32_t stride, const SlotUpdate& u, std::vector<uint32_t>& went_dormant) {
+  if (dx) std::fill(dx, dx + size_t(w.n_in) * stride, 0.0f);
+  // Parts would race on the input gradient, so a store that has one runs as one part.
+  const unsigned n_parts = dx ? 1 : parts_for(w, stride);
   SweepPart first;
   first.dormant.swap(went_dormant);  // reuses the caller's buffer
   first.dormant.clear();
-  if (n_parts == 1) {  // small layers: no hand-off
-    if (dx) update_rows_with_dx(layer, x, dz, dx, stride, u, 0, layer.n_out, first);
-    else update_rows_first_layer(layer, x, dz, stride, u, 0, layer.n_out, first);
+  if (n_parts == 1) {  // small stores: no hand-off
+    if (dx) update_rows_with_dx(w, x, dz, dx, stride, u, 0, w.n_out, first);
+    else update_rows_first_layer(w, x, dz, stride, u, 0, w.n_out, first);
   } else {
-    const std::vector<uint32_t> rows = split_rows(layer, n_parts);
+    const std::vector<uint32_t> rows = split_rows(w, n_parts);
     std::vector<SweepPart> rest(n_parts - 1);
     ThreadPool::shared().run(n_parts, [&](unsigned p) {
-      update_rows_first_layer(layer, x, dz, stride, u, rows[p], rows[p + 1], p == 0 ? first : rest[p - 1]);
+      update_rows_first_layer(w, x, dz, stride, u, rows[p], rows[p + 1], p == 0 ? first : rest[p - 1]);
     });
     for (const SweepPart& part : rest) {
       first.dormant.insert(first.dormant.end(), part.dormant.begin(), part.dormant.end());
@@ -377,40 +385,43 @@ double sparse_backward_update(SparseLayer& layer, const float* x, const float* d
     }
   }
   went_dormant.swap(first.dormant);
-  bool finite = first.finite;
-
-  for (uint32_t out = 0; out < layer.bias.size(); ++out) finite &= update_bias(layer, out, bias_gradient(dz, out, stride), u);
-  if (!finite) throw_non_finite(layer);
-  return first.noise_seconds;
+  UpdateResult result{first.finite, first.noise_seconds};
+  with_update_rule(u.rule, [&](auto optimiser, auto) {
+    for (uint32_t out = 0; out < bias.size; ++out)
+      result.finite &= update_value<decltype(optimiser)>(bias, out, bias_gradient(dz, out, stride), u.hyper);
+  });
+  return result;
 }
 
-void sparse_backward(const SparseLayer& layer, const float* x, const float* dz, float* dx, uint32_t stride,
-                     LayerGradients& gradients) {
-  gradients.theta.resize(layer.active());
+void sparse_backward(const SparseView& w, const float* x, const float* dz, float* dx, uint32_t stride, float* theta_gradient) {
   if (dx) {
-    std::fill(dx, dx + size_t(layer.n_in) * stride, 0.0f);
-    gradient_rows_with_dx(layer, x, dz, dx, stride, gradients.theta.data());
+    std::fill(dx, dx + size_t(w.n_in) * stride, 0.0f);
+    gradient_rows_with_dx(w, x, dz, dx, stride, theta_gradient);
   } else {
-    gradient_rows_first_layer(layer, x, dz, stride, gradients.theta.data());
+    gradient_rows_first_layer(w, x, dz, stride, theta_gradient);
   }
-  gradients.bias.resize(layer.bias.size());
-  for (uint32_t out = 0; out < layer.bias.size(); ++out) gradients.bias[out] = bias_gradient(dz, out, stride);
 }
 
-double sparse_update(SparseLayer& layer, const LayerGradients& gradients, const DeepRUpdate& u,
-                     std::vector<uint32_t>& went_dormant) {
-  if (gradients.theta.size() != layer.active() || gradients.bias.size() != layer.bias.size())
-    throw std::logic_error("the gradients of layer " + std::to_string(layer.index) +
-                           " do not match its parameters: a gradient exchange must not resize them");
+void bias_backward(const float* dz, uint32_t outputs, uint32_t stride, float* bias_gradient_out) {
+  for (uint32_t out = 0; out < outputs; ++out) bias_gradient_out[out] = bias_gradient(dz, out, stride);
+}
+
+UpdateResult sparse_update(const SparseView& w, const float* theta_gradient, const SlotUpdate& u,
+                           std::vector<uint32_t>& went_dormant) {
   SweepPart part;
   part.dormant.swap(went_dormant);  // reuses the caller's buffer
   part.dormant.clear();
-  update_from_gradients(layer, gradients.theta.data(), u, part);
+  update_from_gradients(w, theta_gradient, u, part);
   went_dormant.swap(part.dormant);
-  bool finite = part.finite;
-  for (uint32_t out = 0; out < layer.bias.size(); ++out) finite &= update_bias(layer, out, gradients.bias[out], u);
-  if (!finite) throw_non_finite(layer);
-  return part.noise_seconds;
+  return {part.finite, part.noise_seconds};
+}
+
+bool dense_update(const DenseView& d, const float* gradient, const SlotUpdate& u) {
+  bool finite = true;
+  with_update_rule(u.rule, [&](auto optimiser, auto) {
+    for (uint32_t n = 0; n < d.size; ++n) finite &= update_value<decltype(optimiser)>(d, n, gradient[n], u.hyper);
+  });
+  return finite;
 }
 
 namespace {

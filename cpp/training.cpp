@@ -24,7 +24,7 @@ void train_batches(Network& net, const DataView& data, const std::vector<uint32_
   if (first_batch + batches > per_epoch) throw std::out_of_range("batch range goes past the end of the epoch");
   stats.batch_loss.clear();
   stats.batch_correct.clear();
-  stats.rewired.assign(net.layers().size(), 0);
+  stats.rewired.assign(net.sparse_stores().size(), 0);
   stats.regrowth_seconds = stats.noise_seconds = 0;
   StepStats step;
   for (uint64_t n = first_batch; n < first_batch + batches; ++n) {

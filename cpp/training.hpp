@@ -21,7 +21,7 @@ struct DataView {
 struct ChunkStats {
   std::vector<float> batch_loss;        // mean loss of each batch
   std::vector<uint32_t> batch_correct;  // correctly classified samples of each batch
-  std::vector<uint64_t> rewired;        // connections activated per layer over the chunk
+  std::vector<uint64_t> rewired;        // connections activated per sparse store over the chunk
   double regrowth_seconds = 0;          // time spent on regrowth over the chunk
   double noise_seconds = 0;             // time spent drawing noise over the chunk
 };

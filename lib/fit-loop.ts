@@ -3,6 +3,7 @@
 // turn between two chunks. A batch whose loss or update is not finite either stops the run with a
 // NonFiniteError or, with onNonFinite: "skip", is left out and the chunk replayed without it.
 import type { CheckedData } from "./data-checks.js";
+import { importState } from "./model-state.js";
 import type { EpochStats, Evaluation, FitOptions, LayerState, Progress } from "./model-types.js";
 import type { NativeHyper, NativeNetwork } from "./native.js";
 import { NonFiniteError, nonFiniteLayer } from "./non-finite-error.js";
@@ -68,7 +69,9 @@ export async function trainEpoch(
   const position = model.position;
   const epoch = position.epoch;
   const lr = learningRate(o, epoch);
-  const hyper = { lr, alpha: o.alpha, noiseStd: noiseStd(o, lr), momentum: o.momentum };
+  const values: Record<string, number> = { lr, alpha: o.alpha, noiseStd: noiseStd(o, lr), momentum: o.momentum };
+  // Only the names the network's rule declares (no momentum while it trains with SGD).
+  const hyper: NativeHyper = Object.fromEntries(model.network.info().hyper.map((name) => [name, values[name]]));
   const batches = Math.ceil(data.count / o.batchSize);
   const rewired = new Array<number>(model.network.info().layers.length).fill(0);
   let lossSum = 0, correct = 0, samples = 0, chunk = 1, seconds = 0, regrowthSeconds = 0, noiseSeconds = 0, skipped = 0;
@@ -147,7 +150,7 @@ async function trainChunk(
         epoch, first + done, step + done, layer, { cause: error },
       );
     }
-    await network.importState(copy, step);
+    await importState(network, copy, step);
     try {
       const r = done > 0 ? await train(first, done) : { loss: [], correct: [], rewired: [], regrowthSeconds: 0, noiseSeconds: 0 };
       return { ...r, trained: done, skipped: 1 };

@@ -6,7 +6,7 @@ import type { LabelledData } from "./data/dataset.js";
 import { checkDataset, type CheckedData, type NonFiniteInputs } from "./data-checks.js";
 import { normalizeFitOptions, trainEpoch, type Position, type Trainee } from "./fit-loop.js";
 import type { EpochStats, Evaluation, FitOptions, LayerInfo, LayerState, Progress } from "./model-types.js";
-import { buildNetwork, exportState, withMomentumState } from "./model-state.js";
+import { buildNetwork, exportState, importState, nativeRule } from "./model-state.js";
 import type { LayerArrays, NativeNetwork } from "./native.js";
 import { predictProbabilities, type PredictInputs } from "./predict.js";
 import { Snapshot } from "./snapshot.js";
@@ -76,7 +76,7 @@ export class Model {
     try {
       const samples = await this.#checkData(data, "data", skip ? "allow" : "hint");
       const validation = options.validation === undefined ? undefined : await this.#checkData(options.validation, "options.validation");
-      if (o.momentum > 0 && !this.#momentum) await this.#exclusive(() => this.#addMomentumState());
+      if (o.momentum > 0 && !this.#momentum) await this.#exclusive(async () => this.#addMomentumState());
       this.trainOptions = o;
       const trainee: Trainee = {
         network: this.#native,
@@ -144,7 +144,7 @@ export class Model {
   async importLayers(layers: LayerArrays[], step: number): Promise<void> {
     this.#usable("importLayers");
     if (this.#fitting) throw new Error("deepr: cannot replace the parameters of a model while fit() is running; await it first");
-    await this.#exclusive(() => this.#native.importState(layers, step));
+    await this.#exclusive(() => importState(this.#native, layers, step));
   }
 
   /** Throws when an invariant of the strict bound does not hold. */
@@ -200,8 +200,9 @@ export class Model {
     return run;
   }
 
-  async #addMomentumState(): Promise<void> {
-    this.#native = await withMomentumState(this.#native, this.options);
+  // The network trains with momentum from now on: the core adds a velocity per connection and bias, at zero.
+  #addMomentumState(): void {
+    this.#native.setRule(nativeRule(this.options, true));
     this.#momentum = true;
   }
 

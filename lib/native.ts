@@ -6,22 +6,35 @@ import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { diagnoseBinaries, whyBinaryFails } from "./binary-diagnosis.js";
 
+/**
+ * A layer as the core's registry builds it (cpp/layer_registry.hpp): its kind and its fields, each
+ * a number or a boolean (sparse_linear: inputs, outputs, budget, bias; relu and
+ * softmax_cross_entropy: none).
+ */
+export type NativeLayerSpec = Readonly<{ kind: string } & Record<string, string | number | boolean>>;
+
+/** The training rule by the names of its three parts (cpp/rules/rule.hpp). */
+export interface NativeRule {
+  optimiser: "sgd" | "momentum";
+  prior: "deep-r";
+  structure: "deep-r";
+  budget: "layer" | "global";
+  globalShare: "budget" | "dormant";
+}
+
 export interface NativeSpec {
-  sizes: number[];
-  budgets: number[];
-  bias: boolean;
-  momentum: boolean;
-  globalBudget: boolean;
-  share: 0 | 1;
   seed: number;
+  layers: NativeLayerSpec[];
+  rule: NativeRule;
 }
 
 /**
- * The step's hyper-parameters as a `{name: number}` record, by the names the core declares
- * (kStepHyperFields in cpp/network.hpp); the addon rejects any other name.
+ * The step's hyper-parameters as a `{name: number}` record, by the names the network's rule
+ * declares (`info().hyper`); the addon rejects any other name.
  */
-export type NativeHyper = Readonly<Record<"lr" | "alpha" | "noiseStd" | "momentum", number>>;
+export type NativeHyper = Readonly<Record<string, number>>;
 
+/** A sparse store of the network (today: the weight of a sparse_linear layer), in id order. */
 export interface NativeLayerInfo {
   inputs: number;
   outputs: number;
@@ -29,7 +42,18 @@ export interface NativeLayerInfo {
   budget: number;
 }
 
-/** One layer's parameters as flat arrays: the layout of the checkpoint tensors. */
+/**
+ * The state of one layer of the network as the addon moves it: per store name ("weight",
+ * "bias"), per field, the arrays of the checkpoint tensors `layers.{l}.{store}.{field}`: a sparse
+ * store's positions (K x 2 int32), theta and sign, a dense store's value, and the rule's state
+ * arrays (velocity). A layer without stores has none.
+ */
+export type NativeLayerState = Record<string, Record<string, Int32Array | Float32Array | Int8Array | undefined>>;
+
+/**
+ * One sparse linear layer's parameters as flat arrays (Model.importLayers, format-1 checkpoints);
+ * lib/model-state.ts converts them to and from the addon's store layout.
+ */
 export interface LayerArrays {
   /** K x 2 int32: (input index, output index) of each active connection. */
   positions: Int32Array;
@@ -52,7 +76,9 @@ export interface NativeTrainResult {
 }
 
 export interface NativeNetwork {
-  info(): { step: number; busy: boolean; layers: NativeLayerInfo[] };
+  info(): { step: number; busy: boolean; layers: NativeLayerInfo[]; hyper: string[] };
+  /** The rule of the next train() calls; switching to momentum adds velocities at zero. */
+  setRule(rule: NativeRule): void;
   train(
     inputs: Float32Array,
     labels: Int32Array,
@@ -65,8 +91,8 @@ export interface NativeNetwork {
   ): Promise<NativeTrainResult>;
   evaluate(inputs: Float32Array, labels: Int32Array): Promise<{ lossSum: number; correct: number }>;
   predict(inputs: Float32Array, logits: Float32Array): Promise<void>;
-  exportState(layers: LayerArrays[]): Promise<void>;
-  importState(layers: LayerArrays[], step: number): Promise<void>;
+  exportState(layers: NativeLayerState[]): Promise<void>;
+  importState(layers: NativeLayerState[], step: number): Promise<void>;
   check(): Promise<string>;
   dispose(): void;
 }
@@ -80,7 +106,7 @@ interface Addon {
   simdLevel(): "avx512" | "avx2" | "sse2" | "none";
 }
 
-const ABI_VERSION = 2;
+const ABI_VERSION = 3;
 
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

@@ -3,6 +3,7 @@
 // A model runs one native operation at a time, so its predict() during fit() waits for the chunk
 // of steps under way (up to ~40 ms). A snapshot holds the parameters in native networks of its
 // own: its predictions never wait for training, and show the model as it was at the last refresh.
+import { importState } from "./model-state.js";
 import type { LayerArrays, NativeNetwork } from "./native.js";
 import type { NormalizedModelOptions } from "./options.js";
 import { predictProbabilities, type PredictInputs } from "./predict.js";
@@ -87,7 +88,7 @@ export class Snapshot {
     const { layers, step } = await this.#state();
     const spare = this.#spare;
     // Predictions still running on the spare (issued before the last refresh) finish first.
-    await spare.run(() => spare.network.importState(layers, step));
+    await spare.run(() => importState(spare.network, layers, step));
     [this.#serving, this.#spare] = [spare, this.#serving];
     this.#step = step;
   }

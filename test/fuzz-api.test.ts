@@ -38,7 +38,7 @@ describe.concurrent("API fuzzing (seeded)", () => {
   it("every native method: succeeds or throws an Error naming the parameter, never crashes", async () => {
     const report = await fuzz("native");
     expect(Object.keys(report.perFunction)).toEqual(
-      ["new NativeNetwork", "info", "train", "evaluate", "predict", "exportState", "importState", "check", "dispose"],
+      ["new NativeNetwork", "info", "train", "evaluate", "predict", "exportState", "importState", "check", "setRule", "dispose"],
     );
   });
 

@@ -5,16 +5,19 @@
 #include <vector>
 
 #include "check.hpp"
+#include "mlp.hpp"
 #include "network.hpp"
 #include "random.hpp"
 
 using namespace deepr;
+using deepr_test::MlpLayer;
+using deepr_test::mlp_layers;
 
 namespace {
 
 using Dense = std::vector<std::vector<double>>;  // [in][out]
 
-Dense dense_weights(const SparseLayer& layer) {
+Dense dense_weights(const deepr_test::MlpLayer& layer) {
   Dense w(layer.n_in, std::vector<double>(layer.n_out, 0.0));
   for (uint32_t out = 0; out < layer.n_out; ++out)
     for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k)
@@ -22,17 +25,17 @@ Dense dense_weights(const SparseLayer& layer) {
   return w;
 }
 
-std::map<uint64_t, float> thetas_by_position(const SparseLayer& layer) {
+std::map<uint64_t, float> thetas_by_position(const deepr_test::MlpLayer& layer) {
   std::map<uint64_t, float> m;
   for (uint32_t out = 0; out < layer.n_out; ++out)
-    for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k) m[layer.position_of(k, out)] = layer.theta[k];
+    for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k) m[layer.weight.position_of(k, out)] = layer.theta[k];
   return m;
 }
 
 // Dense float64 backprop of the batch-mean softmax cross-entropy: dE/dW and dE/db per layer.
 void reference_gradients(const Network& net, const std::vector<std::vector<double>>& xs, const std::vector<int32_t>& labels,
                          std::vector<Dense>& grad_w, std::vector<std::vector<double>>& grad_b) {
-  const auto& layers = net.layers();
+  const std::vector<MlpLayer> layers = mlp_layers(net);
   const size_t n = layers.size(), batch = xs.size();
   grad_w.assign(n, {});
   grad_b.assign(n, {});
@@ -76,9 +79,9 @@ void reference_gradients(const Network& net, const std::vector<std::vector<doubl
 }  // namespace
 
 TEST(gradient_step_matches_float64_backprop) {
-  NetworkSpec spec{{7, 6, 5, 4}, {25, 18, 12}, true, false, false, GlobalShare::kByBudget, 11};
+  const NetworkSpec spec = deepr_test::mlp_spec({7, 6, 5, 4}, {25, 18, 12}, true, false, false, GlobalShare::kByBudget, 11);
   Network net(spec);
-  for (SparseLayer& layer : net.layers())
+  for (MlpLayer layer : mlp_layers(net))
     for (uint32_t j = 0; j < layer.n_out; ++j) layer.bias[j] = 0.05f * float(j % 3) - 0.02f;
   const uint32_t batch = 5;
   std::vector<float> inputs(batch * 7);
@@ -93,7 +96,7 @@ TEST(gradient_step_matches_float64_backprop) {
   reference_gradients(net, xs, labels, gw, gb);
   std::vector<std::map<uint64_t, float>> before;
   std::vector<std::vector<float>> bias_before;
-  for (const SparseLayer& layer : net.layers()) {
+  for (const MlpLayer& layer : mlp_layers(net)) {
     before.push_back(thetas_by_position(layer));
     bias_before.push_back(layer.bias);
   }
@@ -103,8 +106,8 @@ TEST(gradient_step_matches_float64_backprop) {
   net.train_step(inputs.data(), labels.data(), rows.data(), batch, StepHyper{lr, 0.0f, 0.0f, 0.0f}, stats);
   CHECK(net.check().empty());
   int compared = 0;
-  for (size_t l = 0; l < net.layers().size(); ++l) {
-    const SparseLayer& layer = net.layers()[l];
+  for (size_t l = 0; l < mlp_layers(net).size(); ++l) {
+    const MlpLayer layer = mlp_layers(net)[l];
     const std::map<uint64_t, float> after = thetas_by_position(layer);
     for (const auto& [p, theta] : before[l]) {
       const uint32_t i = uint32_t(p % layer.n_in), j = uint32_t(p / layer.n_in);
@@ -125,9 +128,9 @@ TEST(gradient_step_matches_float64_backprop) {
 
 TEST(update_applies_each_term_of_algorithm_1) {
   // One full 2x2 layer, so every position is a slot and slot k is position k.
-  NetworkSpec spec{{2, 2}, {4}, false, true, false, GlobalShare::kByBudget, 5};
+  const NetworkSpec spec = deepr_test::mlp_spec({2, 2}, {4}, false, true, false, GlobalShare::kByBudget, 5);
   Network net(spec);
-  SparseLayer& layer = net.layers()[0];
+  MlpLayer layer = mlp_layers(net)[0];
   const std::vector<float> theta0 = layer.theta;
   const std::vector<int32_t> label{0};
   const std::vector<uint32_t> row{0};
@@ -167,9 +170,9 @@ TEST(update_applies_each_term_of_algorithm_1) {
 
 TEST(non_finite_input_is_rejected_before_any_change) {
   // A full first layer, so the NaN input reaches the loss.
-  NetworkSpec spec{{3, 4, 2}, {12, 5}, false, false, false, GlobalShare::kByBudget, 1};
+  const NetworkSpec spec = deepr_test::mlp_spec({3, 4, 2}, {12, 5}, false, false, false, GlobalShare::kByBudget, 1);
   Network net(spec);
-  const std::vector<float> theta = net.layers()[0].theta;
+  const std::vector<float> theta = mlp_layers(net)[0].theta;
   const std::vector<float> x{1.0f, NAN, 0.5f};
   const std::vector<int32_t> label{1};
   const std::vector<uint32_t> row{0};
@@ -181,6 +184,6 @@ TEST(non_finite_input_is_rejected_before_any_change) {
     threw = true;
   }
   CHECK(threw);
-  CHECK(net.layers()[0].theta == theta);
+  CHECK(mlp_layers(net)[0].theta == theta);
   CHECK(net.step() == 0);
 }

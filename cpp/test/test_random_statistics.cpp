@@ -9,11 +9,14 @@
 #include <vector>
 
 #include "check.hpp"
+#include "mlp.hpp"
 #include "network.hpp"
 #include "random.hpp"
 #include "training.hpp"
 
 using namespace deepr;
+using deepr_test::MlpLayer;
+using deepr_test::mlp_layers;
 
 namespace {
 
@@ -46,7 +49,7 @@ double kolmogorov_smirnov(std::vector<double> sample, Cdf cdf) {
 }
 
 // Every position's sign in a layer: +1 or -1, by position (dormant positions 0).
-std::vector<int> signs_by_position(const SparseLayer& layer) {
+std::vector<int> signs_by_position(const deepr_test::MlpLayer& layer) {
   std::vector<int> sign(layer.positions(), 0);
   for (uint32_t out = 0; out < layer.n_out; ++out)
     for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k)
@@ -59,9 +62,9 @@ std::vector<int> signs_by_position(const SparseLayer& layer) {
 TEST(signs_are_half_negative_per_layer_and_independent_between_layers) {
   // Full 64 x 64 layers: every position is active in every layer, so a position's signs in two
   // layers can be compared. Measured: |z| at most 0.9 over the three layers and the three pairs.
-  Network net({{64, 64, 64, 64}, {4096, 4096, 4096}, false, false, false, GlobalShare::kByBudget, 21});
+  Network net(deepr_test::mlp_spec({{64, 64, 64, 64}, {4096, 4096, 4096}, false, false, false, GlobalShare::kByBudget, 21}));
   std::vector<std::vector<int>> signs;
-  for (const SparseLayer& layer : net.layers()) signs.push_back(signs_by_position(layer));
+  for (const MlpLayer& layer : mlp_layers(net)) signs.push_back(signs_by_position(layer));
   const double n = 4096;
   for (const std::vector<int>& sign : signs) {
     const double negative = double(std::count(sign.begin(), sign.end(), -1));
@@ -79,8 +82,8 @@ TEST(signs_are_half_negative_per_layer_and_independent_between_layers) {
 TEST(initial_theta_is_half_normal_over_sqrt_fan_in) {
   // theta sqrt(n_in) against the CDF of |N(0, 1)|, erf(x / sqrt 2), layer by layer: the layers
   // have different fan-ins, so a wrong scale in any of them shows. Measured: at most 0.95.
-  Network net({{784, 300, 100, 10}, {20000, 6000, 1000}, false, false, false, GlobalShare::kByBudget, 8});
-  for (const SparseLayer& layer : net.layers()) {
+  Network net(deepr_test::mlp_spec({{784, 300, 100, 10}, {20000, 6000, 1000}, false, false, false, GlobalShare::kByBudget, 8}));
+  for (const MlpLayer& layer : mlp_layers(net)) {
     std::vector<double> scaled;
     for (float t : layer.theta) scaled.push_back(t * std::sqrt(double(layer.n_in)));
     CHECK(kolmogorov_smirnov(scaled, [](double x) { return std::erf(x / std::sqrt(2.0)); }) < kKolmogorovBound);
@@ -93,7 +96,7 @@ TEST(update_noise_has_the_set_std_and_is_fresh_per_step_and_layer) {
   // step (nothing dies, slots stay put), so nu = (theta - 1) / noise_std, to within 6e-6. The
   // layers hold more slots than one noise chunk of the sweep (4096).
   const uint32_t steps = 4, layers = 3, slots = 5000;
-  Network net({{100, 100, 100, 100}, {slots, slots, slots}, false, false, false, GlobalShare::kByBudget, 3});
+  Network net(deepr_test::mlp_spec({{100, 100, 100, 100}, {slots, slots, slots}, false, false, false, GlobalShare::kByBudget, 3}));
   const std::vector<float> zero(100, 0.0f);
   const std::vector<int32_t> label{0};
   const std::vector<uint32_t> row{0};
@@ -101,10 +104,10 @@ TEST(update_noise_has_the_set_std_and_is_fresh_per_step_and_layer) {
   std::vector<std::vector<double>> nu;  // one sequence per (step, layer)
   StepStats stats;
   for (uint32_t s = 0; s < steps; ++s) {
-    for (SparseLayer& layer : net.layers()) std::fill(layer.theta.begin(), layer.theta.end(), 1.0f);
+    for (MlpLayer layer : mlp_layers(net)) std::fill(layer.theta.begin(), layer.theta.end(), 1.0f);
     net.train_step(zero.data(), label.data(), row.data(), 1, StepHyper{0.1f, 0.0f, noise_std, 0.0f}, stats);
     for (uint32_t l = 0; l < layers; ++l) {
-      const SparseLayer& layer = net.layers()[l];
+      const MlpLayer layer = mlp_layers(net)[l];
       CHECK(layer.active() == slots);
       nu.emplace_back();
       for (float t : layer.theta) nu.back().push_back((double(t) - 1.0) / noise_std);
@@ -157,11 +160,11 @@ struct ReactivationTally {
   bool room_left = true;  // every layer kept a dormant position in every step (kByBudget's shares)
 };
 
-ReactivationTally tally_reactivations(const NetworkSpec& spec, int steps) {
-  Network net(spec);
-  const size_t n = net.layers().size();
+ReactivationTally tally_reactivations(const deepr_test::MlpConfig& spec, int steps) {
+  Network net(deepr_test::mlp_spec(spec));
+  const size_t n = mlp_layers(net).size();
   ReactivationTally tally;
-  for (const SparseLayer& layer : net.layers()) {
+  for (const MlpLayer& layer : mlp_layers(net)) {
     tally.observed.emplace_back(layer.positions(), 0.0);
     tally.expected.emplace_back(layer.positions(), 0.0);
   }
@@ -188,7 +191,7 @@ ReactivationTally tally_reactivations(const NetworkSpec& spec, int steps) {
     std::vector<double> born(n, 0.0), dormant(n, 0.0);
     double deficit = 0, room = 0;
     for (size_t l = 0; l < n; ++l) {
-      const SparseLayer& layer = net.layers()[l];
+      const MlpLayer layer = mlp_layers(net)[l];
       survived[l].assign(layer.positions(), 0);
       for (uint32_t out = 0; out < layer.n_out; ++out)
         for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k) {

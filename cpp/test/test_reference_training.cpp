@@ -7,8 +7,12 @@
 #include <vector>
 
 #include "check.hpp"
+#include "mlp.hpp"
 #include "network.hpp"
 #include "reference_deepr.hpp"
+
+using deepr_test::MlpLayer;
+using deepr_test::mlp_layers;
 
 namespace ref = deepr_reference;
 
@@ -97,8 +101,8 @@ bool same_state(const deepr::Network& net, const ref::ReferenceDeepR& reference,
     deepr_test::fail(__FILE__, __LINE__, where + ", layer " + std::to_string(l) + ": " + what);
     return false;
   };
-  for (size_t l = 0; l < net.layers().size(); ++l) {
-    const deepr::SparseLayer& core = net.layers()[l];
+  for (size_t l = 0; l < mlp_layers(net).size(); ++l) {
+    const deepr_test::MlpLayer core = mlp_layers(net)[l];
     const ref::Layer& expected = reference.layers()[l];
     for (uint32_t out = 0; out < core.n_out; ++out) {
       for (uint32_t k = core.row_start[out]; k < core.row_start[out + 1]; ++k) {
@@ -122,8 +126,8 @@ bool same_state(const deepr::Network& net, const ref::ReferenceDeepR& reference,
                            ", reference " + std::to_string(expected.bias_velocity[out]));
     }
   }
-  for (size_t l = 0; l < net.layers().size(); ++l) {
-    const deepr::SparseLayer& core = net.layers()[l];
+  for (size_t l = 0; l < mlp_layers(net).size(); ++l) {
+    const deepr_test::MlpLayer core = mlp_layers(net)[l];
     const ref::Layer& expected = reference.layers()[l];
     if (core.active() != expected.active_count())
       return fail(l, std::to_string(core.active()) + " active connections, reference " +
@@ -141,8 +145,8 @@ bool same_state(const deepr::Network& net, const ref::ReferenceDeepR& reference,
 // otherwise its theta and velocity. Returns how many connections it settled.
 uint64_t follow_core_near_zero(const deepr::Network& net, ref::ReferenceDeepR& reference) {
   uint64_t settled = 0;
-  for (uint32_t l = 0; l < net.layers().size(); ++l) {
-    const deepr::SparseLayer& core = net.layers()[l];
+  for (uint32_t l = 0; l < mlp_layers(net).size(); ++l) {
+    const deepr_test::MlpLayer core = mlp_layers(net)[l];
     ref::Layer& layer = reference.layers()[l];
     for (uint64_t p : reference.near_zero(l, kNearZero)) {
       ++settled;
@@ -173,7 +177,7 @@ Outcome run_case(const Case& c, const DataSet& data) {
   const deepr::GlobalShare share =
       c.budget == ref::Budget::kGlobalByDormant ? deepr::GlobalShare::kByDormant : deepr::GlobalShare::kByBudget;
   const bool global = c.budget != ref::Budget::kPerLayer;
-  deepr::Network net(deepr::NetworkSpec{kSizes, kBudgets, c.bias, c.momentum, global, share, c.seed});
+  deepr::Network net(deepr_test::mlp_spec(kSizes, kBudgets, c.bias, c.momentum, global, share, c.seed));
   ref::ReferenceDeepR reference(ref::Config{kSizes, kBudgets, c.bias, c.momentum, c.budget, c.seed});
   Outcome outcome;
   outcome.regrown.assign(kBudgets.size(), 0);
@@ -194,7 +198,7 @@ Outcome run_case(const Case& c, const DataSet& data) {
       for (uint32_t i = 0; i < features; ++i)
         inputs[size_t(b) * features + i] = data.inputs[size_t(rows[b]) * features + i];
     }
-    for (const deepr::SparseLayer& layer : net.layers()) outcome.updates += layer.active();
+    for (const deepr_test::MlpLayer& layer : mlp_layers(net)) outcome.updates += layer.active();
     net.train_step(data.inputs.data(), data.labels.data(), rows.data(), c.batch, hyper, stats);
     const double loss = reference.update(inputs, labels, c.batch, reference_hyper);
     outcome.settled += follow_core_near_zero(net, reference);

@@ -4,13 +4,16 @@
 #include <vector>
 
 #include "check.hpp"
+#include "mlp.hpp"
 #include "network.hpp"
 #include "random.hpp"
-#include "rewiring.hpp"
+#include "rules/deep_r_structure.hpp"
 #include "thread_pool.hpp"
 #include "training.hpp"
 
 using namespace deepr;
+using deepr_test::MlpLayer;
+using deepr_test::mlp_layers;
 
 namespace {
 
@@ -26,7 +29,7 @@ double chi_square(const std::vector<double>& counts) {
 
 // How often each dormant position of a layer with the given active set is picked.
 std::vector<double> pick_counts(const std::vector<uint64_t>& active, uint64_t pick, int trials, std::vector<uint64_t>& dormant) {
-  SparseLayer layer(8, 8, 0, 1, false, false);
+  SparseStore layer(8, 8, 0, 1, active.size());
   layer.assign(active, std::vector<float>(active.size(), 1.0f));
   dormant.clear();
   for (uint64_t p = 0; p < 64; ++p)
@@ -69,10 +72,11 @@ TEST(reactivation_is_uniform_over_dormant_positions_dense_path) {
 }
 
 TEST(global_deficit_is_shared_as_documented) {
-  std::vector<SparseLayer> layers;
-  for (uint32_t l = 0; l < 3; ++l) layers.emplace_back(100, 100, l, 1, false, false);
   const std::vector<uint64_t> budgets{1, 2, 7};
-  const std::vector<uint64_t> by_budget = share_deficit(10000, layers, {0, 0, 0}, budgets, GlobalShare::kByBudget, RngStream{1, 0, 0, Purpose::kRewireShare});
+  std::vector<SparseStore> layers;
+  for (uint32_t l = 0; l < 3; ++l) layers.emplace_back(100, 100, l, 1, budgets[l]);
+  const std::vector<SparseStore*> stores{&layers[0], &layers[1], &layers[2]};
+  const std::vector<uint64_t> by_budget = share_deficit(10000, stores, {0, 0, 0}, GlobalShare::kByBudget, RngStream{1, 0, 0, Purpose::kRewireShare});
   CHECK(by_budget[0] + by_budget[1] + by_budget[2] == 10000);
   CHECK(chi_square({by_budget[0] / 1.0, by_budget[1] / 2.0, by_budget[2] / 7.0}) * 1.0 < 60.0);
   CHECK_NEAR(by_budget[2] / 10000.0, 0.7, 0.02);
@@ -83,7 +87,7 @@ TEST(global_deficit_is_shared_as_documented) {
   std::vector<uint64_t> half(5000);
   for (uint64_t p = 0; p < 5000; ++p) half[p] = 2 * p;
   layers[1].assign(half, std::vector<float>(5000, 1.0f));
-  const std::vector<uint64_t> by_room = share_deficit(3000, layers, {0, 0, 0}, budgets, GlobalShare::kByDormant, RngStream{2, 0, 0, Purpose::kRewireShare});
+  const std::vector<uint64_t> by_room = share_deficit(3000, stores, {0, 0, 0}, GlobalShare::kByDormant, RngStream{2, 0, 0, Purpose::kRewireShare});
   CHECK(by_room[0] == 0);
   CHECK(by_room[1] + by_room[2] == 3000);
   CHECK_NEAR(by_room[1] / 3000.0, 5000.0 / 15000.0, 0.03);
@@ -93,8 +97,8 @@ namespace {
 
 // Trains a small network hard enough that connections die every step, checking the strict bound
 // after every single step. Returns the number of connections rewired.
-uint64_t train_checked(const NetworkSpec& spec, int steps, float momentum) {
-  Network net(spec);
+uint64_t train_checked(const deepr_test::MlpConfig& spec, int steps, float momentum) {
+  Network net(deepr_test::mlp_spec(spec));
   const uint32_t features = spec.sizes.front(), count = 64, batch = 8;
   std::vector<float> inputs(count * features);
   std::vector<int32_t> labels(count);
@@ -120,7 +124,7 @@ uint64_t train_checked(const NetworkSpec& spec, int steps, float momentum) {
 // Every layer's theta and slot words in one vector, for comparing whole networks bit for bit.
 std::vector<float> flat_state(const Network& net) {
   std::vector<float> state;
-  for (const SparseLayer& layer : net.layers()) {
+  for (const MlpLayer& layer : mlp_layers(net)) {
     state.insert(state.end(), layer.theta.begin(), layer.theta.end());
     for (uint32_t s : layer.source) state.push_back(float(s));
   }
@@ -146,8 +150,7 @@ TEST(strict_bound_holds_on_a_full_layer) {
 
 TEST(seeded_training_is_bit_identical) {
   auto run = [](uint64_t seed) {
-    NetworkSpec spec{{16, 12, 3}, {50, 20}, true, true, false, GlobalShare::kByBudget, seed};
-    Network net(spec);
+    Network net(deepr_test::mlp_spec({16, 12, 3}, {50, 20}, true, true, false, GlobalShare::kByBudget, seed));
     std::vector<float> inputs(40 * 16);
     std::vector<int32_t> labels(40);
     for (size_t n = 0; n < inputs.size(); ++n) inputs[n] = float(std::sin(n * 0.37));
@@ -165,8 +168,7 @@ TEST(results_are_bit_identical_for_any_thread_count) {
   auto run = [](unsigned threads) {
     ThreadPool::shared().resize(threads);
     // Large enough that the first layer's sweeps are split into parts.
-    NetworkSpec spec{{300, 400, 10}, {60000, 800}, true, true, false, GlobalShare::kByBudget, 31};
-    Network net(spec);
+    Network net(deepr_test::mlp_spec({300, 400, 10}, {60000, 800}, true, true, false, GlobalShare::kByBudget, 31));
     std::vector<float> inputs(64 * 300);
     std::vector<int32_t> labels(64);
     for (size_t n = 0; n < inputs.size(); ++n) inputs[n] = float(std::sin(n * 0.013));

@@ -18,6 +18,7 @@
 
 #include "check.hpp"
 #include "loss.hpp"
+#include "mlp.hpp"
 #include "network.hpp"
 #include "random.hpp"
 #include "simd.hpp"
@@ -61,26 +62,60 @@ std::vector<float> fixed_values(size_t count, uint64_t salt) {
   return v;
 }
 
-// A layer holding about one position in `every`, theta in (0, 0.1), optional bias and momentum.
-SparseLayer fixed_layer(uint32_t n_in, uint32_t n_out, uint32_t every, bool bias, bool momentum) {
-  SparseLayer layer(n_in, n_out, 1, 99, bias, momentum);
-  std::vector<uint64_t> positions;
-  std::vector<float> theta;
-  for (uint64_t p = 0; p < layer.positions(); ++p)
-    if (uint32_t(p * 2246822519u) % every == 0) {
-      positions.push_back(p);
-      theta.push_back(0.05f + 0.09f * fixed_value(p));
-    }
-  layer.assign(positions, theta);
-  if (bias) layer.bias = fixed_values(n_out, 5);
-  return layer;
+// The stores of a sparse_linear layer as the kernels take them: a weight store holding about one
+// position in `every`, theta in (0, 0.1), an optional bias store (size 0 without), and velocities
+// with momentum.
+struct FixedLayer {
+  SparseStore store;
+  DenseStore bias_store;
+  std::vector<float>& theta;
+  const std::vector<uint32_t>& row_start;
+  const std::vector<uint32_t>& source;
+  std::vector<float>& bias;
+
+  FixedLayer(uint32_t n_in, uint32_t n_out, uint32_t every, bool with_bias, bool momentum)
+      : store(n_in, n_out, 1, 99, 1), bias_store(with_bias ? n_out : 0), theta(store.theta), row_start(store.row_start),
+        source(store.source), bias(bias_store.value) {
+    std::vector<uint64_t> positions;
+    std::vector<float> thetas;
+    for (uint64_t p = 0; p < store.positions(); ++p)
+      if (uint32_t(p * 2246822519u) % every == 0) {
+        positions.push_back(p);
+        thetas.push_back(0.05f + 0.09f * fixed_value(p));
+      }
+    store.assign(positions, thetas);
+    const std::vector<std::string> states = momentum ? std::vector<std::string>{"velocity"} : std::vector<std::string>{};
+    keep_states(store.states, states, store.active());
+    keep_states(bias_store.states, states, bias_store.value.size());
+    if (with_bias) bias = fixed_values(n_out, 5);
+  }
+  FixedLayer(const FixedLayer& other)
+      : store(other.store), bias_store(other.bias_store), theta(store.theta), row_start(store.row_start),
+        source(store.source), bias(bias_store.value) {}
+
+  uint64_t active() const { return store.active(); }
+  SparseView weight_view() { return store.view(); }
+  DenseView bias_view() { return bias_store.view(); }
+  std::vector<float> velocity() const { const auto* v = find_state(store.states, "velocity"); return v ? *v : std::vector<float>{}; }
+  std::vector<float> bias_velocity() const { const auto* v = find_state(bias_store.states, "velocity"); return v ? *v : std::vector<float>{}; }
+};
+
+FixedLayer fixed_layer(uint32_t n_in, uint32_t n_out, uint32_t every, bool bias, bool momentum) {
+  return FixedLayer(n_in, n_out, every, bias, momentum);
+}
+
+// The update of the kernels' tests: SGD or momentum, with DEEP R's prior.
+SlotUpdate slot_update(float lr, float alpha, float noise_std, float momentum, bool with_momentum, RngStream noise) {
+  Rule rule;
+  rule.optimiser = with_momentum ? OptimiserKind::kMomentum : OptimiserKind::kSgd;
+  return SlotUpdate{rule, StepHyper{lr, alpha, noise_std, momentum}, noise};
 }
 
 // Strides of one to four whole 16-lane vectors (the unrolled sweeps) and beyond (the loop),
 // with batches that leave padding samples.
 const uint32_t kBatches[] = {7, 16, 40, 64, 77, 130};
 
-double weight_of(const SparseLayer& layer, uint32_t k) {
+double weight_of(const FixedLayer& layer, uint32_t k) {
   return (layer.source[k] & kSignBit) ? -double(layer.theta[k]) : double(layer.theta[k]);
 }
 
@@ -102,11 +137,11 @@ std::map<std::string, uint64_t> kernel_digests() {
 
   for (uint32_t batch : batches) {
     const uint32_t stride = padded_batch(batch), n_in = 300, n_out = 64;
-    const SparseLayer layer = fixed_layer(n_in, n_out, 5, true, false);
+    FixedLayer layer = fixed_layer(n_in, n_out, 5, true, false);
     const std::vector<float> x = fixed_values(size_t(n_in) * stride, batch);
     std::vector<float> y(size_t(n_out) * stride), z(size_t(n_out) * stride);
-    sparse_forward(layer, x.data(), y.data(), stride, true);
-    sparse_forward(layer, x.data(), z.data(), stride, false);
+    sparse_forward(layer.weight_view(), layer.bias_view(), x.data(), y.data(), stride, true);
+    sparse_forward(layer.weight_view(), layer.bias_view(), x.data(), z.data(), stride, false);
     digests["forward/" + std::to_string(batch)] = Digest().add(y).add(z).value();
   }
 
@@ -114,25 +149,27 @@ std::map<std::string, uint64_t> kernel_digests() {
     for (const bool momentum : {false, true})
       for (const bool input_gradient : {false, true}) {
         const uint32_t stride = padded_batch(batch), n_in = 300, n_out = 64;
-        SparseLayer layer = fixed_layer(n_in, n_out, 3, true, momentum);
+        FixedLayer layer = fixed_layer(n_in, n_out, 3, true, momentum);
         const std::vector<float> x = fixed_values(size_t(n_in) * stride, batch + 1);
         std::vector<float> dz = fixed_values(size_t(n_out) * stride, batch + 2);
         for (uint32_t out = 0; out < n_out; ++out) std::fill(dz.begin() + size_t(out) * stride + batch, dz.begin() + size_t(out + 1) * stride, 0.0f);
         std::vector<float> dx(input_gradient ? size_t(n_in) * stride : 0);
         std::vector<uint32_t> dormant;
-        const DeepRUpdate update{0.5f, 1e-3f, 0.01f, momentum ? 0.9f : 0.0f, RngStream{4, 17, 1, Purpose::kNoise}};
+        const SlotUpdate update = slot_update(0.5f, 1e-3f, 0.01f, momentum ? 0.9f : 0.0f, momentum, RngStream{4, 17, 1, Purpose::kNoise});
         for (int step = 0; step < 2; ++step)  // the second step with a velocity, when there is one
-          sparse_backward_update(layer, x.data(), dz.data(), input_gradient ? dx.data() : nullptr, stride, update, dormant);
+          sparse_backward_update(layer.weight_view(), layer.bias_view(), x.data(), dz.data(), input_gradient ? dx.data() : nullptr,
+                                 stride, update, dormant);
         digests["backward_update/" + std::to_string(batch) + (momentum ? "/momentum" : "") + (input_gradient ? "/dx" : "")] =
-            Digest().add(layer.theta).add(layer.velocity).add(layer.bias).add(layer.bias_velocity).add(dx).add(dormant).value();
+            Digest().add(layer.theta).add(layer.velocity()).add(layer.bias).add(layer.bias_velocity()).add(dx).add(dormant).value();
       }
   {
     // A first layer large enough that its sweep is split into parts when there are threads.
-    SparseLayer layer = fixed_layer(784, 300, 8, false, false);
+    FixedLayer layer = fixed_layer(784, 300, 8, false, false);
     const uint32_t stride = 64;
     const std::vector<float> x = fixed_values(size_t(784) * stride, 1), dz = fixed_values(size_t(300) * stride, 2);
     std::vector<uint32_t> dormant;
-    sparse_backward_update(layer, x.data(), dz.data(), nullptr, stride, DeepRUpdate{0.5f, 1e-3f, 0.01f, 0.0f, RngStream{4, 18, 0, Purpose::kNoise}}, dormant);
+    sparse_backward_update(layer.weight_view(), layer.bias_view(), x.data(), dz.data(), nullptr, stride,
+                           slot_update(0.5f, 1e-3f, 0.01f, 0.0f, false, RngStream{4, 18, 0, Purpose::kNoise}), dormant);
     digests["backward_update/split"] = Digest().add(layer.theta).add(dormant).value();
   }
 
@@ -158,8 +195,7 @@ std::map<std::string, uint64_t> kernel_digests() {
   }
 
   for (const bool global : {false, true}) {
-    NetworkSpec spec{{37, 24, 16, 5}, {300, 150, 60}, true, true, global, GlobalShare::kByBudget, 12};
-    Network net(spec);
+    Network net(deepr_test::mlp_spec({37, 24, 16, 5}, {300, 150, 60}, true, true, global, GlobalShare::kByBudget, 12));
     const std::vector<float> inputs = fixed_values(100 * 37, 9);
     std::vector<int32_t> labels(100);
     for (uint32_t n = 0; n < 100; ++n) labels[n] = int32_t(n % 5);
@@ -167,7 +203,8 @@ std::map<std::string, uint64_t> kernel_digests() {
     train_batches(net, DataView{inputs.data(), labels.data(), 100}, epoch_order(12, 0, 100), 20, 0, 5,
                   StepHyper{0.3f, 1e-4f, 0.02f, 0.5f}, true, stats);
     Digest d;
-    for (const SparseLayer& layer : net.layers()) d.add(layer.theta).add(layer.source).add(layer.row_start).add(layer.bias);
+    for (const deepr_test::MlpLayer& layer : deepr_test::mlp_layers(net))
+      d.add(layer.theta).add(layer.source).add(layer.row_start).add(layer.bias);
     digests[std::string("training/") + (global ? "global" : "per_layer")] = d.add(stats.batch_loss).value();
   }
   return digests;
@@ -189,9 +226,9 @@ TEST(kernels_match_float64_at_every_batch_width) {
     CHECK(gathered);
 
     // The forward pass, every sample (padding included): y = bias + sum of w x, ReLU.
-    const SparseLayer layer = fixed_layer(n_in, n_out, 3, true, false);
+    FixedLayer layer = fixed_layer(n_in, n_out, 3, true, false);
     std::vector<float> y(size_t(n_out) * stride);
-    sparse_forward(layer, x.data(), y.data(), stride, true);
+    sparse_forward(layer.weight_view(), layer.bias_view(), x.data(), y.data(), stride, true);
     double forward_error = 0;
     for (uint32_t out = 0; out < n_out; ++out)
       for (uint32_t b = 0; b < stride; ++b) {
@@ -205,14 +242,14 @@ TEST(kernels_match_float64_at_every_batch_width) {
     // One fused backward and update step, with momentum, the l1 pull and noise: per slot
     // g = sign * sum_b dz x, v = g, theta -= eta v + eta alpha - noise_std nu_k; dx = sum w dz;
     // the bias takes eta * sum_b dz. Padding samples of dz are zero, as the loss leaves them.
-    SparseLayer updated = fixed_layer(n_in, n_out, 3, true, true);
-    const SparseLayer before = updated;
+    FixedLayer updated = fixed_layer(n_in, n_out, 3, true, true);
+    const FixedLayer before = updated;
     std::vector<float> dz = fixed_values(size_t(n_out) * stride, batch + 2);
     for (uint32_t out = 0; out < n_out; ++out) std::fill(dz.begin() + size_t(out) * stride + batch, dz.begin() + size_t(out + 1) * stride, 0.0f);
     std::vector<float> dx(size_t(n_in) * stride, 7.0f);
     std::vector<uint32_t> dormant;
-    const DeepRUpdate u{0.5f, 0.02f, 0.01f, 0.9f, RngStream{4, 17, 1, Purpose::kNoise}};
-    sparse_backward_update(updated, x.data(), dz.data(), dx.data(), stride, u, dormant);
+    const SlotUpdate u = slot_update(0.5f, 0.02f, 0.01f, 0.9f, true, RngStream{4, 17, 1, Purpose::kNoise});
+    sparse_backward_update(updated.weight_view(), updated.bias_view(), x.data(), dz.data(), dx.data(), stride, u, dormant);
     std::vector<float> nu(before.active());
     fill_normals(u.noise, 0, nu.size(), nu.data());
     std::vector<double> dx_ref(dx.size(), 0.0);
@@ -232,7 +269,7 @@ TEST(kernels_match_float64_at_every_batch_width) {
         if (before.source[k] & kSignBit) g = -g;
         const double theta = before.theta[k] - 0.5 * g - 0.5 * 0.02 + 0.01 * nu[k];
         theta_error = std::max(theta_error, std::abs(updated.theta[k] - theta));
-        velocity_error = std::max(velocity_error, std::abs(updated.velocity[k] - g));
+        velocity_error = std::max(velocity_error, std::abs(updated.velocity()[k] - g));
         const bool listed = std::binary_search(dormant.begin(), dormant.end(), k);
         if (std::abs(theta) > 1e-5) dormant_right &= listed == (theta < 0);
       }

@@ -9,11 +9,14 @@
 #include <vector>
 
 #include "check.hpp"
+#include "mlp.hpp"
 #include "network.hpp"
 #include "reference_random.hpp"
 #include "thread_pool.hpp"
 
 using namespace deepr;
+using deepr_test::MlpLayer;
+using deepr_test::mlp_layers;
 
 namespace {
 
@@ -57,8 +60,8 @@ bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
 // Every parameter, slot and counter of the two networks, bit for bit.
 bool identical(const Network& a, const Network& b) {
   if (a.step() != b.step()) return false;
-  for (size_t l = 0; l < a.layers().size(); ++l) {
-    const SparseLayer &x = a.layers()[l], &y = b.layers()[l];
+  for (size_t l = 0; l < mlp_layers(a).size(); ++l) {
+    const MlpLayer x = mlp_layers(a)[l], y = mlp_layers(b)[l];
     if (!same_bits(x.row_start, y.row_start) || !same_bits(x.source, y.source) || !same_bits(x.theta, y.theta) ||
         !same_bits(x.velocity, y.velocity) || !same_bits(x.bias, y.bias) || !same_bits(x.bias_velocity, y.bias_velocity))
       return false;
@@ -81,7 +84,7 @@ std::string describe(const Case& c) {
 uint64_t run_side_by_side(const Case& c, const std::vector<uint32_t>& sizes, const std::vector<uint64_t>& budgets,
                           uint32_t steps, const GradientExchange& exchange) {
   const DataSet data = make_data(sizes.front(), sizes.back());
-  const NetworkSpec spec{sizes, budgets, c.bias, c.momentum, c.global, GlobalShare::kByBudget, 7};
+  const NetworkSpec spec = deepr_test::mlp_spec(sizes, budgets, c.bias, c.momentum, c.global, GlobalShare::kByBudget, 7);
   Network fused(spec), split(spec);
   uint64_t calls = 0;
   split.set_gradient_exchange([&](std::vector<LayerGradients>& g) {
@@ -123,19 +126,19 @@ struct Float64Gradients {
 };
 
 Float64Gradients float64_gradients(const Network& net, const DataSet& data, const std::vector<uint32_t>& rows) {
-  const size_t n = net.layers().size();
+  const size_t n = mlp_layers(net).size();
   const uint32_t batch = uint32_t(rows.size());
   Float64Gradients g{std::vector<std::vector<double>>(n), std::vector<std::vector<double>>(n)};
   for (size_t l = 0; l < n; ++l) {
-    g.theta[l].assign(net.layers()[l].active(), 0.0);
-    g.bias[l].assign(net.layers()[l].bias.size(), 0.0);
+    g.theta[l].assign(mlp_layers(net)[l].active(), 0.0);
+    g.bias[l].assign(mlp_layers(net)[l].bias.size(), 0.0);
   }
   for (uint32_t row : rows) {
     std::vector<std::vector<double>> act(n + 1);
     act[0].assign(data.inputs.begin() + size_t(row) * net.input_size(),
                   data.inputs.begin() + size_t(row + 1) * net.input_size());
     for (size_t l = 0; l < n; ++l) {
-      const SparseLayer& layer = net.layers()[l];
+      const MlpLayer layer = mlp_layers(net)[l];
       act[l + 1].assign(layer.n_out, 0.0);
       for (uint32_t out = 0; out < layer.n_out; ++out) {
         double z = layer.bias.empty() ? 0.0 : layer.bias[out];
@@ -154,7 +157,7 @@ Float64Gradients float64_gradients(const Network& net, const DataSet& data, cons
     for (size_t c = 0; c < logits.size(); ++c)
       dz[c] = (std::exp(logits[c] - top) / sum - (int32_t(c) == data.labels[row])) / batch;  // E: the batch mean
     for (size_t l = n; l-- > 0;) {
-      const SparseLayer& layer = net.layers()[l];
+      const MlpLayer layer = mlp_layers(net)[l];
       std::vector<double> dx(layer.n_in, 0.0);
       for (uint32_t out = 0; out < layer.n_out; ++out) {
         if (!layer.bias.empty()) g.bias[l][out] += dz[out];
@@ -174,10 +177,10 @@ Float64Gradients float64_gradients(const Network& net, const DataSet& data, cons
 }
 
 // The slot of `position` in `layer`, or -1 when it has none.
-int64_t slot_of(const SparseLayer& layer, uint64_t position) {
+int64_t slot_of(const MlpLayer& layer, uint64_t position) {
   const uint32_t out = uint32_t(position / layer.n_in);
   for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k)
-    if (layer.position_of(k, out) == position) return k;
+    if (layer.weight.position_of(k, out) == position) return k;
   return -1;
 }
 
@@ -205,11 +208,11 @@ TEST(split_step_matches_the_fused_step_for_any_thread_count) {
 TEST(an_all_reduce_of_two_identical_ranks_changes_nothing) {
   // The sum of two ranks' identical gradients, averaged: what data parallelism does, on one process.
   const auto all_reduce = [](std::vector<LayerGradients>& gradients) {
-    for (LayerGradients& layer : gradients) {
-      const LayerGradients other = layer;  // the second rank's copy
-      for (size_t k = 0; k < layer.theta.size(); ++k) layer.theta[k] = (layer.theta[k] + other.theta[k]) * 0.5f;
-      for (size_t k = 0; k < layer.bias.size(); ++k) layer.bias[k] = (layer.bias[k] + other.bias[k]) * 0.5f;
-    }
+    for (LayerGradients& layer : gradients)
+      for (std::vector<float>& store : layer.stores) {
+        const std::vector<float> other = store;  // the second rank's copy
+        for (size_t k = 0; k < store.size(); ++k) store[k] = (store[k] + other[k]) * 0.5f;
+      }
   };
   for (const Case& c : {Case{40, true, true, false}, Case{70, false, false, true}})
     CHECK(run_side_by_side(c, kSizes, kBudgets, 200, all_reduce) > 0);
@@ -218,25 +221,35 @@ TEST(an_all_reduce_of_two_identical_ranks_changes_nothing) {
 TEST(the_exchange_sees_each_layers_gradients) {
   const DataSet data = make_data(kSizes.front(), kSizes.back());
   for (uint32_t batch : {5u, 70u}) {
-    Network net(NetworkSpec{kSizes, kBudgets, true, false, false, GlobalShare::kByBudget, 3});
+    Network net(deepr_test::mlp_spec(kSizes, kBudgets, true, false, false, GlobalShare::kByBudget, 3));
     const std::vector<uint32_t> rows = rows_of(0, batch);
     const Float64Gradients expected = float64_gradients(net, data, rows);
     std::vector<LayerGradients> seen;
-    net.set_gradient_exchange([&](std::vector<LayerGradients>& g) { seen = g; });
+    size_t layers = 0, without_stores = 0;
+    net.set_gradient_exchange([&](std::vector<LayerGradients>& g) {
+      layers = g.size();
+      for (size_t i = 0; i < g.size(); ++i)  // the sparse_linear layers are 0, 2, 4: relu and the head have no stores
+        if (i % 2 == 0 && i + 1 < g.size()) seen.push_back(g[i]);
+        else without_stores += g[i].stores.empty();
+    });
     StepStats stats;
     net.train_step(data.inputs.data(), data.labels.data(), rows.data(), batch, StepHyper{kLr, kAlpha, 0.0f, 0.0f}, stats);
+    CHECK(layers == 2 * (kSizes.size() - 1) && without_stores == kSizes.size() - 1);
     CHECK(seen.size() == kSizes.size() - 1);
     if (seen.size() != kSizes.size() - 1) return;
     double largest = 0;
     for (size_t l = 0; l < seen.size(); ++l) {
-      CHECK(seen[l].theta.size() == kBudgets[l] && seen[l].bias.size() == kSizes[l + 1]);
-      if (seen[l].theta.size() != kBudgets[l] || seen[l].bias.size() != kSizes[l + 1]) return;
-      for (size_t k = 0; k < seen[l].theta.size(); ++k) {
-        CHECK_NEAR(seen[l].theta[k], expected.theta[l][k], 1e-6 + 1e-5 * std::abs(expected.theta[l][k]));
+      CHECK(seen[l].stores.size() == 2);
+      if (seen[l].stores.size() != 2) return;
+      const std::vector<float>&theta = seen[l].stores[0], &bias = seen[l].stores[1];
+      CHECK(theta.size() == kBudgets[l] && bias.size() == kSizes[l + 1]);
+      if (theta.size() != kBudgets[l] || bias.size() != kSizes[l + 1]) return;
+      for (size_t k = 0; k < theta.size(); ++k) {
+        CHECK_NEAR(theta[k], expected.theta[l][k], 1e-6 + 1e-5 * std::abs(expected.theta[l][k]));
         largest = std::max(largest, std::abs(expected.theta[l][k]));
       }
-      for (size_t k = 0; k < seen[l].bias.size(); ++k)
-        CHECK_NEAR(seen[l].bias[k], expected.bias[l][k], 1e-6 + 1e-5 * std::abs(expected.bias[l][k]));
+      for (size_t k = 0; k < bias.size(); ++k)
+        CHECK_NEAR(bias[k], expected.bias[l][k], 1e-6 + 1e-5 * std::abs(expected.bias[l][k]));
     }
     CHECK(largest > 1e-3);  // the gradients are far from zero, so the tolerance says something
   }
@@ -247,20 +260,18 @@ TEST(zero_gradients_leave_only_the_prior) {
   // noise stream (slot k), computed here in float64 with the reference streams; biases stay.
   const DataSet data = make_data(kSizes.front(), kSizes.back());
   const uint64_t seed = 5;
-  Network net(NetworkSpec{kSizes, kBudgets, true, false, false, GlobalShare::kByBudget, seed});
+  Network net(deepr_test::mlp_spec(kSizes, kBudgets, true, false, false, GlobalShare::kByBudget, seed));
   net.set_gradient_exchange([](std::vector<LayerGradients>& gradients) {
-    for (LayerGradients& layer : gradients) {
-      std::fill(layer.theta.begin(), layer.theta.end(), 0.0f);
-      std::fill(layer.bias.begin(), layer.bias.end(), 0.0f);
-    }
+    for (LayerGradients& layer : gradients)
+      for (std::vector<float>& store : layer.stores) std::fill(store.begin(), store.end(), 0.0f);
   });
   StepStats stats;
   uint64_t compared = 0, died = 0;
   for (uint32_t step = 0; step < 5; ++step) {
-    std::vector<std::map<uint64_t, double>> expected(net.layers().size());  // per layer: position -> theta
+    std::vector<std::map<uint64_t, double>> expected(mlp_layers(net).size());  // per layer: position -> theta
     std::vector<std::vector<float>> biases;
-    for (uint32_t l = 0; l < net.layers().size(); ++l) {
-      const SparseLayer& layer = net.layers()[l];
+    for (uint32_t l = 0; l < mlp_layers(net).size(); ++l) {
+      const MlpLayer layer = mlp_layers(net)[l];
       biases.push_back(layer.bias);
       const deepr_reference::Stream noise{seed, net.step(), l, deepr_reference::kNoise};
       for (uint32_t out = 0; out < layer.n_out; ++out)
@@ -271,8 +282,8 @@ TEST(zero_gradients_leave_only_the_prior) {
     const std::vector<uint32_t> rows = rows_of(step, 40);
     net.train_step(data.inputs.data(), data.labels.data(), rows.data(), 40, StepHyper{kLr, kAlpha, kNoiseStd, 0.0f},
                    stats);
-    for (uint32_t l = 0; l < net.layers().size(); ++l) {
-      const SparseLayer& layer = net.layers()[l];
+    for (uint32_t l = 0; l < mlp_layers(net).size(); ++l) {
+      const MlpLayer layer = mlp_layers(net)[l];
       CHECK(same_bits(layer.bias, biases[l]));
       for (const auto& [position, theta] : expected[l]) {
         const int64_t k = slot_of(layer, position);
@@ -294,18 +305,18 @@ TEST(zero_gradients_leave_only_the_prior) {
 
 TEST(an_exchange_that_resizes_the_gradients_is_refused) {
   const DataSet data = make_data(kSizes.front(), kSizes.back());
-  Network net(NetworkSpec{kSizes, kBudgets, false, false, false, GlobalShare::kByBudget, 9});
-  net.set_gradient_exchange([](std::vector<LayerGradients>& gradients) { gradients[1].theta.pop_back(); });
+  Network net(deepr_test::mlp_spec(kSizes, kBudgets, false, false, false, GlobalShare::kByBudget, 9));
+  net.set_gradient_exchange([](std::vector<LayerGradients>& gradients) { gradients[2].stores[0].pop_back(); });
   const std::vector<uint32_t> rows = rows_of(0, 5);
   StepStats stats;
-  const std::vector<float> last_theta = net.layers()[2].theta;
+  const std::vector<float> last_theta = mlp_layers(net)[2].theta;
   bool refused = false;
   try {
     net.train_step(data.inputs.data(), data.labels.data(), rows.data(), 5, StepHyper{}, stats);
   } catch (const std::logic_error& e) {
-    refused = std::string(e.what()).find("layer 1") != std::string::npos;
+    refused = std::string(e.what()).find("layer 2") != std::string::npos;  // the second sparse_linear
   }
   CHECK(refused);
-  CHECK(same_bits(net.layers()[2].theta, last_theta));  // refused before any layer was updated
+  CHECK(same_bits(mlp_layers(net)[2].theta, last_theta));  // refused before any layer was updated
   CHECK(net.step() == 0);
 }

@@ -107,8 +107,23 @@ function randomInputs(n, features) {
 
 async function fuzzNative(addon) {
   const N = addon.NativeNetwork;
-  const nets = []; // {net, sizes, budgets, tainted}
-  const FNS = ["new NativeNetwork", "info", "train", "evaluate", "predict", "exportState", "importState", "check", "dispose"];
+  const nets = []; // {net, sizes, budgets, hyper, global, tainted}
+  const FNS = ["new NativeNetwork", "info", "train", "evaluate", "predict", "exportState", "importState", "check", "setRule", "dispose"];
+
+  // The spec of an MLP of `sizes` and `budgets` as the addon takes it: a layer list and a rule.
+  function mlpSpec({ sizes, budgets, bias, momentum, globalBudget, share, seed }) {
+    const layers = [];
+    budgets.forEach((budget, l) => {
+      if (l > 0) layers.push({ kind: "relu" });
+      layers.push({ kind: "sparse_linear", inputs: sizes[l], outputs: sizes[l + 1], budget, bias });
+    });
+    layers.push({ kind: "softmax_cross_entropy" });
+    return { seed, layers, rule: randomRule(momentum, globalBudget, share) };
+  }
+
+  const randomRule = (momentum, global, share) => ({
+    optimiser: momentum ? "momentum" : "sgd", prior: "deep-r", structure: "deep-r", budget: global ? "global" : "layer", globalShare: share ? "dormant" : "budget",
+  });
 
   function validSpec() {
     const depth = r.int(2, 4);
@@ -118,32 +133,36 @@ async function fuzzNative(addon) {
     if (r.chance(0.03)) sizes[0] = 2 ** 31 - 1;
     const budgets = sizes.slice(1).map((out, l) => r.int(1, Math.min(sizes[l] * out, 60)));
     // Now and then a larger one, so that operations last long enough to overlap with the garbage collector.
-    if (r.chance(0.004)) return { sizes: [400, 300, 10], budgets: [60000, 1500], bias: true, momentum: true, globalBudget: false, share: 0, seed: r.int(0, 1e6) };
-    return {
+    if (r.chance(0.004)) return mlpSpec({ sizes: [400, 300, 10], budgets: [60000, 1500], bias: true, momentum: true, globalBudget: false, share: 0, seed: r.int(0, 1e6) });
+    return mlpSpec({
       sizes, budgets, bias: r.chance(0.5), momentum: r.chance(0.5), globalBudget: r.chance(0.3), share: r.int(0, 1),
       seed: r.chance(0.05) ? 2 ** 53 - 1 : r.int(0, 1e6),
-    };
+    });
   }
 
   // Never a valid spec with a huge hidden or output width: that costs O(width) memory by design.
   const badWidth = () => r.pick([0, -1, 1.5, NaN, Infinity, 2 ** 31, 2 ** 32, 2 ** 40, 2 ** 53, "4", null, undefined]);
+  const badName = () => r.pick(["adam", "", "SGD", 1, null, undefined, {}, throwingProxy()]);
 
   function spoilSpec(spec) {
-    const s = { ...spec, sizes: [...spec.sizes], budgets: [...spec.budgets] };
-    switch (r.int(0, 12)) {
+    const s = { ...spec, layers: spec.layers.map((l) => ({ ...l })), rule: { ...spec.rule } };
+    const linear = s.layers.filter((l) => l.kind === "sparse_linear");
+    const one = r.pick(linear);
+    switch (r.int(0, 13)) {
       case 0: return anything(r);
-      case 1: s.sizes[r.int(0, s.sizes.length - 1)] = badWidth(); return s;
-      case 2: s.sizes = r.pick([[], [5], 7, "3,4", null, { length: 2 }, throwingProxy(), [2 ** 40, 2]]); return s;
-      case 3: s.budgets[r.int(0, s.budgets.length - 1)] = r.pick([...[0, -1, 1.5, NaN, Infinity, 2 ** 31, 2 ** 32, 2 ** 53], 10 ** 6, "2", null]); return s;
-      case 4: s.budgets = r.chance(0.5) ? s.budgets.slice(1) : [...s.budgets, 1]; return s;
-      case 5: s[r.pick(["bias", "momentum", "globalBudget"])] = r.pick([0, 1, "true", null, undefined, {}]); return s;
-      case 6: s.share = r.pick([2, -1, 0.5, NaN, "0", null, undefined, 2 ** 32]); return s;
+      case 1: one[r.pick(["inputs", "outputs"])] = badWidth(); return s;
+      case 2: s.layers = r.pick([[], [{ kind: "softmax_cross_entropy" }], 7, "3,4", null, { length: 2 }, throwingProxy(), [{ kind: "relu" }, { kind: "softmax_cross_entropy" }]]); return s;
+      case 3: one.budget = r.pick([0, -1, 1.5, NaN, Infinity, 2 ** 31, 2 ** 32, 2 ** 53, 10 ** 6, "2", null]); return s;
+      case 4: s.layers = r.chance(0.5) ? s.layers.slice(1) : [...s.layers, { kind: "relu" }]; return s;
+      case 5: one.bias = r.pick([0, 1, "true", null, undefined, {}]); return s;
+      case 6: s.rule[r.pick(["optimiser", "prior", "structure", "budget", "globalShare"])] = badName(); return s;
       case 7: s.seed = r.pick([-1, 2 ** 53, 2 ** 64, NaN, 1.5, "1", null, undefined, Infinity]); return s;
-      case 8: delete s[r.pick(["sizes", "budgets", "bias", "momentum", "globalBudget", "share", "seed"])]; return s;
-      case 9: return flipping(s, "sizes", s.sizes, r.pick([5, null, [1]]));
-      case 10: s.budgets[0] = s.sizes[0] * s.sizes[1] + 1; return s; // more connections than positions
-      case 11: s.sizes[0] = 2 ** 31 - 1; s.budgets[0] = 2 ** 31; return s; // 2^31 connections
-      default: s.sizes[s.sizes.length - 1] = 1; return s; // one class
+      case 8: if (r.chance(0.5)) delete s[r.pick(["layers", "rule", "seed"])]; else delete one[r.pick(["inputs", "outputs", "budget", "bias", "kind"])]; return s;
+      case 9: return flipping(s, "layers", s.layers, r.pick([5, null, [{ kind: "relu" }]]));
+      case 10: one.budget = one.inputs * one.outputs + 1; return s; // more connections than positions
+      case 11: s.layers[0].inputs = 2 ** 31 - 1; s.layers[0].budget = 2 ** 31; return s; // 2^31 connections
+      case 12: one[r.pick(["kind", "stride", "extra"])] = r.pick(["sparse_conv2d", 3, true, null, {}]); return s;
+      default: linear.at(-1).outputs = 1; return s; // one class
     }
   }
 
@@ -158,7 +177,7 @@ async function fuzzNative(addon) {
       const info = res.value.info();
       nets.push({
         net: res.value, sizes: [info.layers[0].inputs, ...info.layers.map((l) => l.outputs)],
-        budgets: info.layers.map((l) => l.budget), tainted: false, disposed: false,
+        budgets: info.layers.map((l) => l.budget), hyper: info.hyper, global: arg.rule.budget === "global", tainted: false, disposed: false,
       });
       if (live().length > 6) {
         const old = live()[0];
@@ -178,7 +197,8 @@ async function fuzzNative(addon) {
     const batchSize = r.int(1, n + 1);
     const per = Math.ceil(n / batchSize);
     const first = r.int(0, per - 1);
-    const hyper = { lr: 10 ** r.real(-3, -0.3), alpha: r.chance(0.5) ? 1e-5 : 0, noiseStd: r.real(0, 0.05), momentum: r.chance(0.5) ? r.real(0, 0.95) : 0 };
+    const values = { lr: 10 ** r.real(-3, -0.3), alpha: r.chance(0.5) ? 1e-5 : 0, noiseStd: r.real(0, 0.05), momentum: r.chance(0.5) ? r.real(0, 0.95) : 0 };
+    const hyper = Object.fromEntries(e.hyper.map((name) => [name, values[name]]));  // the names of the network's rule
     let note = "";
     if (r.chance(0.03)) { hyper.lr = 10 ** r.real(3, 30); note = "diverging lr"; }
     return { args: [inputs, labels, r.int(0, 3), first, r.int(1, per - first), batchSize, hyper, r.chance(0.3)], valid: features <= 64, note, n, per, features, classes };
@@ -217,7 +237,7 @@ async function fuzzNative(addon) {
         if (r.chance(0.3)) args[6] = anything(r);
         else {
           const h = { ...args[6] };
-          const key = r.pick(["lr", "alpha", "noiseStd", "momentum"]);
+          const key = r.pick(["lr", "alpha", "noiseStd", "momentum"]);  // momentum is no name of an SGD rule
           if (r.chance(0.2)) delete h[key];
           else h[key] = r.chance(0.5) ? r.pick([NaN, Infinity, -1, 1e39, 1.5, -1e-9]) : badNumber(r);
           args[6] = h;
@@ -266,6 +286,19 @@ async function fuzzNative(addon) {
     await attempt("predict", args, () => e.net.predict(...args), ["inputs", "logits"], { valid: !spoiled && features <= 64 && n > 0 });
   }
 
+  // Per-layer arrays in the addon's layout: sparse linear layer l is network layer 2l, its stores
+  // weight and bias; the relu and the head between have none.
+  function storesOf(layers) {
+    if (!Array.isArray(layers)) return layers;
+    const graph = Array.from({ length: 2 * layers.length }, () => ({}));
+    layers.forEach((l, n) => {
+      graph[2 * n] = l && typeof l === "object"
+        ? { weight: { positions: l.positions, theta: l.theta, sign: l.sign, velocity: l.velocity }, bias: { value: l.bias, velocity: l.biasVelocity } }
+        : l;
+    });
+    return graph;
+  }
+
   function stateArrays(e, active) {
     return e.sizes.slice(1).map((out, l) => ({
       positions: new Int32Array(2 * active[l]), theta: new Float32Array(active[l]), sign: new Int8Array(active[l]),
@@ -309,10 +342,11 @@ async function fuzzNative(addon) {
     const big = e.budgets.reduce((a, b) => a + b, 0) > 10000;
     const collect = typeof gc === "function" && (big || r.chance(0.1));
     const res = await attempt("exportState", [layers], () => {
-      const p = e.net.exportState(layers);
+      const stores = storesOf(layers);  // in the call: a spoiled entry may throw when read
+      const p = e.net.exportState(stores);
       // Drop our hold on the arrays while the worker fills them, and collect them if nothing else
       // holds them: the worker must keep them alive itself.
-      if (Array.isArray(layers)) for (const l of layers) if (l && typeof l === "object" && !Object.isFrozen(l)) try { l.theta = null; l.positions = null; l.velocity = null; } catch {}
+      if (Array.isArray(stores)) for (const l of stores) if (l?.weight && typeof l.weight === "object" && !Object.isFrozen(l.weight)) try { l.weight.theta = null; l.weight.positions = null; l.weight.velocity = null; } catch {}
       if (collect) gc();
       return p;
     }, ["layers"], { valid: !spoiled && !e.disposed, note: collect ? "arrays dropped and collected" : "" });
@@ -326,7 +360,7 @@ async function fuzzNative(addon) {
     let active;
     try { active = source.net.info().layers.map((l) => l.active); } catch { return; }
     const arrays = stateArrays(source, active);
-    try { await source.net.exportState(arrays); } catch { return; }
+    try { await source.net.exportState(storesOf(arrays)); } catch { return; }
     layers = arrays;
     let spoiled = source !== e || e.tainted;
     if (source === e && r.chance(0.3)) { // made up: distinct random positions, no signs (the core checks signs when given)
@@ -369,11 +403,31 @@ async function fuzzNative(addon) {
       }
       if (changed) layers = c;
     }
-    const res = await attempt("importState", [layers, step], () => e.net.importState(layers, step), ["layers", "step"], { valid: !spoiled });
+    const res = await attempt("importState", [layers, step], () => e.net.importState(storesOf(layers), step), ["layers", "step"], { valid: !spoiled });
     if (res.ok) {
       e.tainted = false;
       const problem = await e.net.check();
       if (problem) violation(`#${caseNo} importState`, `accepted a state that breaks an invariant: ${problem}`);
+    }
+  }
+
+  async function setRule(e) {
+    // Valid: either optimiser with the network's own budget (a per-layer budget holds after any step).
+    let rule = randomRule(r.chance(0.5), e.global, r.int(0, 1));
+    let spoiled = false;
+    if (r.chance(0.6)) {
+      spoiled = true;
+      if (r.chance(0.2)) rule = anything(r);
+      else if (r.chance(0.3)) delete rule[r.pick(["optimiser", "prior", "structure", "budget", "globalShare"])];
+      else rule[r.pick(["optimiser", "prior", "structure", "budget", "globalShare"])] = badName();
+    }
+    // Leaving a global budget is refused once the stores no longer hold their own budgets.
+    const leavesGlobal = !spoiled && e.global && r.chance(0.3);
+    if (leavesGlobal) rule.budget = "layer";
+    const res = await attempt("setRule", [rule], () => e.net.setRule(rule), ["rule"], { valid: !spoiled && !e.disposed && !leavesGlobal });
+    if (res.ok) {
+      e.hyper = e.net.info().hyper;
+      e.global = rule.budget === "global";
     }
   }
 
@@ -384,8 +438,8 @@ async function fuzzNative(addon) {
     let running;
     const started = await attempt("train", t.args, () => { running = e.net.train(...t.args); }, [], { valid: true, note: "left running" });
     if (!started.ok) return;
-    const which = r.pick(["info", "train", "evaluate", "predict", "exportState", "importState", "check", "dispose"]);
-    const args = which === "train" ? t.args : which === "evaluate" ? [t.args[0], t.args[1]] : which === "predict" ? [t.args[0], new Float32Array(t.n * t.classes)] : which === "exportState" || which === "importState" ? [stateArrays(e, e.budgets), 0] : [];
+    const which = r.pick(["info", "train", "evaluate", "predict", "exportState", "importState", "check", "setRule", "dispose"]);
+    const args = which === "train" ? t.args : which === "evaluate" ? [t.args[0], t.args[1]] : which === "predict" ? [t.args[0], new Float32Array(t.n * t.classes)] : which === "exportState" || which === "importState" ? [storesOf(stateArrays(e, e.budgets)), 0] : which === "setRule" ? [randomRule(true, e.global, 0)] : [];
     await attempt(which, args, () => e.net[which](...args), [], {
       note: "while busy",
       check: (v) => (which === "info" && v?.busy === true ? "" : which === "info" ? "info() during an operation did not say busy" : `${which} during an operation was not refused`),
@@ -418,6 +472,7 @@ async function fuzzNative(addon) {
           check: (v) => (v === "" || e.tainted ? "" : `invariant broken: ${v}`),
         });
         break;
+      case "setRule": await setRule(e); break;
       case "dispose":
         if (r.chance(0.3) || live().length > 3) {
           await attempt("dispose", [], () => e.net.dispose(), [], { valid: true });

@@ -75,23 +75,36 @@ if (mode === "gc") {
   // The caller drops the arrays it handed to exportState() while the worker fills them: the addon
   // must keep them alive itself (this was a use-after-free). 40 rounds with a collection each.
   const N = native().NativeNetwork;
-  const net = new N({ sizes: [1000, 500, 10], budgets: [100000, 5000], bias: true, momentum: true, globalBudget: false, share: 0, seed: 1 });
-  const layers = () => net.info().layers.map((l) => ({
-    positions: new Int32Array(2 * l.active), theta: new Float32Array(l.active), sign: new Int8Array(l.active),
-    bias: new Float32Array(l.outputs), velocity: new Float32Array(l.active), biasVelocity: new Float32Array(l.outputs),
-  }));
+  const net = new N({
+    seed: 1,
+    layers: [
+      { kind: "sparse_linear", inputs: 1000, outputs: 500, budget: 100000, bias: true },
+      { kind: "relu" },
+      { kind: "sparse_linear", inputs: 500, outputs: 10, budget: 5000, bias: true },
+      { kind: "softmax_cross_entropy" },
+    ],
+    rule: { optimiser: "momentum", prior: "deep-r", structure: "deep-r", budget: "layer", globalShare: "budget" },
+  });
+  // Per network layer (relu and head have none), per store, per field.
+  const layers = () => net.info().layers.flatMap((l) => [
+    {
+      weight: { positions: new Int32Array(2 * l.active), theta: new Float32Array(l.active), sign: new Int8Array(l.active), velocity: new Float32Array(l.active) },
+      bias: { value: new Float32Array(l.outputs), velocity: new Float32Array(l.outputs) },
+    },
+    {},
+  ]);
   const reference = layers();
   await net.exportState(reference);
   let mismatches = 0;
   for (let round = 0; round < 40; round++) {
     const given = layers();
-    const kept = given.map((l) => ({ ...l }));
+    const kept = given.map((l) => ({ ...l.weight }));
     const pending = net.exportState(given);
-    for (const l of given) for (const key of Object.keys(l)) l[key] = null;
+    for (const l of given) for (const store of Object.values(l)) for (const key of Object.keys(store)) store[key] = null;
     globalThis.gc();
     await pending;
     kept.forEach((l, n) => {
-      if (l.theta.some((v, k) => v !== reference[n].theta[k])) mismatches++;
+      if (l.theta && l.theta.some((v, k) => v !== reference[n].weight.theta[k])) mismatches++;
     });
   }
   net.dispose();

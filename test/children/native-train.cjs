@@ -23,7 +23,16 @@ for (let n = 0; n < count; n++) {
 
 const sizes = [features, 32, classes];
 const budgets = [256, 64];
-const network = new addon.NativeNetwork({ sizes, budgets, bias: true, momentum: true, globalBudget: false, share: 0, seed: 7 });
+const network = new addon.NativeNetwork({
+  seed: 7,
+  layers: [
+    { kind: "sparse_linear", inputs: sizes[0], outputs: sizes[1], budget: budgets[0], bias: true },
+    { kind: "relu" },
+    { kind: "sparse_linear", inputs: sizes[1], outputs: sizes[2], budget: budgets[1], bias: true },
+    { kind: "softmax_cross_entropy" },
+  ],
+  rule: { optimiser: "momentum", prior: "deep-r", structure: "deep-r", budget: "layer", globalShare: "budget" },
+});
 const hyper = { lr: 0.05, alpha: 1e-4, noiseStd: 1e-3, momentum: 0.9 };
 (async () => {
   const loss = [];
@@ -40,7 +49,11 @@ const hyper = { lr: 0.05, alpha: 1e-4, noiseStd: 1e-3, momentum: 0.9 };
     velocity: new Float32Array(k),
     biasVelocity: new Float32Array(sizes[l + 1]),
   }));
-  await network.exportState(layers);
+  // The addon's layout: per network layer (relu and head have none), per store, per field.
+  await network.exportState(layers.flatMap((l) => [
+    { weight: { positions: l.positions, theta: l.theta, sign: l.sign, velocity: l.velocity }, bias: { value: l.bias, velocity: l.biasVelocity } },
+    {},
+  ]));
   network.dispose();
   const plain = (layer) => Object.fromEntries(Object.entries(layer).map(([key, array]) => [key, Array.from(array)]));
   console.log(JSON.stringify({ arch: process.arch, simd: addon.simdLevel(), loss, evaluation, layers: layers.map(plain) }));

@@ -1,17 +1,19 @@
-// The sorted slot structure against a plain std::set model under random removals and inserts.
+// The sorted slot structure against a plain std::map model under random removals and inserts.
 #include <algorithm>
 #include <map>
 #include <set>
 
 #include "check.hpp"
 #include "random.hpp"
-#include "rewiring.hpp"
-#include "sparse_layer.hpp"
+#include "rules/deep_r_structure.hpp"
+#include "sparse_store.hpp"
 
 using namespace deepr;
 
-TEST(rewire_keeps_the_layer_equal_to_a_set_model) {
-  SparseLayer layer(13, 11, 0, 99, false, true);
+TEST(rewire_keeps_the_store_and_its_state_arrays_equal_to_a_map_model) {
+  SparseStore layer(13, 11, 0, 99, 1);
+  keep_states(layer.states, {"first", "second"}, 0);  // two per-slot arrays, as Adam's moments
+  std::vector<float>&first = layer.states[0].values, &second = layer.states[1].values;
   std::map<uint64_t, float> model;  // position -> theta
   UniformIntegers uniform(RngStream{1, 0, 0, Purpose::kRewire});
   uint64_t picked_again = 0;  // new connections at a position that was dying in the same step
@@ -43,18 +45,31 @@ TEST(rewire_keeps_the_layer_equal_to_a_set_model) {
       for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k) {
         const uint64_t p = layer.position_of(k, out);
         CHECK(model.count(p) == 1 && model[p] == layer.theta[k]);
-        // Velocity travels with its slot; a new connection starts with none.
-        CHECK(layer.velocity[k] == (layer.theta[k] == 0.0f ? 0.0f : float(p)));
+        // Each state array travels with its slot; a new connection starts at zero in all.
+        CHECK(first[k] == (layer.theta[k] == 0.0f ? 0.0f : float(p)));
+        CHECK(second[k] == (layer.theta[k] == 0.0f ? 0.0f : -2.0f * float(p)));
         layer.theta[k] = model[p] = float(p) + 0.5f;
-        layer.velocity[k] = float(p);
+        first[k] = float(p);
+        second[k] = -2.0f * float(p);
       }
   }
   CHECK(picked_again > 0);
-  CHECK(layer.active() == model.size());
+  CHECK(layer.active() == model.size() && first.size() == model.size() && second.size() == model.size());
+}
+
+TEST(keep_states_adds_zeroed_arrays_and_keeps_existing_ones) {
+  StateArrays states;
+  keep_states(states, {"velocity"}, 3);
+  states[0].values = {1, 2, 3};
+  keep_states(states, {"moment", "velocity"}, 3);
+  CHECK(states.size() == 2 && states[0].name == "moment" && states[1].name == "velocity");
+  CHECK(states[0].values == std::vector<float>(3, 0.0f) && states[1].values == std::vector<float>({1, 2, 3}));
+  keep_states(states, {}, 3);
+  CHECK(states.empty());
 }
 
 TEST(contains_agrees_with_the_slots) {
-  SparseLayer layer(50, 40, 2, 7, false, false);
+  SparseStore layer(50, 40, 2, 7, 300);
   std::vector<uint64_t> picks;
   sample_dormant(layer, 0, 300, RngStream{7, 0, 2, Purpose::kInitPositions}, picks);
   layer.assign(picks, std::vector<float>(picks.size(), 1.0f));
@@ -64,10 +79,10 @@ TEST(contains_agrees_with_the_slots) {
   CHECK(!layer.contains(picks[5]) && layer.contains(picks[4]) && layer.contains(picks[6]));
 }
 
-TEST(regrowth_in_a_nearly_full_layer_may_pick_dying_positions) {
+TEST(regrowth_in_a_nearly_full_store_may_pick_dying_positions) {
   // 60 of 64 positions active, 3 of them dying: the dormant ones are enumerated (the layer is
   // over half full), and the 4 free plus 3 dying positions are exactly the candidates.
-  SparseLayer layer(8, 8, 0, 5, false, false);
+  SparseStore layer(8, 8, 0, 5, 60);
   std::vector<uint64_t> active;
   for (uint64_t p = 0; p < 64; ++p)
     if (p % 16 != 3) active.push_back(p);
@@ -87,25 +102,25 @@ TEST(regrowth_in_a_nearly_full_layer_may_pick_dying_positions) {
     seen.insert(picks.begin(), picks.end());
   }
   CHECK(seen == candidates);
-  SparseLayer copy = layer;
+  SparseStore copy = layer;
   copy.rewire(dying, picks);
   CHECK(copy.check().empty() && copy.active() == 62);
 }
 
 TEST(check_reports_broken_invariants) {
-  SparseLayer layer(5, 4, 0, 3, false, false);
+  SparseStore layer(5, 4, 0, 3, 4);
   layer.assign({1, 2, 7, 19}, {0.1f, 0.2f, 0.3f, 0.4f});
   CHECK(layer.check().empty());
-  SparseLayer duplicate = layer;
+  SparseStore duplicate = layer;
   duplicate.source[1] = duplicate.source[0];
   CHECK(!duplicate.check().empty());
-  SparseLayer dormant = layer;
+  SparseStore dormant = layer;
   dormant.theta[2] = -0.1f;
   CHECK(!dormant.check().empty());
-  SparseLayer flipped = layer;
+  SparseStore flipped = layer;
   flipped.source[3] ^= kSignBit;
   CHECK(!flipped.check().empty());
-  SparseLayer out_of_range = layer;
+  SparseStore out_of_range = layer;
   out_of_range.source[3] = (out_of_range.source[3] & kSignBit) | 9u;
   CHECK(!out_of_range.check().empty());
 }

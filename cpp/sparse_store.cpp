@@ -1,4 +1,4 @@
-#include "sparse_layer.hpp"
+#include "sparse_store.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,19 +9,17 @@
 
 namespace deepr {
 
-SparseLayer::SparseLayer(uint32_t n_in_, uint32_t n_out_, uint32_t index_, uint64_t seed_, bool with_bias,
-                         bool with_momentum)
-    : n_in(n_in_), n_out(n_out_), index(index_), seed(seed_), row_start(size_t(n_out_) + 1, 0),
-      with_momentum_(with_momentum) {
+SparseStore::SparseStore(uint32_t n_in_, uint32_t n_out_, uint32_t id_, uint64_t seed_, uint64_t budget_)
+    : n_in(n_in_), n_out(n_out_), id(id_), seed(seed_), budget(budget_), row_start(size_t(n_out_) + 1, 0) {
   if (n_in == 0 || n_out == 0 || n_in > kMaxLayerSize || n_out > kMaxLayerSize)
-    throw std::invalid_argument("layer sizes must be in [1, 2^31 - 1]");
-  if (with_bias) {
-    bias.assign(n_out, 0.0f);
-    if (with_momentum) bias_velocity.assign(n_out, 0.0f);
-  }
+    throw std::invalid_argument("store sizes must be in [1, 2^31 - 1]");
+  if (budget == 0 || budget > positions() || budget > kMaxLayerSize)
+    throw std::invalid_argument("the budget of sparse store " + std::to_string(id) + " must be in [1, min(" +
+                                std::to_string(n_in) + " x " + std::to_string(n_out) + ", 2^31 - 1)], got " +
+                                std::to_string(budget));
 }
 
-uint32_t SparseLayer::slot_for(uint32_t out, uint32_t in) const {
+uint32_t SparseStore::slot_for(uint32_t out, uint32_t in) const {
   // lower_bound with a conditional move per level instead of a branch: which way the search goes
   // is unpredictable, and a misprediction costs more than the whole search of a short row.
   const uint32_t* base = source.data() + row_start[out];
@@ -31,24 +29,30 @@ uint32_t SparseLayer::slot_for(uint32_t out, uint32_t in) const {
   return uint32_t(base - source.data()) + ((*base & kIndexMask) < in);
 }
 
-bool SparseLayer::contains(uint64_t position) const {
+bool SparseStore::contains(uint64_t position) const {
   const uint32_t out = uint32_t(position / n_in), in = uint32_t(position % n_in);
   const uint32_t k = slot_for(out, in);
   return k < row_start[out + 1] && (source[k] & kIndexMask) == in && theta[k] >= 0.0f;
 }
 
-void SparseLayer::move_slots(uint32_t begin, uint32_t end, uint32_t to) {
+void SparseStore::move_slots(uint32_t begin, uint32_t end, uint32_t to) {
   const size_t n = end - begin;
   std::memmove(source.data() + to, source.data() + begin, n * sizeof(uint32_t));
   std::memmove(theta.data() + to, theta.data() + begin, n * sizeof(float));
-  if (with_momentum_) std::memmove(velocity.data() + to, velocity.data() + begin, n * sizeof(float));
+  for (StateArray& s : states) std::memmove(s.values.data() + to, s.values.data() + begin, n * sizeof(float));
 }
 
-void SparseLayer::rewire(const std::vector<uint32_t>& dying, const std::vector<uint64_t>& born) {
+void SparseStore::resize_slots(size_t size) {
+  source.resize(size);
+  theta.resize(size);
+  for (StateArray& s : states) s.values.resize(size);
+}
+
+void SparseStore::rewire(const std::vector<uint32_t>& dying, const std::vector<uint64_t>& born) {
   if (dying.empty() && born.empty()) return;
   const uint32_t old_size = uint32_t(theta.size());
   const uint64_t new_size = uint64_t(old_size) - dying.size() + born.size();
-  if (new_size > kMaxLayerSize) throw std::length_error("too many connections in one layer");
+  if (new_size > kMaxLayerSize) throw std::length_error("too many connections in one store");
   // Where each new connection goes among the old slots (before old slot insert_at_[n]).
   insert_at_.resize(born.size());
   born_rows_.resize(born.size());
@@ -62,11 +66,7 @@ void SparseLayer::rewire(const std::vector<uint32_t>& dying, const std::vector<u
   // (insertions - removals) before it. Runs that move down move at once, from the front; those
   // that move up wait and then move from the back; no slot is overwritten before it has moved,
   // and each moves once.
-  if (new_size > old_size) {
-    source.resize(new_size);
-    theta.resize(new_size);
-    if (with_momentum_) velocity.resize(new_size);
-  }
+  if (new_size > old_size) resize_slots(new_size);
   runs_.clear();
   size_t d = 0, n = 0;
   int64_t shift = 0;
@@ -89,13 +89,11 @@ void SparseLayer::rewire(const std::vector<uint32_t>& dying, const std::vector<u
   for (auto r = runs_.rbegin(); r != runs_.rend(); ++r) move_slots(r->begin, r->end, r->begin + r->up);
   for (size_t m = 0; m < born.size(); ++m) {
     const uint32_t at = insert_at_[m], in = uint32_t(born[m] - uint64_t(born_rows_[m] - 1) * n_in);
-    source[at] = in | (position_is_negative(seed, index, born[m]) ? kSignBit : 0u);
+    source[at] = in | (position_is_negative(seed, id, born[m]) ? kSignBit : 0u);
     theta[at] = 0.0f;
-    if (with_momentum_) velocity[at] = 0.0f;
+    for (StateArray& s : states) s.values[at] = 0.0f;
   }
-  source.resize(new_size);
-  theta.resize(new_size);
-  if (with_momentum_) velocity.resize(new_size);
+  resize_slots(new_size);
 
   // Row offsets: + the new connections in the rows before, - the removed slots before the old
   // offset. Mark where each count steps (the row after a new connection's; the first row whose
@@ -121,31 +119,38 @@ void SparseLayer::rewire(const std::vector<uint32_t>& dying, const std::vector<u
     row_steps_[out] = 0;
     row_start[out] += delta;
   }
-  for (uint32_t out = last_row + 1; out <= n_out && delta != 0; ++out) row_start[out] += delta;  // layers that grew or shrank
+  for (uint32_t out = last_row + 1; out <= n_out && delta != 0; ++out) row_start[out] += delta;  // stores that grew or shrank
 }
 
-void SparseLayer::assign(const std::vector<uint64_t>& sorted_positions, const std::vector<float>& thetas) {
+SparseView SparseStore::view() {
+  SparseView v{n_in, n_out, id, uint32_t(theta.size()), row_start.data(), source.data(), theta.data(), uint32_t(states.size()), {}};
+  for (size_t s = 0; s < states.size(); ++s) v.state[s] = states[s].values.data();
+  return v;
+}
+
+void SparseStore::assign(const std::vector<uint64_t>& sorted_positions, const std::vector<float>& thetas) {
   if (sorted_positions.size() != thetas.size()) throw std::invalid_argument("positions and theta differ in length");
-  if (sorted_positions.size() > kMaxLayerSize) throw std::length_error("too many connections in one layer");
+  if (sorted_positions.size() > kMaxLayerSize) throw std::length_error("too many connections in one store");
   source.resize(sorted_positions.size());
   theta = thetas;
-  if (with_momentum_) velocity.assign(theta.size(), 0.0f);
+  for (StateArray& s : states) s.values.assign(theta.size(), 0.0f);
   std::fill(row_start.begin(), row_start.end(), 0u);
   for (size_t k = 0; k < sorted_positions.size(); ++k) {
     const uint64_t p = sorted_positions[k];
     if (p >= positions()) throw std::out_of_range("position out of range");
-    source[k] = uint32_t(p % n_in) | (position_is_negative(seed, index, p) ? kSignBit : 0u);
+    source[k] = uint32_t(p % n_in) | (position_is_negative(seed, id, p) ? kSignBit : 0u);
     ++row_start[p / n_in + 1];
   }
   for (uint32_t out = 0; out < n_out; ++out) row_start[out + 1] += row_start[out];
 }
 
-std::string SparseLayer::check() const {
-  const std::string where = "layer " + std::to_string(index) + ": ";
+std::string SparseStore::check() const {
+  const std::string where = "store " + std::to_string(id) + ": ";
   if (row_start.size() != size_t(n_out) + 1 || row_start[0] != 0 || row_start[n_out] != theta.size() ||
       source.size() != theta.size())
     return where + "slot arrays are inconsistent";
-  if (with_momentum_ && velocity.size() != theta.size()) return where + "momentum buffer has the wrong length";
+  for (const StateArray& s : states)
+    if (s.values.size() != theta.size()) return where + "state array " + s.name + " has the wrong length";
   for (uint32_t out = 0; out < n_out; ++out) {
     if (row_start[out] > row_start[out + 1]) return where + "row offsets decrease at output " + std::to_string(out);
     for (uint32_t k = row_start[out]; k < row_start[out + 1]; ++k) {
@@ -155,7 +160,7 @@ std::string SparseLayer::check() const {
         return where + "duplicate or unsorted connection at output " + std::to_string(out) + ", input " + std::to_string(in);
       if (!(theta[k] >= 0.0f) || !std::isfinite(theta[k]))
         return where + "slot " + std::to_string(k) + " is not active (theta " + std::to_string(theta[k]) + ")";
-      if (((source[k] & kSignBit) != 0) != position_is_negative(seed, index, position_of(k, out)))
+      if (((source[k] & kSignBit) != 0) != position_is_negative(seed, id, position_of(k, out)))
         return where + "sign of slot " + std::to_string(k) + " differs from its position's fixed sign";
     }
   }

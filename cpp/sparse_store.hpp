@@ -1,54 +1,59 @@
-// A DEEP R layer that stores only its active connections: O(K) memory, never O(in x out).
+// A sparse parameter store that keeps only its active connections: O(K) memory, never O(in x out).
 //
 // Connection (i -> j) has position p = j * n_in + i. Slots are kept sorted by position, which is
 // CSR over the outputs: the slots of output j are [row_start[j], row_start[j + 1]), ordered by
-// input index. Per slot there is the input index with the fixed sign in its top bit, and theta;
-// the weight is w = sign * theta. Dormant connections have no storage at all: DEEP R re-activates
-// them at theta = 0, so their old value is never needed (Bellec et al. 2018, sec. 2, Algorithm 1).
+// input index. Per slot there is the input index with the fixed sign in its top bit, theta, and a
+// value in each of the optimiser's state arrays; the weight is w = sign * theta. Dormant
+// connections have no storage at all: DEEP R re-activates them at theta = 0, so their old value is
+// never needed (Bellec et al. 2018, sec. 2, Algorithm 1).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "state_arrays.hpp"
+#include "store_views.hpp"
+
 namespace deepr {
 
 constexpr uint32_t kSignBit = 0x80000000u;     // set: the connection's weight is -theta
 constexpr uint32_t kIndexMask = 0x7FFFFFFFu;   // the input index
-constexpr uint32_t kMaxLayerSize = 0x7FFFFFFFu;  // inputs, outputs and slots per layer
+constexpr uint32_t kMaxLayerSize = 0x7FFFFFFFu;  // inputs, outputs and slots per store
 
-struct SparseLayer {
+struct SparseStore {
   uint32_t n_in = 0;
   uint32_t n_out = 0;
-  uint32_t index = 0;   // position of the layer in the network: part of its RNG streams
-  uint64_t seed = 0;    // fixes the sign of every position
+  uint32_t id = 0;       // stable: keys the store's random streams and the signs of its positions
+  uint64_t seed = 0;     // fixes the sign of every position
+  uint64_t budget = 0;   // K: the active connections it starts with
   std::vector<uint32_t> row_start;  // n_out + 1 slot offsets
   std::vector<uint32_t> source;     // per slot: input index | kSignBit if negative
   std::vector<float> theta;         // per slot: >= 0 while active
-  std::vector<float> velocity;      // per slot momentum; empty when momentum is off
-  std::vector<float> bias;          // per output; empty without biases
-  std::vector<float> bias_velocity;
+  StateArrays states;               // per slot, each: the optimiser's state (velocity, ...)
 
-  SparseLayer() = default;
-  SparseLayer(uint32_t n_in, uint32_t n_out, uint32_t index, uint64_t seed, bool with_bias, bool with_momentum);
+  SparseStore() = default;
+  SparseStore(uint32_t n_in, uint32_t n_out, uint32_t id, uint64_t seed, uint64_t budget);
 
   uint64_t positions() const { return uint64_t(n_in) * n_out; }
   uint64_t active() const { return theta.size(); }
-  bool has_momentum() const { return with_momentum_; }
   // Whether the connection at `position` is active: it has a slot and its theta is not below
   // zero (a slot whose theta went below zero is dormant from then on, until rewire() drops it).
   bool contains(uint64_t position) const;
 
   // One regrowth step: drops the slots `dying` (ascending; their theta is below zero) and activates
   // the positions `born` (sorted, distinct, dormant; a dying position may be among them) at
-  // theta = 0. Every kept slot moves at most once, in runs (memmove), and the order stays sorted:
-  // O(moved slots + n_out), no re-sort.
+  // theta = 0 and state 0. Every kept slot moves at most once, with its state, in runs (memmove),
+  // and the order stays sorted: O(moved slots + n_out), no re-sort.
   void rewire(const std::vector<uint32_t>& dying, const std::vector<uint64_t>& born);
 
-  // Replaces all slots; positions sorted and distinct. Used by initialisation and state import.
+  // Replaces all slots (state 0); positions sorted and distinct. Used by initialisation and import.
   void assign(const std::vector<uint64_t>& sorted_positions, const std::vector<float>& thetas);
 
   uint64_t position_of(uint64_t slot, uint32_t out) const { return uint64_t(out) * n_in + (source[slot] & kIndexMask); }
+
+  // The kernels' view, its state arrays in the order of `states`.
+  SparseView view();
 
   // Every structural invariant; returns "" or what is wrong.
   std::string check() const;
@@ -58,8 +63,8 @@ struct SparseLayer {
   uint32_t slot_for(uint32_t out, uint32_t in) const;
   // Moves slots [begin, end) to [to, to + end - begin); the ranges may overlap.
   void move_slots(uint32_t begin, uint32_t end, uint32_t to);
+  void resize_slots(size_t size);
 
-  bool with_momentum_ = false;
   // rewire()'s working memory, kept so that a step does not allocate.
   struct Run {
     uint32_t begin, end;  // old slots [begin, end)

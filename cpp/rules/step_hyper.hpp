@@ -1,0 +1,23 @@
+// The hyper-parameters of one training step, and how a rule part declares the ones it reads.
+#pragma once
+
+namespace deepr {
+
+struct StepHyper {
+  float lr = 0.5f;
+  float alpha = 1e-5f;
+  float noise_std = 0.0f;  // sqrt(2 eta T)
+  float momentum = 0.0f;
+};
+
+// A hyper-parameter by the name the binding receives it under, with the range the update needs
+// (finite float32 values; momentum at most 1). Values outside it break an invariant of the update:
+// lib/ validates the user's options long before they get here.
+struct HyperField {
+  const char* name;
+  float StepHyper::*field;
+  double min, max;
+};
+inline constexpr double kFloatMax = 3.4e38;
+
+}  // namespace deepr
