@@ -12,13 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "sparse_rewire.hpp"
 #include "state_arrays.hpp"
 #include "store_views.hpp"
 
 namespace deepr {
 
-constexpr uint32_t kSignBit = 0x80000000u;     // set: the connection's weight is -theta
-constexpr uint32_t kIndexMask = 0x7FFFFFFFu;   // the input index
 constexpr uint32_t kMaxLayerSize = 0x7FFFFFFFu;  // inputs, outputs and slots per store
 
 struct SparseStore {
@@ -43,8 +42,7 @@ struct SparseStore {
 
   // One regrowth step: drops the slots `dying` (ascending; their theta is below zero) and activates
   // the positions `born` (sorted, distinct, dormant; a dying position may be among them) at
-  // theta = 0 and state 0. Every kept slot moves at most once, with its state, in runs (memmove),
-  // and the order stays sorted: O(moved slots + n_out), no re-sort.
+  // theta = 0 and state 0 (rewire_slots, on the store's own buffers).
   void rewire(const std::vector<uint32_t>& dying, const std::vector<uint64_t>& born);
 
   // Replaces all slots (state 0); positions sorted and distinct. Used by initialisation and import.
@@ -59,19 +57,9 @@ struct SparseStore {
   std::string check() const;
 
  private:
-  // The slot of input `in` in row `out` if it has one, else the slot before which it would go.
-  uint32_t slot_for(uint32_t out, uint32_t in) const;
-  // Moves slots [begin, end) to [to, to + end - begin); the ranges may overlap.
-  void move_slots(uint32_t begin, uint32_t end, uint32_t to);
   void resize_slots(size_t size);
 
-  // rewire()'s working memory, kept so that a step does not allocate.
-  struct Run {
-    uint32_t begin, end;  // old slots [begin, end)
-    uint32_t up;          // move up by this many places
-  };
-  std::vector<uint32_t> insert_at_, born_rows_, row_steps_;
-  std::vector<Run> runs_;
+  RewireScratch rewire_scratch_;  // rewire()'s working memory, kept so that a step does not allocate
 };
 
 }  // namespace deepr

@@ -26,12 +26,14 @@ void relu_gradient(const float* __restrict y, float* __restrict dx, size_t count
 
 void Relu::forward(const float* x, float* y, uint32_t stride) { relu_values(x, y, size_t(size_) * stride); }
 
-void Relu::backward(const float*, const float* y, const float* dy, float* dx, uint32_t stride, LayerGradients&) {
-  if (!dx) return;
-  // In place: a relu fused into the layer below shares its gradient buffer.
-  const size_t count = size_t(size_) * stride;
+void relu_backward(const float* y, const float* dy, float* dx, size_t count) {
   if (dx != dy) std::memcpy(dx, dy, count * sizeof(float));
   relu_gradient(y, dx, count);
+}
+
+void Relu::backward(const float*, const float* y, const float* dy, float* dx, uint32_t stride, LayerGradients&) {
+  // In place when a relu fused into the layer below shares its gradient buffer.
+  if (dx) relu_backward(y, dy, dx, size_t(size_) * stride);
 }
 
 }  // namespace deepr

@@ -2,11 +2,15 @@
 // it inside that layer's forward sweep instead (Network::forward).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "layer.hpp"
 
 namespace deepr {
+
+// dx[n] = dy[n] where y[n] > 0, else 0, for n < count; dx may be dy (in place).
+void relu_backward(const float* y, const float* dy, float* dx, size_t count);
 
 class Relu final : public Layer {
  public:

@@ -13,7 +13,7 @@ SparseLinear::SparseLinear(uint32_t inputs, uint32_t outputs, uint64_t budget, b
   if (bias) bias_.emplace(outputs);
   SparseStore& w = weight_;
   std::vector<uint64_t> positions;
-  sample_dormant(w, 0, budget, RngStream{seed, 0, w.id, Purpose::kInitPositions}, positions);
+  sample_dormant(structure_of(w), {}, budget, RngStream{seed, 0, w.id, Purpose::kInitPositions}, positions);
   std::vector<float> theta(budget);
   fill_normals(RngStream{seed, 0, w.id, Purpose::kInitMagnitudes}, 0, budget, theta.data());
   const float scale = 1.0f / std::sqrt(float(w.n_in));

@@ -7,11 +7,27 @@
 
 namespace deepr {
 
-void sample_dormant(const SparseStore& store, uint64_t dying, uint64_t count, const RngStream& stream,
-                    std::vector<uint64_t>& picks) {
+StoreStructure structure_of(const SparseStore& store) {
+  return {store.n_in, store.n_out, store.id, store.budget, uint32_t(store.active()), store.row_start.data(), store.source.data()};
+}
+
+namespace {
+
+// Whether `position` is a connection that survives the step: it has a slot, not among `dying`.
+bool survives(const StoreStructure& store, const std::vector<uint32_t>& dying, uint64_t position) {
+  const uint32_t out = uint32_t(position / store.n_in), in = uint32_t(position % store.n_in);
+  const uint32_t k = slot_for(store.row_start, store.source, out, in);
+  return k < store.row_start[out + 1] && (store.source[k] & kIndexMask) == in &&
+         !std::binary_search(dying.begin(), dying.end(), k);
+}
+
+}  // namespace
+
+void sample_dormant(const StoreStructure& store, const std::vector<uint32_t>& dying, uint64_t count,
+                    const RngStream& stream, std::vector<uint64_t>& picks) {
   picks.clear();
   if (count == 0) return;
-  const uint64_t total = store.positions(), active = store.active() - dying, dormant = total - active;
+  const uint64_t total = store.positions(), active = store.slots - dying.size(), dormant = total - active;
   if (count > dormant) throw std::logic_error("more regrowth requested than dormant positions");
   UniformIntegers uniform(stream);
 
@@ -19,10 +35,16 @@ void sample_dormant(const SparseStore& store, uint64_t dying, uint64_t count, co
     // Dense enough that enumerating is O(K): partial Fisher-Yates over the dormant positions.
     std::vector<uint64_t> candidates;
     candidates.reserve(dormant);
+    size_t d = 0;  // the next dying slot: slots are visited in ascending order
     for (uint32_t out = 0; out < store.n_out; ++out) {
       uint32_t k = store.row_start[out];
       for (uint32_t in = 0; in < store.n_in; ++in) {
-        if (k < store.row_start[out + 1] && (store.source[k] & kIndexMask) == in && store.theta[k++] >= 0.0f) continue;
+        if (k < store.row_start[out + 1] && (store.source[k] & kIndexMask) == in) {
+          const bool died = d < dying.size() && dying[d] == k;
+          ++k;
+          d += died;
+          if (!died) continue;
+        }
         candidates.push_back(uint64_t(out) * store.n_in + in);
       }
     }
@@ -41,24 +63,24 @@ void sample_dormant(const SparseStore& store, uint64_t dying, uint64_t count, co
     std::sort(picks.begin() + kept, picks.end());
     auto end = std::unique(picks.begin() + kept, picks.end());
     end = std::remove_if(picks.begin() + kept, end, [&](uint64_t p) {
-      return store.contains(p) || std::binary_search(picks.begin(), picks.begin() + kept, p);
+      return survives(store, dying, p) || std::binary_search(picks.begin(), picks.begin() + kept, p);
     });
     picks.erase(end, picks.end());
     if (kept > 0) std::inplace_merge(picks.begin(), picks.begin() + kept, picks.end());
   }
 }
 
-std::vector<uint64_t> share_deficit(uint64_t deficit, const std::vector<SparseStore*>& stores, const std::vector<uint64_t>& dying,
-                                    GlobalShare share, const RngStream& stream) {
+std::vector<uint64_t> share_deficit(uint64_t deficit, const std::vector<StoreStructure>& stores,
+                                    const std::vector<uint64_t>& dying, GlobalShare share, const RngStream& stream) {
   const size_t n = stores.size();
   std::vector<uint64_t> counts(n, 0), room(n);
-  for (size_t l = 0; l < n; ++l) room[l] = stores[l]->positions() - (stores[l]->active() - dying[l]);
+  for (size_t l = 0; l < n; ++l) room[l] = stores[l].positions() - (stores[l].slots - dying[l]);
   UniformIntegers uniform(stream);
   std::vector<uint64_t> weight(n);
   for (uint64_t d = 0; d < deficit; ++d) {
     uint64_t total = 0;
     for (size_t l = 0; l < n; ++l) {
-      weight[l] = room[l] == 0 ? 0 : (share == GlobalShare::kByBudget ? stores[l]->budget : room[l]);
+      weight[l] = room[l] == 0 ? 0 : (share == GlobalShare::kByBudget ? stores[l].budget : room[l]);
       total += weight[l];
     }
     if (total == 0) throw std::logic_error("no dormant position left for the global budget");
@@ -73,20 +95,31 @@ std::vector<uint64_t> share_deficit(uint64_t deficit, const std::vector<SparseSt
 
 void DeepRStructure::regrow(const std::vector<SparseStore*>& stores, const std::vector<std::vector<uint32_t>>& dormant,
                             uint64_t seed, uint64_t step, std::vector<uint64_t>& rewired) {
-  // The slots that went dormant in this step are still in place (theta < 0) until rewire() drops
-  // them, and count as dormant positions already: regrowth may pick them again.
+  structures_.clear();
+  for (const SparseStore* store : stores) structures_.push_back(structure_of(*store));
+  plan(structures_, dormant, seed, step, born_);
+  rewired.resize(stores.size());
+  for (size_t s = 0; s < stores.size(); ++s) {
+    stores[s]->rewire(dormant[s], born_[s]);
+    rewired[s] = born_[s].size();
+  }
+}
+
+void DeepRStructure::plan(const std::vector<StoreStructure>& stores, const std::vector<std::vector<uint32_t>>& dormant,
+                          uint64_t seed, uint64_t step, std::vector<std::vector<uint64_t>>& born) {
+  // The slots that went dormant in this step are still in place until rewire() drops them, and
+  // count as dormant positions already: regrowth may pick them again.
   const size_t n = stores.size();
   std::vector<uint64_t>& dying = dying_counts_;
   dying.resize(n);
   uint64_t deficit = 0;
   for (size_t s = 0; s < n; ++s) deficit += dying[s] = dormant[s].size();
-  rewired = dying;
-  if (global_budget_ && deficit > 0) rewired = share_deficit(deficit, stores, dying, share_, RngStream{seed, step, 0, Purpose::kRewireShare});
-  for (size_t s = 0; s < n; ++s) {
-    SparseStore& store = *stores[s];
-    sample_dormant(store, dying[s], rewired[s], RngStream{seed, step, store.id, Purpose::kRewire}, picks_);
-    store.rewire(dormant[s], picks_);
-  }
+  std::vector<uint64_t>& counts = regrow_counts_;
+  counts = dying;
+  if (global_budget_ && deficit > 0) counts = share_deficit(deficit, stores, dying, share_, RngStream{seed, step, 0, Purpose::kRewireShare});
+  born.resize(n);
+  for (size_t s = 0; s < n; ++s)
+    sample_dormant(stores[s], dormant[s], counts[s], RngStream{seed, step, stores[s].id, Purpose::kRewire}, born[s]);
 }
 
 std::string DeepRStructure::check(const std::vector<SparseStore*>& stores) const {

@@ -11,14 +11,30 @@
 
 namespace deepr {
 
+// What regrowth reads of a sparse store: its shape, budget and structure, never theta. A store
+// whose values live on a device is rewired by the host from a copy of its row_start and source
+// and the short list of its dying slots, with the same code as a store in memory.
+struct StoreStructure {
+  uint32_t n_in, n_out;
+  uint32_t id;
+  uint64_t budget;  // K: the active connections the store starts with
+  uint32_t slots;   // row_start[n_out], its dying slots included
+  const uint32_t* row_start;
+  const uint32_t* source;
+
+  uint64_t positions() const { return uint64_t(n_in) * n_out; }
+};
+
+StoreStructure structure_of(const SparseStore& store);
+
 // `count` distinct positions drawn uniformly at random among the dormant positions of `store`,
-// sorted, into `picks` (refilled, reusing its memory). The store's `dying` slots (theta < 0: they
+// sorted, into `picks` (refilled, reusing its memory). The store's `dying` slots (ascending: they
 // went dormant in this step and rewire() has not dropped them yet) count as dormant. Sparse
 // stores use rejection (draw any position, redraw if active): expected fewer than two draws per
 // pick while at most half the positions are taken, and no dense structure. When the store is more
 // than half full, the dormant positions are enumerated instead, which then costs O(positions) = O(K).
-void sample_dormant(const SparseStore& store, uint64_t dying, uint64_t count, const RngStream& stream,
-                    std::vector<uint64_t>& picks);
+void sample_dormant(const StoreStructure& store, const std::vector<uint32_t>& dying, uint64_t count,
+                    const RngStream& stream, std::vector<uint64_t>& picks);
 
 // How a network-wide budget shares its deficit between sparse stores.
 enum class GlobalShare : uint32_t {
@@ -32,8 +48,8 @@ enum class GlobalShare : uint32_t {
 
 // Splits `deficit` new connections between stores. A store never receives more than it has
 // dormant positions (its `dying` slots included). Returns one count per store.
-std::vector<uint64_t> share_deficit(uint64_t deficit, const std::vector<SparseStore*>& stores, const std::vector<uint64_t>& dying,
-                                    GlobalShare share, const RngStream& stream);
+std::vector<uint64_t> share_deficit(uint64_t deficit, const std::vector<StoreStructure>& stores,
+                                    const std::vector<uint64_t>& dying, GlobalShare share, const RngStream& stream);
 
 class DeepRStructure {
  public:
@@ -46,14 +62,22 @@ class DeepRStructure {
   void regrow(const std::vector<SparseStore*>& stores, const std::vector<std::vector<uint32_t>>& dormant, uint64_t seed,
               uint64_t step, std::vector<uint64_t>& rewired);
 
+  // regrow()'s decision alone, for stores held by a device: the positions that become active in
+  // each store, `born[s]` (sorted), from each store's structure and dying slots. The caller then
+  // rewires store s with (dormant[s], born[s]).
+  void plan(const std::vector<StoreStructure>& stores, const std::vector<std::vector<uint32_t>>& dormant, uint64_t seed,
+            uint64_t step, std::vector<std::vector<uint64_t>>& born);
+
   // The budget: K active connections in every store, or their sum in all; "" or what is wrong.
   std::string check(const std::vector<SparseStore*>& stores) const;
 
  private:
   bool global_budget_;
   GlobalShare share_;
-  std::vector<uint64_t> dying_counts_;  // per store: how many died in this step
-  std::vector<uint64_t> picks_;         // positions being regrown in one store
+  std::vector<uint64_t> dying_counts_;       // per store: how many died in this step
+  std::vector<uint64_t> regrow_counts_;      // per store: how many regrow in this step
+  std::vector<StoreStructure> structures_;  // regrow()'s stores as plan() reads them
+  std::vector<std::vector<uint64_t>> born_;  // per store: the positions regrown in this step
 };
 
 }  // namespace deepr

@@ -37,7 +37,7 @@ std::vector<double> pick_counts(const std::vector<uint64_t>& active, uint64_t pi
   std::vector<double> counts(64, 0);
   std::vector<uint64_t> picks;
   for (int t = 0; t < trials; ++t) {
-    sample_dormant(layer, 0, pick, RngStream{9, uint64_t(t), 0, Purpose::kRewire}, picks);
+    sample_dormant(structure_of(layer), {}, pick, RngStream{9, uint64_t(t), 0, Purpose::kRewire}, picks);
     CHECK(picks.size() == pick && std::is_sorted(picks.begin(), picks.end()));
     for (uint64_t p : picks) {
       CHECK(!layer.contains(p));
@@ -75,8 +75,8 @@ TEST(global_deficit_is_shared_as_documented) {
   const std::vector<uint64_t> budgets{1, 2, 7};
   std::vector<SparseStore> layers;
   for (uint32_t l = 0; l < 3; ++l) layers.emplace_back(100, 100, l, 1, budgets[l]);
-  const std::vector<SparseStore*> stores{&layers[0], &layers[1], &layers[2]};
-  const std::vector<uint64_t> by_budget = share_deficit(10000, stores, {0, 0, 0}, GlobalShare::kByBudget, RngStream{1, 0, 0, Purpose::kRewireShare});
+  const auto structures = [&] { return std::vector<StoreStructure>{structure_of(layers[0]), structure_of(layers[1]), structure_of(layers[2])}; };
+  const std::vector<uint64_t> by_budget = share_deficit(10000, structures(), {0, 0, 0}, GlobalShare::kByBudget, RngStream{1, 0, 0, Purpose::kRewireShare});
   CHECK(by_budget[0] + by_budget[1] + by_budget[2] == 10000);
   CHECK(chi_square({by_budget[0] / 1.0, by_budget[1] / 2.0, by_budget[2] / 7.0}) * 1.0 < 60.0);
   CHECK_NEAR(by_budget[2] / 10000.0, 0.7, 0.02);
@@ -87,7 +87,7 @@ TEST(global_deficit_is_shared_as_documented) {
   std::vector<uint64_t> half(5000);
   for (uint64_t p = 0; p < 5000; ++p) half[p] = 2 * p;
   layers[1].assign(half, std::vector<float>(5000, 1.0f));
-  const std::vector<uint64_t> by_room = share_deficit(3000, stores, {0, 0, 0}, GlobalShare::kByDormant, RngStream{2, 0, 0, Purpose::kRewireShare});
+  const std::vector<uint64_t> by_room = share_deficit(3000, structures(), {0, 0, 0}, GlobalShare::kByDormant, RngStream{2, 0, 0, Purpose::kRewireShare});
   CHECK(by_room[0] == 0);
   CHECK(by_room[1] + by_room[2] == 3000);
   CHECK_NEAR(by_room[1] / 3000.0, 5000.0 / 15000.0, 0.03);

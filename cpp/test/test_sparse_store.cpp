@@ -32,7 +32,7 @@ TEST(rewire_keeps_the_store_and_its_state_arrays_equal_to_a_map_model) {
     // Grow a random number of positions (more or fewer than died), then give all slots distinct values.
     const uint64_t grow = std::min<uint64_t>(uniform.below(12) + dying.size() / 2, layer.positions() - model.size());
     std::vector<uint64_t> picks;
-    sample_dormant(layer, dying.size(), grow, RngStream{1, uint64_t(round), 0, Purpose::kRewire}, picks);
+    sample_dormant(structure_of(layer), dying, grow, RngStream{1, uint64_t(round), 0, Purpose::kRewire}, picks);
     for (uint64_t p : picks) {
       CHECK(model.count(p) == 0);
       picked_again += dying_positions.count(p);
@@ -71,7 +71,7 @@ TEST(keep_states_adds_zeroed_arrays_and_keeps_existing_ones) {
 TEST(contains_agrees_with_the_slots) {
   SparseStore layer(50, 40, 2, 7, 300);
   std::vector<uint64_t> picks;
-  sample_dormant(layer, 0, 300, RngStream{7, 0, 2, Purpose::kInitPositions}, picks);
+  sample_dormant(structure_of(layer), {}, 300, RngStream{7, 0, 2, Purpose::kInitPositions}, picks);
   layer.assign(picks, std::vector<float>(picks.size(), 1.0f));
   const std::set<uint64_t> model(picks.begin(), picks.end());
   for (uint64_t p = 0; p < layer.positions(); ++p) CHECK(layer.contains(p) == (model.count(p) == 1));
@@ -96,7 +96,7 @@ TEST(regrowth_in_a_nearly_full_store_may_pick_dying_positions) {
   std::set<uint64_t> seen;
   std::vector<uint64_t> picks;
   for (uint64_t t = 0; t < 200; ++t) {
-    sample_dormant(layer, dying.size(), 5, RngStream{3, t, 0, Purpose::kRewire}, picks);
+    sample_dormant(structure_of(layer), dying, 5, RngStream{3, t, 0, Purpose::kRewire}, picks);
     CHECK(picks.size() == 5 && std::is_sorted(picks.begin(), picks.end()));
     for (uint64_t p : picks) CHECK(candidates.count(p) == 1);
     seen.insert(picks.begin(), picks.end());
