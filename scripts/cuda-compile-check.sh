@@ -4,10 +4,15 @@
 # build-cuda/philox_check, to compare the GPU's draws with the CPU's bit for bit). It fails when
 # ptxas reports a stack frame or spills, or the PTX has local memory, a call or a fused multiply-add
 # in float (which would change the normals' bits). Without nvcc it says so and passes.
+# The device interface's header: it compiles as C99 (with any C compiler) and, under nvcc,
+# cuda/device_abi_check.cu (kernels taking its C views) builds for the same targets; on a GPU
+# machine build-cuda/device_abi_check compares their outputs with the host's.
 #
 #   scripts/cuda-compile-check.sh        build dir build-cuda/
 set -euo pipefail
 cd "$(dirname "$0")/.."
+"${CC:-cc}" -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only -x c cpp/device/device_abi.h
+echo "cuda-compile-check: cpp/device/device_abi.h compiles as C99"
 NVCC=${NVCC:-$(command -v nvcc || true)}
 if [[ -z $NVCC && -x /usr/local/cuda/bin/nvcc ]]; then NVCC=/usr/local/cuda/bin/nvcc; fi
 if [[ -z $NVCC ]]; then
@@ -20,6 +25,8 @@ FLAGS=(-std=c++17 -O3 -Icpp -Xcompiler -ffp-contract=off)
 "$NVCC" "${FLAGS[@]}" -gencode arch=compute_75,code=sm_75 -gencode arch=compute_90,code='[sm_90,compute_90]' \
   -Xptxas -v cuda/philox_check.cu -o build-cuda/philox_check > build-cuda/ptxas.log 2>&1 ||
   { cat build-cuda/ptxas.log; exit 1; }
+"$NVCC" "${FLAGS[@]}" -gencode arch=compute_75,code=sm_75 -gencode arch=compute_90,code='[sm_90,compute_90]' \
+  cuda/device_abi_check.cu -o build-cuda/device_abi_check
 "$NVCC" "${FLAGS[@]}" -arch=sm_90 -ptx cuda/philox_check.cu -o build-cuda/philox_check.ptx
 
 if grep -E "(^|[^0-9])[1-9][0-9]* bytes (stack frame|spill)" build-cuda/ptxas.log; then
@@ -31,4 +38,5 @@ if grep -nE "\.local|call|fma\.[a-z.]*f32|mad\.[a-z.]*f32" build-cuda/philox_che
   exit 1
 fi
 RELEASE=$("$NVCC" --version | grep -o 'release [0-9.]*')
+echo "cuda-compile-check: device_abi_check builds for sm_75 and sm_90"
 echo "cuda-compile-check: philox_check builds for sm_75 and sm_90 ($RELEASE): no stack, spills, local memory, calls or float FMA"

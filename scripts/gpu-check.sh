@@ -3,7 +3,8 @@
 # It needs nvcc and a driver, not Node (GPU machines may have no Node). Today the GPU code is the
 # random streams' scalar definition (cpp/philox.hpp, cpp/philox_distributions.hpp), which the CUDA
 # backend will draw its noise, regrowth and signs from: cuda/philox_check.cu makes 2^20 draws on the
-# GPU and on the CPU and compares them bit for bit. The CUDA backend's tests and benchmark join here.
+# GPU and on the CPU and compares them bit for bit; cuda/device_abi_check.cu runs kernels on the device
+# interface's C views (cpp/device/device_abi.h). The CUDA backend's tests and benchmark join here.
 #
 #   scripts/gpu-check.sh        build dir build-cuda/
 set -uo pipefail
@@ -38,6 +39,11 @@ else
 fi
 echo "$out"
 record "random streams: GPU = CPU bit for bit" $code "$(tail -1 <<< "$out" | cut -c1-80)"
+
+# Kernels on the device interface's C views (cuda/device_abi_check.cu, built by the compile check).
+out=$(build-cuda/device_abi_check 2>&1); code=$?
+echo "$out"
+record "device ABI views in a kernel" $code "$(tail -1 <<< "$out" | cut -c1-80)"
 
 echo
 echo "gpu-check summary ($GPU)"
