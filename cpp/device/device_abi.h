@@ -116,7 +116,7 @@ typedef struct deepr_device {
   /* Memory: alloc gives `bytes` (> 0) bytes aligned to 64, uninitialised. write: host -> device,
    * read: device -> host, copy: device -> device (ranges must not overlap). */
   deepr_status (*alloc)(deepr_device_context* context, uint64_t bytes, void** buffer);
-  void (*release)(deepr_device_context* context, void* buffer);
+  void (*release)(deepr_device_context* context, void* buffer); /* a buffer from alloc on this context */
   deepr_status (*write)(deepr_device_context* context, void* device_dst, const void* host_src, uint64_t bytes);
   deepr_status (*read)(deepr_device_context* context, void* host_dst, const void* device_src, uint64_t bytes);
   deepr_status (*copy)(deepr_device_context* context, void* device_dst, const void* device_src, uint64_t bytes);
@@ -146,8 +146,8 @@ typedef struct deepr_device {
   deepr_status (*bias_backward)(deepr_device_context* context, const float* dz, uint32_t outputs, uint32_t stride,
                                 float* bias_gradient);
   /* theta = prior(optimiser(theta, g), nu) for every slot; the slots whose theta fell below zero,
-   * ascending, go to host_dying (room for `dying_capacity`, at least weight->slots is always
-   * enough) and their count to *host_dying_count. The view must hold the optimiser's state arrays. */
+   * ascending, go to host_dying (room for dying_capacity >= weight->slots entries) and their count
+   * to *host_dying_count. The view holds exactly the optimiser's state arrays. */
   deepr_status (*sparse_update)(deepr_device_context* context, const deepr_sparse_view* weight,
                                 const float* theta_gradient, const deepr_update* update, uint32_t* host_dying,
                                 uint32_t dying_capacity, uint32_t* host_dying_count);
