@@ -4,6 +4,7 @@
 // padding, 1 x 1 kernels, odd sizes, K = 1 and K = every kernel entry.
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "layers/dense_conv2d.hpp"
 #include "layers/max_pool2d.hpp"
 #include "layers/sparse_conv2d.hpp"
+#include "network.hpp"
 #include "simd.hpp"
 
 using namespace deepr;
@@ -280,4 +282,53 @@ TEST(max_pool2d_propagates_nan) {
   x[2 * kLanes + 3] = NAN;  // feature 2, sample 3
   pool->forward(x.data(), y.data(), kLanes);
   CHECK(std::isnan(y[3]) && y[0] == 1.0f);
+}
+
+namespace {
+
+// The message of the std::invalid_argument that building `spec` throws ("" when it builds).
+std::string refusal(const NetworkSpec& spec) {
+  try {
+    Network net(spec);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(registry_builds_conv_layers_and_refuses_bad_ones_by_name) {
+  // 1 x 9 x 9 -> sparse_conv2d 3 x 3, stride 2, padding 1 -> 4 x 5 x 5 -> max_pool2d 2 -> 4 x 2 x 2 -> dense_conv2d 1 x 1.
+  const ConvGeometry conv{1, 9, 9, 4, 3, 3, 2, 1}, head{4, 2, 2, 3, 1, 1, 1, 0};
+  NetworkSpec good;
+  good.layers = {deepr_test::sparse_conv_spec(conv, 12, true), deepr_test::max_pool_spec(4, 5, 5, 2, 2),
+                 deepr_test::dense_conv_spec(head, false), {"softmax_cross_entropy", {}, {}}};
+  Network net(good);
+  CHECK(net.input_size() == 81 && net.layers()[0]->outputs() == 100 && net.layers()[1]->outputs() == 16 && net.classes() == 12);
+  CHECK(net.sparse_stores().size() == 1 && net.sparse_stores()[0]->n_in == 9 && net.sparse_stores()[0]->n_out == 4);
+  CHECK(net.layers()[2]->stores().size() == 1 && net.layers()[2]->stores()[0].dense->value.size() == 12);
+  const auto edited = [&](size_t layer, const std::string& field, double value) {
+    NetworkSpec spec = good;
+    spec.layers[layer].numbers[field] = value;
+    return refusal(spec);
+  };
+  const auto says = [](const std::string& got, const std::string& expected) {
+    if (got == expected) return true;
+    deepr_test::fail(__FILE__, __LINE__, "refused with \"" + got + "\", expected \"" + expected + "\"");
+    return false;
+  };
+  CHECK(says(edited(0, "padding", 3), "layer 0 (sparse_conv2d): padding must be an integer in [0, 2], got 3"));
+  CHECK(says(edited(0, "budget", 37), "layer 0 (sparse_conv2d): budget must be an integer in [1, 36], got 37"));
+  CHECK(says(edited(0, "kernel_height", 12),
+             "layer 0 (sparse_conv2d): the kernel (12 x 3) is larger than the padded image (11 x 11)"));
+  CHECK(says(edited(0, "stride", 0), "layer 0 (sparse_conv2d): stride must be an integer in [1, 2147483647], got 0"));
+  CHECK(says(edited(0, "dilation", 2), "layer 0 (sparse_conv2d): dilation is not a field of this kind"));
+  CHECK(says(edited(1, "channels", 3), "layer 1 (max_pool2d): channels x height x width is 75, but the layer below gives 100"));
+  CHECK(says(edited(1, "kernel_width", 6), "layer 1 (max_pool2d): the kernel (2 x 6) is larger than the image (5 x 5)"));
+  CHECK(says(edited(1, "padding", 1), "layer 1 (max_pool2d): padding is not a field of this kind"));
+  CHECK(says(edited(2, "in_channels", 2), "layer 2 (dense_conv2d): in_channels x height x width is 8, but the layer below gives 16"));
+  CHECK(says(edited(2, "budget", 4), "layer 2 (dense_conv2d): budget is not a field of this kind"));
+  CHECK(says(edited(0, "out_channels", 300000000),
+             "layer 0 (sparse_conv2d): the kernel has more than 2147483647 entries (out_channels x in_channels x kernel size)"));
 }
