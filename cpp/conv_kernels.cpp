@@ -147,6 +147,17 @@ void backward_dense(const ConvGeometry& g, const DenseView& w, const float* x, c
   else backward_channels<false>(g, c, x, dy, nullptr, stride, gradient, oc_begin, oc_end);
 }
 
+// dE/dbias of each output channel: its dy summed over positions in lanes, then sum_lanes.
+DEEPR_DISPATCH
+void bias_rows(const ConvGeometry& g, const float* dy, uint32_t stride, float* bias_gradient) {
+  const size_t channel = size_t(g.out_height()) * g.out_width() * stride;
+  for (uint32_t oc = 0; oc < g.out_channels; ++oc) {
+    Lanes sum = {};
+    for (size_t n = 0; n < channel; n += kLanes) sum += load_lanes(dy + oc * channel + n);
+    bias_gradient[oc] = sum_lanes(sum);
+  }
+}
+
 // Runs part(oc_begin, oc_end) over the output channels: in one part for small layers, else one
 // part per thread once there is enough work to pay for waking them (about 2^19 multiply-adds, as
 // the sparse sweep). Parts hold disjoint output channels.
@@ -194,12 +205,7 @@ void conv_backward(const ConvGeometry& g, const DenseView& w, const float* x, co
 }
 
 void conv_bias_backward(const ConvGeometry& g, const float* dy, uint32_t stride, float* bias_gradient) {
-  const size_t channel = size_t(g.out_height()) * g.out_width() * stride;
-  for (uint32_t oc = 0; oc < g.out_channels; ++oc) {
-    Lanes sum = {};
-    for (size_t n = 0; n < channel; n += kLanes) sum += load_lanes(dy + oc * channel + n);
-    bias_gradient[oc] = sum_lanes(sum);
-  }
+  bias_rows(g, dy, stride, bias_gradient);
 }
 
 }  // namespace deepr
