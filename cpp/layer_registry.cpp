@@ -7,8 +7,11 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "layers/dense_conv2d.hpp"
+#include "layers/max_pool2d.hpp"
 #include "layers/relu.hpp"
 #include "layers/softmax_cross_entropy.hpp"
+#include "layers/sparse_conv2d.hpp"
 #include "layers/sparse_linear.hpp"
 
 namespace deepr {
@@ -79,9 +82,67 @@ std::unique_ptr<Layer> softmax_cross_entropy(SpecReader& r, LayerContext& c) {
   return std::make_unique<SoftmaxCrossEntropy>(c.inputs);
 }
 
+// The input shape of a convolution or pooling layer (channels under `channels`) and its window,
+// checked against the layer below and the core's size limits (every count fits kMaxLayerSize).
+ConvGeometry image_geometry(SpecReader& r, const LayerContext& c, const char* channels, bool padded) {
+  ConvGeometry g{};
+  g.in_channels = uint32_t(r.integer(channels, 1, kMaxLayerSize));
+  g.height = uint32_t(r.integer("height", 1, kMaxLayerSize));
+  g.width = uint32_t(r.integer("width", 1, kMaxLayerSize));
+  g.kernel_height = uint32_t(r.integer("kernel_height", 1, kMaxLayerSize));
+  g.kernel_width = uint32_t(r.integer("kernel_width", 1, kMaxLayerSize));
+  g.stride = uint32_t(r.integer("stride", 1, kMaxLayerSize));
+  g.padding = padded ? uint32_t(r.integer("padding", 0, std::min(g.kernel_height, g.kernel_width) - 1)) : 0;
+  if (double(g.in_channels) * g.height * g.width > kMaxLayerSize)
+    r.fail(std::string(channels) + " x height x width is more than " + std::to_string(kMaxLayerSize) + " features");
+  if (uint64_t(g.kernel_height) > uint64_t(g.height) + 2 * g.padding ||
+      uint64_t(g.kernel_width) > uint64_t(g.width) + 2 * g.padding)
+    r.fail("the kernel (" + std::to_string(g.kernel_height) + " x " + std::to_string(g.kernel_width) +
+           ") is larger than the " + (padded ? "padded " : "") + "image (" + std::to_string(g.height + 2 * g.padding) +
+           " x " + std::to_string(g.width + 2 * g.padding) + ")");
+  if (c.inputs != 0 && g.inputs() != c.inputs)
+    r.fail(std::string(channels) + " x height x width is " + std::to_string(g.inputs()) + ", but the layer below gives " +
+           std::to_string(c.inputs));
+  return g;
+}
+
+// A convolution's geometry: the image's, out_channels, and the size limits of its weight.
+ConvGeometry conv_geometry(SpecReader& r, const LayerContext& c) {
+  ConvGeometry g = image_geometry(r, c, "in_channels", true);
+  g.out_channels = uint32_t(r.integer("out_channels", 1, kMaxLayerSize));
+  if (double(g.kernel_entries()) * g.out_channels > kMaxLayerSize)
+    r.fail("the kernel has more than " + std::to_string(kMaxLayerSize) + " entries (out_channels x in_channels x kernel size)");
+  if (double(g.out_channels) * g.out_height() * g.out_width() > kMaxLayerSize)
+    r.fail("the output has more than " + std::to_string(kMaxLayerSize) + " features");
+  return g;
+}
+
+std::unique_ptr<Layer> sparse_conv2d(SpecReader& r, LayerContext& c) {
+  const ConvGeometry g = conv_geometry(r, c);
+  const uint64_t budget = r.integer("budget", 1, uint64_t(g.kernel_entries()) * g.out_channels);
+  const bool bias = r.boolean("bias");
+  r.done();
+  return std::make_unique<SparseConv2d>(g, budget, bias, c.next_sparse_id++, c.seed);
+}
+
+std::unique_ptr<Layer> dense_conv2d(SpecReader& r, LayerContext& c) {
+  const ConvGeometry g = conv_geometry(r, c);
+  const bool bias = r.boolean("bias");
+  r.done();
+  return std::make_unique<DenseConv2d>(g, bias, c.next_dense_id++, c.seed);
+}
+
+std::unique_ptr<Layer> max_pool2d(SpecReader& r, LayerContext& c) {
+  ConvGeometry g = image_geometry(r, c, "channels", false);
+  g.out_channels = g.in_channels;
+  r.done();
+  return std::make_unique<MaxPool2d>(g);
+}
+
 const std::vector<std::pair<std::string, Builder>>& registry() {
   static const std::vector<std::pair<std::string, Builder>> kinds{
-      {"sparse_linear", sparse_linear}, {"relu", relu}, {"softmax_cross_entropy", softmax_cross_entropy}};
+      {"sparse_linear", sparse_linear}, {"relu", relu}, {"softmax_cross_entropy", softmax_cross_entropy},
+      {"sparse_conv2d", sparse_conv2d}, {"dense_conv2d", dense_conv2d}, {"max_pool2d", max_pool2d}};
   return kinds;
 }
 

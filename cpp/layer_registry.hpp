@@ -20,11 +20,13 @@ struct LayerSpec {
 };
 
 // What a layer is built in: the run's seed, the width of the layer below (0 for the first layer:
-// the layer's own spec sets the network's input size) and the id the next sparse store gets.
+// the layer's own spec sets the network's input size), the id the next sparse store gets and the
+// id the next dense weight store gets (its own numbering: it keys the dense init stream only).
 struct LayerContext {
   uint64_t seed = 0;
   uint32_t inputs = 0;
   uint32_t next_sparse_id = 0;
+  uint32_t next_dense_id = 0;
 };
 
 // Throws std::invalid_argument naming the field that is missing, unknown or out of range (or
@@ -34,6 +36,15 @@ struct LayerContext {
 //                  bias (boolean)
 //   relu           none (its size is the width below)
 //   softmax_cross_entropy  none (the width below is the number of classes, at least 2)
+//   sparse_conv2d  in_channels, height, width, out_channels, kernel_height, kernel_width, stride
+//                  (>= 1), padding (< each kernel side), budget (K, in [1, out_channels x
+//                  in_channels x kernel_height x kernel_width]), bias (boolean); input features
+//                  in_channels x height x width, output out_channels x out_height x out_width with
+//                  out_height = (height + 2 padding - kernel_height) / stride + 1 (the same for
+//                  width), both feature-major (conv_geometry.hpp)
+//   dense_conv2d   the fields of sparse_conv2d but budget
+//   max_pool2d     channels, height, width, kernel_height, kernel_width (at most height and width),
+//                  stride; output channels x out_height x out_width as above without padding
 std::unique_ptr<Layer> build_layer(const LayerSpec& spec, LayerContext& context);
 
 // The kinds build_layer knows, in a fixed order.

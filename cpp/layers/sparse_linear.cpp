@@ -1,9 +1,6 @@
 #include "sparse_linear.hpp"
 
-#include <cmath>
-
-#include "random.hpp"
-#include "rules/deep_r_structure.hpp"
+#include "deep_r_init.hpp"
 
 namespace deepr {
 
@@ -11,14 +8,7 @@ SparseLinear::SparseLinear(uint32_t inputs, uint32_t outputs, uint64_t budget, b
                            uint64_t seed)
     : weight_(inputs, outputs, weight_id, seed, budget) {
   if (bias) bias_.emplace(outputs);
-  SparseStore& w = weight_;
-  std::vector<uint64_t> positions;
-  sample_dormant(structure_of(w), {}, budget, RngStream{seed, 0, w.id, Purpose::kInitPositions}, positions);
-  std::vector<float> theta(budget);
-  fill_normals(RngStream{seed, 0, w.id, Purpose::kInitMagnitudes}, 0, budget, theta.data());
-  const float scale = 1.0f / std::sqrt(float(w.n_in));
-  for (float& t : theta) t = std::fabs(t) * scale;
-  w.assign(positions, theta);
+  initialise_deep_r(weight_);
 }
 
 std::vector<StoreRef> SparseLinear::stores() {

@@ -13,10 +13,9 @@ namespace deepr {
 
 class SparseLinear final : public Layer {
  public:
-  // Initialised like the reference code (weight_sampler_strict_number in
-  // script_mnist_deep_rewiring.py, github.com/guillaumeBellec/deep_rewiring): K distinct positions
-  // drawn uniformly, theta = |N(0, 1)| / sqrt(inputs), fixed random signs; biases 0. The weight
-  // store's id keys its random streams.
+  // The weight initialised by initialise_deep_r (deep_r_init.hpp): K distinct positions, theta =
+  // |N(0, 1)| / sqrt(inputs), fixed random signs; biases 0. The weight store's id keys its random
+  // streams.
   SparseLinear(uint32_t inputs, uint32_t outputs, uint64_t budget, bool bias, uint32_t weight_id, uint64_t seed);
 
   const char* kind() const override { return "sparse_linear"; }
