@@ -141,7 +141,9 @@ export function normalizeModelOptions(input: unknown): NormalizedModelOptions {
     rule: declared(rule, o.rule === undefined ? rule.default : o.rule) as RuleName,
     seed: o.seed === undefined ? 1 : seedOption("options.seed", o.seed),
   };
-  return o.layers.length > 0 && typeof o.layers[0] === "object" && o.layers[0] !== null ? layerList(o, o.layers, common) : widths(o, o.layers, common);
+  // A list of specs starts with an object (an empty list with an input shape is a list too, to be refused as one).
+  const list = o.layers.length === 0 ? o.inputShape !== undefined : typeof o.layers[0] === "object" && o.layers[0] !== null;
+  return list ? layerList(o, o.layers, common) : widths(o, o.layers, common);
 }
 
 type Common = Pick<NormalizedModelOptions, "budget" | "globalShare" | "rule" | "seed">;
