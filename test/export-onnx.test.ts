@@ -188,6 +188,23 @@ describe("the ONNX file", () => {
     await expectSamePredictions(model, await toOnnx(model), { ...data, inputs: data.inputs.subarray(0, 30), labels: data.labels.subarray(0, 1), count: 1 });
   });
 
+  it("exports a layer list with a bias in some layers only, which onnxruntime runs as predict()", async () => {
+    const list = Model.create({
+      layers: [
+        { kind: "sparse_linear", outputs: 12, connectivity: 0.3 },
+        { kind: "relu" },
+        { kind: "sparse_linear", outputs: 3, connectivity: 0.6, bias: true },
+        { kind: "softmax_cross_entropy" },
+      ],
+      inputShape: [30],
+      seed: 8,
+    });
+    const data = blobs(60, 30, 3, 10);
+    await list.fit(data, { epochs: 2, lr: 0.1 });
+    for (const weights of ["sparse", "dense"] as const) await expectSamePredictions(list, await toOnnx(list, { weights }), data);
+    list.dispose();
+  });
+
   it("exportModelFile() turns a checkpoint into the same ONNX model", async () => {
     const checkpoint = join(dir, "model.safetensors"), out = join(dir, "from-checkpoint.onnx");
     await model.save(checkpoint);
