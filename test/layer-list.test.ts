@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { graphOf } from "../lib/checkpoint/graph.js";
 import { decodeSafetensors } from "../lib/checkpoint/safetensors.js";
 import { Model, type LayerState } from "../lib/model.js";
 import type { ModelOptions } from "../lib/options.js";
@@ -175,5 +176,19 @@ describe("the rule and optimizer options", () => {
     await expect(model.fit(data, { optimizer: "momentum" })).rejects.toThrow(new RangeError('options.optimizer "momentum" needs options.momentum > 0, e.g. 0.9'));
     expect(model.progress.step).toBe(0);
     model.dispose();
+  });
+});
+
+describe("the README's layer list", () => {
+  it("is the default MNIST network: the same budgets and the same graph as its widths", async () => {
+    const readme = await readFile(join(import.meta.dirname, "..", "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("### Layer lists"));
+    const document = JSON.parse(/```json\n([\s\S]*?)```/.exec(section)![1]) as Pick<ModelOptions, "layers" | "inputShape">;
+    const list = Model.create(document);
+    const widths = Model.create({ layers: [784, 300, 100, 10], connectivity: [0.01, 0.03, 0.3] });
+    expect(list.options.budgets).toEqual([2352, 900, 300]);
+    expect(graphOf(list.options, false)).toEqual(graphOf(widths.options, false));
+    list.dispose();
+    widths.dispose();
   });
 });
