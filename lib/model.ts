@@ -49,7 +49,15 @@ export class Model {
    * sparse layer. `options.layers` gives widths or a list of layer specs (README, "Layer lists").
    */
   static create(options: ModelOptions): Model {
-    return new Model(normalizeModelOptions(options), false);
+    const normalized = normalizeModelOptions(options);
+    try {
+      return new Model(normalized, false);
+    } catch (error) {
+      // What only the core checks (a layer list it cannot build) is an error of the options: name the layer as they do.
+      if (!(error instanceof RangeError) || !error.message.startsWith("spec: ")) throw error;
+      const problem = error.message.slice("spec: ".length).replace(/^layer (\d+)/, "[$1]");
+      throw new RangeError(`options.layers${problem.startsWith("[") ? "" : ": "}${problem}`, { cause: error });
+    }
   }
 
   get progress(): Progress {

@@ -100,6 +100,10 @@ describe("a layer list", () => {
       [[linear({ outputs: 1 }), head], RangeError, "options.layers[1] (softmax_cross_entropy) needs one logit per class, at least 2, as its input; the layer before it outputs [1]"],
     ];
     for (const [layers, type, message] of cases) throwsExactly(() => Model.create({ layers, inputShape: [6] } as ModelOptions), type, message);
+    // What only the core checks, named as the options name it.
+    throwsExactly(() => Model.create({ layers: [{ kind: "relu" }, linear({}), head], inputShape: [6] }), RangeError,
+      "options.layers[0] (relu): a relu needs a layer below it");
+    throwsExactly(() => Model.create({ layers: [head], inputShape: [3] }), RangeError, "options.layers: a network needs at least one layer and a loss head");
     const list = [linear({}), head] as ModelOptions["layers"];
     throwsExactly(() => Model.create({ layers: list }), TypeError, "options.inputShape is required with a layer list: the shape of one sample, e.g. [784]");
     throwsExactly(() => Model.create({ layers: list, inputShape: [6, 0] }), RangeError, "options.inputShape[1] must be an integer in [1, 2147483647], got 0");
