@@ -22,5 +22,3 @@ export const relu: LayerKind<ReluLayer> = {
     return y;
   },
 };
-
-export const reluLayer = (): ReluLayer => ({ kind: "relu" });

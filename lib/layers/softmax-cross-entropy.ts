@@ -30,5 +30,3 @@ export const softmaxCrossEntropy: LayerKind<SoftmaxCrossEntropyLayer> = {
     return "probabilities";
   },
 };
-
-export const softmaxCrossEntropyLayer = (): SoftmaxCrossEntropyLayer => ({ kind: "softmax_cross_entropy" });

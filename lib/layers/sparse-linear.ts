@@ -15,13 +15,11 @@ export interface SparseLinearLayer {
   stores: { weight: SparseStore; bias?: DenseStore };
 }
 
-/** How the graph metadata describes a layer of K = `budget` connections; with `momentum`, every store keeps a velocity. */
-export function sparseLinearLayer(spec: {
-  inputs: number; outputs: number; budget: number; connectivity: number; bias: boolean; momentum: boolean;
-}): SparseLinearLayer {
-  const { inputs, outputs, budget, connectivity, bias, momentum } = spec;
-  const weight: SparseStore = { kind: "sparse", shape: [inputs, outputs], budget, connectivity, fields: storeFields("sparse", momentum) };
-  const stores = bias ? { weight, bias: { kind: "dense", shape: [outputs], fields: storeFields("dense", momentum) } as DenseStore } : { weight };
+/** How the graph metadata describes a layer of K = `budget` connections, its stores without training state (graphOf adds that). */
+function sparseLinearLayer(spec: { inputs: number; outputs: number; budget: number; connectivity: number; bias: boolean }): SparseLinearLayer {
+  const { inputs, outputs, budget, connectivity, bias } = spec;
+  const weight: SparseStore = { kind: "sparse", shape: [inputs, outputs], budget, connectivity, fields: storeFields("sparse", false) };
+  const stores = bias ? { weight, bias: { kind: "dense", shape: [outputs], fields: storeFields("dense", false) } as DenseStore } : { weight };
   return { kind: "sparse_linear", inputs, outputs, stores };
 }
 
@@ -43,7 +41,7 @@ export const sparseLinear: LayerKind<SparseLinearLayer> = {
     if (budget > MAX_SIZE)
       throw new RangeError(`${at}.connectivity = ${connectivity} gives the layer ${budget} active connections; the limit is ${MAX_SIZE} per layer`);
     const bias = spec.bias === undefined ? false : boolean(`${at}.bias`, spec.bias);
-    return { layer: sparseLinearLayer({ inputs, outputs, budget, connectivity, bias, momentum: false }), outputShape: [outputs] };
+    return { layer: sparseLinearLayer({ inputs, outputs, budget, connectivity, bias }), outputShape: [outputs] };
   },
 
   specOf: ({ outputs, stores }) => ({ kind: "sparse_linear", outputs, connectivity: stores.weight.connectivity, bias: stores.bias !== undefined }),
