@@ -3,15 +3,16 @@
 // turn between two chunks. A batch whose loss or update is not finite either stops the run with a
 // NonFiniteError or, with onNonFinite: "skip", is left out and the chunk replayed without it.
 import type { CheckedData } from "./data-checks.js";
-import { importState } from "./model-state.js";
 import type { EpochStats, Evaluation, FitOptions, LayerState, Progress } from "./model-types.js";
 import type { NativeHyper, NativeNetwork } from "./native.js";
 import { NonFiniteError, nonFiniteLayer } from "./non-finite-error.js";
+import type { OptimizerName } from "./rules/optimiser.js";
 import {
   describe,
   learningRate,
   noiseStd,
   normalizeTrainOptions,
+  optimizerOption,
   type NormalizedTrainOptions,
 } from "./options.js";
 
@@ -19,11 +20,18 @@ import {
 const CHUNK_MS = 40;
 
 /** The options of FitOptions that are not training options. */
-const FIT_KEYS = ["validation", "onBatchEnd", "onEpochEnd", "signal", "onNonFinite"] as const;
+const FIT_KEYS = ["optimizer", "validation", "onBatchEnd", "onEpochEnd", "signal", "onNonFinite"] as const;
 
-/** fit()'s options checked: the training options, with those not given taken from `previous`, and whether to skip bad batches. */
-export function normalizeFitOptions(options: FitOptions, previous: NormalizedTrainOptions): { train: NormalizedTrainOptions; skip: boolean } {
+/**
+ * fit()'s options checked: the training options, with those not given taken from `previous`, the
+ * optimiser, and whether to skip bad batches.
+ */
+export function normalizeFitOptions(
+  options: FitOptions,
+  previous: NormalizedTrainOptions,
+): { train: NormalizedTrainOptions; optimizer: OptimizerName; skip: boolean } {
   const train = normalizeTrainOptions(options, previous, FIT_KEYS);
+  const optimizer = optimizerOption(options.optimizer, train.momentum);
   const onNonFinite = options.onNonFinite ?? "throw";
   if (onNonFinite !== "throw" && onNonFinite !== "skip")
     throw new RangeError(`options.onNonFinite must be "throw" or "skip", got ${describe(options.onNonFinite)}`);
@@ -32,7 +40,7 @@ export function normalizeFitOptions(options: FitOptions, previous: NormalizedTra
       throw new TypeError(`options.${key} must be a function, got ${describe(options[key])}`);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
     throw new TypeError(`options.signal must be an AbortSignal, got ${describe(options.signal)}`);
-  return { train, skip: onNonFinite === "skip" };
+  return { train, optimizer, skip: onNonFinite === "skip" };
 }
 
 /** Where a training run stands, without the step, which the native network counts. */
@@ -47,6 +55,8 @@ export interface Trainee {
   exclusive<T>(operation: () => Promise<T>): Promise<T>;
   /** A copy of the parameters; called under the lock. */
   exportState(): Promise<LayerState[]>;
+  /** Puts back parameters exportState() copied; called under the lock. */
+  importState(layers: LayerState[], step: number): Promise<void>;
   /** Loss and accuracy on the validation set; called under the lock. */
   evaluate(data: CheckedData): Promise<Evaluation>;
 }
@@ -150,7 +160,7 @@ async function trainChunk(
         epoch, first + done, step + done, layer, { cause: error },
       );
     }
-    await importState(network, copy, step);
+    await model.importState(copy, step);
     try {
       const r = done > 0 ? await train(first, done) : { loss: [], correct: [], rewired: [], regrowthSeconds: 0, noiseSeconds: 0 };
       return { ...r, trained: done, skipped: 1 };

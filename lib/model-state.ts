@@ -1,79 +1,103 @@
 // A model's native network and the layer state that moves in and out of it: building the network
-// a model spec describes (its graph and rule, lib/checkpoint/graph.ts), the rule it trains with,
-// and every layer's parameters copied between lib's per-layer arrays and the addon's stores.
-import { graphOf, ruleOf, type GraphLayer } from "./checkpoint/graph.js";
+// a model spec describes (its graph and rule, lib/checkpoint/graph.ts, each layer's record from
+// its kind), the rule it trains with, and every layer's stores copied between lib's arrays and the addon.
+import { graphOf, type GraphLayer } from "./checkpoint/graph.js";
+import { layerKindOf } from "./layers/registry.js";
+import { allocateStore, storesOf as declaredStores, type StoreStates } from "./layers/stores.js";
 import type { LayerState } from "./model-types.js";
-import { native, type LayerArrays, type NativeLayerSpec, type NativeLayerState, type NativeNetwork, type NativeRule } from "./native.js";
+import { native, type LayerArrays, type NativeLayerState, type NativeNetwork, type NativeRule } from "./native.js";
 import type { NormalizedModelOptions } from "./options.js";
+import { nativeRuleOf } from "./rules/registry.js";
 
 /** An empty network of the model's shape; with `momentum`, it trains with momentum and keeps a velocity per connection and bias. */
 export function buildNetwork(o: NormalizedModelOptions, momentum: boolean): NativeNetwork {
-  return new (native().NativeNetwork)({ seed: o.seed, layers: graphOf(o, momentum).map(nativeLayer), rule: nativeRule(o, momentum) });
+  const layers = graphOf(o, momentum).map((layer) => layerKindOf(layer).native(layer));
+  return new (native().NativeNetwork)({ seed: o.seed, layers, rule: nativeRule(o, momentum) });
 }
 
-/** The rule of a model's network: the model's budget, with momentum once it has trained with momentum. */
+/** The rule of a model's network: its rule and structure settings, with momentum once it has trained with momentum. */
 export function nativeRule(o: NormalizedModelOptions, momentum: boolean): NativeRule {
-  const { budget, globalShare } = ruleOf(o);
-  return { optimiser: momentum ? "momentum" : "sgd", prior: "deep-r", structure: "deep-r", budget, globalShare };
+  return nativeRuleOf(o, momentum ? "momentum" : undefined);
 }
 
-function nativeLayer(layer: GraphLayer): NativeLayerSpec {
-  if (layer.kind !== "sparse_linear") return { kind: layer.kind };
-  const { inputs, outputs, stores } = layer;
-  return { kind: layer.kind, inputs, outputs, budget: stores.weight.budget, bias: stores.bias !== undefined };
+/** The graph indices of the layers with parameter stores. */
+function parameterLayers(graph: GraphLayer[]): number[] {
+  return graph.flatMap((layer, l) => (layerKindOf(layer).stores ? [l] : []));
+}
+
+/** A layer's stores from what a caller passed: a LayerState's `stores`, or a sparse_linear layer's flat arrays. */
+function storesOfEntry(entry: LayerArrays | { stores: StoreStates }): NativeLayerState {
+  if ("stores" in entry && entry.stores !== null && typeof entry.stores === "object") return entry.stores;
+  const l = entry as LayerArrays;
+  return { weight: { positions: l.positions, theta: l.theta, sign: l.sign, velocity: l.velocity }, bias: { value: l.bias, velocity: l.biasVelocity } };
 }
 
 /**
  * The addon's per-layer store layout over the arrays of `layers` (the same typed arrays, so an
- * export fills them): sparse linear layer n is graph layer 2n (a relu or the head follows each). Anything that is not a
- * layer object passes through for the addon to refuse by name.
+ * export fills them), one entry per layer with parameters. Anything that is not a layer object
+ * passes through for the addon to refuse by name.
  */
-function storesOf(layers: LayerArrays[]): NativeLayerState[] {
-  const graph: NativeLayerState[] = Array.from({ length: 2 * layers.length }, () => ({}));
-  layers.forEach((l, n) => {
-    graph[2 * n] =
-      l !== null && typeof l === "object"
-        ? { weight: { positions: l.positions, theta: l.theta, sign: l.sign, velocity: l.velocity }, bias: { value: l.bias, velocity: l.biasVelocity } }
-        : (l as unknown as NativeLayerState);
+function nativeStates(graph: GraphLayer[], layers: (LayerArrays | { stores: StoreStates })[]): NativeLayerState[] {
+  const states: NativeLayerState[] = graph.map(() => ({}));
+  parameterLayers(graph).forEach((l, n) => {
+    const entry = layers[n];
+    states[l] = entry !== null && typeof entry === "object" ? storesOfEntry(entry) : (entry as unknown as NativeLayerState);
   });
-  return graph;
+  return states;
 }
 
-/** The names in an addon error (`layers[2].weight.theta`, `layers[2].bias.value`) as the caller's arrays name them (`layers[1].theta`, `layers[1].bias`). */
-function callerNames(error: unknown): unknown {
+/**
+ * The names in an addon error (`layers[2].weight.theta`) as the caller's arrays name them: by the
+ * index among the layers with parameters, and a sparse_linear layer's flat arrays by their own
+ * names (`layers[1].theta`, `layers[1].bias`) when the caller passed those.
+ */
+function callerNames(error: unknown, graph: GraphLayer[], layers: unknown[]): unknown {
   if (!(error instanceof Error)) return error;
-  error.message = error.message.replace(/layers\[(\d+)\]\.(weight|bias)(?:\.(\w+))?/g, (_, l: string, store: string, field?: string) => {
-    const at = `layers[${Number(l) / 2}]`;
+  const indices = parameterLayers(graph);
+  error.message = error.message.replace(/layers\[(\d+)\](?:\.(\w+)(?:\.(\w+))?)?/g, (match, l: string, store?: string, field?: string) => {
+    const n = indices.indexOf(Number(l));
+    if (n < 0) return match;
+    const at = `layers[${n}]`;
+    const entry = layers[n];
+    if (entry !== null && typeof entry === "object" && "stores" in entry) return `${at}${store ? `.stores.${store}` : ""}${field ? `.${field}` : ""}`;
+    if (store === undefined) return at;
     if (store === "weight") return field ? `${at}.${field}` : at;
     return `${at}.${field === "velocity" ? "biasVelocity" : "bias"}`;
   });
   return error;
 }
 
-/** A copy of every layer's parameters, and of its velocities when the network trains with momentum. */
-export async function exportState(network: NativeNetwork, bias: boolean, momentum: boolean): Promise<LayerState[]> {
-  const layers: LayerState[] = network.info().layers.map((l) => ({
-    inputs: l.inputs,
-    outputs: l.outputs,
-    positions: new Int32Array(2 * l.active),
-    theta: new Float32Array(l.active),
-    sign: new Int8Array(l.active),
-    ...(bias ? { bias: new Float32Array(l.outputs) } : {}),
-    ...(momentum ? { velocity: new Float32Array(l.active) } : {}),
-    ...(momentum && bias ? { biasVelocity: new Float32Array(l.outputs) } : {}),
-  }));
-  await network.exportState(storesOf(layers));
+/** A copy of every layer's stores (parameters, and velocities when the network trains with momentum), with each kind's view of them. */
+export async function exportState(network: NativeNetwork, options: NormalizedModelOptions, momentum: boolean): Promise<LayerState[]> {
+  const graph = graphOf(options, momentum);
+  // The addon lists the sparse stores in id order, which is graph order.
+  const sparse = network.info().layers.values();
+  const layers = graph.flatMap((layer) => {
+    const kind = layerKindOf(layer);
+    if (!kind.stores) return [];
+    const stores: StoreStates = {};
+    for (const [name, store] of Object.entries(declaredStores(layer)))
+      stores[name] = allocateStore(store, store.kind === "sparse" ? sparse.next().value!.active : 0);
+    return [kind.stores.state(layer, stores)];
+  });
+  await network.exportState(nativeStates(graph, layers));
   return layers;
 }
 
 /** Replaces every layer's parameters (velocities left out start at zero); checked, nothing changes on error. */
-export async function importState(network: NativeNetwork, layers: LayerArrays[], step: number): Promise<void> {
+export async function importState(
+  network: NativeNetwork,
+  options: NormalizedModelOptions,
+  layers: (LayerArrays | { stores: StoreStates })[],
+  step: number,
+): Promise<void> {
   if (!Array.isArray(layers)) throw new TypeError("layers must be an array");
-  const count = network.info().layers.length;
+  const graph = graphOf(options, false);
+  const count = parameterLayers(graph).length;
   if (layers.length !== count) throw new RangeError(`layers must have ${count} entries, got ${layers.length}`);
   try {
-    await network.importState(storesOf(layers), step);
+    await network.importState(nativeStates(graph, layers), step);
   } catch (error) {
-    throw callerNames(error);
+    throw callerNames(error, graph, layers);
   }
 }

@@ -1,16 +1,8 @@
 // The public types of a Model's methods: what fit() takes and reports, and the state it exports.
 import type { LabelledData } from "./data/dataset.js";
+export type { LayerInfo, LayerState } from "./layers/layer-state.js";
 import type { TrainOptions } from "./options.js";
-
-export interface LayerInfo {
-  inputs: number;
-  outputs: number;
-  /** The layer's budget K_l (with a global budget: its initial share). */
-  budget: number;
-  /** Connections active now. */
-  active: number;
-  connectivity: number;
-}
+import type { OptimizerName } from "./rules/optimiser.js";
 
 export interface BatchStats {
   epoch: number;
@@ -44,6 +36,11 @@ export interface EpochStats {
 }
 
 export interface FitOptions extends TrainOptions {
+  /**
+   * The optimiser: `"sgd"`, or `"momentum"` (heavy-ball, with `momentum` > 0). Default: `"momentum"`
+   * when `momentum` > 0, else `"sgd"`.
+   */
+  optimizer?: OptimizerName;
   /** Evaluated after every epoch; its accuracy is reported as testAccuracy. */
   validation?: LabelledData;
   onBatchEnd?: (stats: BatchStats) => void;
@@ -73,19 +70,6 @@ export interface Evaluation {
   loss: number;
   accuracy: number;
   count: number;
-}
-
-/** A layer's parameters, as saved in checkpoints. */
-export interface LayerState {
-  inputs: number;
-  outputs: number;
-  /** K x 2 int32 (input index, output index); W[i][j] = sign * theta, y = x W + b. */
-  positions: Int32Array;
-  theta: Float32Array;
-  sign: Int8Array;
-  bias?: Float32Array;
-  velocity?: Float32Array;
-  biasVelocity?: Float32Array;
 }
 
 /** Where training stands: enough to resume exactly. */

@@ -11,6 +11,7 @@ import type { LayerArrays, NativeNetwork } from "./native.js";
 import { predictProbabilities, type PredictInputs } from "./predict.js";
 import { Snapshot } from "./snapshot.js";
 import {
+  networkWidths,
   nonEmptyString,
   normalizeModelOptions,
   referenceTrainOptions,
@@ -43,9 +44,20 @@ export class Model {
     this.#native = buildNetwork(options, momentum);
   }
 
-  /** A new network, initialised as in the reference code: K_l random distinct connections per layer. */
+  /**
+   * A new network, initialised as in the reference code: K_l random distinct connections per
+   * sparse layer. `options.layers` gives widths or a list of layer specs (README, "Layer lists").
+   */
   static create(options: ModelOptions): Model {
-    return new Model(normalizeModelOptions(options), false);
+    const normalized = normalizeModelOptions(options);
+    try {
+      return new Model(normalized, false);
+    } catch (error) {
+      // What only the core checks (a layer list it cannot build) is an error of the options: name the layer as they do.
+      if (!(error instanceof RangeError) || !error.message.startsWith("spec: ")) throw error;
+      const problem = error.message.slice("spec: ".length).replace(/^layer (\d+)/, "[$1]");
+      throw new RangeError(`options.layers${problem.startsWith("[") ? "" : ": "}${problem}`, { cause: error });
+    }
   }
 
   get progress(): Progress {
@@ -65,7 +77,7 @@ export class Model {
    */
   async fit(data: LabelledData, options: FitOptions = {}): Promise<EpochStats[]> {
     this.#usable("fit");
-    const { train: o, skip } = normalizeFitOptions(options, this.trainOptions);
+    const { train: o, optimizer, skip } = normalizeFitOptions(options, this.trainOptions);
     if (this.#position.batchInEpoch > 0 && o.batchSize !== this.#position.batchSize)
       throw new RangeError(
         `options.batchSize is ${o.batchSize}, but this model stopped in the middle of an epoch trained with batch size ${this.#position.batchSize}; resume with that batch size`,
@@ -76,13 +88,14 @@ export class Model {
     try {
       const samples = await this.#checkData(data, "data", skip ? "allow" : "hint");
       const validation = options.validation === undefined ? undefined : await this.#checkData(options.validation, "options.validation");
-      if (o.momentum > 0 && !this.#momentum) await this.#exclusive(async () => this.#addMomentumState());
+      if (optimizer === "momentum" && !this.#momentum) await this.#exclusive(async () => this.#addMomentumState());
       this.trainOptions = o;
       const trainee: Trainee = {
         network: this.#native,
         position: this.#position,
         exclusive: <T>(operation: () => Promise<T>) => this.#exclusive(operation),
         exportState: () => this.#export(),
+        importState: (layers: LayerState[], step: number) => importState(this.#native, this.options, layers, step),
         evaluate: (d: CheckedData) => this.#evaluate(d),
       };
       const history: EpochStats[] = [];
@@ -110,8 +123,8 @@ export class Model {
    * for samples with their shape (a Dataset, say), whose size must be the model's input size.
    */
   async predict(inputs: PredictInputs): Promise<Float32Array> {
-    const { layers } = this.options;
-    return predictProbabilities(inputs, layers[0], layers[layers.length - 1], (x, out) => {
+    const { inputs: features, outputs } = networkWidths(this.options);
+    return predictProbabilities(inputs, features, outputs, (x, out) => {
       this.#usable("predict");
       return this.#exclusive(() => this.#native.predict(x, out));
     });
@@ -124,7 +137,7 @@ export class Model {
    */
   async snapshot(): Promise<Snapshot> {
     this.#usable("snapshot");
-    return Snapshot.take(this.options, () => buildNetwork(this.options, false), () => {
+    return Snapshot.take(this.options, () => buildNetwork(this.options, false), (network, layers, step) => importState(network, this.options, layers, step), () => {
       this.#usable("snapshot");
       return this.#exclusive(async () => ({ layers: await this.#export(), step: this.#native.info().step }));
     });
@@ -137,14 +150,17 @@ export class Model {
   }
 
   #export(): Promise<LayerState[]> {
-    return exportState(this.#native, this.options.bias, this.#momentum);
+    return exportState(this.#native, this.options, this.#momentum);
   }
 
-  /** Replaces every layer's parameters; checked for the strict bound, nothing changes on error. */
-  async importLayers(layers: LayerArrays[], step: number): Promise<void> {
+  /**
+   * Replaces every layer's parameters, each given as exportLayers() returns it (its `stores`) or
+   * as a sparse_linear layer's flat arrays; checked for the strict bound, nothing changes on error.
+   */
+  async importLayers(layers: (LayerArrays | Pick<LayerState, "stores">)[], step: number): Promise<void> {
     this.#usable("importLayers");
     if (this.#fitting) throw new Error("deepr: cannot replace the parameters of a model while fit() is running; await it first");
-    await this.#exclusive(() => importState(this.#native, layers, step));
+    await this.#exclusive(() => importState(this.#native, this.options, layers, step));
   }
 
   /** Throws when an invariant of the strict bound does not hold. */
@@ -207,7 +223,7 @@ export class Model {
   }
 
   #checkData(data: LabelledData, name: string, nonFinite?: NonFiniteInputs): Promise<CheckedData> {
-    const { layers } = this.options;
-    return checkDataset(data, name, layers[0], layers[layers.length - 1], nonFinite);
+    const { inputs, outputs } = networkWidths(this.options);
+    return checkDataset(data, name, inputs, outputs, nonFinite);
   }
 }

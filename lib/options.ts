@@ -4,17 +4,31 @@
 // that names the option and the value it got. The
 // training options and the structure rule's settings are checked against their declarations
 // (lib/hyperparameters.ts gathers them).
+import { boolean, describe, integer, MAX_SEED, MAX_SIZE, object, oneOf, real, rejectUnknown, shapeSize } from "./checks.js";
+import type { LayerSpec } from "./layers/layer-kind.js";
+import { planNetwork, specsOf, widthsAsSpecs, type PlannedNetwork } from "./layers/plan.js";
+import { storesOf } from "./layers/stores.js";
+import { optimizerNames, type OptimizerName } from "./rules/optimiser.js";
+import { rule, type RuleName } from "./rules/registry.js";
 import { hyperparameters, noiseAlternatives, structureSettings, type HyperparameterDeclaration } from "./hyperparameters.js";
 
 /** How the network is built. */
 export interface ModelOptions {
-  /** Layer widths, input first, e.g. `[784, 300, 100, 10]`. Hidden layers use ReLU. */
-  layers: number[];
   /**
-   * Fraction of the possible connections of each layer that are active, in (0, 1]: one number
-   * for every layer or one per layer. Layer l keeps K_l = floor(in_l * out_l * connectivity_l).
+   * The layers: either their widths, input first, e.g. `[784, 300, 100, 10]` (sparse linear layers
+   * with ReLU between them and a softmax cross-entropy head), or a list of layer specs, the loss
+   * head last, e.g. `[{ kind: "sparse_linear", outputs: 300, connectivity: 0.1, bias: false },
+   * { kind: "relu" }, ..., { kind: "softmax_cross_entropy" }]`, with `inputShape`.
    */
-  connectivity: number | number[];
+  layers: number[] | LayerSpec[];
+  /** With a layer list: the shape of one sample, e.g. `[784]`. */
+  inputShape?: number[];
+  /**
+   * With widths: the fraction of the possible connections of each layer that are active, in
+   * (0, 1]: one number for every layer or one per layer. Layer l keeps
+   * K_l = floor(in_l * out_l * connectivity_l). A layer list gives it per layer.
+   */
+  connectivity?: number | number[];
   /**
    * `"layer"` (default, as the reference script): every layer keeps exactly K_l active.
    * `"global"`: the network keeps exactly sum(K_l) active and layers trade connections.
@@ -27,13 +41,30 @@ export interface ModelOptions {
    * the network, so layers with more dormant positions receive more.
    */
   globalShare?: "budget" | "dormant";
-  /** Add a bias to every unit (the reference network has none). Default false. */
+  /** With widths: add a bias to every unit (the reference network has none). Default false. A layer list gives it per layer. */
   bias?: boolean;
+  /** The training rule. Default (and today the only one) `"deep-r"`. */
+  rule?: RuleName;
   /** Seeds initialisation, signs, noise, regrowth and shuffling. An integer in [0, 2^53). Default 1. */
   seed?: number;
 }
 
-export type NormalizedModelOptions = Required<ModelOptions> & { connectivity: number[]; budgets: number[] };
+export interface NormalizedModelOptions {
+  /** As given: the widths, or the layer list with every field filled in. */
+  layers: number[] | LayerSpec[];
+  /** The shape of one sample (with widths: `[layers[0]]`). */
+  inputShape: number[];
+  /** Of each layer with a sparse store, input first. */
+  connectivity: number[];
+  /** K of each layer with a sparse store, input first. */
+  budgets: number[];
+  budget: "layer" | "global";
+  globalShare: "budget" | "dormant";
+  /** Whether every layer with parameters has a bias. */
+  bias: boolean;
+  rule: RuleName;
+  seed: number;
+}
 
 /** Hyper-parameters of Algorithm 1 and of the training loop. */
 export interface TrainOptions {
@@ -74,55 +105,8 @@ export const referenceTrainOptions = Object.fromEntries(
   declarations.flatMap((d) => (d.default === undefined ? [] : [[d.option, d.default]])),
 ) as unknown as NormalizedTrainOptions;
 
-const MAX_SEED = 2 ** 53 - 1;
-/** The largest width, count or class index: what an int32 holds. */
-export const MAX_SIZE = 2 ** 31 - 1;
-
-export function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (value !== null && typeof value === "object") return `an object (${value.constructor?.name ?? "Object"})`;
-  return String(value);
-}
-
-export function integer(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${describe(value)}`);
-  return value;
-}
-
-export function real(name: string, value: unknown, min: number, max: number, minOpen = false): number {
-  if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!Number.isFinite(value) || value < min || value > max || (minOpen && value === min))
-    throw new RangeError(`${name} must be a finite number in ${minOpen ? "(" : "["}${min}, ${max}], got ${describe(value)}`);
-  return value;
-}
-
-function oneOf<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
-  if (!choices.includes(value as T))
-    throw new RangeError(`${name} must be one of ${choices.map((c) => JSON.stringify(c)).join(", ")}, got ${describe(value)}`);
-  return value as T;
-}
-
-function boolean(name: string, value: unknown): boolean {
-  if (typeof value !== "boolean") throw new TypeError(`${name} must be true or false, got ${describe(value)}`);
-  return value;
-}
-
-export function object(name: string, value: unknown): Record<string, unknown> {
-  if (value === null || typeof value !== "object" || Array.isArray(value))
-    throw new TypeError(`${name} must be an object, got ${describe(value)}`);
-  return value as Record<string, unknown>;
-}
-
-/** Throws naming the first key of `given` that is not `known`; `of` names the function the options are for. */
-export function rejectUnknown(name: string, given: object, known: readonly string[], of?: string): void {
-  for (const key of Object.keys(given))
-    if (!known.includes(key))
-      throw new TypeError(`${name ? `${name}.` : ""}${key} is not an option${of ? ` of ${of}` : ""}; the options are ${known.join(", ")}`);
-}
+/** A file or directory path. A number would be taken as a file descriptor (0 = stdin) by node:fs. */
+export { describe, integer, MAX_SIZE, object, real, rejectUnknown, shapeSize } from "./checks.js";
 
 /** A file or directory path. A number would be taken as a file descriptor (0 = stdin) by node:fs. */
 export function nonEmptyString(name: string, value: unknown): string {
@@ -140,27 +124,39 @@ export function sampleShapeOption(name: string, value: unknown): number[] {
   return shape;
 }
 
-/** The values per sample of a sample shape. */
-export const shapeSize = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
 /** A seed of the random streams or of a split: an integer that a double holds exactly. */
 export function seedOption(name: string, value: unknown): number {
   return integer(name, value, 0, MAX_SEED);
 }
 
-const MODEL_KEYS = ["layers", "connectivity", "budget", "globalShare", "bias", "seed"] as const;
+const MODEL_KEYS = ["layers", "inputShape", "connectivity", "budget", "globalShare", "bias", "rule", "seed"] as const;
 
 export function normalizeModelOptions(input: unknown): NormalizedModelOptions {
   const o = object("options", input);
   rejectUnknown("options", o, MODEL_KEYS);
-  if (!Array.isArray(o.layers)) throw new TypeError(`options.layers must be an array of layer widths, got ${describe(o.layers)}`);
-  if (o.layers.length < 2) throw new RangeError(`options.layers needs at least an input and an output width, got ${o.layers.length}`);
-  const layers = o.layers.map((w, n) => integer(`options.layers[${n}]`, w, 1, MAX_SIZE));
+  if (!Array.isArray(o.layers))
+    throw new TypeError(`options.layers must be an array of layer widths or of layer specs ({ kind, ... }), got ${describe(o.layers)}`);
+  const common = {
+    ...structure(o),
+    rule: declared(rule, o.rule === undefined ? rule.default : o.rule) as RuleName,
+    seed: o.seed === undefined ? 1 : seedOption("options.seed", o.seed),
+  };
+  // A list of specs starts with an object (an empty list with an input shape is a list too, to be refused as one).
+  const list = o.layers.length === 0 ? o.inputShape !== undefined : typeof o.layers[0] === "object" && o.layers[0] !== null;
+  return list ? layerList(o, o.layers, common) : widths(o, o.layers, common);
+}
+
+type Common = Pick<NormalizedModelOptions, "budget" | "globalShare" | "rule" | "seed">;
+
+function widths(o: Record<string, unknown>, given: unknown[], common: Common): NormalizedModelOptions {
+  if (o.inputShape !== undefined) throw new TypeError("options.inputShape goes with a list of layer specs; with widths, layers[0] is the input width");
+  if (given.length < 2) throw new RangeError(`options.layers needs at least an input and an output width, got ${given.length}`);
+  const layers = given.map((w, n) => integer(`options.layers[${n}]`, w, 1, MAX_SIZE));
   if (layers[layers.length - 1] < 2) throw new RangeError(`options.layers: the output layer needs at least 2 classes, got ${layers[layers.length - 1]}`);
   const count = layers.length - 1;
-  const given = o.connectivity;
-  if (given === undefined) throw new TypeError("options.connectivity is required: a fraction in (0, 1], or one per layer");
-  const list = Array.isArray(given) ? given : new Array<unknown>(count).fill(given);
+  const connectivityGiven = o.connectivity;
+  if (connectivityGiven === undefined) throw new TypeError("options.connectivity is required: a fraction in (0, 1], or one per layer");
+  const list = Array.isArray(connectivityGiven) ? connectivityGiven : new Array<unknown>(count).fill(connectivityGiven);
   if (list.length !== count)
     throw new RangeError(`options.connectivity must have one value per layer (${count}), got ${list.length}`);
   const connectivity = list.map((p, l) => real(`options.connectivity[${l}]`, p, 0, 1, true));
@@ -173,14 +169,43 @@ export function normalizeModelOptions(input: unknown): NormalizedModelOptions {
       throw new RangeError(`options.connectivity[${l}] = ${p} gives layer ${l} ${k} active connections; the limit is ${MAX_SIZE} per layer`);
     return k;
   });
+  const bias = o.bias === undefined ? false : boolean("options.bias", o.bias);
+  return { layers, inputShape: [layers[0]], connectivity, budgets, ...common, bias };
+}
+
+function layerList(o: Record<string, unknown>, given: unknown[], common: Common): NormalizedModelOptions {
+  for (const key of ["connectivity", "bias"] as const)
+    if (o[key] !== undefined) throw new TypeError(`options.${key} goes with layer widths; with a layer list, give each layer its own ${key}`);
+  if (o.inputShape === undefined) throw new TypeError("options.inputShape is required with a layer list: the shape of one sample, e.g. [784]");
+  const inputShape = sampleShapeOption("options.inputShape", o.inputShape);
+  const { layers } = planNetwork(given, inputShape, "options.layers");
+  const sparse = layers.flatMap((layer) => Object.values(storesOf(layer)).filter((store) => store.kind === "sparse"));
+  const withStores = layers.map(storesOf).filter((stores) => Object.keys(stores).length > 0);
   return {
-    layers,
-    connectivity,
-    budgets,
-    ...structure(o),
-    bias: o.bias === undefined ? false : boolean("options.bias", o.bias),
-    seed: o.seed === undefined ? 1 : seedOption("options.seed", o.seed),
+    layers: specsOf(layers),
+    inputShape,
+    connectivity: sparse.map((store) => store.connectivity),
+    budgets: sparse.map((store) => store.budget),
+    ...common,
+    bias: withStores.length > 0 && withStores.every((stores) => stores.bias !== undefined),
   };
+}
+
+/** The network the options describe, layer by layer (stores without training state), and each layer's output shape. */
+export function networkOf(o: NormalizedModelOptions): PlannedNetwork {
+  const specs = isLayerList(o.layers) ? o.layers : widthsAsSpecs(o.layers, o.connectivity, o.bias);
+  return planNetwork(specs, o.inputShape, "options.layers");
+}
+
+/** Whether the model was given as a layer list (not widths). */
+export function isLayerList(layers: number[] | LayerSpec[]): layers is LayerSpec[] {
+  return typeof layers[0] === "object";
+}
+
+/** The values per sample the network reads and the width of what its loss head reads (the classes). */
+export function networkWidths(o: NormalizedModelOptions): { inputs: number; outputs: number } {
+  const { shapes } = networkOf(o);
+  return { inputs: shapeSize(o.inputShape), outputs: shapeSize(shapes[shapes.length - 1]) };
 }
 
 /** The structure rule's settings, each as given or its default. */
@@ -228,4 +253,16 @@ export function learningRate(o: NormalizedTrainOptions, epoch: number): number {
 /** Standard deviation of the per-step Gaussian on each active theta, sqrt(2 * lr * T). */
 export function noiseStd(o: NormalizedTrainOptions, lr: number): number {
   return o.temperature !== undefined ? Math.sqrt(2 * lr * o.temperature) : lr * (o.noise ?? 0);
+}
+
+/**
+ * The optimiser a fit() trains with: as given, else "momentum" when `momentum` > 0 and "sgd"
+ * otherwise; the error names options.optimizer and the known optimisers.
+ */
+export function optimizerOption(value: unknown, momentum: number): OptimizerName {
+  const name = value === undefined ? (momentum > 0 ? "momentum" : "sgd") : oneOf("options.optimizer", value, optimizerNames);
+  if (name === "sgd" && momentum > 0)
+    throw new RangeError(`options.optimizer "sgd" keeps no velocity, but options.momentum is ${momentum}; give optimizer "momentum" or leave it out`);
+  if (name === "momentum" && momentum === 0) throw new RangeError('options.optimizer "momentum" needs options.momentum > 0, e.g. 0.9');
+  return name;
 }

@@ -3,16 +3,19 @@
 // A model runs one native operation at a time, so its predict() during fit() waits for the chunk
 // of steps under way (up to ~40 ms). A snapshot holds the parameters in native networks of its
 // own: its predictions never wait for training, and show the model as it was at the last refresh.
-import { importState } from "./model-state.js";
-import type { LayerArrays, NativeNetwork } from "./native.js";
-import type { NormalizedModelOptions } from "./options.js";
+import type { LayerState } from "./model-types.js";
+import type { NativeNetwork } from "./native.js";
+import { networkWidths, type NormalizedModelOptions } from "./options.js";
 import { predictProbabilities, type PredictInputs } from "./predict.js";
 
 /** A model's parameters and step, taken together between two chunks of training. */
 interface State {
-  layers: LayerArrays[];
+  layers: LayerState[];
   step: number;
 }
+
+/** Puts a model's parameters into one of the snapshot's networks. */
+type Import = (network: NativeNetwork, layers: LayerState[], step: number) => Promise<void>;
 
 /** A native network and its operations, run one after another as the addon requires. */
 class Lane {
@@ -36,6 +39,7 @@ export class Snapshot {
   readonly #classes: number;
   readonly #features: number;
   readonly #state: () => Promise<State>;
+  readonly #import: Import;
   #serving: Lane;
   #spare: Lane;
   #step = 0;
@@ -43,17 +47,22 @@ export class Snapshot {
   #running = 0;
   #disposed = false;
 
-  private constructor(options: NormalizedModelOptions, build: () => NativeNetwork, state: () => Promise<State>) {
-    this.#features = options.layers[0];
-    this.#classes = options.layers[options.layers.length - 1];
+  private constructor(options: NormalizedModelOptions, build: () => NativeNetwork, load: Import, state: () => Promise<State>) {
+    const { inputs, outputs } = networkWidths(options);
+    this.#features = inputs;
+    this.#classes = outputs;
     this.#state = state;
+    this.#import = load;
     this.#serving = new Lane(build());
     this.#spare = new Lane(build());
   }
 
-  /** @internal Used by Model.snapshot(): `build` makes an empty network of the model's shape, `state` reads the model. */
-  static async take(options: NormalizedModelOptions, build: () => NativeNetwork, state: () => Promise<State>): Promise<Snapshot> {
-    const snapshot = new Snapshot(options, build, state);
+  /**
+   * @internal Used by Model.snapshot(): `build` makes an empty network of the model's shape, `load`
+   * puts parameters into one, `state` reads the model.
+   */
+  static async take(options: NormalizedModelOptions, build: () => NativeNetwork, load: Import, state: () => Promise<State>): Promise<Snapshot> {
+    const snapshot = new Snapshot(options, build, load, state);
     await snapshot.refresh();
     return snapshot;
   }
@@ -88,7 +97,7 @@ export class Snapshot {
     const { layers, step } = await this.#state();
     const spare = this.#spare;
     // Predictions still running on the spare (issued before the last refresh) finish first.
-    await spare.run(() => importState(spare.network, layers, step));
+    await spare.run(() => this.#import(spare.network, layers, step));
     [this.#serving, this.#spare] = [spare, this.#serving];
     this.#step = step;
   }

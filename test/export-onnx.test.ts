@@ -188,6 +188,23 @@ describe("the ONNX file", () => {
     await expectSamePredictions(model, await toOnnx(model), { ...data, inputs: data.inputs.subarray(0, 30), labels: data.labels.subarray(0, 1), count: 1 });
   });
 
+  it("exports a layer list with a bias in some layers only, which onnxruntime runs as predict()", async () => {
+    const list = Model.create({
+      layers: [
+        { kind: "sparse_linear", outputs: 12, connectivity: 0.3 },
+        { kind: "relu" },
+        { kind: "sparse_linear", outputs: 3, connectivity: 0.6, bias: true },
+        { kind: "softmax_cross_entropy" },
+      ],
+      inputShape: [30],
+      seed: 8,
+    });
+    const data = blobs(60, 30, 3, 10);
+    await list.fit(data, { epochs: 2, lr: 0.1 });
+    for (const weights of ["sparse", "dense"] as const) await expectSamePredictions(list, await toOnnx(list, { weights }), data);
+    list.dispose();
+  });
+
   it("exportModelFile() turns a checkpoint into the same ONNX model", async () => {
     const checkpoint = join(dir, "model.safetensors"), out = join(dir, "from-checkpoint.onnx");
     await model.save(checkpoint);
@@ -227,7 +244,7 @@ describe("the ONNX file", () => {
     const inputs = new Float32Array(30 * 8).map((_, i) => ((i * 7) % 5) * 1e33);
     const data = { inputs, labels: Int32Array.from({ length: 8 }, (_, i) => i % 4), count: 8, features: 30, classes: 4 };
     await expect(diverged.fit(data, { epochs: 1, lr: 1e6, batchSize: 1 })).rejects.toThrow(/no longer finite/);
-    await expect(exportOnnx(diverged, join(dir, "nan.onnx"))).rejects.toThrow(/cannot export .*nan\.onnx: layers\.1\.theta holds non-finite values/);
+    await expect(exportOnnx(diverged, join(dir, "nan.onnx"))).rejects.toThrow(/cannot export .*nan\.onnx: layers\.1\.weight\.theta holds non-finite values/);
     diverged.dispose();
   });
 

@@ -45,7 +45,7 @@ describe("the addon's state layout", () => {
       const layers = await model.exportLayers();
       const network = buildNetwork(model.options, momentum);
       disposable.push(network);
-      await importState(network, layers, model.progress.step);
+      await importState(network, model.options, layers, model.progress.step);
 
       const exported = graphArrays(network, model, momentum);
       await network.exportState(exported);
@@ -72,10 +72,16 @@ describe("the addon's state layout", () => {
     await network.exportState(state);
     delete state[2].bias;
     expect(() => network.importState(state, 0)).toThrow(/^layers\[2\]\.bias must be an object$/);  // arguments are checked before the promise
-    // Through lib, the same error names the caller's per-layer arrays.
+    // Through lib, the same error names the caller's per-layer arrays: a sparse_linear layer's flat
+    // arrays by their names, a layer's stores by store and field.
     const layers = await model.exportLayers();
-    await expect(importState(network, [layers[0], { ...layers[1], theta: new Float32Array(2) }], 0)).rejects.toThrow(
+    const { stores, ...flat } = layers[1];
+    await expect(importState(network, model.options, [layers[0], { ...flat, theta: new Float32Array(2) }], 0)).rejects.toThrow(
       /^layers\[1\]\.positions must have 4 elements, got \d+$/,
+    );
+    const shortWeight = { ...stores, weight: { ...stores.weight, theta: new Float32Array(2) } };
+    await expect(importState(network, model.options, [layers[0], { stores: shortWeight }], 0)).rejects.toThrow(
+      /^layers\[1\]\.stores\.weight\.positions must have 4 elements, got \d+$/,
     );
   });
 });

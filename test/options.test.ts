@@ -168,8 +168,8 @@ group("normalizeTrainOptions", () => {
 group("normalizeModelOptions", () => {
   it("broadcasts one connectivity to every layer and computes K_l = floor(in * out * p)", () => {
     expect(normalizeModelOptions({ layers: [784, 300, 100, 10], connectivity: [0.01, 0.03, 0.3] })).toEqual({
-      layers: [784, 300, 100, 10], connectivity: [0.01, 0.03, 0.3], budgets: [2352, 900, 300],
-      budget: "layer", globalShare: "budget", bias: false, seed: 1,
+      layers: [784, 300, 100, 10], inputShape: [784], connectivity: [0.01, 0.03, 0.3], budgets: [2352, 900, 300],
+      budget: "layer", globalShare: "budget", bias: false, rule: "deep-r", seed: 1,
     });
     // 7 * 3 * 0.5 = 10.5 and 3 * 2 * 0.5 = 3.
     expect(normalizeModelOptions({ layers: [7, 3, 2], connectivity: 0.5 }).budgets).toEqual([10, 3]);
@@ -206,8 +206,8 @@ group("normalizeModelOptions", () => {
   it("rejects malformed layers and connectivity, naming the option and the value", () => {
     const cases: [unknown, typeof TypeError | typeof RangeError, string][] = [
       [undefined, TypeError, "options must be an object, got undefined"],
-      [{ layers: [2, 2], connectivity: 1, seeds: 1 }, TypeError, "options.seeds is not an option; the options are layers, connectivity, budget, globalShare, bias, seed"],
-      [{ layers: "784,10", connectivity: 1 }, TypeError, 'options.layers must be an array of layer widths, got "784,10"'],
+      [{ layers: [2, 2], connectivity: 1, seeds: 1 }, TypeError, "options.seeds is not an option; the options are layers, inputShape, connectivity, budget, globalShare, bias, rule, seed"],
+      [{ layers: "784,10", connectivity: 1 }, TypeError, 'options.layers must be an array of layer widths or of layer specs ({ kind, ... }), got "784,10"'],
       [{ layers: [10], connectivity: 1 }, RangeError, "options.layers needs at least an input and an output width, got 1"],
       [{ layers: [10, 0, 2], connectivity: 1 }, RangeError, "options.layers[1] must be an integer in [1, 2147483647], got 0"],
       [{ layers: [2 ** 31, 2], connectivity: 1 }, RangeError, "options.layers[0] must be an integer in [1, 2147483647], got 2147483648"],

@@ -74,9 +74,9 @@ describe("the rule registry", () => {
     expect(ruleNames).toEqual(["deep-r"]);
     expect(findRule("deep-r")?.structure).toBe(structures[0]);
     expect(findRule("soft-deep-r")).toBeUndefined();
-    expect(ruleDescription({ budget: "global", globalShare: "dormant" })).toEqual({ name: "deep-r", budget: "global", globalShare: "dormant" });
+    expect(ruleDescription({ rule: "deep-r", budget: "global", globalShare: "dormant" })).toEqual({ name: "deep-r", budget: "global", globalShare: "dormant" });
     // As deepr inspect prints it: the share matters with a global budget only.
-    expect(describeRule(ruleDescription({ budget: "global", globalShare: "dormant" }))).toBe("deep-r, global budget, regrowth shared by dormant");
-    expect(describeRule(ruleDescription({ budget: "layer", globalShare: "dormant" }))).toBe("deep-r, layer budget");
+    expect(describeRule(ruleDescription({ rule: "deep-r", budget: "global", globalShare: "dormant" }))).toBe("deep-r, global budget, regrowth shared by dormant");
+    expect(describeRule(ruleDescription({ rule: "deep-r", budget: "layer", globalShare: "dormant" }))).toBe("deep-r, layer budget");
   });
 });

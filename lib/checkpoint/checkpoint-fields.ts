@@ -3,6 +3,7 @@
 import { CheckpointError, type Tensor } from "./safetensors.js";
 import type { Progress } from "../model-types.js";
 import {
+  isLayerList,
   normalizeModelOptions,
   normalizeTrainOptions,
   referenceTrainOptions,
@@ -58,7 +59,8 @@ export function describedRun(
   try {
     const { budgets, ...rest } = model;
     const options = normalizeModelOptions(rest);
-    if (JSON.stringify(budgets) !== JSON.stringify(options.budgets))
+    // A layer list's budgets are in its graph entries, which the reader compares.
+    if (!isLayerList(options.layers) && JSON.stringify(budgets) !== JSON.stringify(options.budgets))
       throw new Error(`stored budgets ${JSON.stringify(budgets)} do not follow from the connectivity (${JSON.stringify(options.budgets)})`);
     return { options, trainOptions: normalizeTrainOptions(training, referenceTrainOptions), progress: parseProgress(progress) };
   } catch (e) {

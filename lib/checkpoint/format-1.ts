@@ -6,6 +6,7 @@
 import type { SafetensorsFile } from "./safetensors.js";
 import { describedRun, jsonObject, tensorOf } from "./checkpoint-fields.js";
 import type { CheckpointState } from "./checkpoint-state.js";
+import type { StoreStates } from "../layers/stores.js";
 import type { LayerState } from "../model-types.js";
 
 export function readFormat1(path: string, { metadata, tensors }: SafetensorsFile): CheckpointState {
@@ -13,23 +14,23 @@ export function readFormat1(path: string, { metadata, tensors }: SafetensorsFile
   const progress = jsonObject(path, metadata, "deepr.progress");
   const training = jsonObject(path, metadata, "deepr.training");
   const run = describedRun(path, model, training, progress);
-  const { layers: widths, bias } = run.options;
+  const widths = run.options.layers as number[];
+  const { bias } = run.options;
   const momentum = tensors.has("layers.0.velocity");
   const layers: LayerState[] = run.options.budgets.map((_, l) => {
     // K is what theta holds; the other per-connection tensors must agree with it.
     const k = tensors.get(`layers.${l}.theta`)?.shape[0] ?? 0;
     const out = widths[l + 1];
     const read = (name: string, dtype: "I32" | "F32" | "I8", shape: number[]) => tensorOf(path, tensors, `layers.${l}.${name}`, dtype, shape).data;
-    return {
-      inputs: widths[l],
-      outputs: out,
-      positions: read("positions", "I32", [k, 2]) as Int32Array,
-      theta: read("theta", "F32", [k]) as Float32Array,
-      sign: read("sign", "I8", [k]) as Int8Array,
-      bias: bias ? (read("bias", "F32", [out]) as Float32Array) : undefined,
-      velocity: momentum ? (read("velocity", "F32", [k]) as Float32Array) : undefined,
-      biasVelocity: momentum && bias ? (read("bias_velocity", "F32", [out]) as Float32Array) : undefined,
-    };
+    const positions = read("positions", "I32", [k, 2]) as Int32Array;
+    const theta = read("theta", "F32", [k]) as Float32Array;
+    const sign = read("sign", "I8", [k]) as Int8Array;
+    const velocity = momentum ? (read("velocity", "F32", [k]) as Float32Array) : undefined;
+    const biasValue = bias ? (read("bias", "F32", [out]) as Float32Array) : undefined;
+    const biasVelocity = momentum && bias ? (read("bias_velocity", "F32", [out]) as Float32Array) : undefined;
+    const stores: StoreStates = { weight: { positions, theta, sign, ...(velocity ? { velocity } : {}) } };
+    if (biasValue) stores.bias = { value: biasValue, ...(biasVelocity ? { velocity: biasVelocity } : {}) };
+    return { stores, inputs: widths[l], outputs: out, positions, theta, sign, bias: biasValue, velocity, biasVelocity };
   });
   return { ...run, layers };
 }

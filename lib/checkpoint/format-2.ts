@@ -5,9 +5,9 @@
 import { CheckpointError, type SafetensorsFile, type Tensor } from "./safetensors.js";
 import { describedRun, jsonObject, jsonValue, tensorOf } from "./checkpoint-fields.js";
 import type { CheckpointState } from "./checkpoint-state.js";
-import { graphOf, modelOfGraph, ruleOf, unbuildableProblem, type GraphLayer } from "./graph.js";
+import { graphOf, modelOfGraph, ruleOf, storedInputShape, type GraphLayer } from "./graph.js";
 import { findLayerKind, layerKindNames, layerKindOf } from "../layers/registry.js";
-import type { TensorReader } from "../layers/layer-kind.js";
+import { keepsVelocity, readStores, storeTensors, storesOf } from "../layers/stores.js";
 import type { LayerState } from "../model-types.js";
 import { findRule, ruleNames } from "../rules/registry.js";
 
@@ -22,27 +22,28 @@ const STREAM_KEYS = 1;
 export function format2Tensors({ options, layers }: CheckpointState): Record<string, Tensor> {
   const tensors: Record<string, Tensor> = {};
   const states = layers.values();
-  graphOf(options, layers[0]?.velocity !== undefined).forEach((layer, l) => {
-    const stores = layerKindOf(layer).stores;
-    if (stores) Object.assign(tensors, stores.tensors(`layers.${l}`, states.next().value!));
+  graphOf(options, keepsVelocity(layers)).forEach((layer, l) => {
+    if (layerKindOf(layer).stores) Object.assign(tensors, storeTensors(`layers.${l}`, storesOf(layer), states.next().value!.stores));
   });
   return tensors;
 }
 
 /** The `__metadata__` entries of `state` (the CRC is added by the writer). */
 export function format2Metadata({ options, trainOptions, progress, layers }: CheckpointState): Record<string, string> {
+  const inputShape = storedInputShape(options);
   return {
     format: "deepr",
     "deepr.version": FORMAT_2,
-    "deepr.graph": JSON.stringify(graphOf(options, layers[0]?.velocity !== undefined)),
+    "deepr.graph": JSON.stringify(graphOf(options, keepsVelocity(layers))),
     "deepr.rule": JSON.stringify(ruleOf(options)),
     "deepr.training": JSON.stringify(trainOptions),
     "deepr.progress": JSON.stringify(progress),
     "deepr.rng": JSON.stringify({ algorithm: RNG_ALGORITHM, seed: options.seed, step: progress.step, streamKeys: STREAM_KEYS }),
+    ...(inputShape ? { "deepr.inputShape": JSON.stringify(inputShape) } : {}),
   };
 }
 
-/** The layers of deepr.graph, checked to be a network this build makes. */
+/** The layers of deepr.graph, each of a kind this build knows and well formed. */
 function storedGraph(path: string, metadata: Record<string, string>): GraphLayer[] {
   const graph = jsonValue(path, metadata, "deepr.graph", "array");
   const fail = (problem: string) => new CheckpointError(`${path}: deepr.graph ${problem}`);
@@ -52,8 +53,6 @@ function storedGraph(path: string, metadata: Record<string, string>): GraphLayer
     if (!findLayerKind(kind))
       throw fail(`layer ${l} has kind ${JSON.stringify(kind)}, which this deepr does not know (it knows ${layerKindNames.join(", ")})`);
   });
-  const unbuildable = unbuildableProblem(graph.map((layer: { kind: string }) => layer.kind));
-  if (unbuildable) throw fail(unbuildable);
   for (const [l, layer] of graph.entries()) {
     const malformed = findLayerKind(layer.kind)!.malformed?.(layer);
     if (malformed) throw fail(`layer ${l} (${layer.kind}) ${malformed}`);
@@ -86,8 +85,16 @@ export function readFormat2(path: string, { metadata, tensors }: SafetensorsFile
 
   // The model options the graph stands for; graphOf() of them must give the graph back, and
   // ruleOf() the rule.
-  const { model: described, momentum } = modelOfGraph(graph);
-  const model = { ...described, budget: rule.budget, globalShare: rule.globalShare, seed: rng.seed };
+  let described: ReturnType<typeof modelOfGraph>;
+  try {
+    const inputShape = metadata["deepr.inputShape"] === undefined ? undefined : jsonValue(path, metadata, "deepr.inputShape", "array");
+    described = modelOfGraph(graph, inputShape);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw e;
+    throw new CheckpointError(`${path}: deepr.graph ${(e as Error).message}`);
+  }
+  const { model: describedModel, momentum } = described;
+  const model = { ...describedModel, budget: rule.budget, globalShare: rule.globalShare, rule: rule.name, seed: rng.seed };
   const run = describedRun(path, model, training, progressDocument);
   if (rng.step !== run.progress.step)
     throw new CheckpointError(`${path}: deepr.rng is at step ${JSON.stringify(rng.step)} but deepr.progress at step ${run.progress.step}`);
@@ -103,13 +110,11 @@ export function readFormat2(path: string, { metadata, tensors }: SafetensorsFile
       throw new CheckpointError(`${path}: deepr.graph layer ${l} is ${JSON.stringify(graph[l])}, but the network the graph describes has ${JSON.stringify(expected)} there`);
   });
 
-  const reader: TensorReader = {
-    read: (name, dtype, shape) => tensorOf(path, tensors, name, dtype, shape).data,
-    length: (name) => tensors.get(name)?.shape[0] ?? 0,
-  };
+  const read = (name: string, dtype: Tensor["dtype"], shape: number[]) => tensorOf(path, tensors, name, dtype, shape).data;
+  const length = (name: string) => tensors.get(name)?.shape[0] ?? 0;
   const layers: LayerState[] = graph.flatMap((layer, l) => {
     const stores = layerKindOf(layer).stores;
-    return stores ? [stores.read(`layers.${l}`, layer, reader)] : [];
+    return stores ? [stores.state(layer, readStores(`layers.${l}`, storesOf(layer), read, length))] : [];
   });
   const declared = new Set(Object.keys(format2Tensors({ ...run, layers })));
   for (const name of tensors.keys())

@@ -1,59 +1,67 @@
 // The network of a format-2 checkpoint as data (metadata deepr.graph): a list of layers, each
 // with its kind, its spec and its parameter stores (lib/layers/ describes each kind), and the
-// training rule (deepr.rule).
-//
-// The list has room for any network; this build makes one shape of it from the model options:
-// sparse_linear layers with relu between them and a softmax_cross_entropy head.
+// training rule (deepr.rule). Both are made from the model options through the registries.
 import type { GraphLayer } from "../layers/registry.js";
-import { reluLayer } from "../layers/relu.js";
-import { softmaxCrossEntropyLayer } from "../layers/softmax-cross-entropy.js";
-import { sparseLinearLayer, type SparseLinearLayer } from "../layers/sparse-linear.js";
-import type { NormalizedModelOptions } from "../options.js";
+import { specsOf } from "../layers/plan.js";
+import { storeFields, storesOf } from "../layers/stores.js";
+import { isLayerList, networkOf, type NormalizedModelOptions } from "../options.js";
 import { ruleDescription, type Rule } from "../rules/registry.js";
 
 export type { GraphLayer } from "../layers/registry.js";
+import type { SparseLinearLayer } from "../layers/sparse-linear.js";
 export type { SparseLinearLayer } from "../layers/sparse-linear.js";
 export type { DenseStore, SparseStore } from "../layers/stores.js";
 export type { Rule } from "../rules/registry.js";
 
 /** The graph of the network `options` builds; with `momentum`, every store keeps a velocity. */
 export function graphOf(options: NormalizedModelOptions, momentum: boolean): GraphLayer[] {
-  const { layers: widths, connectivity, budgets, bias } = options;
-  return budgets.flatMap((budget, n): GraphLayer[] => [
-    sparseLinearLayer({ inputs: widths[n], outputs: widths[n + 1], budget, connectivity: connectivity[n], bias, momentum }),
-    n + 1 < budgets.length ? reluLayer() : softmaxCrossEntropyLayer(),
-  ]);
+  return networkOf(options).layers.map((layer) => {
+    const stores = Object.entries(storesOf(layer));
+    if (stores.length === 0) return layer;
+    const withState = stores.map(([name, store]) => [name, { ...store, fields: storeFields(store.kind, momentum) }]);
+    return { ...layer, stores: Object.fromEntries(withState) } as GraphLayer;
+  });
 }
 
-/** What is wrong with the order of `kinds` for a network this build makes, if anything. */
-export function unbuildableProblem(kinds: readonly string[]): string | undefined {
+/** What keeps a graph from being a network of the widths form, if anything: sparse_linear layers with relu between them and a softmax_cross_entropy head. */
+function notWidthsForm(kinds: readonly string[]): string | undefined {
   for (const [l, kind] of kinds.entries()) {
     const expected = l % 2 === 0 ? "sparse_linear" : l === kinds.length - 1 ? "softmax_cross_entropy" : "relu";
     if (kind !== expected)
-      return `layer ${l} is ${kind} where a ${expected} belongs: this deepr builds sparse_linear layers with relu between them and a softmax_cross_entropy head`;
+      return `layer ${l} is ${kind} where a ${expected} belongs: a checkpoint without deepr.inputShape holds sparse_linear layers with relu between them and a softmax_cross_entropy head`;
   }
   if (kinds.length % 2 === 1 || kinds.length === 0) return "has no softmax_cross_entropy head after its last sparse_linear layer";
   return undefined;
 }
 
 /**
- * The model options a graph of the shape graphOf() makes stands for, as the stored values give
- * them (to be validated): widths, connectivity, budgets, biases; and whether it keeps velocities.
+ * The model options a graph stands for, as the stored values give them (to be validated), and
+ * whether its stores keep velocities. With the input shape a model made from a layer list stores
+ * (deepr.inputShape), the layer list; without, the widths, connectivity, budgets and bias of a
+ * model made from widths (throws naming the first layer that such a model does not have).
  */
-export function modelOfGraph(graph: GraphLayer[]): { model: { layers: number[]; connectivity: unknown[]; budgets: unknown[]; bias: boolean }; momentum: boolean } {
+export function modelOfGraph(graph: GraphLayer[], inputShape: unknown): { model: Record<string, unknown>; momentum: boolean } {
+  const momentum = graph.some((layer) => Object.values(storesOf(layer)).some((store) => Array.isArray(store.fields) && store.fields.includes("velocity")));
+  if (inputShape !== undefined) return { model: { layers: specsOf(graph), inputShape }, momentum };
+  const problem = notWidthsForm(graph.map((layer) => layer.kind));
+  if (problem) throw new Error(problem);
   const sparse = graph.filter((layer): layer is SparseLinearLayer => layer.kind === "sparse_linear");
-  const first = sparse[0].stores;
   return {
     model: {
       layers: [sparse[0].inputs, ...sparse.map((layer) => layer.outputs)],
       connectivity: sparse.map((layer) => layer.stores.weight.connectivity),
       budgets: sparse.map((layer) => layer.stores.weight.budget),
-      bias: first.bias !== undefined,
+      bias: sparse[0].stores.bias !== undefined,
     },
-    momentum: Array.isArray(first.weight.fields) && first.weight.fields.includes("velocity"),
+    momentum,
   };
 }
 
 export function ruleOf(options: NormalizedModelOptions): Rule {
   return ruleDescription(options);
+}
+
+/** The input shape a checkpoint stores for a model made from a layer list (metadata deepr.inputShape), if any. */
+export function storedInputShape(options: NormalizedModelOptions): number[] | undefined {
+  return isLayerList(options.layers) ? options.inputShape : undefined;
 }

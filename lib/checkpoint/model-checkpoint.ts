@@ -8,7 +8,8 @@ import { readSafetensors, writeSafetensorsAtomic, CheckpointError } from "./safe
 import type { CheckpointState } from "./checkpoint-state.js";
 import { readFormat1 } from "./format-1.js";
 import { FORMAT_2, format2Metadata, format2Tensors, readFormat2 } from "./format-2.js";
-import type { NormalizedModelOptions } from "../options.js";
+import { keepsVelocity, storesOf } from "../layers/stores.js";
+import { networkOf, type NormalizedModelOptions } from "../options.js";
 
 export type { CheckpointState } from "./checkpoint-state.js";
 
@@ -48,23 +49,25 @@ export async function loadCheckpoint<M extends { dispose(): void }>(path: string
   // Everything is checked against the tensors before the native network is built, so that the
   // memory it takes is justified by the file: K_l connections need K_l stored entries.
   const { options, trainOptions, progress, layers } = reader(path, file);
-  const { layers: widths, budgets } = options;
-  const storedK = layers.map((a) => a.theta.length);
+  const { budgets } = options;
+  const storedK = layers.flatMap((state) => Object.values(state.stores).flatMap((arrays) => (arrays.theta ? [arrays.theta.length] : [])));
   const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
   if (options.budget === "layer" ? storedK.some((k, l) => k !== budgets[l]) : sum(storedK) !== sum(budgets))
     throw new CheckpointError(
       `${path}: the layers hold ${JSON.stringify(storedK)} connections but the model's ${options.budget} budget is ${JSON.stringify(budgets)}`,
     );
   const bytes = [...tensors.values()].reduce((total, t) => total + t.data.byteLength, 0);
-  const units = sum(widths.slice(1));
+  // The outputs of the layers with parameters.
+  const network = networkOf(options);
+  const units = sum(network.shapes.filter((_, l) => Object.keys(storesOf(network.layers[l])).length > 0).map((shape) => shape.reduce((a, b) => a * b, 1)));
   if (units > FREE_UNITS && units > bytes)
     throw new CheckpointError(
-      `${path}: the model declares ${units} units in its layers ${JSON.stringify(widths)}, more than its ${bytes} bytes of tensors can account for; the file is corrupt`,
+      `${path}: the model declares ${units} units in its layers ${JSON.stringify(options.layers)}, more than its ${bytes} bytes of tensors can account for; the file is corrupt`,
     );
 
   let model: M;
   try {
-    model = factory.build(options, layers[0].velocity !== undefined);
+    model = factory.build(options, keepsVelocity(layers));
   } catch (e) {
     throw new CheckpointError(`${path}: cannot build the network it describes: ${(e as Error).message}`, { cause: e });
   }

@@ -16,7 +16,7 @@ export interface OptionSources {
 // `options.x` or `options.x[n]` (ModelOptions, TrainOptions), or `threads` (setThreads).
 const OPTION = /\boptions\.(\w+)(?:\[(\d+)\])?|^threads\b/g;
 // The flags that shape the network: those a value the user did not give can conflict with.
-const MODEL_FLAGS: FlagName[] = ["layers", "connectivity", "budget", "global-share", "bias", "seed"];
+const MODEL_FLAGS: FlagName[] = ["model", "layers", "connectivity", "rule", "budget", "global-share", "bias", "seed"];
 
 /** A UsageError naming flags for an option error of the API; any other error is returned as it is. */
 export function flagError(error: unknown, sources: OptionSources): unknown {

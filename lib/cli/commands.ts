@@ -1,5 +1,7 @@
 // The commands and the flags each one takes; a flag of another command is an error, not ignored.
 import { hyperparameters, structureSettings } from "../hyperparameters.js";
+import { optimizer } from "../rules/optimiser.js";
+import { rule } from "../rules/registry.js";
 import type { FlagName } from "./flags.js";
 
 interface CommandSpec {
@@ -14,9 +16,9 @@ export const commands = {
     usage: "deepr train [options]",
     file: false,
     flags: [
-      "dataset", "data", "labels", "label-column", "normalize", "test-fraction", "limit", "preset", "layers", "connectivity",
-      ...structureSettings.map((d) => d.flag), "bias", "seed", "resume",
-      ...hyperparameters.map((d) => d.flag as FlagName),
+      "dataset", "data", "labels", "label-column", "normalize", "test-fraction", "limit", "preset", "model", "layers", "connectivity",
+      rule.flag, ...structureSettings.map((d) => d.flag), "bias", "seed", "resume",
+      ...hyperparameters.map((d) => d.flag as FlagName), optimizer.flag,
       "threads", "out", "json",
     ],
   },

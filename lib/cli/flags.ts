@@ -3,6 +3,8 @@
 // hyper-parameters' and the structure rule's flags come from their declarations (lib/hyperparameters.ts).
 import { hyperparameters, structureSettings, type HyperparameterDeclaration } from "../hyperparameters.js";
 import { presets } from "../presets.js";
+import { optimizer } from "../rules/optimiser.js";
+import { rule } from "../rules/registry.js";
 
 export type FlagKind = "boolean" | "text" | "number" | "list" | "choice";
 
@@ -32,13 +34,16 @@ export const flags = {
   "test-fraction": { kind: "number", option: "testFraction" },
   limit: { kind: "number" },
   preset: { kind: "choice", choices: Object.keys(presets) },
+  model: { kind: "text" },
   layers: { kind: "list", option: "layers" },
   connectivity: { kind: "list", option: "connectivity" },
+  ...declaredFlags([rule]),
   ...declaredFlags(structureSettings),
   bias: { kind: "boolean", option: "bias" },
   seed: { kind: "number", option: "seed" },
   resume: { kind: "text" },
   ...declaredFlags(hyperparameters),
+  ...declaredFlags([optimizer]),
   threads: { kind: "number", option: "threads" },
   out: { kind: "text" },
   json: { kind: "boolean" },

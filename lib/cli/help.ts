@@ -2,6 +2,8 @@
 // lines of the training hyper-parameters and of the structure rule's settings are generated from
 // their declarations.
 import { hyperparameters, structureSettings, type HyperparameterDeclaration } from "../hyperparameters.js";
+import { optimizer } from "../rules/optimiser.js";
+import { rule } from "../rules/registry.js";
 
 /** Where the help text of a flag starts. */
 const HELP_COLUMN = 33;
@@ -63,6 +65,9 @@ Data (train, eval):
 Model (train):
   --preset reference|tuned       reference (default): the reference script's network and recipe;
                                  tuned: 4 % overall as 3.04/10/50 %, biases, cosine lr, 30 epochs
+  --model FILE.json              the network as a layer list: {"inputShape": [784], "layers":
+                                 [{"kind": "sparse_linear", "outputs": 300, "connectivity": 0.1}, ...]}
+${declaredHelp([rule])}
   --layers 784,300,100,10        layer widths, input first
   --connectivity 0.01,0.03,0.3   active fraction per layer in (0, 1], or one value for all layers
 ${declaredHelp(structureSettings)}
@@ -71,7 +76,7 @@ ${declaredHelp(structureSettings)}
   --resume FILE                  continue training a saved model (--epochs is the total to reach)
 
 Algorithm 1 and training (train; defaults: the reference code's values):
-${declaredHelp(hyperparameters)}
+${declaredHelp([...hyperparameters, optimizer])}
 
 Run and output:
   --threads N                    threads for large layers (train, eval; default DEEPR_THREADS, else the cores)

@@ -3,6 +3,7 @@
 import { graphOf, ruleOf, type GraphLayer } from "../checkpoint/graph.js";
 import { readSafetensors } from "../checkpoint/safetensors.js";
 import { layerKindOf } from "../layers/registry.js";
+import { keepsVelocity } from "../layers/stores.js";
 import { describeRule } from "../rules/registry.js";
 import { Model } from "../model.js";
 import type { Flags } from "./args.js";
@@ -13,7 +14,7 @@ export async function inspect(file: string, flags: Flags): Promise<void> {
   const { metadata } = await readSafetensors(file);
   const format = metadata["deepr.version"];
   const layers = model.layers();
-  const momentum = (await model.exportLayers())[0].velocity !== undefined;
+  const momentum = keepsVelocity(await model.exportLayers());
   // A format-1 file stores no graph or rule: they are what format 2 stores for the same model.
   const graph: GraphLayer[] = metadata["deepr.graph"] ? JSON.parse(metadata["deepr.graph"]) : graphOf(model.options, momentum);
   const rule = metadata["deepr.rule"] ? JSON.parse(metadata["deepr.rule"]) : ruleOf(model.options);

@@ -1,31 +1,35 @@
 // deepr train: a new network from a preset and flags, or one resumed from a checkpoint.
 import { constants } from "node:fs";
-import { access } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { DatasetSplits } from "../data/dataset.js";
 import { entry } from "../data/paths.js";
 import { Model, type EpochStats } from "../model.js";
-import { normalizeTrainOptions, type ModelOptions, type NormalizedTrainOptions, type TrainOptions } from "../options.js";
+import { networkWidths, normalizeTrainOptions, type ModelOptions, type NormalizedTrainOptions, type TrainOptions } from "../options.js";
 import { presets, type PresetName } from "../presets.js";
+import { optimizer, type OptimizerName } from "../rules/optimiser.js";
+import { rule, type RuleName } from "../rules/registry.js";
 import { hyperparameters, structureSettings } from "../hyperparameters.js";
 import { getThreads } from "../threads.js";
 import { flagError, type OptionSources } from "./api-errors.js";
 import type { Flags } from "./args.js";
 import type { FlagName } from "./flags.js";
 import { dataFlags, loadSplits, ownData, sampleShape, type SampleShape } from "./data.js";
-import { percent } from "./format.js";
+import { describeLayers, percent } from "./format.js";
 import { ProgressDisplay } from "./progress.js";
 import { applyThreads } from "./threads.js";
 import { UsageError } from "./usage-error.js";
 
 const DEFAULT_LAYERS = [784, 300, 100, 10];
-const MODEL_FLAGS = ["layers", "connectivity", ...structureSettings.map((d) => d.flag), "bias", "seed", "preset"] as const;
+const MODEL_FLAGS = ["model", "layers", "connectivity", rule.flag, ...structureSettings.map((d) => d.flag), "bias", "seed", "preset"] as const;
+/** The flags a --model file replaces. */
+const LAYER_FLAGS = ["layers", "connectivity", "bias"] as const;
 
 export async function train(flags: Flags): Promise<void> {
   applyThreads(flags);
   const out = flags.text("out");
   // The user's own files are read first when they decide the network's input and output widths.
-  const early = ownData(flags) && !flags.has("layers") && !flags.has("resume") ? await loadSplits(flags) : undefined;
+  const early = ownData(flags) && !flags.has("layers") && !flags.has("model") && !flags.has("resume") ? await loadSplits(flags) : undefined;
   const { model, trainOptions, sources } = await buildModel(flags, early?.train);
   let normalized: NormalizedTrainOptions;
   try {
@@ -52,6 +56,7 @@ export async function train(flags: Flags): Promise<void> {
   try {
     await model.fit(data.train, {
       ...trainOptions,
+      optimizer: flags.choice<OptimizerName>(optimizer.flag),
       validation: data.test,
       signal: controller.signal,
       onBatchEnd: json ? undefined : (b) => progress.batch(b),
@@ -96,11 +101,17 @@ async function buildModel(flags: Flags, data?: Required<SampleShape>): Promise<{
   }
   const presetName = flags.choice<PresetName>("preset") ?? "reference";
   const preset = presets[presetName];
+  const file = flags.text("model");
   const modelOptions: ModelOptions = {
-    layers: flags.list("layers") ?? (data ? [data.features, ...DEFAULT_LAYERS.slice(1, -1), data.classes] : DEFAULT_LAYERS),
-    connectivity: flags.list("connectivity") ?? preset.model.connectivity,
+    ...(file !== undefined
+      ? await modelFile(flags, file)
+      : {
+          layers: flags.list("layers") ?? (data ? [data.features, ...DEFAULT_LAYERS.slice(1, -1), data.classes] : DEFAULT_LAYERS),
+          connectivity: flags.list("connectivity") ?? preset.model.connectivity,
+          bias: flags.boolean("bias") ?? preset.model.bias,
+        }),
+    ...(flags.has(rule.flag) ? { rule: flags.choice<RuleName>(rule.flag) } : {}),
     ...structureFrom(flags),
-    bias: flags.boolean("bias") ?? preset.model.bias,
     seed: flags.number("seed") ?? 1,
   };
   // One value sets every layer.
@@ -111,8 +122,38 @@ async function buildModel(flags: Flags, data?: Required<SampleShape>): Promise<{
   try {
     return { model: Model.create(modelOptions), trainOptions, sources };
   } catch (e) {
+    // The file's layer specs and input shape are named as the file names them.
+    const fileOption = /options\.(layers|inputShape)\b/g;
+    if (file !== undefined && e instanceof Error && fileOption.test(e.message))
+      throw new Error(`--model ${file}: ${e.message.replace(fileOption, "$1")}`, { cause: e });
     throw flagError(e, sources);
   }
+}
+
+/** The layer list and input shape of a --model JSON file, as ModelOptions' `layers` and `inputShape`. */
+async function modelFile(flags: Flags, file: string): Promise<Pick<ModelOptions, "layers" | "inputShape">> {
+  const replaced = LAYER_FLAGS.find((flag) => flags.has(flag));
+  if (replaced) throw new UsageError(`--${replaced} cannot be given with --model ${file}, which sets the layers; put it in the file's layer specs`);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    throw new Error(`--model ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--model ${file} is not JSON: ${(e as Error).message}`);
+  }
+  if (document === null || typeof document !== "object" || Array.isArray(document))
+    throw new Error(`--model ${file} must hold a JSON object with "layers" (a list of layer specs) and "inputShape"`);
+  const unknown = Object.keys(document).find((key) => key !== "layers" && key !== "inputShape");
+  if (unknown !== undefined) throw new Error(`--model ${file}: "${unknown}" is not a key of a model file; it has "layers" and "inputShape"`);
+  const { layers, inputShape } = document as Pick<ModelOptions, "layers" | "inputShape">;
+  if (!Array.isArray(layers) || !layers.every((layer) => layer !== null && typeof layer === "object"))
+    throw new Error(`--model ${file}: "layers" must be a list of layer specs ({"kind": ..., ...})`);
+  return { layers, inputShape };
 }
 
 // The structure rule's settings the flags give, read by their declarations; those not given are left out.
@@ -171,15 +212,16 @@ async function nothingToTrain(flags: Flags, model: Model, epochs: number): Promi
 // The model's input and output widths against the data set, before fit() would report them as
 // data.features or data.labels. `features` is undefined before loading when the format leaves it open.
 function checkShape(flags: Flags, model: Model, data: SampleShape): void {
-  const widths = model.options.layers, inputs = widths[0], outputs = widths[widths.length - 1];
+  const { inputs, outputs } = networkWidths(model.options);
   const badInputs = data.features !== undefined && data.features !== inputs;
   if (!badInputs && (data.classes ?? 0) <= outputs) return;
   const dataset = dataFlags(flags);
   const problem = badInputs ? `${data.features} inputs per sample` : `${data.classes} classes`;
   const end = badInputs ? `starting with ${data.features}` : `ending with ${data.classes}`;
   if (flags.has("resume"))
-    throw new UsageError(`${dataset} has ${problem} but ${flags.text("resume")} has layers ${widths.join(",")}; resume it on the data set it was trained on`);
-  const layers = flags.has("layers") ? flags.show("layers") : `the default --layers ${widths.join(",")}`;
+    throw new UsageError(`${dataset} has ${problem} but ${flags.text("resume")} has ${describeLayers(model.options)}; resume it on the data set it was trained on`);
+  if (flags.has("model")) throw new UsageError(`${dataset} has ${problem}, which --model ${flags.text("model")} (${describeLayers(model.options)}) does not fit`);
+  const layers = flags.has("layers") ? flags.show("layers") : `the default --layers ${(model.options.layers as number[]).join(",")}`;
   throw new UsageError(`${dataset} has ${problem}, which ${layers} does not fit; give --layers ${end}`);
 }
 

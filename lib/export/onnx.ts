@@ -14,7 +14,7 @@ import { createRequire } from "node:module";
 import { graphOf } from "../checkpoint/graph.js";
 import { layerKindOf, type GraphLayer } from "../layers/registry.js";
 import { Model, type LayerState } from "../model.js";
-import { describe, nonEmptyString, object } from "../options.js";
+import { describe, isLayerList, networkWidths, nonEmptyString, object } from "../options.js";
 import { writeFileAtomic } from "../atomic-file.js";
 import { ExportError } from "./export-error.js";
 import { valueInfo } from "./onnx-nodes.js";
@@ -58,11 +58,12 @@ async function encode(model: Model, options: OnnxOptions, path?: string): Promis
     throw new RangeError(`options.weights must be "sparse" or "dense", got ${describe(options.weights)}`);
   const layers = await model.exportLayers();
   layers.forEach((layer, l) => {
-    for (const [name, values] of [["theta", layer.theta], ["bias", layer.bias]] as const)
-      if (values?.some((v) => !Number.isFinite(v)))
-        throw new ExportError(
-          `deepr: cannot export ${path ?? "the model"}: layers.${l}.${name} holds non-finite values (training diverged); load the last good checkpoint`,
-        );
+    for (const [store, arrays] of Object.entries(layer.stores))
+      for (const field of ["theta", "value"])
+        if ((arrays[field] as Float32Array | undefined)?.some((v) => !Number.isFinite(v)))
+          throw new ExportError(
+            `deepr: cannot export ${path ?? "the model"}: layers.${l}.${store}.${field} holds non-finite values (training diverged); load the last good checkpoint`,
+          );
   });
   // Checked before the dense matrices are allocated. ONNX's external data files, which lift the
   // limit, are not written.
@@ -78,23 +79,24 @@ async function encode(model: Model, options: OnnxOptions, path?: string): Promis
 }
 
 function modelProto(model: Model, graph: GraphLayer[], layers: LayerState[], weights: "sparse" | "dense"): ProtoMessage {
-  const { layers: widths, connectivity, budgets, budget, globalShare, bias, seed } = model.options;
-  const active = layers.reduce((total, layer) => total + layer.theta.length, 0);
+  const { layers: given, inputShape, connectivity, budgets, budget, globalShare, bias, seed } = model.options;
+  const list = isLayerList(given);
+  const active = layers.reduce((total, layer) => total + Object.values(layer.stores).reduce((sum, arrays) => sum + (arrays.theta?.length ?? 0), 0), 0);
   const proto = new ProtoMessage()
     .varint(1, IR_VERSION)  // ModelProto.ir_version
     .string(2, "deepr")  // producer_name
     .string(3, version)  // producer_version
-    .string(6, `DEEP R sparse network ${JSON.stringify(widths)} with ${active} active connections`)  // doc_string
-    .message(7, graphProto(graph, layers, weights))  // graph
+    .string(6, `DEEP R sparse network ${list ? `of ${given.length} layers` : JSON.stringify(given)} with ${active} active connections`)  // doc_string
+    .message(7, graphProto(graph, layers, weights, networkWidths(model.options)))  // graph
     .message(8, new ProtoMessage().string(1, "").varint(2, OPSET));  // opset_import: domain, version
-  const options = JSON.stringify({ layers: widths, connectivity, budgets, budget, globalShare, bias, seed });
+  const options = JSON.stringify({ layers: given, ...(list ? { inputShape } : {}), connectivity, budgets, budget, globalShare, bias, seed });
   return proto.message(14, new ProtoMessage().string(1, "deepr.model").string(2, options));  // metadata_props: key, value
 }
 
-function graphProto(layers: GraphLayer[], states: LayerState[], weights: "sparse" | "dense"): ProtoMessage {
+function graphProto(
+  layers: GraphLayer[], states: LayerState[], weights: "sparse" | "dense", { inputs: features, outputs: classes }: { inputs: number; outputs: number },
+): ProtoMessage {
   const graph = new ProtoMessage().string(2, "deepr");  // GraphProto.name
-  const features = states[0].inputs;
-  const classes = states[states.length - 1].outputs;
   let x = "input";
   let parameterLayer = -1;
   const outputs: string[] = [];

@@ -1,16 +1,10 @@
 // What a layer kind says about itself, so that the graph metadata, the checkpoint tensors,
 // `deepr inspect` and the ONNX export look a layer up by its kind instead of switching on it.
 // lib/layers/registry.ts lists the kinds; adding one is a file here and an entry there.
-import type { Tensor } from "../checkpoint/safetensors.js";
 import type { ProtoMessage } from "../export/protobuf.js";
-import type { LayerInfo, LayerState } from "../model-types.js";
-
-/** A checkpoint's tensors, read with a CheckpointError naming the file when one is missing or of another dtype or shape. */
-export interface TensorReader {
-  read(name: string, dtype: Tensor["dtype"], shape: number[]): Tensor["data"];
-  /** The first dimension of tensor `name`, 0 when there is none. */
-  length(name: string): number;
-}
+import type { LayerInfo, LayerState } from "./layer-state.js";
+import type { NativeLayerSpec } from "../native.js";
+import type { StoreStates } from "./stores.js";
 
 /** Where a layer's ONNX nodes go and what they read. */
 export interface OnnxLayer {
@@ -31,16 +25,34 @@ export interface OnnxLayer {
 
 /** A layer kind's parameter stores: what the model's LayerState of such a layer holds. */
 export interface LayerStores<L> {
-  /** The format-2 tensors of the layer's stores, named `{prefix}.{store}.{field}` (prefix `layers.{l}`). */
-  tensors(prefix: string, state: LayerState): Record<string, Tensor>;
-  /** The layer's parameters from those tensors, for the stores and fields that `layer` declares. */
-  read(prefix: string, layer: L, tensors: TensorReader): LayerState;
+  /** The layer's state with its stores' arrays (by the stores and fields `layer` declares), and the kind's own view of them. */
+  state(layer: L, stores: StoreStates): LayerState;
   /** The bytes of its ONNX initializers. */
   onnxBytes(state: LayerState, weights: OnnxLayer["weights"]): number;
 }
 
+/** A layer as a user lists it in `options.layers`: its kind and that kind's own fields. */
+export type LayerSpec = { kind: string } & Record<string, unknown>;
+
+/** What a kind makes of a user's spec: its graph entry (stores without training state) and the shape it outputs. */
+export interface PlannedLayer<L> {
+  layer: L;
+  outputShape: number[];
+}
+
 export interface LayerKind<L extends { kind: string }> {
   readonly kind: L["kind"];
+  /** Whether it is a loss head, which ends the list (and only there). */
+  readonly head?: boolean;
+  /**
+   * Validates the user's spec `spec`, named `at` (`options.layers[2]`) in errors, on an input of
+   * shape `inputShape`; throws a TypeError or RangeError naming `at.field` and what is allowed.
+   */
+  plan(spec: Record<string, unknown>, inputShape: readonly number[], at: string): PlannedLayer<L>;
+  /** The user's spec of a graph entry: plan(specOf(layer)) gives the layer back. */
+  specOf(layer: L): LayerSpec;
+  /** The record the core's layer registry builds the layer from. */
+  native(layer: L): NativeLayerSpec;
   /** Present when the layer keeps parameters: then it holds one of the model's LayerStates, in graph order. */
   readonly stores?: LayerStores<L>;
   /** What is wrong with a stored layer of this kind that later checks cannot name, if anything. */

@@ -1,5 +1,6 @@
 // Every layer kind this deepr knows, by the name the graph metadata (deepr.graph) gives it.
-// Adding a kind: its file in lib/layers/ (graph entry, stores, inspect line, ONNX nodes), an entry
+// Adding a kind: its file in lib/layers/ (its spec planned on its input shape, graph entry, native
+// record, stores, inspect line, ONNX nodes), an entry
 // in LAYER_KINDS and in GraphLayer, and a test that saves, loads, inspects and exports it.
 import type { LayerKind } from "./layer-kind.js";
 import { relu, type ReluLayer } from "./relu.js";

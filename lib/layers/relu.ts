@@ -1,4 +1,5 @@
 // relu: y = max(x, 0), between two sparse linear layers. No parameters.
+import { rejectUnknown } from "../checks.js";
 import { node } from "../export/onnx-nodes.js";
 import type { LayerKind } from "./layer-kind.js";
 
@@ -8,6 +9,12 @@ export interface ReluLayer {
 
 export const relu: LayerKind<ReluLayer> = {
   kind: "relu",
+  plan(spec, inputShape, at) {
+    rejectUnknown(at, spec, ["kind"], "a relu layer");
+    return { layer: { kind: "relu" }, outputShape: [...inputShape] };
+  },
+  specOf: () => ({ kind: "relu" }),
+  native: () => ({ kind: "relu" }),
   describe: () => "relu",
   onnx(_layer, { graph, input, prefix, output }) {
     const y = output ?? `${prefix}.relu`;
@@ -15,5 +22,3 @@ export const relu: LayerKind<ReluLayer> = {
     return y;
   },
 };
-
-export const reluLayer = (): ReluLayer => ({ kind: "relu" });

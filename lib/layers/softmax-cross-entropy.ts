@@ -1,5 +1,6 @@
 // softmax_cross_entropy: the head. Training minimises the cross-entropy of the softmax of its
 // input (the logits) against the label; the predicted class is the largest logit. No parameters.
+import { rejectUnknown, shapeSize } from "../checks.js";
 import { intAttribute, node } from "../export/onnx-nodes.js";
 import type { LayerKind } from "./layer-kind.js";
 
@@ -9,6 +10,17 @@ export interface SoftmaxCrossEntropyLayer {
 
 export const softmaxCrossEntropy: LayerKind<SoftmaxCrossEntropyLayer> = {
   kind: "softmax_cross_entropy",
+  head: true,
+  // Its input is one logit per class.
+  plan(spec, inputShape, at) {
+    rejectUnknown(at, spec, ["kind"], "a softmax_cross_entropy layer");
+    const classes = shapeSize(inputShape);
+    if (inputShape.length !== 1 || classes < 2)
+      throw new RangeError(`${at} (softmax_cross_entropy) needs one logit per class, at least 2, as its input; the layer before it outputs [${inputShape.join(", ")}]`);
+    return { layer: { kind: "softmax_cross_entropy" }, outputShape: [classes] };
+  },
+  specOf: () => ({ kind: "softmax_cross_entropy" }),
+  native: () => ({ kind: "softmax_cross_entropy" }),
   describe: () => "softmax_cross_entropy",
   onnxInput: "logits",
   onnxOutputs: ["probabilities", "logits"],
@@ -18,5 +30,3 @@ export const softmaxCrossEntropy: LayerKind<SoftmaxCrossEntropyLayer> = {
     return "probabilities";
   },
 };
-
-export const softmaxCrossEntropyLayer = (): SoftmaxCrossEntropyLayer => ({ kind: "softmax_cross_entropy" });

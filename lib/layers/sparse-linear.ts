@@ -3,8 +3,9 @@
 import { ExportError } from "../export/export-error.js";
 import { FLOAT, INT64, floatBytes, node, tensor } from "../export/onnx-nodes.js";
 import { ProtoMessage } from "../export/protobuf.js";
-import type { LayerState } from "../model-types.js";
+import type { LayerState } from "./layer-state.js";
 import type { LayerKind } from "./layer-kind.js";
+import { boolean, integer, MAX_SIZE, real, rejectUnknown, shapeSize } from "../checks.js";
 import { describeStore, storeFields, type DenseStore, type SparseStore } from "./stores.js";
 
 export interface SparseLinearLayer {
@@ -14,46 +15,53 @@ export interface SparseLinearLayer {
   stores: { weight: SparseStore; bias?: DenseStore };
 }
 
-/** How the graph metadata describes a layer of K = `budget` connections; with `momentum`, every store keeps a velocity. */
-export function sparseLinearLayer(spec: {
-  inputs: number; outputs: number; budget: number; connectivity: number; bias: boolean; momentum: boolean;
-}): SparseLinearLayer {
-  const { inputs, outputs, budget, connectivity, bias, momentum } = spec;
-  const weight: SparseStore = { kind: "sparse", shape: [inputs, outputs], budget, connectivity, fields: storeFields("sparse", momentum) };
-  const stores = bias ? { weight, bias: { kind: "dense", shape: [outputs], fields: storeFields("dense", momentum) } as DenseStore } : { weight };
+/** How the graph metadata describes a layer of K = `budget` connections, its stores without training state (graphOf adds that). */
+function sparseLinearLayer(spec: { inputs: number; outputs: number; budget: number; connectivity: number; bias: boolean }): SparseLinearLayer {
+  const { inputs, outputs, budget, connectivity, bias } = spec;
+  const weight: SparseStore = { kind: "sparse", shape: [inputs, outputs], budget, connectivity, fields: storeFields("sparse", false) };
+  const stores = bias ? { weight, bias: { kind: "dense", shape: [outputs], fields: storeFields("dense", false) } as DenseStore } : { weight };
   return { kind: "sparse_linear", inputs, outputs, stores };
 }
+
+const FIELDS = ["kind", "outputs", "connectivity", "bias"];
 
 export const sparseLinear: LayerKind<SparseLinearLayer> = {
   kind: "sparse_linear",
 
-  stores: {
-    tensors(prefix, layer) {
-      const k = layer.theta.length;
-      return {
-        [`${prefix}.weight.positions`]: { dtype: "I32", shape: [k, 2], data: layer.positions },
-        [`${prefix}.weight.theta`]: { dtype: "F32", shape: [k], data: layer.theta },
-        [`${prefix}.weight.sign`]: { dtype: "I8", shape: [k], data: layer.sign },
-        ...(layer.velocity ? { [`${prefix}.weight.velocity`]: { dtype: "F32", shape: [k], data: layer.velocity } } : {}),
-        ...(layer.bias ? { [`${prefix}.bias.value`]: { dtype: "F32", shape: [layer.outputs], data: layer.bias } } : {}),
-        ...(layer.biasVelocity ? { [`${prefix}.bias.velocity`]: { dtype: "F32", shape: [layer.outputs], data: layer.biasVelocity } } : {}),
-      };
-    },
+  // Reads its input flattened: `inputs` is the input shape's size.
+  plan(spec, inputShape, at) {
+    rejectUnknown(at, spec, FIELDS, "a sparse_linear layer");
+    const inputs = shapeSize(inputShape);
+    const outputs = integer(`${at}.outputs`, spec.outputs, 1, MAX_SIZE);
+    if (spec.connectivity === undefined) throw new TypeError(`${at}.connectivity is required: the fraction of the ${inputs} x ${outputs} connections kept active, in (0, 1]`);
+    const connectivity = real(`${at}.connectivity`, spec.connectivity, 0, 1, true);
+    const budget = Math.floor(inputs * outputs * connectivity);
+    if (budget < 1)
+      throw new RangeError(`${at}.connectivity = ${connectivity} leaves no connection in the ${inputs} x ${outputs} layer; it needs at least ${1 / (inputs * outputs)}`);
+    if (budget > MAX_SIZE)
+      throw new RangeError(`${at}.connectivity = ${connectivity} gives the layer ${budget} active connections; the limit is ${MAX_SIZE} per layer`);
+    const bias = spec.bias === undefined ? false : boolean(`${at}.bias`, spec.bias);
+    return { layer: sparseLinearLayer({ inputs, outputs, budget, connectivity, bias }), outputShape: [outputs] };
+  },
 
-    read(prefix, { inputs, outputs, stores }, tensors) {
-      // K is what theta holds; the other per-connection tensors must agree with it.
-      const k = tensors.length(`${prefix}.weight.theta`);
-      const momentum = stores.weight.fields.includes("velocity");
-      const read = (name: string, dtype: "I32" | "F32" | "I8", shape: number[]) => tensors.read(`${prefix}.${name}`, dtype, shape);
+  specOf: ({ outputs, stores }) => ({ kind: "sparse_linear", outputs, connectivity: stores.weight.connectivity, bias: stores.bias !== undefined }),
+
+  native: ({ inputs, outputs, stores }) => ({ kind: "sparse_linear", inputs, outputs, budget: stores.weight.budget, bias: stores.bias !== undefined }),
+
+  stores: {
+    // The flat fields of today's LayerState are the same arrays as the stores'.
+    state({ inputs, outputs }, stores) {
+      const { weight, bias } = stores;
       return {
+        stores,
         inputs,
         outputs,
-        positions: read("weight.positions", "I32", [k, 2]) as Int32Array,
-        theta: read("weight.theta", "F32", [k]) as Float32Array,
-        sign: read("weight.sign", "I8", [k]) as Int8Array,
-        velocity: momentum ? (read("weight.velocity", "F32", [k]) as Float32Array) : undefined,
-        bias: stores.bias ? (read("bias.value", "F32", [outputs]) as Float32Array) : undefined,
-        biasVelocity: momentum && stores.bias ? (read("bias.velocity", "F32", [outputs]) as Float32Array) : undefined,
+        positions: weight.positions as Int32Array,
+        theta: weight.theta as Float32Array,
+        sign: weight.sign as Int8Array,
+        velocity: weight.velocity as Float32Array | undefined,
+        bias: bias?.value as Float32Array | undefined,
+        biasVelocity: bias?.velocity as Float32Array | undefined,
       };
     },
 

@@ -18,3 +18,14 @@ export const sgd = {
   summary: "stochastic gradient descent, with heavy-ball momentum when momentum > 0",
   hyperparameters: [lr, momentum],
 } as const satisfies RulePart;
+
+/** The optimisers the `optimizer` fit option and `--optimizer` flag name, each the core's optimiser of that name. */
+export const optimizer = {
+  option: "optimizer", flag: "optimizer", part: "optimiser", type: "choice", choices: ["sgd", "momentum"], default: "sgd",
+  help: "the optimiser; momentum is chosen when --momentum > 0",
+} as const;
+
+/** The optimisers by name (written out, so the public type names no internal value). */
+export type OptimizerName = "sgd" | "momentum";
+
+export const optimizerNames: readonly OptimizerName[] = optimizer.choices;

@@ -2,8 +2,9 @@
 // structure), and the training rule a model trains with, as checkpoints store it (deepr.rule).
 // Adding a rule part: its declarations and entry in the part's file, an entry below, the
 // {name: number} record the native step receives, and a test that trains and resumes with it.
-import type { RulePart } from "./declaration.js";
-import { sgd } from "./optimiser.js";
+import type { ChoiceDeclaration, RulePart } from "./declaration.js";
+import { sgd, type OptimizerName } from "./optimiser.js";
+import type { NativeRule } from "../native.js";
 import { deepRPrior } from "./prior.js";
 import { deepRStructure, describeStructure } from "./structure.js";
 
@@ -15,10 +16,19 @@ export const structures = [deepRStructure] as const satisfies readonly RulePart[
 export const ruleParts: readonly RulePart[] = [...optimisers, ...priors, ...structures];
 
 /** The rules by the name deepr.rule gives them: each combines one part of every kind. */
-const RULES = [{ name: "deep-r", optimiser: sgd, prior: deepRPrior, structure: deepRStructure, describe: describeStructure }] as const;
+const RULES = [
+  { name: "deep-r", optimiser: sgd, prior: deepRPrior, structure: deepRStructure, describe: describeStructure },
+] as const satisfies readonly ({ name: RuleName } & Record<string, unknown>)[];
 
-export type RuleName = (typeof RULES)[number]["name"];
+/** The names of the rules a model can train with (written out, so the public type names no internal value). */
+export type RuleName = "deep-r";
 export const ruleNames: readonly RuleName[] = RULES.map((r) => r.name);
+
+/** The `rule` model option and `--rule` flag. */
+export const rule = {
+  option: "rule", flag: "rule", part: "structure", type: "choice", choices: ruleNames, default: ruleNames[0],
+  help: "the training rule: deep-r, DEEP R with a hard bound on K",
+} as const satisfies ChoiceDeclaration;
 
 type StructureDeclaration = (typeof deepRStructure.hyperparameters)[number];
 /** The structure rule's settings, by option: `budget` and `globalShare`. */
@@ -37,9 +47,16 @@ export function describeRule(rule: Rule): string {
   return `${rule.name}, ${findRule(rule.name)!.describe(rule)}`;
 }
 
-/** deepr.rule for a model with these structure settings. */
-export function ruleDescription(settings: StructureSettings): Rule {
-  const rule = RULES[0];
+/** deepr.rule for a model with this rule and these structure settings. */
+export function ruleDescription(settings: StructureSettings & { rule: RuleName }): Rule {
+  const rule = findRule(settings.rule)!;
   const values = rule.structure.hyperparameters.map((d) => [d.option, settings[d.option]]);
   return { name: rule.name, ...Object.fromEntries(values) } as Rule;
+}
+
+/** The core's rule record for a model with this rule and these structure settings, trained by `optimizer` (the rule's own by default). */
+export function nativeRuleOf(settings: StructureSettings & { rule: RuleName }, optimizer?: OptimizerName): NativeRule {
+  const rule = findRule(settings.rule)!;
+  const { budget, globalShare } = ruleDescription(settings);
+  return { optimiser: optimizer ?? rule.optimiser.name, prior: rule.prior.name, structure: rule.structure.name, budget, globalShare };
 }
