@@ -34,6 +34,10 @@ struct LayerContext {
 //                  bias (boolean)
 //   relu           none (its size is the width below)
 //   softmax_cross_entropy  none (the width below is the number of classes, at least 2)
+//   sparse_lstm    steps, features, units (integers; the input is steps x features wide),
+//                  inputBudget (K of the input weights, in [1, features x 4 units]),
+//                  recurrentBudget (K of the recurrent weights, in [1, units x 4 units]),
+//                  sequence (boolean: output h of every step, steps x units, instead of the last)
 std::unique_ptr<Layer> build_layer(const LayerSpec& spec, LayerContext& context);
 
 // The kinds build_layer knows, in a fixed order.

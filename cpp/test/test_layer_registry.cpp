@@ -70,7 +70,7 @@ TEST(registry_refuses_bad_specs_naming_what_is_wrong) {
     edit(spec);
     return refusal(spec);
   };
-  CHECK(mentions(edited([](NetworkSpec& s) { s.layers[0].kind = "sparse_conv2d"; }), "layer 0 (sparse_conv2d): not a layer kind of the core (it knows sparse_linear, relu, softmax_cross_entropy)"));
+  CHECK(mentions(edited([](NetworkSpec& s) { s.layers[0].kind = "sparse_conv2d"; }), "layer 0 (sparse_conv2d): not a layer kind of the core (it knows sparse_linear, relu, softmax_cross_entropy, sparse_lstm)"));
   CHECK(mentions(edited([](NetworkSpec& s) { s.layers[0].numbers.erase("budget"); }), "layer 0 (sparse_linear): budget (a number) is missing"));
   CHECK(mentions(edited([](NetworkSpec& s) { s.layers[0].booleans.erase("bias"); }), "bias (a boolean) is missing"));
   CHECK(mentions(edited([](NetworkSpec& s) { s.layers[0].numbers["stride"] = 2; }), "stride is not a field of this kind"));
