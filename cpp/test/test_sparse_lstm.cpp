@@ -242,6 +242,26 @@ TEST(sparse_lstm_matches_a_float64_dense_lstm) {
       }
 }
 
+TEST(sparse_lstm_gate_nonlinearities_are_float_accurate) {
+  // One step of one unit over pre-activations in [-24, 24]: the gates' sigmoid and tanh within a few
+  // float roundings of float64 (the BPTT check above allows for the rounding of longer sums).
+  SparseLstm lstm(1, 1, 1, 4, 4, false, 0, 3);
+  for (uint32_t j = 0; j < 4; ++j) {
+    lstm.input_weight().theta[j] = 1.5f + 0.25f * j;
+    lstm.bias().value[j] = 0.3f * uniform(j);
+  }
+  const DenseLstm ref{1, 1, 1, false, dense_weights(lstm.input_weight()), dense_weights(lstm.recurrent_weight()),
+                      std::vector<double>(lstm.bias().value.begin(), lstm.bias().value.end())};
+  const uint32_t stride = 256;
+  std::vector<float> x(stride), y(stride);
+  for (uint32_t b = 0; b < stride; ++b) x[b] = -10.0f + 20.0f * b / (stride - 1);
+  lstm.forward(x.data(), y.data(), stride);
+  for (uint32_t b = 0; b < stride; ++b) {
+    const double expected = ref.run({double(x[b])}, nullptr, nullptr)[0];
+    CHECK_NEAR(y[b], expected, 1e-6 * std::abs(expected) + 1e-7);
+  }
+}
+
 TEST(sparse_lstm_starts_with_its_budgets_and_a_forget_bias_of_one) {
   SparseLstm lstm(4, 3, 5, 17, 40, false, 2, 9);
   CHECK(lstm.inputs() == 12 && lstm.outputs() == 5);
