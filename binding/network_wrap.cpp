@@ -102,22 +102,29 @@ Napi::Object Object(Napi::Env env, const Napi::Value& value, const char* name) {
 }
 
 // The step's hyper-parameters: a {name: number} record holding exactly the names the network's
-// rule declares.
+// rule declares, and any of the step's own settings (deepr::kStepFields; one left out stays off).
 deepr::StepHyper HyperArg(Napi::Env env, const Napi::Value& value, const deepr::Rule& rule) {
   Napi::Object record = Object(env, value, "hyper");
   const std::vector<deepr::HyperField> fields = deepr::hyper_fields(rule);
   std::string names;
   for (const deepr::HyperField& f : fields) names += std::string(names.empty() ? "" : ", ") + f.name;
+  const auto step_field = [](const std::string& key) {
+    return std::any_of(std::begin(deepr::kStepFields), std::end(deepr::kStepFields),
+                       [&](const deepr::HyperField& f) { return key == f.name; });
+  };
   Napi::Array keys = record.GetPropertyNames();
   for (uint32_t n = 0; n < keys.Length(); ++n) {
     const std::string key = keys.Get(n).ToString();
     const auto declared = [&](const deepr::HyperField& f) { return key == f.name; };
-    if (std::none_of(fields.begin(), fields.end(), declared))
+    if (std::none_of(fields.begin(), fields.end(), declared) && !step_field(key))
       ThrowRange(env, "hyper." + key + " is not a hyper-parameter of this network's rule; it takes " + names);
   }
   deepr::StepHyper hyper;
   for (const deepr::HyperField& f : fields)
     hyper.*f.field = Float(env, record.Get(f.name), ("hyper." + std::string(f.name)).c_str(), f.min, f.max);
+  for (const deepr::HyperField& f : deepr::kStepFields)
+    if (record.Has(f.name))
+      hyper.*f.field = Float(env, record.Get(f.name), ("hyper." + std::string(f.name)).c_str(), f.min, f.max);
   return hyper;
 }
 

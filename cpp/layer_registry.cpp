@@ -13,6 +13,7 @@
 #include "layers/softmax_cross_entropy.hpp"
 #include "layers/sparse_conv2d.hpp"
 #include "layers/sparse_linear.hpp"
+#include "layers/sparse_lstm.hpp"
 
 namespace deepr {
 
@@ -139,10 +140,28 @@ std::unique_ptr<Layer> max_pool2d(SpecReader& r, LayerContext& c) {
   return std::make_unique<MaxPool2d>(g);
 }
 
+std::unique_ptr<Layer> sparse_lstm(SpecReader& r, LayerContext& c) {
+  const uint32_t steps = uint32_t(r.integer("steps", 1, kMaxLayerSize));
+  const uint32_t features = uint32_t(r.integer("features", 1, kMaxLayerSize / steps));
+  const uint32_t units = uint32_t(r.integer("units", 1, kMaxLayerSize / 4));
+  const uint64_t input_budget = r.integer("inputBudget", 1, std::min<uint64_t>(uint64_t(features) * 4 * units, kMaxLayerSize));
+  const uint64_t recurrent_budget = r.integer("recurrentBudget", 1, std::min<uint64_t>(uint64_t(units) * 4 * units, kMaxLayerSize));
+  const bool sequence = r.boolean("sequence");
+  r.done();
+  if (sequence && uint64_t(steps) * units > kMaxLayerSize)
+    r.fail("steps x units is " + std::to_string(uint64_t(steps) * units) + ", more outputs than a layer can have");
+  if (c.inputs != 0 && steps * features != c.inputs)
+    r.fail("steps x features is " + std::to_string(steps * features) + ", but the layer below gives " + std::to_string(c.inputs));
+  const uint32_t input_id = c.next_sparse_id;
+  c.next_sparse_id += 2;
+  return std::make_unique<SparseLstm>(steps, features, units, input_budget, recurrent_budget, sequence, input_id, c.seed);
+}
+
 const std::vector<std::pair<std::string, Builder>>& registry() {
   static const std::vector<std::pair<std::string, Builder>> kinds{
       {"sparse_linear", sparse_linear}, {"relu", relu}, {"softmax_cross_entropy", softmax_cross_entropy},
-      {"sparse_conv2d", sparse_conv2d}, {"dense_conv2d", dense_conv2d}, {"max_pool2d", max_pool2d}};
+      {"sparse_conv2d", sparse_conv2d}, {"dense_conv2d", dense_conv2d}, {"max_pool2d", max_pool2d},
+      {"sparse_lstm", sparse_lstm}};
   return kinds;
 }
 

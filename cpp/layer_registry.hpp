@@ -45,6 +45,10 @@ struct LayerContext {
 //   dense_conv2d   the fields of sparse_conv2d but budget
 //   max_pool2d     channels, height, width, kernel_height, kernel_width (at most height and width),
 //                  stride; output channels x out_height x out_width as above without padding
+//   sparse_lstm    steps, features, units (integers; the input is steps x features wide),
+//                  inputBudget (K of the input weights, in [1, features x 4 units]),
+//                  recurrentBudget (K of the recurrent weights, in [1, units x 4 units]),
+//                  sequence (boolean: output h of every step, steps x units, instead of the last)
 std::unique_ptr<Layer> build_layer(const LayerSpec& spec, LayerContext& context);
 
 // The kinds build_layer knows, in a fixed order.

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "gradient_clipping.hpp"
 #include "layers/relu.hpp"
 #include "non_finite_error.hpp"
 #include "simd.hpp"
@@ -126,7 +127,7 @@ void Network::train_step(const float* inputs, const int32_t* labels_all, const u
                              ": the batch holds NaN or Infinity, or training diverged (lower the learning rate)",
                          parameter_layer_.back() - 1);
 
-  if (exchange_) backward_exchange_update(stride, hyper, stats);
+  if (exchange_ || hyper.clip_norm > 0) backward_exchange_update(stride, hyper, stats);
   else backward_and_update(stride, hyper, stats);
   const auto regrowth_start = std::chrono::steady_clock::now();
   structure_.regrow(sparse_stores_, went_dormant_, spec_.seed, step_, stats.rewired);
@@ -176,7 +177,7 @@ void Network::backward_and_update(uint32_t stride, const StepHyper& hyper, StepS
 
 void Network::backward_exchange_update(uint32_t stride, const StepHyper& hyper, StepStats& stats) {
   for (size_t i = layers_.size(); i-- > 0;) backward_layer(i, stride);
-  exchange_(gradients_);
+  if (exchange_) exchange_(gradients_);
   for (size_t i = 0; i < layers_.size(); ++i) {  // before any update, so a refused step changes nothing
     const std::vector<StoreRef> stores = layers_[i]->stores();
     bool same = gradients_.size() == layers_.size() && gradients_[i].stores.size() == stores.size();
@@ -186,6 +187,8 @@ void Network::backward_exchange_update(uint32_t stride, const StepHyper& hyper, 
       throw std::logic_error("the gradient exchange changed the size of the gradients of layer " + std::to_string(i) +
                              ": it may change their values only");
   }
+  // After the exchange: the norm of the gradients every process applies.
+  if (hyper.clip_norm > 0) clip_by_global_norm(gradients_, hyper.clip_norm);
   // From the head down, as the fused path, so a divergence reports the same layer.
   for (size_t i = layers_.size(); i-- > 0;) update_layer(i, hyper, stats);
 }

@@ -52,9 +52,10 @@ class Network {
   void set_rule(const RuleSpec& rule);
 
   // One training step on samples `rows` of a row-major data set: forward, backward, the gradient
-  // exchange (if set), the rule's optimiser and prior, then its structure rule. Without an exchange
-  // the backward pass and the update of a sparse_linear layer run fused, one sweep per layer;
-  // with one, as two passes with the gradients in between. Both give the same bits. Throws
+  // exchange (if set), the clipping by global norm (hyper.clip_norm > 0), the rule's optimiser and
+  // prior, then its structure rule. Without an exchange or clipping the backward pass and the
+  // update of a sparse_linear layer run fused, one sweep per layer; with one, as two passes with
+  // the gradients in between. Both give the same bits. Throws
   // NonFiniteError, before changing anything, when the loss is not finite.
   void train_step(const float* inputs, const int32_t* labels, const uint32_t* rows, uint32_t batch,
                   const StepHyper& hyper, StepStats& stats);
@@ -80,7 +81,7 @@ class Network {
   void forward(uint32_t stride);
   // From the head down: backward and update of every layer, fused where a layer has a fused sweep.
   void backward_and_update(uint32_t stride, const StepHyper& hyper, StepStats& stats);
-  // Backward of every layer into gradients_, the exchange, then the update of every layer.
+  // Backward of every layer into gradients_, the exchange, the clipping, then the update of every layer.
   void backward_exchange_update(uint32_t stride, const StepHyper& hyper, StepStats& stats);
   // The backward pass of layer i: dE/d its input from dE/d its output (grads_), and its gradients.
   void backward_layer(size_t i, uint32_t stride);

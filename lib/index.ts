@@ -19,6 +19,7 @@ export { loadNpy, type NpyOptions } from "./data/npy.js";
 export { loadCsv, parseCsv, type CsvOptions } from "./data/csv.js";
 export { loadDataFile, type DataFileOptions } from "./data/data-file.js";
 export { loadMnist, loadMnistTest } from "./data/mnist.js";
+export { loadSequentialMnist, loadSequentialMnistTest } from "./data/sequential-mnist.js";
 export { loadCifar10, loadCifar10Test } from "./data/cifar10.js";
 export { parseIdx, readIdxFile, DataFormatError, type IdxArray } from "./data/idx.js";
 export { CheckpointError } from "./checkpoint/safetensors.js";

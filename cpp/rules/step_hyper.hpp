@@ -8,6 +8,7 @@ struct StepHyper {
   float alpha = 1e-5f;
   float noise_std = 0.0f;  // sqrt(2 eta T)
   float momentum = 0.0f;
+  float clip_norm = 0.0f;  // the step's own setting (kStepFields): 0 = no gradient clipping
 };
 
 // A hyper-parameter by the name the binding receives it under, with the range the update needs
@@ -19,5 +20,10 @@ struct HyperField {
   double min, max;
 };
 inline constexpr double kFloatMax = 3.4e38;
+
+// The step's own settings, independent of the rule: a step may leave them out (they stay off).
+// clipNorm: every gradient of the step scaled by clipNorm / ||g|| when the global norm ||g|| over all
+// stores exceeds it (gradient_clipping.hpp).
+inline constexpr HyperField kStepFields[] = {{"clipNorm", &StepHyper::clip_norm, 0, kFloatMax}};
 
 }  // namespace deepr
