@@ -71,8 +71,8 @@ std::vector<uint64_t> share_deficit(uint64_t deficit, const std::vector<SparseSt
   return counts;
 }
 
-void DeepRStructure::regrow(const std::vector<SparseStore*>& stores, const std::vector<std::vector<uint32_t>>& dormant,
-                            uint64_t seed, uint64_t step, std::vector<uint64_t>& rewired) {
+void DeepRStructure::restructure(const std::vector<SparseStore*>& stores, const std::vector<std::vector<uint32_t>>& dormant,
+                                 uint64_t seed, uint64_t step, std::vector<uint64_t>& rewired) {
   // The slots that went dormant in this step are still in place (theta < 0) until rewire() drops
   // them, and count as dormant positions already: regrowth may pick them again.
   const size_t n = stores.size();

@@ -2,12 +2,14 @@
 // become active again as died, within a budget per sparse store or one global budget.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "philox.hpp"
 #include "sparse_store.hpp"
+#include "structure_rule.hpp"
 
 namespace deepr {
 
@@ -35,19 +37,23 @@ enum class GlobalShare : uint32_t {
 std::vector<uint64_t> share_deficit(uint64_t deficit, const std::vector<SparseStore*>& stores, const std::vector<uint64_t>& dying,
                                     GlobalShare share, const RngStream& stream);
 
-class DeepRStructure {
+class DeepRStructure : public StructureRule {
  public:
+  static constexpr const char* kName = "deep-r";
+  static constexpr bool kSignedTheta = false;  // theta < 0: dormant
+  static constexpr std::array<SettingField, 0> kSettings{};
+
   DeepRStructure(bool global_budget, GlobalShare share) : global_budget_(global_budget), share_(share) {}
 
   // Regrowth after the update of every store: `dormant[s]` lists the slots of stores[s] that went
   // dormant in step `step` (ascending; still in place with theta < 0). As many dormant positions as
   // died are drawn uniformly (per store, or shared by the global budget) and replace them.
   // `rewired[s]`: the connections activated in store s.
-  void regrow(const std::vector<SparseStore*>& stores, const std::vector<std::vector<uint32_t>>& dormant, uint64_t seed,
-              uint64_t step, std::vector<uint64_t>& rewired);
+  void restructure(const std::vector<SparseStore*>& stores, const std::vector<std::vector<uint32_t>>& dormant, uint64_t seed,
+                   uint64_t step, std::vector<uint64_t>& rewired) override;
 
   // The budget: K active connections in every store, or their sum in all; "" or what is wrong.
-  std::string check(const std::vector<SparseStore*>& stores) const;
+  std::string check(const std::vector<SparseStore*>& stores) const override;
 
  private:
   bool global_budget_;

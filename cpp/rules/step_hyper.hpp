@@ -8,6 +8,7 @@ struct StepHyper {
   float alpha = 1e-5f;
   float noise_std = 0.0f;  // sqrt(2 eta T)
   float momentum = 0.0f;
+  float weight_decay = 0.0f;  // the l2 prior's coefficient
 };
 
 // A hyper-parameter by the name the binding receives it under, with the range the update needs
