@@ -69,7 +69,7 @@ void Network::set_rule(const RuleSpec& spec) {
         throw std::invalid_argument("rule.budget is \"layer\", but sparse store " + std::to_string(store->id) + " has " +
                                     std::to_string(store->active()) + " active connections, not its budget " +
                                     std::to_string(store->budget));
-  if (!rule.signed_theta)
+  if (rule_.signed_theta && !rule.signed_theta)  // a baseline's signed weights would read as dormant
     for (const SparseStore* store : sparse_stores_)
       if (std::any_of(store->theta.begin(), store->theta.end(), [](float t) { return t < 0.0f; }))
         throw std::invalid_argument("rule.structure \"" + spec.structure + "\" reads theta below 0 as dormant, but sparse store " +
