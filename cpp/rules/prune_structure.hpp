@@ -15,6 +15,7 @@
 #include <map>
 #include <string>
 
+#include "step_hyper.hpp"
 #include "structure_rule.hpp"
 
 namespace deepr {
@@ -26,7 +27,7 @@ class PruneStructure : public StructureRule {
   static constexpr SettingField kSettings[] = {{"pruneStart", 0, kMaxStep, true},
                                                {"pruneEvery", 1, kMaxStep, true},
                                                {"pruneTimes", 0, kMaxStep, true},
-                                               {"quality", 0, 3.4e38, false}};
+                                               {"quality", 0, kFloatMax, false}};
 
   // `settings` holds every name of kSettings, in range (parse_rule checked them).
   explicit PruneStructure(const std::map<std::string, double>& settings);

@@ -107,6 +107,9 @@ Rule parse_rule(const RuleSpec& spec) {
   });
   rule.settings = checked_settings(*structure, spec.settings);
   rule.global_budget = named<bool>("budget", spec.budget, {{"layer", false}, {"global", true}});
+  if (rule.global_budget && rule.structure != StructureKind::kDeepR)
+    throw std::invalid_argument("rule.budget \"global\" shares DEEP R's regrowth between stores; rule.structure \"" +
+                                spec.structure + "\" regrows nothing: use rule.budget \"layer\"");
   rule.share = named<GlobalShare>("globalShare", spec.global_share,
                                   {{"budget", GlobalShare::kByBudget}, {"dormant", GlobalShare::kByDormant}});
   return rule;

@@ -318,6 +318,10 @@ TEST(baseline_rules_are_checked_by_name_and_setting) {
           "rule.pruneStart must be an integer in [0, 9.0072e+15], got 1.5");
   refused(baseline_spec(sizes, {0, 0}, false, "l2", "prune", schedule(1, 1, 1, -0.5)),
           "rule.quality must be in [0, 3.4e+38], got -0.5");
+  NetworkSpec global = baseline_spec(sizes, {0, 0}, false, "none", "fixed");
+  global.rule.budget = "global";
+  refused(global, "rule.budget \"global\" shares DEEP R's regrowth between stores; rule.structure \"fixed\" regrows nothing: "
+                  "use rule.budget \"layer\"");
   refused(baseline_spec(sizes, {0, 0}, false, "l2", "lottery"), "rule.structure is \"lottery\"; the core knows deep-r, fixed, prune");
   refused(baseline_spec(sizes, {0, 0}, false, "l3", "fixed"), "rule.prior is \"l3\"; the core knows deep-r, none, l2, l1-shrink");
 
