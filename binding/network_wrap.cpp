@@ -150,7 +150,8 @@ deepr::LayerSpec LayerSpecArg(Napi::Env env, const Napi::Value& value, const std
   return spec;
 }
 
-// The rule record: each part by name.
+// The rule record: each part by name, and every other own enumerable property, a number, as a
+// setting of the structure rule (the core checks their names and ranges).
 deepr::RuleSpec RuleArg(Napi::Env env, const Napi::Value& value, const std::string& name) {
   Napi::Object o = Object(env, value, name.c_str());
   deepr::RuleSpec rule;
@@ -159,6 +160,12 @@ deepr::RuleSpec RuleArg(Napi::Env env, const Napi::Value& value, const std::stri
   rule.structure = String(env, o.Get("structure"), name + ".structure");
   rule.budget = String(env, o.Get("budget"), name + ".budget");
   rule.global_share = String(env, o.Get("globalShare"), name + ".globalShare");
+  Napi::Array keys = o.GetPropertyNames();
+  for (uint32_t n = 0; n < keys.Length(); ++n) {
+    const std::string key = keys.Get(n).ToString();
+    if (key == "optimiser" || key == "prior" || key == "structure" || key == "budget" || key == "globalShare") continue;
+    rule.settings[key] = Number(env, o.Get(key), (name + "." + key).c_str());
+  }
   return rule;
 }
 
@@ -268,7 +275,7 @@ float Finite(float v, const std::string& where, const std::string& what) {
 }
 
 // A sparse store rebuilt from imported arrays, rejecting anything that breaks an invariant.
-deepr::SparseStore ImportSparse(const deepr::SparseStore& current, const StoreArrays& a) {
+deepr::SparseStore ImportSparse(const deepr::SparseStore& current, const StoreArrays& a, bool signed_theta) {
   const std::string where = "layers[" + std::to_string(a.layer) + "]." + a.store.name + ": ";
   deepr::SparseStore store = current;
   std::vector<uint64_t> position(a.count);
@@ -279,9 +286,10 @@ deepr::SparseStore ImportSparse(const deepr::SparseStore& current, const StoreAr
                                   std::to_string(out) + ") is outside the " + std::to_string(store.n_in) + " x " +
                                   std::to_string(store.n_out) + " weight matrix");
     position[k] = uint64_t(out) * store.n_in + uint32_t(in);
-    if (!(a.theta[k] >= 0.0f) || !std::isfinite(a.theta[k]))
+    // Under a baseline rule theta is a signed weight; under DEEP R's, theta < 0 would be dormant.
+    if (!(a.theta[k] >= 0.0f || signed_theta) || !std::isfinite(a.theta[k]))
       throw std::invalid_argument(where + "theta of connection " + std::to_string(k) + " is " + std::to_string(a.theta[k]) +
-                                  "; an active connection has a finite theta >= 0");
+                                  (signed_theta ? "; an active connection has a finite theta" : "; an active connection has a finite theta >= 0"));
     const bool negative = deepr::position_is_negative(store.seed, store.id, position[k]);
     if (a.sign && a.sign[k] != (negative ? -1 : 1))
       throw std::invalid_argument(where + "sign of connection " + std::to_string(k) +
@@ -534,7 +542,7 @@ Napi::Value NetworkWrap::ImportState(const Napi::CallbackInfo& info) {
     std::vector<deepr::SparseStore> sparse;
     std::vector<deepr::DenseStore> dense;
     for (const StoreArrays& a : arrays) {
-      if (a.store.sparse) sparse.push_back(ImportSparse(*a.store.sparse, a));
+      if (a.store.sparse) sparse.push_back(ImportSparse(*a.store.sparse, a, net.rule().signed_theta));
       else dense.push_back(ImportDense(*a.store.dense, a));
     }
     // Swaps every store with its imported copy; a second call swaps the previous state back.

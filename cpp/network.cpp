@@ -64,12 +64,18 @@ Network::Network(NetworkSpec spec) : spec_(std::move(spec)) {
 
 void Network::set_rule(const RuleSpec& spec) {
   const Rule rule = parse_rule(spec);
-  if (!rule.global_budget)
+  if (rule.structure == StructureKind::kDeepR && !rule.global_budget)
     for (const SparseStore* store : sparse_stores_)
       if (store->active() != store->budget)
         throw std::invalid_argument("rule.budget is \"layer\", but sparse store " + std::to_string(store->id) + " has " +
                                     std::to_string(store->active()) + " active connections, not its budget " +
                                     std::to_string(store->budget));
+  if (rule_.signed_theta && !rule.signed_theta)  // a baseline's signed weights would read as dormant
+    for (const SparseStore* store : sparse_stores_)
+      if (std::any_of(store->theta.begin(), store->theta.end(), [](float t) { return t < 0.0f; }))
+        throw std::invalid_argument("rule.structure \"" + spec.structure + "\" reads theta below 0 as dormant, but sparse store " +
+                                    std::to_string(store->id) + " holds negative weights trained by a signed-weight rule");
+  std::unique_ptr<StructureRule> structure = make_structure(rule);
   const std::vector<std::string> states = state_names(rule);
   for (const std::unique_ptr<Layer>& layer : layers_)
     for (const StoreRef& s : layer->stores()) {
@@ -78,7 +84,7 @@ void Network::set_rule(const RuleSpec& spec) {
     }
   rule_ = rule;
   spec_.rule = spec;
-  structure_ = DeepRStructure(rule.global_budget, rule.share);
+  structure_ = std::move(structure);
 }
 
 uint32_t Network::load_rows(const float* inputs, const uint32_t* rows, uint64_t first, uint32_t batch) {
@@ -130,7 +136,7 @@ void Network::train_step(const float* inputs, const int32_t* labels_all, const u
   if (exchange_ || hyper.clip_norm > 0) backward_exchange_update(stride, hyper, stats);
   else backward_and_update(stride, hyper, stats);
   const auto regrowth_start = std::chrono::steady_clock::now();
-  structure_.regrow(sparse_stores_, went_dormant_, spec_.seed, step_, stats.rewired);
+  structure_->restructure(sparse_stores_, went_dormant_, spec_.seed, step_, stats.rewired);
   stats.regrowth_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - regrowth_start).count();
   ++step_;
 }
@@ -238,13 +244,13 @@ std::string Network::check() const {
   for (size_t i = 0; i < layers_.size(); ++i)
     for (const StoreRef& s : layers_[i]->stores()) {
       const std::string where = "layer " + std::to_string(i) + ", " + s.name + ": ";
-      const std::string problem = s.sparse ? s.sparse->check() : "";
+      const std::string problem = s.sparse ? s.sparse->check(rule_.signed_theta) : "";
       if (!problem.empty()) return where + problem;
       if (s.dense)
         for (const StateArray& a : s.dense->states)
           if (a.values.size() != s.dense->value.size()) return where + "state array " + a.name + " has the wrong length";
     }
-  return structure_.check(sparse_stores_);
+  return structure_->check(sparse_stores_);
 }
 
 }  // namespace deepr

@@ -12,8 +12,8 @@
 #include "layer_registry.hpp"
 #include "layers/sparse_linear.hpp"
 #include "loss.hpp"
-#include "rules/deep_r_structure.hpp"
 #include "rules/rule.hpp"
+#include "rules/structure_rule.hpp"
 
 namespace deepr {
 
@@ -48,7 +48,8 @@ class Network {
   const Rule& rule() const { return rule_; }
   // Changes the training rule between steps: every store then keeps exactly the state arrays the
   // new optimiser declares (new ones zero). Throws std::invalid_argument, changing nothing, for an
-  // unknown part or a per-store budget that the stores do not meet.
+  // unknown part, a per-store budget that the stores do not meet, or a DEEP R rule while a store
+  // holds a negative theta (a signed weight of a baseline rule, which DEEP R would read as dormant).
   void set_rule(const RuleSpec& rule);
 
   // One training step on samples `rows` of a row-major data set: forward, backward, the gradient
@@ -100,7 +101,7 @@ class Network {
   std::vector<SparseStore*> sparse_stores_;
   const LossLayer* head_ = nullptr;
   Rule rule_;
-  DeepRStructure structure_{false, GlobalShare::kByBudget};
+  std::unique_ptr<StructureRule> structure_;
   uint64_t step_ = 0;
   std::vector<std::vector<float>> buffers_;  // activations: buffers_[0] the input batch
   std::vector<size_t> in_, out_;             // per layer: the buffers of its input and output

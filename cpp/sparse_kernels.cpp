@@ -114,7 +114,7 @@ __attribute__((always_inline)) inline Lanes update_lanes(Lanes t, Lanes g, Lanes
 
 // Updates slots [first, first + count); gradient(i, s) gives dE/dtheta of slots first + i ..
 // first + i + 15 (lanes past count are ignored) from their sources s. Dormant slots go into
-// part.dormant, ascending.
+// part.dormant, ascending (none when the prior trains signed weights).
 template <class Optimiser, class Prior, class Gradient>
 __attribute__((always_inline)) inline void update_slots(const SparseView& w, uint32_t first, uint32_t count,
                                                         Gradient gradient, const float* noise, const StepHyper& h,
@@ -151,9 +151,11 @@ __attribute__((always_inline)) inline void update_slots(const SparseView& w, uin
       for (uint32_t a = 0; a < kStates; ++a) std::memcpy(state[a] + i, &st[a], bytes);
     }
     nonfinite += t * 0.0f;
-    uint32_t died = 0;
-    for (uint32_t l = 0; l < kLanes; ++l) died |= uint32_t(t[l] < 0.0f) << l;
-    for (; died; died &= died - 1) part.dormant.push_back(first + i + uint32_t(__builtin_ctz(died)));
+    if constexpr (!Prior::kSignedTheta) {  // theta < 0: the connection is now dormant
+      uint32_t died = 0;
+      for (uint32_t l = 0; l < kLanes; ++l) died |= uint32_t(t[l] < 0.0f) << l;
+      for (; died; died &= died - 1) part.dormant.push_back(first + i + uint32_t(__builtin_ctz(died)));
+    }
   }
   part.finite &= sum_lanes(nonfinite) == 0.0f;
 }

@@ -63,7 +63,7 @@ void SparseStore::assign(const std::vector<uint64_t>& sorted_positions, const st
   for (uint32_t out = 0; out < n_out; ++out) row_start[out + 1] += row_start[out];
 }
 
-std::string SparseStore::check() const {
+std::string SparseStore::check(bool signed_theta) const {
   const std::string where = "store " + std::to_string(id) + ": ";
   if (row_start.size() != size_t(n_out) + 1 || row_start[0] != 0 || row_start[n_out] != theta.size() ||
       source.size() != theta.size())
@@ -77,7 +77,7 @@ std::string SparseStore::check() const {
       if (in >= n_in) return where + "input index out of range at slot " + std::to_string(k);
       if (k > row_start[out] && in <= (source[k - 1] & kIndexMask))
         return where + "duplicate or unsorted connection at output " + std::to_string(out) + ", input " + std::to_string(in);
-      if (!(theta[k] >= 0.0f) || !std::isfinite(theta[k]))
+      if (!(theta[k] >= 0.0f || signed_theta) || !std::isfinite(theta[k]))
         return where + "slot " + std::to_string(k) + " is not active (theta " + std::to_string(theta[k]) + ")";
       if (((source[k] & kSignBit) != 0) != position_is_negative(seed, id, position_of(k, out)))
         return where + "sign of slot " + std::to_string(k) + " differs from its position's fixed sign";

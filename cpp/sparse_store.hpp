@@ -53,8 +53,9 @@ struct SparseStore {
   // The kernels' view, its state arrays in the order of `states`.
   SparseView view();
 
-  // Every structural invariant; returns "" or what is wrong.
-  std::string check() const;
+  // Every structural invariant; returns "" or what is wrong. With `signed_theta` (the baseline
+  // rules: w = sign * theta is an ordinary signed weight) theta may be below zero.
+  std::string check(bool signed_theta = false) const;
 
  private:
   void resize_slots(size_t size);

@@ -93,8 +93,8 @@ std::vector<uint64_t> share_deficit(uint64_t deficit, const std::vector<StoreStr
   return counts;
 }
 
-void DeepRStructure::regrow(const std::vector<SparseStore*>& stores, const std::vector<std::vector<uint32_t>>& dormant,
-                            uint64_t seed, uint64_t step, std::vector<uint64_t>& rewired) {
+void DeepRStructure::restructure(const std::vector<SparseStore*>& stores, const std::vector<std::vector<uint32_t>>& dormant,
+                                 uint64_t seed, uint64_t step, std::vector<uint64_t>& rewired) {
   structures_.clear();
   for (const SparseStore* store : stores) structures_.push_back(structure_of(*store));
   plan(structures_, dormant, seed, step, born_);

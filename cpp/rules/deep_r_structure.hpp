@@ -2,12 +2,14 @@
 // become active again as died, within a budget per sparse store or one global budget.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "philox.hpp"
 #include "sparse_store.hpp"
+#include "structure_rule.hpp"
 
 namespace deepr {
 
@@ -51,32 +53,36 @@ enum class GlobalShare : uint32_t {
 std::vector<uint64_t> share_deficit(uint64_t deficit, const std::vector<StoreStructure>& stores,
                                     const std::vector<uint64_t>& dying, GlobalShare share, const RngStream& stream);
 
-class DeepRStructure {
+class DeepRStructure : public StructureRule {
  public:
+  static constexpr const char* kName = "deep-r";
+  static constexpr bool kSignedTheta = false;  // theta < 0: dormant
+  static constexpr std::array<SettingField, 0> kSettings{};
+
   DeepRStructure(bool global_budget, GlobalShare share) : global_budget_(global_budget), share_(share) {}
 
   // Regrowth after the update of every store: `dormant[s]` lists the slots of stores[s] that went
   // dormant in step `step` (ascending; still in place with theta < 0). As many dormant positions as
   // died are drawn uniformly (per store, or shared by the global budget) and replace them.
   // `rewired[s]`: the connections activated in store s.
-  void regrow(const std::vector<SparseStore*>& stores, const std::vector<std::vector<uint32_t>>& dormant, uint64_t seed,
-              uint64_t step, std::vector<uint64_t>& rewired);
+  void restructure(const std::vector<SparseStore*>& stores, const std::vector<std::vector<uint32_t>>& dormant, uint64_t seed,
+                   uint64_t step, std::vector<uint64_t>& rewired) override;
 
-  // regrow()'s decision alone, for stores held by a device: the positions that become active in
+  // restructure()'s decision alone, for stores held by a device: the positions that become active in
   // each store, `born[s]` (sorted), from each store's structure and dying slots. The caller then
   // rewires store s with (dormant[s], born[s]).
   void plan(const std::vector<StoreStructure>& stores, const std::vector<std::vector<uint32_t>>& dormant, uint64_t seed,
             uint64_t step, std::vector<std::vector<uint64_t>>& born);
 
   // The budget: K active connections in every store, or their sum in all; "" or what is wrong.
-  std::string check(const std::vector<SparseStore*>& stores) const;
+  std::string check(const std::vector<SparseStore*>& stores) const override;
 
  private:
   bool global_budget_;
   GlobalShare share_;
   std::vector<uint64_t> dying_counts_;       // per store: how many died in this step
   std::vector<uint64_t> regrow_counts_;      // per store: how many regrow in this step
-  std::vector<StoreStructure> structures_;  // regrow()'s stores as plan() reads them
+  std::vector<StoreStructure> structures_;  // restructure()'s stores as plan() reads them
   std::vector<std::vector<uint64_t>> born_;  // per store: the positions regrown in this step
 };
 

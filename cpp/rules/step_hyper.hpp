@@ -9,6 +9,7 @@ struct StepHyper {
   float noise_std = 0.0f;  // sqrt(2 eta T)
   float momentum = 0.0f;
   float clip_norm = 0.0f;  // the step's own setting (kStepFields): 0 = no gradient clipping
+  float weight_decay = 0.0f;  // the l2 prior's coefficient
 };
 
 // A hyper-parameter by the name the binding receives it under, with the range the update needs

@@ -111,7 +111,9 @@ TEST(a_step_with_clip_norm_applies_the_clipped_gradients) {
   const std::map<std::string, double> before = parameters();
   const float lr = 0.05f, clip = 0.1f;
   StepStats stats;
-  net.train_step(inputs.data(), labels.data(), rows.data(), batch, StepHyper{lr, 0.0f, 0.0f, 0.0f, clip}, stats);
+  StepHyper hyper{lr, 0.0f, 0.0f, 0.0f};
+  hyper.clip_norm = clip;
+  net.train_step(inputs.data(), labels.data(), rows.data(), batch, hyper, stats);
   const double norm = norm64(seen);
   CHECK(norm > 2 * clip);  // the case clips
   const double scale = clip / norm;

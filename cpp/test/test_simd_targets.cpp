@@ -207,6 +207,46 @@ std::map<std::string, uint64_t> kernel_digests() {
       d.add(layer.theta).add(layer.source).add(layer.row_start).add(layer.bias);
     digests[std::string("training/") + (global ? "global" : "per_layer")] = d.add(stats.batch_loss).value();
   }
+
+  // The baseline priors: signed theta, so nothing goes dormant; at every batch width.
+  for (uint32_t batch : batches)
+    for (const PriorKind prior : {PriorKind::kNone, PriorKind::kL2, PriorKind::kL1Shrink}) {
+      const uint32_t stride = padded_batch(batch), n_in = 300, n_out = 64;
+      FixedLayer layer = fixed_layer(n_in, n_out, 3, true, false);
+      const std::vector<float> x = fixed_values(size_t(n_in) * stride, batch + 3);
+      std::vector<float> dz = fixed_values(size_t(n_out) * stride, batch + 4);
+      for (uint32_t out = 0; out < n_out; ++out) std::fill(dz.begin() + size_t(out) * stride + batch, dz.begin() + size_t(out + 1) * stride, 0.0f);
+      std::vector<float> dx(size_t(n_in) * stride);
+      std::vector<uint32_t> dormant;
+      SlotUpdate update = slot_update(0.5f, 0.02f, 0.0f, 0.0f, false, RngStream{4, 19, 1, Purpose::kNoise});
+      update.rule.prior = prior;
+      update.rule.signed_theta = true;
+      update.hyper.weight_decay = 0.05f;
+      for (int step = 0; step < 2; ++step)
+        sparse_backward_update(layer.weight_view(), layer.bias_view(), x.data(), dz.data(), dx.data(), stride, update, dormant);
+      CHECK(dormant.empty());
+      digests["backward_update/" + std::to_string(batch) + "/prior" + std::to_string(uint32_t(prior))] =
+          Digest().add(layer.theta).add(layer.bias).add(dx).value();
+    }
+  {
+    // Pruning (Han et al. 2015) of a dense MLP, twice within the run.
+    NetworkSpec spec = deepr_test::mlp_spec({37, 24, 5}, {37 * 24, 24 * 5}, true, true, false, GlobalShare::kByBudget, 13);
+    spec.rule.prior = "l2";
+    spec.rule.structure = "prune";
+    spec.rule.settings = {{"pruneStart", 1}, {"pruneEvery", 2}, {"pruneTimes", 2}, {"quality", 0.6}};
+    Network net(spec);
+    const std::vector<float> inputs = fixed_values(100 * 37, 10);
+    std::vector<int32_t> labels(100);
+    for (uint32_t n = 0; n < 100; ++n) labels[n] = int32_t(n % 5);
+    ChunkStats stats;
+    StepHyper hyper{0.3f, 0.0f, 0.0f, 0.5f};
+    hyper.weight_decay = 1e-3f;
+    train_batches(net, DataView{inputs.data(), labels.data(), 100}, epoch_order(13, 0, 100), 20, 0, 5, hyper, true, stats);
+    Digest d;
+    for (const deepr_test::MlpLayer& layer : deepr_test::mlp_layers(net))
+      d.add(layer.theta).add(layer.source).add(layer.row_start).add(layer.bias);
+    digests["training/prune"] = d.add(stats.batch_loss).value();
+  }
   return digests;
 }
 

@@ -1,0 +1,13 @@
+#include "structure_rule.hpp"
+
+namespace deepr {
+
+std::string check_at_most_budget(const std::vector<SparseStore*>& stores) {
+  for (const SparseStore* store : stores)
+    if (store->active() > store->budget)
+      return "store " + std::to_string(store->id) + ": " + std::to_string(store->active()) +
+             " active connections, more than its budget " + std::to_string(store->budget);
+  return "";
+}
+
+}  // namespace deepr
