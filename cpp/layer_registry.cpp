@@ -7,6 +7,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "layers/dense_linear.hpp"
+#include "layers/mean_squared_error.hpp"
 #include "layers/relu.hpp"
 #include "layers/softmax_cross_entropy.hpp"
 #include "layers/sparse_linear.hpp"
@@ -79,9 +81,29 @@ std::unique_ptr<Layer> softmax_cross_entropy(SpecReader& r, LayerContext& c) {
   return std::make_unique<SoftmaxCrossEntropy>(c.inputs);
 }
 
+std::unique_ptr<Layer> dense_linear(SpecReader& r, LayerContext& c) {
+  const uint32_t inputs = uint32_t(r.integer("inputs", 1, kMaxLayerSize));
+  const uint32_t outputs = uint32_t(r.integer("outputs", 1, kMaxLayerSize));
+  const bool bias = r.boolean("bias");
+  r.done();
+  if (uint64_t(inputs) * outputs > kMaxLayerSize)
+    r.fail("inputs x outputs is " + std::to_string(uint64_t(inputs) * outputs) + ", more than the " +
+           std::to_string(kMaxLayerSize) + " values a dense store holds");
+  if (c.inputs != 0 && inputs != c.inputs)
+    r.fail("inputs is " + std::to_string(inputs) + ", but the layer below gives " + std::to_string(c.inputs));
+  return std::make_unique<DenseLinear>(inputs, outputs, bias, c.next_dense_id++, c.seed);
+}
+
+std::unique_ptr<Layer> mean_squared_error(SpecReader& r, LayerContext& c) {
+  r.done();
+  if (c.inputs == 0) r.fail("the loss head needs a layer below it");
+  return std::make_unique<MeanSquaredError>(c.inputs);
+}
+
 const std::vector<std::pair<std::string, Builder>>& registry() {
   static const std::vector<std::pair<std::string, Builder>> kinds{
-      {"sparse_linear", sparse_linear}, {"relu", relu}, {"softmax_cross_entropy", softmax_cross_entropy}};
+      {"sparse_linear", sparse_linear}, {"relu", relu}, {"softmax_cross_entropy", softmax_cross_entropy},
+      {"dense_linear", dense_linear}, {"mean_squared_error", mean_squared_error}};
   return kinds;
 }
 

@@ -21,10 +21,12 @@ struct LayerSpec {
 
 // What a layer is built in: the run's seed, the width of the layer below (0 for the first layer:
 // the layer's own spec sets the network's input size) and the id the next sparse store gets.
+// Dense weight stores are numbered apart (next_dense_id): their ids key the dense init stream only.
 struct LayerContext {
   uint64_t seed = 0;
   uint32_t inputs = 0;
   uint32_t next_sparse_id = 0;
+  uint32_t next_dense_id = 0;
 };
 
 // Throws std::invalid_argument naming the field that is missing, unknown or out of range (or
@@ -34,6 +36,8 @@ struct LayerContext {
 //                  bias (boolean)
 //   relu           none (its size is the width below)
 //   softmax_cross_entropy  none (the width below is the number of classes, at least 2)
+//   dense_linear   inputs, outputs (integers, inputs x outputs at most 2^31 - 1), bias (boolean)
+//   mean_squared_error  none (the width below is the number of regression outputs)
 std::unique_ptr<Layer> build_layer(const LayerSpec& spec, LayerContext& context);
 
 // The kinds build_layer knows, in a fixed order.

@@ -47,6 +47,7 @@ enum class Purpose : uint32_t {
   kRewire = 5,
   kRewireShare = 6,
   kShuffle = 7,
+  kDenseInit = 8,  // the store word is a dense store's own id (dense stores are numbered apart)
 };
 
 // One independent stream: (seed, step, store, purpose), `store` the id of a parameter store (0

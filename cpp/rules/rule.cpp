@@ -31,7 +31,7 @@ void add_fields(std::vector<HyperField>& fields) {
 
 Rule parse_rule(const RuleSpec& spec) {
   Rule rule;
-  rule.optimiser = named<OptimiserKind>("optimiser", spec.optimiser, {{Sgd::kName, Sgd::kKind}, {Momentum::kName, Momentum::kKind}});
+  rule.optimiser = named<OptimiserKind>("optimiser", spec.optimiser, {{Sgd::kName, Sgd::kKind}, {Momentum::kName, Momentum::kKind}, {Adam::kName, Adam::kKind}});
   rule.prior = named<PriorKind>("prior", spec.prior, {{DeepRPrior::kName, DeepRPrior::kKind}});
   rule.structure = named<StructureKind>("structure", spec.structure, {{"deep-r", StructureKind::kDeepR}});
   rule.global_budget = named<bool>("budget", spec.budget, {{"layer", false}, {"global", true}});

@@ -17,7 +17,7 @@
 namespace deepr {
 
 struct RuleSpec {
-  std::string optimiser = "sgd";        // "sgd" | "momentum"
+  std::string optimiser = "sgd";        // "sgd" | "momentum" | "adam"
   std::string prior = "deep-r";         // "deep-r"
   std::string structure = "deep-r";     // "deep-r"
   std::string budget = "layer";         // the structure's budget: "layer" | "global"
@@ -46,10 +46,12 @@ std::vector<std::string> state_names(const Rule& rule);
 // Calls f(Optimiser{}, Prior{}) with the types the rule names.
 template <class F>
 __attribute__((always_inline)) inline void with_update_rule(const Rule& rule, F&& f) {
-  static_assert(Momentum::kStates <= kMaxStateArrays, "a store view holds every state array of an optimiser");
+  static_assert(Momentum::kStates <= kMaxStateArrays && Adam::kStates <= kMaxStateArrays,
+                "a store view holds every state array of an optimiser");
   switch (rule.optimiser) {
     case OptimiserKind::kSgd: return f(Sgd{}, DeepRPrior{});
     case OptimiserKind::kMomentum: return f(Momentum{}, DeepRPrior{});
+    case OptimiserKind::kAdam: return f(Adam{}, DeepRPrior{});
   }
 }
 

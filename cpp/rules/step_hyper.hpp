@@ -8,6 +8,10 @@ struct StepHyper {
   float alpha = 1e-5f;
   float noise_std = 0.0f;  // sqrt(2 eta T)
   float momentum = 0.0f;
+  float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f;  // Adam's
+  // Adam's bias corrections 1 - beta1^t and 1 - beta2^t of this step, derived from the step count
+  // by the network (with_bias_corrections in optimisers.hpp), not passed in.
+  float correction1 = 1.0f, correction2 = 1.0f;
 };
 
 // A hyper-parameter by the name the binding receives it under, with the range the update needs
