@@ -6,7 +6,7 @@
 
 namespace deepr {
 
-// At most this many optimiser state arrays per store (momentum keeps 1, Adam would keep 2).
+// At most this many optimiser state arrays per store (momentum keeps 1, Adam 2).
 constexpr uint32_t kMaxStateArrays = 2;
 
 // A sparse store in CSR layout (sparse_store.hpp): the slots of output j are

@@ -142,7 +142,7 @@ TEST(dense_weights_come_from_their_own_init_stream_and_leave_the_sparse_streams_
   Network net(spec);
   for (int d = 0; d < 2; ++d) {
     const DenseLinear& layer = *dynamic_cast<DenseLinear*>(net.layers()[d == 0 ? 0 : 2].get());
-    const deepr_reference::Stream stream{seed, 0, uint32_t(d), 8};
+    const deepr_reference::Stream stream{seed, 0, uint32_t(d), deepr_reference::kDenseInit};
     for (size_t n = 0; n < layer.weight().value.size(); ++n) {
       const double expected = deepr_reference::normal(stream, n) / std::sqrt(double(layer.inputs()));
       CHECK_NEAR(layer.weight().value[n], expected, 1e-6 * (1 + std::abs(expected)));
