@@ -44,6 +44,7 @@ float Float(Napi::Env env, const Napi::Value& value, const char* name, double mi
   const double v = Number(env, value, name);
   if (v < min || v > max) {
     std::ostringstream message;
+    message.precision(9);  // a float's digits: Adam's betas stop at 0.99999994, not 1
     message << name << " must be in [" << min << ", " << max << "], got " << v;
     ThrowRange(env, message.str());
   }
@@ -81,19 +82,34 @@ size_t Length(const Napi::Value& value) { return value.As<Napi::TypedArray>().El
 
 struct Data {
   float* inputs;
-  int32_t* labels;
+  int32_t* labels;  // for a loss head that takes labels
+  float* values;    // for one that takes values
   size_t samples;
 };
 
-// A data set: labels (Int32Array, up to 2^32 - 1 samples, at least `min_samples`) and inputs
-// (Float32Array, samples x the network's input size), as train() and evaluate() take them.
-Data DataArgs(Napi::Env env, const Napi::Value& inputs, const Napi::Value& labels, const deepr::Network& net,
+// A data set: its targets as the network's loss head takes them, labels (Int32Array, one per
+// sample) or values (Float32Array, samples x the head's outputs), for at least `min_samples` and
+// at most 2^32 - 1 samples, and inputs (Float32Array, samples x the network's input size), as
+// train() and evaluate() take them.
+Data DataArgs(Napi::Env env, const Napi::Value& inputs, const Napi::Value& targets, const deepr::Network& net,
               size_t min_samples) {
-  int32_t* label_data = Array<int32_t>(env, labels, "labels");
-  const size_t samples = Length(labels);
-  if (samples < min_samples || samples > 0xFFFFFFFFull)
-    ThrowRange(env, "labels must hold between " + std::to_string(min_samples) + " and 2^32 - 1 samples");
-  return {Array<float>(env, inputs, "inputs", samples * net.input_size()), label_data, samples};
+  Data data{nullptr, nullptr, nullptr, 0};
+  const std::string name = net.targets() == deepr::TargetKind::kLabels ? "labels" : "targets";
+  if (net.targets() == deepr::TargetKind::kLabels) {
+    data.labels = Array<int32_t>(env, targets, "labels");
+    data.samples = Length(targets);
+  } else {
+    data.values = Array<float>(env, targets, "targets");
+    const size_t width = net.classes();
+    if (Length(targets) % width != 0)
+      ThrowRange(env, "targets must hold " + std::to_string(width) + " values per sample (samples x outputs), got " +
+                          std::to_string(Length(targets)) + " values");
+    data.samples = Length(targets) / width;
+  }
+  if (data.samples < min_samples || data.samples > 0xFFFFFFFFull)
+    ThrowRange(env, name + " must hold between " + std::to_string(min_samples) + " and 2^32 - 1 samples");
+  data.inputs = Array<float>(env, inputs, "inputs", data.samples * net.input_size());
+  return data;
 }
 
 Napi::Object Object(Napi::Env env, const Napi::Value& value, const char* name) {
@@ -382,7 +398,8 @@ deepr::Network& NetworkWrap::Acquire(Napi::Env env) {
 }
 
 // info() -> {step, busy, layers: [{inputs, outputs, active, budget}] (one per sparse store, in id
-// order), hyper: the names of the rule's hyper-parameters}
+// order), hyper: the names of the rule's hyper-parameters, targets: what the loss head takes,
+// "labels" or "values"}
 Napi::Value NetworkWrap::Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!net_) throw Napi::Error::New(env, "this model has been disposed");
@@ -408,6 +425,7 @@ Napi::Value NetworkWrap::Info(const Napi::CallbackInfo& info) {
   Napi::Array hyper = Napi::Array::New(env, fields.size());
   for (uint32_t n = 0; n < fields.size(); ++n) hyper.Set(n, fields[n].name);
   result.Set("hyper", hyper);
+  result.Set("targets", net_->targets() == deepr::TargetKind::kLabels ? "labels" : "values");
   return result;
 }
 
@@ -426,7 +444,7 @@ Napi::Value NetworkWrap::SetRule(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// train(inputs, labels, epoch, firstBatch, batches, batchSize, hyper: {name: number}, check)
+// train(inputs, labels or targets (DataArgs), epoch, firstBatch, batches, batchSize, hyper: {name: number}, check)
 //   -> Promise<{loss: Float32Array, correct: Uint32Array, rewired: number[], regrowthSeconds: number,
 //                noiseSeconds: number, step: number}>
 Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
@@ -450,7 +468,7 @@ Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
           order_ = deepr::epoch_order(net.spec().seed, epoch, uint32_t(data.samples));
           order_epoch_ = epoch;
         }
-        deepr::train_batches(net, deepr::DataView{data.inputs, data.labels, uint32_t(data.samples)}, order_, uint32_t(batch_size), first,
+        deepr::train_batches(net, deepr::DataView{data.inputs, data.labels, uint32_t(data.samples), data.values}, order_, uint32_t(batch_size), first,
                              batches, hyper, check, *stats);
       },
       [stats, &net](Napi::Env env) -> Napi::Value {
@@ -471,7 +489,7 @@ Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
       });
 }
 
-// evaluate(inputs, labels) -> Promise<{lossSum, correct}>
+// evaluate(inputs, labels or targets) -> Promise<{lossSum, correct}> (correct: 0 for target values)
 Napi::Value NetworkWrap::Evaluate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   deepr::Network& net = Ready(env);
@@ -479,7 +497,9 @@ Napi::Value NetworkWrap::Evaluate(const Napi::CallbackInfo& info) {
   Acquire(env);
   auto result = std::make_shared<deepr::LossResult>();
   return Queue(
-      env, busy_, {info[0], info[1], Value()}, [&net, data, result] { *result = net.evaluate(data.inputs, data.labels, data.samples); },
+      env, busy_, {info[0], info[1], Value()}, [&net, data, result] {
+        *result = net.evaluate(data.inputs, deepr::SampleTargets{data.labels, data.values}, data.samples);
+      },
       [result](Napi::Env env) -> Napi::Value {
         Napi::Object o = Napi::Object::New(env);
         o.Set("lossSum", result->loss_sum);

@@ -9,6 +9,8 @@
 
 #include "layers/dense_conv2d.hpp"
 #include "layers/max_pool2d.hpp"
+#include "layers/dense_linear.hpp"
+#include "layers/mean_squared_error.hpp"
 #include "layers/relu.hpp"
 #include "layers/softmax_cross_entropy.hpp"
 #include "layers/sparse_conv2d.hpp"
@@ -157,11 +159,31 @@ std::unique_ptr<Layer> sparse_lstm(SpecReader& r, LayerContext& c) {
   return std::make_unique<SparseLstm>(steps, features, units, input_budget, recurrent_budget, sequence, input_id, c.seed);
 }
 
+std::unique_ptr<Layer> dense_linear(SpecReader& r, LayerContext& c) {
+  const uint32_t inputs = uint32_t(r.integer("inputs", 1, kMaxLayerSize));
+  const uint32_t outputs = uint32_t(r.integer("outputs", 1, kMaxLayerSize));
+  const bool bias = r.boolean("bias");
+  r.done();
+  if (uint64_t(inputs) * outputs > kMaxLayerSize)
+    r.fail("inputs x outputs is " + std::to_string(uint64_t(inputs) * outputs) + ", more than the " +
+           std::to_string(kMaxLayerSize) + " values a dense store holds");
+  if (c.inputs != 0 && inputs != c.inputs)
+    r.fail("inputs is " + std::to_string(inputs) + ", but the layer below gives " + std::to_string(c.inputs));
+  return std::make_unique<DenseLinear>(inputs, outputs, bias, c.next_dense_id++, c.seed);
+}
+
+std::unique_ptr<Layer> mean_squared_error(SpecReader& r, LayerContext& c) {
+  r.done();
+  if (c.inputs == 0) r.fail("the loss head needs a layer below it");
+  return std::make_unique<MeanSquaredError>(c.inputs);
+}
+
 const std::vector<std::pair<std::string, Builder>>& registry() {
   static const std::vector<std::pair<std::string, Builder>> kinds{
       {"sparse_linear", sparse_linear}, {"relu", relu}, {"softmax_cross_entropy", softmax_cross_entropy},
       {"sparse_conv2d", sparse_conv2d}, {"dense_conv2d", dense_conv2d}, {"max_pool2d", max_pool2d},
-      {"sparse_lstm", sparse_lstm}};
+      {"sparse_lstm", sparse_lstm},
+      {"dense_linear", dense_linear}, {"mean_squared_error", mean_squared_error}};
   return kinds;
 }
 

@@ -49,6 +49,8 @@ struct LayerContext {
 //                  inputBudget (K of the input weights, in [1, features x 4 units]),
 //                  recurrentBudget (K of the recurrent weights, in [1, units x 4 units]),
 //                  sequence (boolean: output h of every step, steps x units, instead of the last)
+//   dense_linear   inputs, outputs (integers, inputs x outputs at most 2^31 - 1), bias (boolean)
+//   mean_squared_error  none (the width below is the number of regression outputs)
 std::unique_ptr<Layer> build_layer(const LayerSpec& spec, LayerContext& context);
 
 // The kinds build_layer knows, in a fixed order.

@@ -94,16 +94,26 @@ uint32_t Network::load_rows(const float* inputs, const uint32_t* rows, uint64_t 
   return stride;
 }
 
-const int32_t* Network::load_labels(const int32_t* labels, const uint32_t* rows, uint64_t first, uint32_t batch) {
+BatchTargets Network::load_targets(const SampleTargets& sample, const uint32_t* rows, uint64_t first, uint32_t batch,
+                                   uint32_t stride) {
+  const bool labels = targets() == TargetKind::kLabels;
+  if (labels ? !sample.labels : !sample.values)
+    throw std::invalid_argument(std::string("the loss head (") + head_->kind() + ") takes " +
+                                (labels ? "class labels" : "target values"));
+  if (!labels) {
+    values_.resize(size_t(classes()) * stride);
+    gather_feature_major(sample.values, classes(), rows, first, batch, stride, values_.data());
+    return BatchTargets{nullptr, values_.data()};
+  }
   labels_.resize(batch);
   for (uint32_t b = 0; b < batch; ++b) {
-    const uint64_t sample = rows ? rows[b] : first + b;
-    labels_[b] = labels[sample];
+    const uint64_t row = rows ? rows[b] : first + b;
+    labels_[b] = sample.labels[row];
     if (labels_[b] < 0 || uint32_t(labels_[b]) >= classes())
-      throw std::invalid_argument("label " + std::to_string(labels_[b]) + " of sample " + std::to_string(sample) +
+      throw std::invalid_argument("label " + std::to_string(labels_[b]) + " of sample " + std::to_string(row) +
                                   " is outside [0, " + std::to_string(classes()) + ")");
   }
-  return labels_.data();
+  return BatchTargets{labels_.data(), nullptr};
 }
 
 void Network::forward(uint32_t stride) {
@@ -117,17 +127,19 @@ void Network::forward(uint32_t stride) {
   }
 }
 
-void Network::train_step(const float* inputs, const int32_t* labels_all, const uint32_t* rows, uint32_t batch,
-                         const StepHyper& hyper, StepStats& stats) {
+void Network::train_step(const float* inputs, const SampleTargets& sample_targets, const uint32_t* rows, uint32_t batch,
+                         const StepHyper& step_hyper, StepStats& stats) {
   if (batch == 0) throw std::invalid_argument("batch must not be empty");
-  const int32_t* labels = load_labels(labels_all, rows, 0, batch);
-  const uint32_t stride = load_rows(inputs, rows, 0, batch);
+  const uint32_t stride = padded_batch(batch);
+  const BatchTargets targets = load_targets(sample_targets, rows, 0, batch, stride);
+  load_rows(inputs, rows, 0, batch);
+  const StepHyper hyper = with_bias_corrections(step_hyper, step_);
   forward(stride);
 
   std::vector<float>& dlogits = grads_[out_.back()];
   dlogits.resize(size_t(classes()) * stride);
   stats.noise_seconds = 0;
-  stats.loss = head_->loss(buffers_[out_.back()].data(), labels, batch, stride, dlogits.data());
+  stats.loss = head_->loss(buffers_[out_.back()].data(), targets, batch, stride, dlogits.data());
   if (!std::isfinite(stats.loss.loss_sum))
     throw NonFiniteError("loss is not finite at step " + std::to_string(step_) +
                              ": the batch holds NaN or Infinity, or training diverged (lower the learning rate)",
@@ -216,13 +228,13 @@ void Network::update_layer(size_t i, const StepHyper& hyper, StepStats& stats) {
   if (!finite) throw_diverged(i);
 }
 
-LossResult Network::evaluate(const float* inputs, const int32_t* labels, uint64_t count) {
+LossResult Network::evaluate(const float* inputs, const SampleTargets& sample_targets, uint64_t count) {
   LossResult total;
   for (uint64_t first = 0; first < count; first += kEvalBatch) {
     const uint32_t batch = uint32_t(std::min<uint64_t>(kEvalBatch, count - first));
-    const int32_t* batch_labels = load_labels(labels, nullptr, first, batch);
+    const BatchTargets targets = load_targets(sample_targets, nullptr, first, batch, padded_batch(batch));
     forward(load_rows(inputs, nullptr, first, batch));
-    const LossResult part = head_->loss(buffers_[out_.back()].data(), batch_labels, batch, padded_batch(batch), nullptr);
+    const LossResult part = head_->loss(buffers_[out_.back()].data(), targets, batch, padded_batch(batch), nullptr);
     total.loss_sum += part.loss_sum;
     total.correct += part.correct;
   }

@@ -23,6 +23,13 @@ struct NetworkSpec {
   RuleSpec rule;
 };
 
+// A data set's targets, the one the network's loss head takes (LossLayer::targets) set: labels,
+// one class per sample, or values, samples x the head's outputs, row-major.
+struct SampleTargets {
+  const int32_t* labels = nullptr;
+  const float* values = nullptr;
+};
+
 struct StepStats {
   LossResult loss;
   std::vector<uint64_t> rewired;  // connections activated per sparse store in this step
@@ -41,7 +48,8 @@ class Network {
   // Every sparse store, in id order.
   const std::vector<SparseStore*>& sparse_stores() const { return sparse_stores_; }
   uint32_t input_size() const { return layers_.front()->inputs(); }
-  uint32_t classes() const { return head_->inputs(); }
+  uint32_t classes() const { return head_->inputs(); }  // the head's width: classes, or regression outputs
+  TargetKind targets() const { return head_->targets(); }
   uint64_t step() const { return step_; }
   void set_step(uint64_t step) { step_ = step; }
 
@@ -57,16 +65,24 @@ class Network {
   // prior, then its structure rule. Without an exchange or clipping the backward pass and the
   // update of a sparse_linear layer run fused, one sweep per layer; with one, as two passes with
   // the gradients in between. Both give the same bits. Throws
-  // NonFiniteError, before changing anything, when the loss is not finite.
-  void train_step(const float* inputs, const int32_t* labels, const uint32_t* rows, uint32_t batch,
+  // NonFiniteError, before changing anything, when the loss is not finite; std::invalid_argument
+  // when `targets` does not hold what the head takes.
+  void train_step(const float* inputs, const SampleTargets& targets, const uint32_t* rows, uint32_t batch,
                   const StepHyper& hyper, StepStats& stats);
+  void train_step(const float* inputs, const int32_t* labels, const uint32_t* rows, uint32_t batch,
+                  const StepHyper& hyper, StepStats& stats) {
+    train_step(inputs, SampleTargets{labels, nullptr}, rows, batch, hyper, stats);
+  }
 
   // Sets the hook called with every layer's gradients between backward and update; an empty
   // function removes it (the fused path again).
   void set_gradient_exchange(GradientExchange exchange) { exchange_ = std::move(exchange); }
 
   // Loss and accuracy over `count` consecutive samples, without training.
-  LossResult evaluate(const float* inputs, const int32_t* labels, uint64_t count);
+  LossResult evaluate(const float* inputs, const SampleTargets& targets, uint64_t count);
+  LossResult evaluate(const float* inputs, const int32_t* labels, uint64_t count) {
+    return evaluate(inputs, SampleTargets{labels, nullptr}, count);
+  }
 
   // Logits, row-major count x classes.
   void predict(const float* inputs, uint64_t count, float* logits);
@@ -75,8 +91,10 @@ class Network {
   std::string check() const;
 
  private:
-  // The batch's labels (samples `rows`, or first .. first + batch), each checked to be a class.
-  const int32_t* load_labels(const int32_t* labels, const uint32_t* rows, uint64_t first, uint32_t batch);
+  // The batch's targets (samples `rows`, or first .. first + batch): labels, each checked to be a
+  // class, or values gathered feature-major for `stride` samples.
+  BatchTargets load_targets(const SampleTargets& targets, const uint32_t* rows, uint64_t first, uint32_t batch,
+                            uint32_t stride);
   // Gathers a batch feature-major into the input buffer; returns its padded stride.
   uint32_t load_rows(const float* inputs, const uint32_t* rows, uint64_t first, uint32_t batch);
   void forward(uint32_t stride);
@@ -108,6 +126,7 @@ class Network {
   // dE/d each activation buffer, sized once per batch width: a fused relu's backward runs in place.
   std::vector<std::vector<float>> grads_;
   std::vector<int32_t> labels_;              // the batch's labels
+  std::vector<float> values_;                // or its target values, feature-major
   std::vector<std::vector<uint32_t>> went_dormant_;  // per sparse store: slots that died in this step
   GradientExchange exchange_;                        // empty: the fused path
   std::vector<LayerGradients> gradients_;            // per layer

@@ -335,6 +335,29 @@ inline bool update_value(const DenseView& d, uint32_t n, float g, const StepHype
   return std::isfinite(d.value[n]);
 }
 
+// The optimiser's step of every value of a dense store, 16 at a time (a dense weight store is big)
+// and the rest one by one: the same operations, so the same bits as update_value for each value.
+DEEPR_DISPATCH
+bool dense_update_values(const DenseView& d, const float* gradient, const SlotUpdate& u) {
+  bool finite = true;
+  with_update_rule(u.rule, [&](auto optimiser, auto) __attribute__((always_inline)) {
+    using Optimiser = decltype(optimiser);
+    Lanes nonfinite = {};  // stays 0 unless some value is infinite or NaN (then v * 0 is NaN)
+    uint32_t n = 0;
+    for (; n + kLanes <= d.size; n += kLanes) {
+      Lanes st[Optimiser::kStates + 1];
+      for (uint32_t a = 0; a < Optimiser::kStates; ++a) st[a] = load_lanes(d.state[a] + n);
+      const Lanes v = Optimiser::step(load_lanes(d.value + n), load_lanes(gradient + n), st, u.hyper);
+      store_lanes(d.value + n, v);
+      for (uint32_t a = 0; a < Optimiser::kStates; ++a) store_lanes(d.state[a] + n, st[a]);
+      nonfinite += v * 0.0f;
+    }
+    finite = sum_lanes(nonfinite) == 0.0f;
+    for (; n < d.size; ++n) finite &= update_value<Optimiser>(d, n, gradient[n], u.hyper);
+  });
+  return finite;
+}
+
 // Outputs split into `parts` ranges of about equal numbers of connections.
 std::vector<uint32_t> split_rows(const SparseView& w, unsigned parts) {
   std::vector<uint32_t> bounds{0};
@@ -418,13 +441,7 @@ UpdateResult sparse_update(const SparseView& w, const float* theta_gradient, con
   return {part.finite, part.noise_seconds};
 }
 
-bool dense_update(const DenseView& d, const float* gradient, const SlotUpdate& u) {
-  bool finite = true;
-  with_update_rule(u.rule, [&](auto optimiser, auto) {
-    for (uint32_t n = 0; n < d.size; ++n) finite &= update_value<decltype(optimiser)>(d, n, gradient[n], u.hyper);
-  });
-  return finite;
-}
+bool dense_update(const DenseView& d, const float* gradient, const SlotUpdate& u) { return dense_update_values(d, gradient, u); }
 
 namespace {
 

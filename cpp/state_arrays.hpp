@@ -1,5 +1,5 @@
 // An optimiser's state kept beside a store's parameters: one float per parameter in each array,
-// under the name the optimiser declares (momentum: "velocity"; Adam's two moments next). A sparse
+// under the name the optimiser declares (momentum: "velocity"; Adam: "m" and "v"). A sparse
 // store moves them with their slots on rewiring; nothing else in the core names them.
 #pragma once
 

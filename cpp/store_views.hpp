@@ -9,7 +9,7 @@
 
 namespace deepr {
 
-// At most this many optimiser state arrays per store (momentum keeps 1, Adam would keep 2).
+// At most this many optimiser state arrays per store (momentum keeps 1, Adam 2).
 constexpr uint32_t kMaxStateArrays = DEEPR_MAX_STATE_ARRAYS;
 
 constexpr uint32_t kSignBit = DEEPR_SIGN_BIT;  // set in source[k]: the connection's weight is -theta

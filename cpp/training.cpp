@@ -30,7 +30,7 @@ void train_batches(Network& net, const DataView& data, const std::vector<uint32_
   for (uint64_t n = first_batch; n < first_batch + batches; ++n) {
     const uint64_t first = n * batch_size;
     const uint32_t size = uint32_t(std::min<uint64_t>(batch_size, data.count - first));
-    net.train_step(data.inputs, data.labels, order.data() + first, size, hyper, step);
+    net.train_step(data.inputs, SampleTargets{data.labels, data.values}, order.data() + first, size, hyper, step);
     stats.batch_loss.push_back(float(step.loss.loss_sum / size));
     stats.batch_correct.push_back(step.loss.correct);
     for (size_t l = 0; l < step.rewired.size(); ++l) stats.rewired[l] += step.rewired[l];

@@ -14,8 +14,9 @@ std::vector<uint32_t> epoch_order(uint64_t seed, uint64_t epoch, uint32_t count)
 
 struct DataView {
   const float* inputs;    // count x features, row-major
-  const int32_t* labels;  // count
+  const int32_t* labels;  // count; null when the loss head takes values
   uint32_t count;
+  const float* values = nullptr;  // count x the head's outputs, row-major, when the loss head takes values
 };
 
 struct ChunkStats {

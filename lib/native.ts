@@ -8,14 +8,14 @@ import { diagnoseBinaries, whyBinaryFails } from "./binary-diagnosis.js";
 
 /**
  * A layer as the core's registry builds it (cpp/layer_registry.hpp): its kind and its fields, each
- * a number or a boolean (sparse_linear: inputs, outputs, budget, bias; relu and
- * softmax_cross_entropy: none).
+ * a number or a boolean (sparse_linear: inputs, outputs, budget, bias; dense_linear: inputs, outputs,
+ * bias; relu, softmax_cross_entropy and mean_squared_error: none).
  */
 export type NativeLayerSpec = Readonly<{ kind: string } & Record<string, string | number | boolean>>;
 
 /** The training rule by the names of its three parts (cpp/rules/rule.hpp). */
 export interface NativeRule {
-  optimiser: "sgd" | "momentum";
+  optimiser: "sgd" | "momentum" | "adam";
   prior: "deep-r";
   structure: "deep-r";
   budget: "layer" | "global";
@@ -46,7 +46,7 @@ export interface NativeLayerInfo {
  * The state of one layer of the network as the addon moves it: per store name ("weight",
  * "bias"), per field, the arrays of the checkpoint tensors `layers.{l}.{store}.{field}`: a sparse
  * store's positions (K x 2 int32), theta and sign, a dense store's value, and the rule's state
- * arrays (velocity). A layer without stores has none.
+ * arrays (velocity; Adam's m and v). A layer without stores has none.
  */
 export type NativeLayerState = Record<string, Record<string, Int32Array | Float32Array | Int8Array | undefined>>;
 
@@ -75,13 +75,19 @@ export interface NativeTrainResult {
   step: number;
 }
 
+/**
+ * A data set's targets as the network's loss head takes them (`info().targets`): class labels, one
+ * per sample (softmax_cross_entropy), or values, samples x the head's outputs (mean_squared_error).
+ */
+export type NativeTargets = Int32Array | Float32Array;
+
 export interface NativeNetwork {
-  info(): { step: number; busy: boolean; layers: NativeLayerInfo[]; hyper: string[] };
+  info(): { step: number; busy: boolean; layers: NativeLayerInfo[]; hyper: string[]; targets: "labels" | "values" };
   /** The rule of the next train() calls; switching to momentum adds velocities at zero. */
   setRule(rule: NativeRule): void;
   train(
     inputs: Float32Array,
-    labels: Int32Array,
+    targets: NativeTargets,
     epoch: number,
     firstBatch: number,
     batches: number,
@@ -89,7 +95,7 @@ export interface NativeNetwork {
     hyper: NativeHyper,
     check: boolean,
   ): Promise<NativeTrainResult>;
-  evaluate(inputs: Float32Array, labels: Int32Array): Promise<{ lossSum: number; correct: number }>;
+  evaluate(inputs: Float32Array, targets: NativeTargets): Promise<{ lossSum: number; correct: number }>;
   predict(inputs: Float32Array, logits: Float32Array): Promise<void>;
   exportState(layers: NativeLayerState[]): Promise<void>;
   importState(layers: NativeLayerState[], step: number): Promise<void>;

@@ -91,7 +91,7 @@ describe("setRule()", () => {
     const exported = state();
     await net.exportState(exported);
     expect(exported.map((l) => Array.from(l.weight?.velocity ?? []))).toEqual([Array(12).fill(0), [], Array(6).fill(0), []]);
-    throwsExactly(() => net.setRule({ ...rule, optimiser: "adam" } as unknown as NativeRule), RangeError, 'rule.optimiser is "adam"; the core knows sgd, momentum');
+    throwsExactly(() => net.setRule({ ...rule, optimiser: "rmsprop" } as unknown as NativeRule), RangeError, 'rule.optimiser is "rmsprop"; the core knows sgd, momentum, adam');
     throwsExactly(() => net.setRule({ ...rule, prior: undefined } as unknown as NativeRule), TypeError, "rule.prior must be a string");
     expect(net.info().hyper).toEqual(["lr", "momentum", "alpha", "noiseStd"]);
   });
@@ -105,7 +105,7 @@ describe("the native network spec", () => {
       [{ ...spec, layers: spec.layers.slice(0, 3) }, "spec: the last layer (sparse_linear) is not a loss head"],
       [withLayer(0, { ...spec.layers[0], budget: 31 }), "spec: layer 0 (sparse_linear): budget must be an integer in [1, 30], got 31"],
       [withLayer(2, { ...spec.layers[2], inputs: 4 }), "spec: layer 2 (sparse_linear): inputs is 4, but the layer below gives 5"],
-      [withLayer(1, { kind: "conv3d" }), "spec: layer 1 (conv3d): not a layer kind of the core (it knows sparse_linear, relu, softmax_cross_entropy, sparse_conv2d, dense_conv2d, max_pool2d, sparse_lstm)"],
+      [withLayer(1, { kind: "conv3d" }), "spec: layer 1 (conv3d): not a layer kind of the core (it knows sparse_linear, relu, softmax_cross_entropy, sparse_conv2d, dense_conv2d, max_pool2d, sparse_lstm, dense_linear, mean_squared_error)"],
       [withLayer(1, { kind: "relu", size: 5 }), "spec: layer 1 (relu): size is not a field of this kind"],
       [{ ...spec, rule: { ...rule, budget: "net" } }, 'spec: rule.budget is "net"; the core knows layer, global'],
     ];

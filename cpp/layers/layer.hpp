@@ -39,13 +39,25 @@ class Layer {
                         LayerGradients& gradients) = 0;
 };
 
-// The last layer of a network: it passes the logits through unchanged (forward and backward are
-// the identity) and gives the loss and its gradient dE/dlogits for a batch's labels.
+// What a loss head compares the network's outputs with. Labels: one class per sample. Values:
+// one float per output and sample (regression targets).
+enum class TargetKind : uint32_t { kLabels, kValues };
+
+// A batch's targets, the one the head takes set: labels[b] for samples b < batch, or values
+// feature-major like the outputs (values[j * stride + b], zero in the padding samples).
+struct BatchTargets {
+  const int32_t* labels = nullptr;
+  const float* values = nullptr;
+};
+
+// The last layer of a network: it passes the outputs through unchanged (forward and backward are
+// the identity) and gives the loss and its gradient dE/doutputs for a batch's targets.
 class LossLayer : public Layer {
  public:
-  // Loss and accuracy over samples [0, batch) of feature-major logits (stride >= batch); with
-  // `grad`, dE/dlogits of the batch mean loss, zero in the padding samples.
-  virtual LossResult loss(const float* logits, const int32_t* labels, uint32_t batch, uint32_t stride,
+  virtual TargetKind targets() const = 0;
+  // Loss (and, for labels, accuracy) over samples [0, batch) of feature-major outputs (stride >=
+  // batch); with `grad`, dE/doutputs of the batch mean loss, zero in the padding samples.
+  virtual LossResult loss(const float* outputs, const BatchTargets& targets, uint32_t batch, uint32_t stride,
                           float* grad) const = 0;
 };
 

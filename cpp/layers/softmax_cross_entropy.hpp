@@ -22,8 +22,10 @@ class SoftmaxCrossEntropy final : public LossLayer {
   void backward(const float*, const float*, const float* dy, float* dx, uint32_t stride, LayerGradients&) override {
     if (dx) std::memcpy(dx, dy, size_t(classes_) * stride * sizeof(float));
   }
-  LossResult loss(const float* logits, const int32_t* labels, uint32_t batch, uint32_t stride, float* grad) const override {
-    return softmax_cross_entropy(logits, labels, classes_, batch, stride, grad);
+  TargetKind targets() const override { return TargetKind::kLabels; }
+  LossResult loss(const float* logits, const BatchTargets& targets, uint32_t batch, uint32_t stride,
+                  float* grad) const override {
+    return softmax_cross_entropy(logits, targets.labels, classes_, batch, stride, grad);
   }
 
  private:

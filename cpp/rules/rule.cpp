@@ -82,7 +82,7 @@ std::map<std::string, double> checked_settings(const StructureDeclaration& struc
 
 Rule parse_rule(const RuleSpec& spec) {
   Rule rule;
-  rule.optimiser = named<OptimiserKind>("optimiser", spec.optimiser, {{Sgd::kName, Sgd::kKind}, {Momentum::kName, Momentum::kKind}});
+  rule.optimiser = named<OptimiserKind>("optimiser", spec.optimiser, {{Sgd::kName, Sgd::kKind}, {Momentum::kName, Momentum::kKind}, {Adam::kName, Adam::kKind}});
   rule.prior = named<PriorKind>("prior", spec.prior,
                                 {{DeepRPrior::kName, DeepRPrior::kKind}, {NoPrior::kName, NoPrior::kKind},
                                  {L2Prior::kName, L2Prior::kKind}, {L1ShrinkPrior::kName, L1ShrinkPrior::kKind}});

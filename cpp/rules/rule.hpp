@@ -21,7 +21,7 @@
 namespace deepr {
 
 struct RuleSpec {
-  std::string optimiser = "sgd";        // "sgd" | "momentum"
+  std::string optimiser = "sgd";        // "sgd" | "momentum" | "adam"
   std::string prior = "deep-r";         // "deep-r" | "none" | "l2" | "l1-shrink"
   std::string structure = "deep-r";     // "deep-r" | "fixed" | "prune"
   std::string budget = "layer";         // the structure's budget: "layer" | "global"
@@ -71,10 +71,12 @@ __attribute__((always_inline)) inline void with_prior(const Rule& rule, F&& f) {
 // Calls f(Optimiser{}, Prior{}) with the types the rule names.
 template <class F>
 __attribute__((always_inline)) inline void with_update_rule(const Rule& rule, F&& f) {
-  static_assert(Momentum::kStates <= kMaxStateArrays, "a store view holds every state array of an optimiser");
+  static_assert(Momentum::kStates <= kMaxStateArrays && Adam::kStates <= kMaxStateArrays,
+                "a store view holds every state array of an optimiser");
   switch (rule.optimiser) {
     case OptimiserKind::kSgd: return with_prior<Sgd>(rule, f);
     case OptimiserKind::kMomentum: return with_prior<Momentum>(rule, f);
+    case OptimiserKind::kAdam: return with_prior<Adam>(rule, f);
   }
 }
 

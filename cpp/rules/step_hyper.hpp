@@ -3,6 +3,8 @@
 
 namespace deepr {
 
+// Tests brace-initialise the first four fields (lr, alpha, noise_std, momentum); set the others by
+// name, as fields are added after those four.
 struct StepHyper {
   float lr = 0.5f;
   float alpha = 1e-5f;
@@ -10,6 +12,10 @@ struct StepHyper {
   float momentum = 0.0f;
   float clip_norm = 0.0f;  // the step's own setting (kStepFields): 0 = no gradient clipping
   float weight_decay = 0.0f;  // the l2 prior's coefficient
+  float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f;  // Adam's
+  // Adam's bias corrections 1 - beta1^t and 1 - beta2^t of this step, derived from the step count
+  // by the network (with_bias_corrections in optimisers.hpp), not passed in.
+  float correction1 = 1.0f, correction2 = 1.0f;
 };
 
 // A hyper-parameter by the name the binding receives it under, with the range the update needs

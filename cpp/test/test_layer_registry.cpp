@@ -84,7 +84,7 @@ TEST(registry_refuses_bad_specs_naming_what_is_wrong) {
   CHECK(mentions(edited([](NetworkSpec& s) { s.layers[2].numbers["outputs"] = 1; s.layers[2].numbers["budget"] = 1; }),
                  "the loss head needs a layer below it with at least 2 outputs"));
   CHECK(mentions(edited([](NetworkSpec& s) { s.layers = {{"relu", {}, {}}, {"softmax_cross_entropy", {}, {}}}; }), "layer 0 (relu"));
-  CHECK(mentions(edited([](NetworkSpec& s) { s.rule.optimiser = "adam"; }), "rule.optimiser is \"adam\"; the core knows sgd, momentum"));
+  CHECK(mentions(edited([](NetworkSpec& s) { s.rule.optimiser = "rmsprop"; }), "rule.optimiser is \"rmsprop\"; the core knows sgd, momentum, adam"));
   CHECK(mentions(edited([](NetworkSpec& s) { s.rule.budget = "net"; }), "rule.budget is \"net\""));
   CHECK(mentions(edited([](NetworkSpec& s) { s.rule.global_share = "even"; }), "rule.globalShare is \"even\""));
 }
