@@ -6,6 +6,7 @@
 //                  positions, 0 elsewhere, y = x W + b as in the checkpoints), Add layers.{l}.bias [out]
 //                  when the model has biases
 //   relu:          Relu
+//   dense_linear:  MatMul with the dense layers.{l}.weight [in, out], Add layers.{l}.bias [out]
 //   softmax_cross_entropy: outputs "logits" [batch, classes] and "probabilities" = Softmax(logits)
 //                  over the last axis
 // The weights are sparse initializers by default (values and linearized indices of the K active
