@@ -136,9 +136,15 @@ describe("a sparse_lstm layer", () => {
     expect(stdout).toContain("  layer 1: sparse_linear 8 -> 3; weight sparse [8 x 3], K 12, active 12 (50.000 %); bias dense [3]\n");
   });
 
-  for (const sequence of [false, true])
-    it(`exports an ONNX LSTM (${sequence ? "every step's h" : "the last h"}) that onnxruntime runs as predict()`, async () => {
-      const model = lstmModel({ inputConnectivity: 0.6, recurrentConnectivity: 0.4, sequence });
+  const exports: [string, ModelOptions["layers"]][] = [
+    ["the last h", [{ kind: "sparse_lstm", units: 8, inputConnectivity: 0.6, recurrentConnectivity: 0.4 }]],
+    ["every step's h", [{ kind: "sparse_lstm", units: 8, inputConnectivity: 0.6, recurrentConnectivity: 0.4, sequence: true }]],
+    ["one LSTM's sequence into another", [{ kind: "sparse_lstm", units: 5, connectivity: 0.5, sequence: true }, { kind: "sparse_lstm", units: 8, connectivity: 0.5 }]],
+  ];
+  for (const [name, lstm] of exports)
+    it(`exports an ONNX LSTM (${name}) that onnxruntime runs as predict()`, async () => {
+      const readout = [{ kind: "sparse_linear", outputs: classes, connectivity: 0.5, bias: true }, { kind: "softmax_cross_entropy" }];
+      const model = Model.create({ layers: [...lstm, ...readout] as ModelOptions["layers"], inputShape: [steps, features], seed: 3 });
       await model.fit(data, { epochs: 3, lr: 0.05, batchSize: 8 });
       const expected = await model.predict(data.inputs);
       for (const weights of ["sparse", "dense"] as const) {
