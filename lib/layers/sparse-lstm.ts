@@ -7,7 +7,7 @@ import { FLOAT, INT64, floatBytes, intAttribute, node, tensor } from "../export/
 import { ProtoMessage } from "../export/protobuf.js";
 import type { LayerInfo } from "./layer-state.js";
 import type { LayerKind } from "./layer-kind.js";
-import { boolean, describe, integer, MAX_SIZE, real, rejectUnknown } from "../checks.js";
+import { boolean, integer, MAX_SIZE, real, rejectUnknown } from "../checks.js";
 import { describeStore, storeFields, type DenseStore, type SparseStore, type StoreArrays } from "./stores.js";
 
 export interface SparseLstmLayer {
