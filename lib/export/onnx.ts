@@ -6,6 +6,10 @@
 //                  positions, 0 elsewhere, y = x W + b as in the checkpoints), Add layers.{l}.bias [out]
 //                  when the model has biases
 //   relu:          Relu
+//   sparse_lstm:   Reshape to [batch, time, features], Transpose to time-major, LSTM with dense
+//                  layers.{l}.W, .R and .B (gates reordered to ONNX's i, o, f, c), Y_h reshaped to
+//                  [batch, units], or with `sequence` Y to [batch, time * units]
+//   dense_linear:  MatMul with the dense layers.{l}.weight [in, out], Add layers.{l}.bias [out]
 //   softmax_cross_entropy: outputs "logits" [batch, classes] and "probabilities" = Softmax(logits)
 //                  over the last axis
 // The weights are sparse initializers by default (values and linearized indices of the K active

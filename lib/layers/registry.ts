@@ -6,11 +6,13 @@ import type { LayerKind } from "./layer-kind.js";
 import { relu, type ReluLayer } from "./relu.js";
 import { softmaxCrossEntropy, type SoftmaxCrossEntropyLayer } from "./softmax-cross-entropy.js";
 import { sparseLinear, type SparseLinearLayer } from "./sparse-linear.js";
+import { sparseLstm, type SparseLstmLayer } from "./sparse-lstm.js";
+import { denseLinear, type DenseLinearLayer } from "./dense-linear.js";
 
 /** A layer of the graph metadata. */
-export type GraphLayer = SparseLinearLayer | ReluLayer | SoftmaxCrossEntropyLayer;
+export type GraphLayer = SparseLinearLayer | ReluLayer | SoftmaxCrossEntropyLayer | SparseLstmLayer | DenseLinearLayer;
 
-const LAYER_KINDS: readonly LayerKind<GraphLayer>[] = [sparseLinear, relu, softmaxCrossEntropy];
+const LAYER_KINDS: readonly LayerKind<GraphLayer>[] = [sparseLinear, relu, softmaxCrossEntropy, sparseLstm, denseLinear];
 
 /** The kinds' names, in the order errors list them. */
 export const layerKindNames: readonly string[] = LAYER_KINDS.map((k) => k.kind);
