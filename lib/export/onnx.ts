@@ -8,6 +8,7 @@
 //   relu:          Relu
 //   softmax_cross_entropy: outputs "logits" [batch, classes] and "probabilities" = Softmax(logits)
 //                  over the last axis
+//   mean_squared_error: outputs "predictions" [batch, outputs], the result of the layer before it as it is
 // The weights are sparse initializers by default (values and linearized indices of the K active
 // connections, so the file grows with K), or dense initializers for runtimes without them.
 import { createRequire } from "node:module";
