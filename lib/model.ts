@@ -30,6 +30,8 @@ export class Model {
   /** The options of the last fit(), or of the checkpoint this model was loaded from. */
   trainOptions: NormalizedTrainOptions = referenceTrainOptions;
   #native: NativeNetwork;
+  /** What its loss head trains on: class labels, or a regression model's values. */
+  readonly #targets: "labels" | "values";
   #momentum = false;
   /** Advanced in place by the fit loop. */
   readonly #position: Position = { epoch: 0, batchInEpoch: 0, batchSize: 0 };
@@ -42,6 +44,7 @@ export class Model {
     this.options = options;
     this.#momentum = momentum;
     this.#native = buildNetwork(options, momentum);
+    this.#targets = this.#native.info().targets;
   }
 
   /**
@@ -131,7 +134,7 @@ export class Model {
    */
   async predict(inputs: PredictInputs): Promise<Float32Array> {
     const { inputs: features, outputs } = networkWidths(this.options);
-    return predictOutputs(inputs, features, outputs, this.#native.info().targets, (x, out) => {
+    return predictOutputs(inputs, features, outputs, this.#targets, (x, out) => {
       this.#usable("predict");
       return this.#exclusive(() => this.#native.predict(x, out));
     });
@@ -232,7 +235,7 @@ export class Model {
   // Labels for a classifier, values for a regression model: as its head declares.
   #checkData(data: LabelledData | RegressionData, name: string, nonFinite?: NonFiniteInputs): Promise<CheckedData> {
     const { inputs, outputs } = networkWidths(this.options);
-    return this.#native.info().targets === "values"
+    return this.#targets === "values"
       ? checkRegressionData(data as RegressionData, name, inputs, outputs, nonFinite)
       : checkDataset(data as LabelledData, name, inputs, outputs, nonFinite);
   }

@@ -38,6 +38,8 @@ class Lane {
 export class Snapshot {
   readonly #classes: number;
   readonly #features: number;
+  /** What the head trains on: labels (predictions are probabilities) or values (they are the outputs). */
+  readonly #targets: "labels" | "values";
   readonly #state: () => Promise<State>;
   readonly #import: Import;
   #serving: Lane;
@@ -55,6 +57,7 @@ export class Snapshot {
     this.#import = load;
     this.#serving = new Lane(build());
     this.#spare = new Lane(build());
+    this.#targets = this.#serving.network.info().targets;
   }
 
   /**
@@ -77,7 +80,7 @@ export class Snapshot {
    * as `Model.predict()` computes them.
    */
   async predict(inputs: PredictInputs): Promise<Float32Array> {
-    return predictOutputs(inputs, this.#features, this.#classes, this.#serving.network.info().targets, async (x, out) => {
+    return predictOutputs(inputs, this.#features, this.#classes, this.#targets, async (x, out) => {
       this.#usable("predict");
       const lane = this.#serving;
       await this.#track(lane.run(() => lane.network.predict(x, out)));

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toOnnx } from "../lib/export/onnx.js";
 import { Model, type ModelOptions, type RegressionData } from "../lib/index.js";
 import { deepr } from "./helpers/cli.js";
+import { throwsExactly } from "./helpers/throws.js";
 
 const FEATURES = 6, OUTPUTS = 2, SAMPLES = 512, NOISE = 0.05;
 
@@ -160,5 +161,15 @@ describe("a model with a mean_squared_error head", () => {
       "data gives targets, but this is a classification model (softmax_cross_entropy head): it takes data.labels, an Int32Array of class indices; regression needs a mean_squared_error head");
     model.dispose();
     classifier.dispose();
+  });
+
+  it("is planned as a head on a flat input, with no fields of its own", () => {
+    const hidden = { kind: "sparse_linear", outputs: 3, connectivity: 0.5 };
+    throwsExactly(() => Model.create({ layers: [hidden, { kind: "mean_squared_error", outputs: 2 }], inputShape: [FEATURES] }), TypeError,
+      "options.layers[1].outputs is not an option of a mean_squared_error layer; the options are kind");
+    throwsExactly(() => Model.create({ layers: [{ kind: "mean_squared_error" }], inputShape: [2, 3] }), RangeError,
+      "options.layers[0] (mean_squared_error) needs one value per regression output as its input, a flat shape; the layer before it outputs [2, 3]");
+    throwsExactly(() => Model.create({ layers: [{ kind: "mean_squared_error" }, hidden], inputShape: [FEATURES] }), RangeError,
+      "options.layers[0] is a mean_squared_error loss head, which must be the last layer");
   });
 });
