@@ -95,12 +95,7 @@ export async function checkDataset(
   const label = await slices.find(count, (from, to) => firstOutside(labels, classes, from, to));
   if (label >= 0)
     throw new RangeError(`${name}.labels[${label}] is ${labels[label]}; labels must be in [0, ${classes}) for this model`);
-  const n = allowNonFinite ? -1 : await slices.find(inputs.length, (from, to) => firstNonFinite(inputs, from, to));
-  if (n >= 0)
-    throw new RangeError(
-      `${name}.inputs holds ${inputs[n]} at sample ${Math.floor(n / size)}, feature ${n % size}; inputs must be finite` +
-        (nonFinite === "hint" ? ' (or fit with onNonFinite: "skip" to leave out the batches holding such values)' : ""),
-    );
+  if (!allowNonFinite) await rejectNonFiniteInputs(slices, inputs, size, name, nonFinite);
   const checked = { inputs, targets: labels, count };
   validated.set(data, { key, checked });
   return checked;
@@ -141,15 +136,20 @@ export async function checkRegressionData(
   const t = await slices.find(targets.length, (from, to) => firstNonFinite(targets, from, to));
   if (t >= 0)
     throw new RangeError(`${name}.targets holds ${targets[t]} at sample ${Math.floor(t / outputs)}, output ${t % outputs}; targets must be finite`);
-  const n = allowNonFinite ? -1 : await slices.find(inputs.length, (from, to) => firstNonFinite(inputs, from, to));
+  if (!allowNonFinite) await rejectNonFiniteInputs(slices, inputs, size, name, nonFinite);
+  const checked = { inputs, targets, count };
+  validated.set(data, { key, checked });
+  return checked;
+}
+
+/** Throws a RangeError naming the first NaN or Infinity of `inputs` (samples of `size` values), if any. */
+async function rejectNonFiniteInputs(slices: TimeSlices, inputs: Float32Array, size: number, name: string, nonFinite: NonFiniteInputs): Promise<void> {
+  const n = await slices.find(inputs.length, (from, to) => firstNonFinite(inputs, from, to));
   if (n >= 0)
     throw new RangeError(
       `${name}.inputs holds ${inputs[n]} at sample ${Math.floor(n / size)}, feature ${n % size}; inputs must be finite` +
         (nonFinite === "hint" ? ' (or fit with onNonFinite: "skip" to leave out the batches holding such values)' : ""),
     );
-  const checked = { inputs, targets, count };
-  validated.set(data, { key, checked });
-  return checked;
 }
 
 /** The samples of a data set that gives its sample shape: one per label, of the model's input size. */

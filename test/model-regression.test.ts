@@ -150,6 +150,10 @@ describe("a model with a mean_squared_error head", () => {
     bad[7] = NaN;
     await rejectsExactly(model.fit({ inputs, targets: bad, sampleShape }, { epochs: 1 }), RangeError,
       "data.targets holds NaN at sample 3, output 1; targets must be finite");
+    const infinite = inputs.slice();
+    infinite[13] = Infinity;
+    await rejectsExactly(model.fit({ inputs: infinite, targets, sampleShape }, { epochs: 1 }), RangeError,
+      'data.inputs holds Infinity at sample 2, feature 1; inputs must be finite (or fit with onNonFinite: "skip" to leave out the batches holding such values)');
     await rejectsExactly(model.fit(train, { epochs: 1, validation: { inputs, targets, sampleShape: [3] } }), RangeError,
       "options.validation.sampleShape [3] has 3 values per sample but the model's input layer has 6 units");
     await rejectsExactly(model.evaluate({ inputs, targets } as never), TypeError,
