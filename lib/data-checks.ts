@@ -1,9 +1,11 @@
 // Checks that a data set fits a model before the core reads it on a worker thread: array types,
-// the sample shape against the model's input size, labels in range and (unless the caller allows
-// them) finite inputs. The value scans of a
+// the sample shape against the model's input size, labels in range (or, for a regression model,
+// finite targets of the right length) and (unless the caller allows them) finite inputs. The value scans of a
 // large data set (MNIST: 47 M inputs, ~40 ms) are time-sliced, so that checking never stalls the
 // event loop for more than about half a millisecond.
 import type { FlatDataset, LabelledData, LabelledSamples } from "./data/dataset.js";
+import type { RegressionData } from "./model-types.js";
+import type { NativeTargets } from "./native.js";
 import { describe, sampleShapeOption, shapeSize } from "./options.js";
 
 /** What a check does with NaN and Infinity in the inputs: "hint" rejects them and mentions onNonFinite: "skip". */
@@ -54,7 +56,8 @@ class TimeSlices {
 /** A data set checked against a model: the arrays the core reads and the number of samples. */
 export interface CheckedData {
   readonly inputs: Float32Array;
-  readonly labels: Int32Array;
+  /** Class labels, or a regression model's values (samples x outputs). */
+  readonly targets: NativeTargets;
   readonly count: number;
 }
 
@@ -77,6 +80,8 @@ export async function checkDataset(
   if (data === null || typeof data !== "object") throw new TypeError(`${name} must be a Dataset object, got ${describe(data)}`);
   const { inputs, labels } = data;
   if (!(inputs instanceof Float32Array)) throw new TypeError(`${name}.inputs must be a Float32Array, got ${describe(inputs)}`);
+  if (labels === undefined && "targets" in data)
+    throw new TypeError(`${name} gives targets, but this is a classification model (softmax_cross_entropy head): it takes ${name}.labels, an Int32Array of class indices; regression needs a mean_squared_error head`);
   if (!(labels instanceof Int32Array)) throw new TypeError(`${name}.labels must be an Int32Array, got ${describe(labels)}`);
   // The core reads them on a worker thread; a resizable buffer could shrink under it (the addon refuses those too).
   for (const [field, array] of [["inputs", inputs], ["labels", labels]] as const)
@@ -90,15 +95,61 @@ export async function checkDataset(
   const label = await slices.find(count, (from, to) => firstOutside(labels, classes, from, to));
   if (label >= 0)
     throw new RangeError(`${name}.labels[${label}] is ${labels[label]}; labels must be in [0, ${classes}) for this model`);
-  const n = allowNonFinite ? -1 : await slices.find(inputs.length, (from, to) => firstNonFinite(inputs, from, to));
+  if (!allowNonFinite) await rejectNonFiniteInputs(slices, inputs, size, name, nonFinite);
+  const checked = { inputs, targets: labels, count };
+  validated.set(data, { key, checked });
+  return checked;
+}
+
+/**
+ * The arrays of regression data `data` and its sample count, once they fit a model with
+ * `features` inputs and `outputs` regression outputs: samples with their shape and
+ * `samples x outputs` finite targets. Errors as checkDataset's.
+ */
+export async function checkRegressionData(
+  data: RegressionData, name: string, features: number, outputs: number, nonFinite: NonFiniteInputs = "reject",
+): Promise<CheckedData> {
+  const allowNonFinite = nonFinite === "allow";
+  const key = `values:${features}:${outputs}:${allowNonFinite}`;
+  const known = validated.get(data);
+  if (known?.key === key) return known.checked;
+  if (data === null || typeof data !== "object") throw new TypeError(`${name} must be regression data { inputs, targets, sampleShape }, got ${describe(data)}`);
+  const { inputs, targets } = data;
+  if (!(inputs instanceof Float32Array)) throw new TypeError(`${name}.inputs must be a Float32Array, got ${describe(inputs)}`);
+  if (targets === undefined && "labels" in data)
+    throw new TypeError(`${name} gives labels, but this is a regression model (mean_squared_error head): it takes ${name}.targets, a Float32Array of samples x ${outputs} values; labels are for a classification model`);
+  if (!(targets instanceof Float32Array)) throw new TypeError(`${name}.targets must be a Float32Array of samples x ${outputs} values, got ${describe(targets)}`);
+  for (const [field, array] of [["inputs", inputs], ["targets", targets]] as const)
+    if ((array.buffer as ArrayBuffer & { resizable?: boolean }).resizable)
+      throw new TypeError(`${name}.${field} must not be backed by a resizable ArrayBuffer`);
+  if (data.sampleShape === undefined) throw new TypeError(`${name}.sampleShape is required: the shape of one sample, e.g. [${features}]`);
+  const shape = sampleShapeOption(`${name}.sampleShape`, data.sampleShape);
+  const size = shapeSize(shape);
+  if (size !== features)
+    throw new RangeError(`${name}.sampleShape [${shape.join(", ")}] has ${size} values per sample but the model's input layer has ${features} units`);
+  const count = inputs.length / size;
+  if (!Number.isInteger(count) || count < 1 || count > 0xffffffff)
+    throw new RangeError(`${name}.inputs must hold between 1 and 2^32 - 1 whole samples of shape [${shape.join(", ")}], got ${inputs.length} values`);
+  if (targets.length !== count * outputs)
+    throw new RangeError(`${name}.targets has ${targets.length} values; ${count} samples x ${outputs} outputs need ${count * outputs}`);
+  const slices = new TimeSlices();
+  const t = await slices.find(targets.length, (from, to) => firstNonFinite(targets, from, to));
+  if (t >= 0)
+    throw new RangeError(`${name}.targets holds ${targets[t]} at sample ${Math.floor(t / outputs)}, output ${t % outputs}; targets must be finite`);
+  if (!allowNonFinite) await rejectNonFiniteInputs(slices, inputs, size, name, nonFinite);
+  const checked = { inputs, targets, count };
+  validated.set(data, { key, checked });
+  return checked;
+}
+
+/** Throws a RangeError naming the first NaN or Infinity of `inputs` (samples of `size` values), if any. */
+async function rejectNonFiniteInputs(slices: TimeSlices, inputs: Float32Array, size: number, name: string, nonFinite: NonFiniteInputs): Promise<void> {
+  const n = await slices.find(inputs.length, (from, to) => firstNonFinite(inputs, from, to));
   if (n >= 0)
     throw new RangeError(
       `${name}.inputs holds ${inputs[n]} at sample ${Math.floor(n / size)}, feature ${n % size}; inputs must be finite` +
         (nonFinite === "hint" ? ' (or fit with onNonFinite: "skip" to leave out the batches holding such values)' : ""),
     );
-  const checked = { inputs, labels, count };
-  validated.set(data, { key, checked });
-  return checked;
 }
 
 /** The samples of a data set that gives its sample shape: one per label, of the model's input size. */

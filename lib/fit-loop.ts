@@ -3,7 +3,7 @@
 // turn between two chunks. A batch whose loss or update is not finite either stops the run with a
 // NonFiniteError or, with onNonFinite: "skip", is left out and the chunk replayed without it.
 import type { CheckedData } from "./data-checks.js";
-import type { EpochStats, Evaluation, FitOptions, LayerState, Progress } from "./model-types.js";
+import type { EpochStats, Evaluation, FitOptions, LayerState, Progress, RegressionEvaluation } from "./model-types.js";
 import type { NativeHyper, NativeNetwork } from "./native.js";
 import { NonFiniteError, nonFiniteLayer } from "./non-finite-error.js";
 import type { OptimizerName } from "./rules/optimiser.js";
@@ -57,8 +57,8 @@ export interface Trainee {
   exportState(): Promise<LayerState[]>;
   /** Puts back parameters exportState() copied; called under the lock. */
   importState(layers: LayerState[], step: number): Promise<void>;
-  /** Loss and accuracy on the validation set; called under the lock. */
-  evaluate(data: CheckedData): Promise<Evaluation>;
+  /** Loss and accuracy (a regression model: loss only) on the validation set; called under the lock. */
+  evaluate(data: CheckedData): Promise<Evaluation | RegressionEvaluation>;
 }
 
 interface ChunkResult {
@@ -83,6 +83,8 @@ export async function trainEpoch(
   // Only the names the network's rule declares (no momentum while it trains with SGD).
   const hyper: NativeHyper = Object.fromEntries(model.network.info().hyper.map((name) => [name, values[name]]));
   const batches = Math.ceil(data.count / o.batchSize);
+  // A regression model's targets are values: it has no accuracy, reported as NaN.
+  const classifies = data.targets instanceof Int32Array;
   const rewired = new Array<number>(model.network.info().layers.length).fill(0);
   let lossSum = 0, correct = 0, samples = 0, chunk = 1, seconds = 0, regrowthSeconds = 0, noiseSeconds = 0, skipped = 0;
   position.batchSize = o.batchSize;
@@ -103,7 +105,7 @@ export async function trainEpoch(
       lossSum += r.loss[n] * size;
       correct += r.correct[n];
       samples += size;
-      fit.onBatchEnd?.({ epoch, batch: first + n, batches, loss: r.loss[n], accuracy: r.correct[n] / size });
+      fit.onBatchEnd?.({ epoch, batch: first + n, batches, loss: r.loss[n], accuracy: classifies ? r.correct[n] / size : NaN });
     }
     r.rewired.forEach((v, l) => (rewired[l] += v));
     regrowthSeconds += r.regrowthSeconds;
@@ -114,7 +116,7 @@ export async function trainEpoch(
   const stats: EpochStats = {
     epoch: epoch + 1,
     loss: samples > 0 ? lossSum / samples : NaN,
-    trainAccuracy: samples > 0 ? correct / samples : NaN,
+    trainAccuracy: samples > 0 && classifies ? correct / samples : NaN,
     lr,
     layers: info.layers.map((l, n) => ({ active: l.active, K: l.budget, rewired: rewired[n] })),
     seconds,
@@ -125,7 +127,7 @@ export async function trainEpoch(
   if (validation) {
     const v = await model.exclusive(() => model.evaluate(validation));
     stats.testLoss = v.loss;
-    stats.testAccuracy = v.accuracy;
+    if ("accuracy" in v) stats.testAccuracy = v.accuracy;
   }
   await fit.onEpochEnd?.(stats);
   return stats;
@@ -144,7 +146,7 @@ async function trainChunk(
   const step = network.info().step;
   const copy = skip ? await model.exportState() : undefined;
   const train = (from: number, batches: number) =>
-    network.train(data.inputs, data.labels, epoch, from, batches, o.batchSize, hyper, o.checkInvariants);
+    network.train(data.inputs, data.targets, epoch, from, batches, o.batchSize, hyper, o.checkInvariants);
   try {
     const r = await train(first, count);
     return { ...r, trained: count, skipped: 0 };

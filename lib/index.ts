@@ -1,5 +1,5 @@
 export { Model, NonFiniteError } from "./model.js";
-export type { BatchStats, EpochStats, Evaluation, FitOptions, LayerInfo, LayerState, Progress } from "./model.js";
+export type { BatchStats, EpochStats, Evaluation, FitOptions, LayerInfo, LayerState, Progress, RegressionData, RegressionEvaluation } from "./model.js";
 export type { Snapshot } from "./snapshot.js";
 export type { ModelOptions, NormalizedModelOptions, NormalizedTrainOptions, TrainOptions } from "./options.js";
 export type { LayerArrays } from "./native.js";

@@ -1,5 +1,5 @@
 // The public types of a Model's methods: what fit() takes and reports, and the state it exports.
-import type { LabelledData } from "./data/dataset.js";
+import type { LabelledData, Samples } from "./data/dataset.js";
 export type { LayerInfo, LayerState } from "./layers/layer-state.js";
 import type { TrainOptions } from "./options.js";
 import type { OptimizerName } from "./rules/optimiser.js";
@@ -10,6 +10,7 @@ export interface BatchStats {
   batch: number;
   batches: number;
   loss: number;
+  /** NaN for a regression model. */
   accuracy: number;
 }
 
@@ -18,7 +19,7 @@ export interface EpochStats {
   epoch: number;
   /** Mean training loss over the epoch's batches. */
   loss: number;
-  /** Fraction of training samples classified correctly while the epoch trained. */
+  /** Fraction of training samples classified correctly while the epoch trained; NaN for a regression model. */
   trainAccuracy: number;
   /** On `validation`, when given. */
   testLoss?: number;
@@ -41,8 +42,8 @@ export interface FitOptions extends TrainOptions {
    * when `momentum` > 0, else `"sgd"`.
    */
   optimizer?: OptimizerName;
-  /** Evaluated after every epoch; its accuracy is reported as testAccuracy. */
-  validation?: LabelledData;
+  /** Evaluated after every epoch; its accuracy is reported as testAccuracy (its loss only, for a regression model). */
+  validation?: LabelledData | RegressionData;
   onBatchEnd?: (stats: BatchStats) => void;
   onEpochEnd?: (stats: EpochStats) => void | Promise<void>;
   /** Stops training between two chunks of steps; fit() then rejects with the signal's reason. */
@@ -69,6 +70,22 @@ export interface FitOptions extends TrainOptions {
 export interface Evaluation {
   loss: number;
   accuracy: number;
+  count: number;
+}
+
+/**
+ * Samples with float targets: what fit() and evaluate() of a regression model (one with a
+ * mean_squared_error head) take instead of labels.
+ */
+export interface RegressionData extends Samples {
+  /** Row-major `samples x outputs`, the model's outputs per sample; every value finite. */
+  readonly targets: Float32Array;
+}
+
+/** evaluate() of a regression model: there is no class to be right about, so no accuracy. */
+export interface RegressionEvaluation {
+  /** Mean over the samples of each one's sum_j (y_j - t_j)^2 / 2 (the training loss). */
+  loss: number;
   count: number;
 }
 

@@ -3,12 +3,12 @@
 // data checks, prediction, the state export and the checkpoint files live in modules of their own.
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint/model-checkpoint.js";
 import type { LabelledData } from "./data/dataset.js";
-import { checkDataset, type CheckedData, type NonFiniteInputs } from "./data-checks.js";
+import { checkDataset, checkRegressionData, type CheckedData, type NonFiniteInputs } from "./data-checks.js";
 import { normalizeFitOptions, trainEpoch, type Position, type Trainee } from "./fit-loop.js";
-import type { EpochStats, Evaluation, FitOptions, LayerInfo, LayerState, Progress } from "./model-types.js";
+import type { EpochStats, Evaluation, FitOptions, LayerInfo, LayerState, Progress, RegressionData, RegressionEvaluation } from "./model-types.js";
 import { buildNetwork, exportState, importState, nativeRule } from "./model-state.js";
 import type { LayerArrays, NativeNetwork } from "./native.js";
-import { predictProbabilities, type PredictInputs } from "./predict.js";
+import { predictOutputs, type PredictInputs } from "./predict.js";
 import { Snapshot } from "./snapshot.js";
 import {
   networkWidths,
@@ -22,7 +22,7 @@ import {
 
 // The types of the methods' arguments and results, and the error fit() rejects with, importable
 // from the module of the class as well.
-export type { BatchStats, EpochStats, Evaluation, FitOptions, LayerInfo, LayerState, Progress } from "./model-types.js";
+export type { BatchStats, EpochStats, Evaluation, FitOptions, LayerInfo, LayerState, Progress, RegressionData, RegressionEvaluation } from "./model-types.js";
 export { NonFiniteError } from "./non-finite-error.js";
 
 export class Model {
@@ -30,6 +30,8 @@ export class Model {
   /** The options of the last fit(), or of the checkpoint this model was loaded from. */
   trainOptions: NormalizedTrainOptions = referenceTrainOptions;
   #native: NativeNetwork;
+  /** What its loss head trains on: class labels, or a regression model's values. */
+  readonly #targets: "labels" | "values";
   #momentum = false;
   /** Advanced in place by the fit loop. */
   readonly #position: Position = { epoch: 0, batchInEpoch: 0, batchSize: 0 };
@@ -42,6 +44,7 @@ export class Model {
     this.options = options;
     this.#momentum = momentum;
     this.#native = buildNetwork(options, momentum);
+    this.#targets = this.#native.info().targets;
   }
 
   /**
@@ -73,9 +76,12 @@ export class Model {
    * values from the previous fit() or the loaded checkpoint, else the reference code's defaults.
    * `epochs` counts the epochs already trained: a model that has completed them (`progress.epoch
    * >= epochs`) trains nothing and fit() resolves with `[]`, one entry per epoch trained; the
-   * CLI reports that case in words.
+   * CLI reports that case in words. A regression model (a mean_squared_error head) trains on
+   * `{ inputs, targets, sampleShape }` instead of labels.
    */
-  async fit(data: LabelledData, options: FitOptions = {}): Promise<EpochStats[]> {
+  async fit(data: LabelledData, options?: FitOptions): Promise<EpochStats[]>;
+  async fit(data: RegressionData, options?: FitOptions): Promise<EpochStats[]>;
+  async fit(data: LabelledData | RegressionData, options: FitOptions = {}): Promise<EpochStats[]> {
     this.#usable("fit");
     const { train: o, optimizer, skip } = normalizeFitOptions(options, this.trainOptions);
     if (this.#position.batchInEpoch > 0 && o.batchSize !== this.#position.batchSize)
@@ -106,25 +112,29 @@ export class Model {
     }
   }
 
-  /** Loss and accuracy on a data set, without training. */
-  async evaluate(data: LabelledData): Promise<Evaluation> {
+  /** Loss and accuracy on a data set, without training; a regression model's mean loss on its targets (no accuracy). */
+  async evaluate(data: LabelledData): Promise<Evaluation>;
+  async evaluate(data: RegressionData): Promise<RegressionEvaluation>;
+  async evaluate(data: LabelledData | RegressionData): Promise<Evaluation | RegressionEvaluation> {
     const samples = await this.#checkData(data, "data");
     this.#usable("evaluate");
     return this.#exclusive(() => this.#evaluate(samples));
   }
 
-  async #evaluate(data: CheckedData): Promise<Evaluation> {
-    const r = await this.#native.evaluate(data.inputs, data.labels);
-    return { loss: r.lossSum / data.count, accuracy: r.correct / data.count, count: data.count };
+  async #evaluate(data: CheckedData): Promise<Evaluation | RegressionEvaluation> {
+    const r = await this.#native.evaluate(data.inputs, data.targets);
+    const loss = r.lossSum / data.count;
+    return data.targets instanceof Float32Array ? { loss, count: data.count } : { loss, accuracy: r.correct / data.count, count: data.count };
   }
 
   /**
    * Class probabilities (softmax), row-major `count x classes`, for row-major float32 inputs, or
    * for samples with their shape (a Dataset, say), whose size must be the model's input size.
+   * A regression model's outputs, `count x outputs`, as they are.
    */
   async predict(inputs: PredictInputs): Promise<Float32Array> {
     const { inputs: features, outputs } = networkWidths(this.options);
-    return predictProbabilities(inputs, features, outputs, (x, out) => {
+    return predictOutputs(inputs, features, outputs, this.#targets, (x, out) => {
       this.#usable("predict");
       return this.#exclusive(() => this.#native.predict(x, out));
     });
@@ -222,8 +232,11 @@ export class Model {
     this.#momentum = true;
   }
 
-  #checkData(data: LabelledData, name: string, nonFinite?: NonFiniteInputs): Promise<CheckedData> {
+  // Labels for a classifier, values for a regression model: as its head declares.
+  #checkData(data: LabelledData | RegressionData, name: string, nonFinite?: NonFiniteInputs): Promise<CheckedData> {
     const { inputs, outputs } = networkWidths(this.options);
-    return checkDataset(data, name, inputs, outputs, nonFinite);
+    return this.#targets === "values"
+      ? checkRegressionData(data as RegressionData, name, inputs, outputs, nonFinite)
+      : checkDataset(data as LabelledData, name, inputs, outputs, nonFinite);
   }
 }

@@ -1,5 +1,6 @@
 // Prediction, for Model.predict() and Snapshot.predict(): the samples checked against the model's
-// input size, the native network's logits for them, and each row's softmax.
+// input size, the native network's outputs for them, and each row's softmax for a classifier (a
+// regression model's outputs are its predictions as they are).
 import type { Samples } from "./data/dataset.js";
 import { describe, sampleShapeOption, shapeSize } from "./options.js";
 
@@ -7,16 +8,18 @@ import { describe, sampleShapeOption, shapeSize } from "./options.js";
 export type PredictInputs = Float32Array | Samples;
 
 /**
- * Class probabilities (softmax), row-major `count x classes`, for `given` samples of `features`
- * values each; `logits(inputs, out)` has the native network write the logits into `out`.
+ * Row-major `count x outputs` for `given` samples of `features` values each: class probabilities
+ * (softmax) for a network trained on `"labels"`, its outputs themselves for one trained on
+ * `"values"`; `run(inputs, out)` has the native network write its outputs (the logits) into `out`.
  */
-export async function predictProbabilities(
-  given: PredictInputs, features: number, classes: number, logits: (inputs: Float32Array, out: Float32Array) => Promise<void>,
+export async function predictOutputs(
+  given: PredictInputs, features: number, outputs: number, targets: "labels" | "values",
+  run: (inputs: Float32Array, out: Float32Array) => Promise<void>,
 ): Promise<Float32Array> {
   const inputs = sampleInputs(given, features);
-  const out = new Float32Array((inputs.length / features) * classes);
-  await logits(inputs, out);
-  return softmaxRows(out, classes);
+  const out = new Float32Array((inputs.length / features) * outputs);
+  await run(inputs, out);
+  return targets === "values" ? out : softmaxRows(out, outputs);
 }
 
 /** The inputs of `given`, checked to hold a whole number of samples of `features` values. */

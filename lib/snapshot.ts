@@ -6,7 +6,7 @@
 import type { LayerState } from "./model-types.js";
 import type { NativeNetwork } from "./native.js";
 import { networkWidths, type NormalizedModelOptions } from "./options.js";
-import { predictProbabilities, type PredictInputs } from "./predict.js";
+import { predictOutputs, type PredictInputs } from "./predict.js";
 
 /** A model's parameters and step, taken together between two chunks of training. */
 interface State {
@@ -38,6 +38,8 @@ class Lane {
 export class Snapshot {
   readonly #classes: number;
   readonly #features: number;
+  /** What the head trains on: labels (predictions are probabilities) or values (they are the outputs). */
+  readonly #targets: "labels" | "values";
   readonly #state: () => Promise<State>;
   readonly #import: Import;
   #serving: Lane;
@@ -55,6 +57,7 @@ export class Snapshot {
     this.#import = load;
     this.#serving = new Lane(build());
     this.#spare = new Lane(build());
+    this.#targets = this.#serving.network.info().targets;
   }
 
   /**
@@ -72,9 +75,12 @@ export class Snapshot {
     return this.#step;
   }
 
-  /** Class probabilities (softmax), row-major `count x classes`, as `Model.predict()` computes them. */
+  /**
+   * Class probabilities (softmax), row-major `count x classes`, or a regression model's outputs,
+   * as `Model.predict()` computes them.
+   */
   async predict(inputs: PredictInputs): Promise<Float32Array> {
-    return predictProbabilities(inputs, this.#features, this.#classes, async (x, out) => {
+    return predictOutputs(inputs, this.#features, this.#classes, this.#targets, async (x, out) => {
       this.#usable("predict");
       const lane = this.#serving;
       await this.#track(lane.run(() => lane.network.predict(x, out)));

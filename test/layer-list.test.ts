@@ -85,7 +85,7 @@ describe("a layer list", () => {
     const linear = (fields: Record<string, unknown>) => ({ kind: "sparse_linear", outputs: 4, connectivity: 0.5, ...fields });
     const cases: [unknown, typeof TypeError | typeof RangeError, string][] = [
       [[], RangeError, 'options.layers must list at least a loss head, e.g. [{ kind: "sparse_linear", outputs: 10, connectivity: 0.1 }, { kind: "softmax_cross_entropy" }]'],
-      [[{ kind: "conv" }, head], RangeError, 'options.layers[0].kind must be one of "sparse_linear", "relu", "softmax_cross_entropy", "sparse_lstm", "dense_linear", got "conv"'],
+      [[{ kind: "conv" }, head], RangeError, 'options.layers[0].kind must be one of "sparse_linear", "relu", "softmax_cross_entropy", "sparse_lstm", "dense_linear", "mean_squared_error", got "conv"'],
       [[linear({}), "relu", head], TypeError, 'options.layers[1] must be an object, got "relu"'],
       [[linear({ outputs: 0 }), head], RangeError, "options.layers[0].outputs must be an integer in [1, 2147483647], got 0"],
       [[linear({ outputs: "4" }), head], TypeError, 'options.layers[0].outputs must be a number, got "4"'],
@@ -95,7 +95,7 @@ describe("a layer list", () => {
       [[linear({ bias: 1 }), head], TypeError, "options.layers[0].bias must be true or false, got 1"],
       [[linear({ width: 4 }), head], TypeError, "options.layers[0].width is not an option of a sparse_linear layer; the options are kind, outputs, connectivity, bias"],
       [[linear({}), { kind: "relu", slope: 0.1 }, head], TypeError, "options.layers[1].slope is not an option of a relu layer; the options are kind"],
-      [[linear({}), { kind: "relu" }], RangeError, "options.layers[1] is a relu layer, but the last layer must be a loss head (softmax_cross_entropy)"],
+      [[linear({}), { kind: "relu" }], RangeError, "options.layers[1] is a relu layer, but the last layer must be a loss head (softmax_cross_entropy, mean_squared_error)"],
       [[head, linear({})], RangeError, "options.layers[0] is a softmax_cross_entropy loss head, which must be the last layer"],
       [[linear({ outputs: 1 }), head], RangeError, "options.layers[1] (softmax_cross_entropy) needs one logit per class, at least 2, as its input; the layer before it outputs [1]"],
     ];

@@ -12,6 +12,7 @@
 //   dense_linear:  MatMul with the dense layers.{l}.weight [in, out], Add layers.{l}.bias [out]
 //   softmax_cross_entropy: outputs "logits" [batch, classes] and "probabilities" = Softmax(logits)
 //                  over the last axis
+//   mean_squared_error: outputs "predictions" [batch, outputs], the result of the layer before it as it is
 // The weights are sparse initializers by default (values and linearized indices of the K active
 // connections, so the file grows with K), or dense initializers for runtimes without them.
 import { createRequire } from "node:module";

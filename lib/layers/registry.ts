@@ -3,6 +3,7 @@
 // record, stores, inspect line, ONNX nodes), an entry
 // in LAYER_KINDS and in GraphLayer, and a test that saves, loads, inspects and exports it.
 import type { LayerKind } from "./layer-kind.js";
+import { meanSquaredError, type MeanSquaredErrorLayer } from "./mean-squared-error.js";
 import { relu, type ReluLayer } from "./relu.js";
 import { softmaxCrossEntropy, type SoftmaxCrossEntropyLayer } from "./softmax-cross-entropy.js";
 import { sparseLinear, type SparseLinearLayer } from "./sparse-linear.js";
@@ -10,9 +11,9 @@ import { sparseLstm, type SparseLstmLayer } from "./sparse-lstm.js";
 import { denseLinear, type DenseLinearLayer } from "./dense-linear.js";
 
 /** A layer of the graph metadata. */
-export type GraphLayer = SparseLinearLayer | ReluLayer | SoftmaxCrossEntropyLayer | SparseLstmLayer | DenseLinearLayer;
+export type GraphLayer = SparseLinearLayer | ReluLayer | SoftmaxCrossEntropyLayer | SparseLstmLayer | DenseLinearLayer | MeanSquaredErrorLayer;
 
-const LAYER_KINDS: readonly LayerKind<GraphLayer>[] = [sparseLinear, relu, softmaxCrossEntropy, sparseLstm, denseLinear];
+const LAYER_KINDS: readonly LayerKind<GraphLayer>[] = [sparseLinear, relu, softmaxCrossEntropy, sparseLstm, denseLinear, meanSquaredError];
 
 /** The kinds' names, in the order errors list them. */
 export const layerKindNames: readonly string[] = LAYER_KINDS.map((k) => k.kind);
