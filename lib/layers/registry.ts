@@ -6,11 +6,14 @@ import type { LayerKind } from "./layer-kind.js";
 import { relu, type ReluLayer } from "./relu.js";
 import { softmaxCrossEntropy, type SoftmaxCrossEntropyLayer } from "./softmax-cross-entropy.js";
 import { sparseLinear, type SparseLinearLayer } from "./sparse-linear.js";
+import { sparseConv2d, type SparseConv2dLayer } from "./sparse-conv2d.js";
+import { denseConv2d, type DenseConv2dLayer } from "./dense-conv2d.js";
+import { maxPool2d, type MaxPool2dLayer } from "./max-pool2d.js";
 
 /** A layer of the graph metadata. */
-export type GraphLayer = SparseLinearLayer | ReluLayer | SoftmaxCrossEntropyLayer;
+export type GraphLayer = SparseLinearLayer | ReluLayer | SoftmaxCrossEntropyLayer | SparseConv2dLayer | DenseConv2dLayer | MaxPool2dLayer;
 
-const LAYER_KINDS: readonly LayerKind<GraphLayer>[] = [sparseLinear, relu, softmaxCrossEntropy];
+const LAYER_KINDS: readonly LayerKind<GraphLayer>[] = [sparseLinear, relu, softmaxCrossEntropy, sparseConv2d, denseConv2d, maxPool2d];
 
 /** The kinds' names, in the order errors list them. */
 export const layerKindNames: readonly string[] = LAYER_KINDS.map((k) => k.kind);
