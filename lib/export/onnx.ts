@@ -6,6 +6,9 @@
 //                  positions, 0 elsewhere, y = x W + b as in the checkpoints), Add layers.{l}.bias [out]
 //                  when the model has biases
 //   relu:          Relu
+//   sparse_conv2d, dense_conv2d: Reshape to [batch, channels, height, width], Conv with
+//                  layers.{l}.weight [outChannels, channels, kh, kw] (and layers.{l}.bias), Flatten
+//   max_pool2d:    Reshape, MaxPool, Flatten
 //   softmax_cross_entropy: outputs "logits" [batch, classes] and "probabilities" = Softmax(logits)
 //                  over the last axis
 // The weights are sparse initializers by default (values and linearized indices of the K active
