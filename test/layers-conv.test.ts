@@ -10,6 +10,7 @@ import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toOnnx } from "../lib/export/onnx.js";
 import { Dataset, Model, type LayerState, type ModelOptions } from "../lib/index.js";
+import { editedCopy, loadError, setJson } from "./helpers/checkpoint-files.js";
 import { deepr } from "./helpers/cli.js";
 
 let dir: string;
@@ -158,6 +159,30 @@ describe("a sparse_conv2d layer's kernel", () => {
       Array.from(out.probabilities.data as Float32Array).forEach((p, n) => expect(p).toBeCloseTo(Math.exp(logits[n] - top) / sum, 6));
     }
     model.dispose();
+  });
+});
+
+describe("a checkpoint with a convolution", () => {
+  it("whose stored layer is malformed or does not fit is refused, naming the layer", async () => {
+    const model = Model.create(sparse);
+    const path = join(dir, "stored.safetensors");
+    await model.save(path);
+    model.dispose();
+    type Graph = Record<string, any>[];
+    const cases: [string, (g: Graph) => void, string][] = [
+      ["no kernel", (g) => delete g[0].kernel, "layer 0 (sparse_conv2d) has no input [channels, height, width] and kernel [height, width]"],
+      ["no weight", (g) => delete g[0].stores.weight, "layer 0 (sparse_conv2d) has no weight store"],
+      ["pool input", (g) => (g[2].input = 4), "layer 2 (max_pool2d) has no input [channels, height, width] and kernel [height, width]"],
+    ];
+    for (const [label, change, message] of cases) {
+      const edited = await editedCopy(path, join(dir, `${label}.safetensors`), (f) => setJson(f, "deepr.graph", (g) => change(g as unknown as Graph)));
+      expect(await loadError(edited)).toBe(`${edited}: deepr.graph ${message}`);
+    }
+    // A stride the layers after it were not planned with: the pooling's input no longer fits.
+    const strided = await editedCopy(path, join(dir, "stride.safetensors"), (f) => setJson(f, "deepr.graph", (g) => ((g as unknown as Graph)[0].stride = 2)));
+    expect(await loadError(strided)).toBe(
+      `${strided}: deepr.graph layer 2 is {"kind":"max_pool2d","input":[4,8,8],"kernel":[2,2],"stride":2,"padding":0}, but the network the graph describes has {"kind":"max_pool2d","input":[4,4,4],"kernel":[2,2],"stride":2,"padding":0} there`,
+    );
   });
 });
 

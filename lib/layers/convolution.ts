@@ -5,7 +5,7 @@
 import { boolean, integer, MAX_SIZE, shapeSize } from "../checks.js";
 import { intsAttribute, node } from "../export/onnx-nodes.js";
 import type { ProtoMessage } from "../export/protobuf.js";
-import { checkWindow, imageInput, kernelOf, nativeWindow, onnxFlatten, onnxImages, outputSize, type ImageWindow } from "./image-window.js";
+import { checkWindow, imageInput, kernelOf, malformedWindow, nativeWindow, onnxFlatten, onnxImages, outputSize, type ImageWindow } from "./image-window.js";
 
 export interface Convolution extends ImageWindow {
   outChannels: number;
@@ -61,4 +61,10 @@ export function onnxConvolution(
     .message(5, intsAttribute("strides", [c.stride, c.stride]));
   graph.message(1, conv);  // GraphProto.node
   return onnxFlatten(graph, `${prefix}.conv`, prefix, output);
+}
+
+/** What is wrong with a stored convolution that specOf cannot read, if anything: its window, or its weight store missing. */
+export function malformedConvolution(layer: Record<string, unknown>): string | undefined {
+  const weight = (layer.stores as { weight?: unknown } | undefined)?.weight;
+  return malformedWindow(layer) ?? (weight === null || typeof weight !== "object" ? "has no weight store" : undefined);
 }

@@ -5,7 +5,7 @@ import { rejectUnknown } from "../checks.js";
 import { FLOAT, floatBytes, tensor } from "../export/onnx-nodes.js";
 import type { LayerKind } from "./layer-kind.js";
 import { describeWindow, outputSize } from "./image-window.js";
-import { CONVOLUTION_FIELDS, convolutionSpec, kernelEntries, nativeConvolution, onnxConvolution, planConvolution, type Convolution } from "./convolution.js";
+import { CONVOLUTION_FIELDS, convolutionSpec, kernelEntries, malformedConvolution, nativeConvolution, onnxConvolution, planConvolution, type Convolution } from "./convolution.js";
 import { describeStore, storeFields, type DenseStore } from "./stores.js";
 
 export interface DenseConv2dLayer extends Convolution {
@@ -45,6 +45,8 @@ export const denseConv2d: LayerKind<DenseConv2dLayer> = {
     },
     onnxBytes: (layer) => 4 * (layer.inputs * layer.outputs + (layer.bias?.length ?? 0)),
   },
+
+  malformed: malformedConvolution,
 
   describe(layer) {
     const stores = [describeStore("weight", layer.stores.weight), ...(layer.stores.bias ? [describeStore("bias", layer.stores.bias)] : [])];

@@ -76,3 +76,11 @@ export function onnxFlatten(graph: ProtoMessage, images: string, prefix: string,
   graph.message(1, node("Flatten", `${prefix}/Flatten`, [images], flat));  // node; axis 1 by default
   return flat;
 }
+
+/** What keeps a stored layer's window from being read back into a spec (specOf), if anything. */
+export function malformedWindow(layer: Record<string, unknown>): string | undefined {
+  const { input, kernel } = layer;
+  if (!Array.isArray(input) || input.length !== 3 || !Array.isArray(kernel) || kernel.length !== 2)
+    return "has no input [channels, height, width] and kernel [height, width]";
+  return undefined;
+}

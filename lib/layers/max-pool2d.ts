@@ -2,7 +2,7 @@
 import { integer, MAX_SIZE, rejectUnknown } from "../checks.js";
 import { intsAttribute, node } from "../export/onnx-nodes.js";
 import type { LayerKind } from "./layer-kind.js";
-import { checkWindow, describeWindow, imageInput, kernelOf, nativeWindow, onnxFlatten, onnxImages, outputSize, type ImageWindow } from "./image-window.js";
+import { checkWindow, describeWindow, imageInput, kernelOf, malformedWindow, nativeWindow, onnxFlatten, onnxImages, outputSize, type ImageWindow } from "./image-window.js";
 
 export interface MaxPool2dLayer extends ImageWindow {
   kind: "max_pool2d";
@@ -27,6 +27,8 @@ export const maxPool2d: LayerKind<MaxPool2dLayer> = {
   specOf: ({ kernel, stride }) => ({ kind: "max_pool2d", kernel: [...kernel], stride }),
 
   native: (layer) => ({ kind: "max_pool2d", ...nativeWindow(layer, "channels") }),
+
+  malformed: malformedWindow,
 
   describe: (layer) => `max_pool2d ${describeWindow(layer, [layer.input[0], ...outputSize(layer)])}`,
 

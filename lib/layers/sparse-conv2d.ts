@@ -6,7 +6,7 @@ import { real, rejectUnknown } from "../checks.js";
 import { FLOAT, floatBytes, sparseTensor, tensor } from "../export/onnx-nodes.js";
 import type { LayerKind } from "./layer-kind.js";
 import { describeWindow, outputSize } from "./image-window.js";
-import { CONVOLUTION_FIELDS, convolutionSpec, kernelEntries, nativeConvolution, onnxConvolution, planConvolution, type Convolution } from "./convolution.js";
+import { CONVOLUTION_FIELDS, convolutionSpec, kernelEntries, malformedConvolution, nativeConvolution, onnxConvolution, planConvolution, type Convolution } from "./convolution.js";
 import { describeStore, storeFields, type DenseStore, type SparseStore } from "./stores.js";
 
 export interface SparseConv2dLayer extends Convolution {
@@ -53,6 +53,8 @@ export const sparseConv2d: LayerKind<SparseConv2dLayer> = {
     },
     onnxBytes: (layer, weights) => (weights === "dense" ? 4 * layer.inputs * layer.outputs : 12 * layer.theta.length) + 4 * (layer.bias?.length ?? 0),
   },
+
+  malformed: malformedConvolution,
 
   describe(layer, info) {
     const positions = kernelEntries(layer) * layer.outChannels;
