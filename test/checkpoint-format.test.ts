@@ -174,7 +174,7 @@ describe("what load() refuses", () => {
 
   it("a layer kind this build does not know, or a network it does not build", async () => {
     const cases: [string, (graph: Record<string, any>[]) => void, string][] = [
-      ["conv", (g) => (g[2] = { kind: "sparse_conv2d" }), `layer 2 has kind "sparse_conv2d", which this deepr does not know (it knows ${layerKindNames.join(", ")})`],
+      ["conv", (g) => (g[2] = { kind: "conv3d" }), `layer 2 has kind "conv3d", which this deepr does not know (it knows ${layerKindNames.join(", ")})`],
       ["no kind", (g) => (g[1] = 7), `layer 1 has kind undefined, which this deepr does not know (it knows ${layerKindNames.join(", ")})`],
       ["no relu", (g) => g.splice(1, 1), "layer 1 is sparse_linear where a relu belongs: a checkpoint without deepr.inputShape holds sparse_linear layers with relu between them and a softmax_cross_entropy head"],
       ["head first", (g) => g.reverse(), "layer 0 is softmax_cross_entropy where a sparse_linear belongs: a checkpoint without deepr.inputShape holds sparse_linear layers with relu between them and a softmax_cross_entropy head"],

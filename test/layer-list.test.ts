@@ -85,7 +85,7 @@ describe("a layer list", () => {
     const linear = (fields: Record<string, unknown>) => ({ kind: "sparse_linear", outputs: 4, connectivity: 0.5, ...fields });
     const cases: [unknown, typeof TypeError | typeof RangeError, string][] = [
       [[], RangeError, 'options.layers must list at least a loss head, e.g. [{ kind: "sparse_linear", outputs: 10, connectivity: 0.1 }, { kind: "softmax_cross_entropy" }]'],
-      [[{ kind: "conv" }, head], RangeError, 'options.layers[0].kind must be one of "sparse_linear", "relu", "softmax_cross_entropy", "sparse_lstm", "dense_linear", "mean_squared_error", got "conv"'],
+      [[{ kind: "conv" }, head], RangeError, 'options.layers[0].kind must be one of "sparse_linear", "relu", "softmax_cross_entropy", "sparse_conv2d", "dense_conv2d", "max_pool2d", "sparse_lstm", "dense_linear", "mean_squared_error", got "conv"'],
       [[linear({}), "relu", head], TypeError, 'options.layers[1] must be an object, got "relu"'],
       [[linear({ outputs: 0 }), head], RangeError, "options.layers[0].outputs must be an integer in [1, 2147483647], got 0"],
       [[linear({ outputs: "4" }), head], TypeError, 'options.layers[0].outputs must be a number, got "4"'],

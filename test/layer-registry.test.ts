@@ -34,7 +34,7 @@ describe("the layer registry", () => {
     const graph: { kind: string }[] = metadataJson(file, "deepr.graph");
     expect(layerKindNames).toEqual(expect.arrayContaining([...new Set(graph.map((l) => l.kind))]));
     for (const layer of graph) expect(findLayerKind(layer.kind)?.kind).toBe(layer.kind);
-    expect(findLayerKind("sparse_conv2d")).toBeUndefined();
+    expect(findLayerKind("conv3d")).toBeUndefined();
     const unknown = await editedCopy(path, join(dir, "lstm.safetensors"), (f) => setJson(f, "deepr.graph", (g) => ((g as unknown as { kind: string }[])[1] = { kind: "lstm" })));
     expect(await loadError(unknown)).toBe(`${unknown}: deepr.graph layer 1 has kind "lstm", which this deepr does not know (it knows ${layerKindNames.join(", ")})`);
   });

@@ -6,6 +6,7 @@ import { ProtoMessage } from "./protobuf.js";
 export const FLOAT = 1;  // TensorProto.DataType
 export const INT64 = 7;
 const ATTRIBUTE_INT = 2;  // AttributeProto.AttributeType
+const ATTRIBUTE_INTS = 7;
 
 /** NodeProto: `opType` named `name`, reading `inputs`, writing `output`. */
 export function node(opType: string, name: string, inputs: string[], output: string): ProtoMessage {
@@ -38,4 +39,30 @@ export function floatBytes(values: ArrayLike<number>): Uint8Array {
   const view = new DataView(bytes.buffer);
   for (let n = 0; n < values.length; n++) view.setFloat32(4 * n, values[n], true);
   return bytes;
+}
+
+/** A list-of-integers attribute of a node (kernel_shape, pads, strides). */
+export function intsAttribute(name: string, values: readonly number[]): ProtoMessage {
+  return new ProtoMessage().string(1, name).varint(20, ATTRIBUTE_INTS).packedVarints(8, values);  // AttributeProto: name, type, ints
+}
+
+/**
+ * SparseTensorProto of shape `dims`: the values at the linearized indices `index` (row-major over
+ * `dims`), written in ascending index order as the spec requires.
+ */
+export function sparseTensor(name: string, dims: number[], index: Float64Array, values: ArrayLike<number>): ProtoMessage {
+  const k = index.length;
+  const order = new Uint32Array(k).map((_, n) => n).sort((a, b) => index[a] - index[b]);
+  const valueBytes = new Uint8Array(4 * k);
+  const indexBytes = new Uint8Array(8 * k);
+  const valueView = new DataView(valueBytes.buffer);
+  const indexView = new DataView(indexBytes.buffer);
+  order.forEach((n, rank) => {
+    valueView.setFloat32(4 * rank, values[n], true);
+    indexView.setBigInt64(8 * rank, BigInt(index[n]), true);
+  });
+  return new ProtoMessage()
+    .message(1, tensor(name, [k], FLOAT, valueBytes))  // SparseTensorProto.values
+    .message(2, tensor(`${name}.indices`, [k], INT64, indexBytes))  // indices
+    .packedVarints(3, dims);  // dims
 }

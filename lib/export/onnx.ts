@@ -6,6 +6,9 @@
 //                  positions, 0 elsewhere, y = x W + b as in the checkpoints), Add layers.{l}.bias [out]
 //                  when the model has biases
 //   relu:          Relu
+//   sparse_conv2d, dense_conv2d: Reshape to [batch, channels, height, width], Conv with
+//                  layers.{l}.weight [outChannels, channels, kh, kw] (and layers.{l}.bias), Flatten
+//   max_pool2d:    Reshape, MaxPool, Flatten
 //   sparse_lstm:   Reshape to [batch, time, features], Transpose to time-major, LSTM with dense
 //                  layers.{l}.W, .R and .B (gates reordered to ONNX's i, o, f, c), Y_h reshaped to
 //                  [batch, units], or with `sequence` Y to [batch, time * units]

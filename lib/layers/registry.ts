@@ -7,13 +7,27 @@ import { meanSquaredError, type MeanSquaredErrorLayer } from "./mean-squared-err
 import { relu, type ReluLayer } from "./relu.js";
 import { softmaxCrossEntropy, type SoftmaxCrossEntropyLayer } from "./softmax-cross-entropy.js";
 import { sparseLinear, type SparseLinearLayer } from "./sparse-linear.js";
+import { sparseConv2d, type SparseConv2dLayer } from "./sparse-conv2d.js";
+import { denseConv2d, type DenseConv2dLayer } from "./dense-conv2d.js";
+import { maxPool2d, type MaxPool2dLayer } from "./max-pool2d.js";
 import { sparseLstm, type SparseLstmLayer } from "./sparse-lstm.js";
 import { denseLinear, type DenseLinearLayer } from "./dense-linear.js";
 
 /** A layer of the graph metadata. */
-export type GraphLayer = SparseLinearLayer | ReluLayer | SoftmaxCrossEntropyLayer | SparseLstmLayer | DenseLinearLayer | MeanSquaredErrorLayer;
+export type GraphLayer =
+  | SparseLinearLayer
+  | ReluLayer
+  | SoftmaxCrossEntropyLayer
+  | SparseConv2dLayer
+  | DenseConv2dLayer
+  | MaxPool2dLayer
+  | SparseLstmLayer
+  | DenseLinearLayer
+  | MeanSquaredErrorLayer;
 
-const LAYER_KINDS: readonly LayerKind<GraphLayer>[] = [sparseLinear, relu, softmaxCrossEntropy, sparseLstm, denseLinear, meanSquaredError];
+const LAYER_KINDS: readonly LayerKind<GraphLayer>[] = [
+  sparseLinear, relu, softmaxCrossEntropy, sparseConv2d, denseConv2d, maxPool2d, sparseLstm, denseLinear, meanSquaredError,
+];
 
 /** The kinds' names, in the order errors list them. */
 export const layerKindNames: readonly string[] = LAYER_KINDS.map((k) => k.kind);
