@@ -8,7 +8,8 @@ import { readSafetensors, writeSafetensorsAtomic, CheckpointError } from "./safe
 import type { CheckpointState } from "./checkpoint-state.js";
 import { readFormat1 } from "./format-1.js";
 import { FORMAT_2, format2Metadata, format2Tensors, readFormat2 } from "./format-2.js";
-import { keepsVelocity, storesOf } from "../layers/stores.js";
+import { keptState, storesOf } from "../layers/stores.js";
+import { optimizerKeeping, type OptimizerName } from "../rules/optimiser.js";
 import { networkOf, type NormalizedModelOptions } from "../options.js";
 
 export type { CheckpointState } from "./checkpoint-state.js";
@@ -17,8 +18,8 @@ const READERS: Record<string, typeof readFormat2> = { "1": readFormat1, [FORMAT_
 
 /** How the loader turns a checked checkpoint into a model (the Model class, in Model.load). */
 export interface ModelFactory<M extends { dispose(): void }> {
-  /** An empty model of this shape, keeping velocities when `momentum`. */
-  build(options: NormalizedModelOptions, momentum: boolean): M;
+  /** An empty model of this shape, training with `optimizer` and keeping its state arrays. */
+  build(options: NormalizedModelOptions, optimizer: OptimizerName): M;
   /** Gives `model` the training options, progress and parameters of the checkpoint. */
   restore(model: M, state: Omit<CheckpointState, "options">): Promise<void>;
 }
@@ -67,7 +68,7 @@ export async function loadCheckpoint<M extends { dispose(): void }>(path: string
 
   let model: M;
   try {
-    model = factory.build(options, keepsVelocity(layers));
+    model = factory.build(options, optimizerKeeping(keptState(layers)) ?? "sgd");
   } catch (e) {
     throw new CheckpointError(`${path}: cannot build the network it describes: ${(e as Error).message}`, { cause: e });
   }
