@@ -67,6 +67,11 @@ export function findRule(name: unknown): (typeof RULES)[number] | undefined {
   return RULES.find((r) => r.name === name);
 }
 
+/** Whether rule `name` removes connections as it trains (its stores then hold fewer than their budget K). */
+export function prunes(name: RuleName): boolean {
+  return findRule(name)!.structure === pruneStructure;
+}
+
 /** How `deepr inspect` describes a rule of a loaded checkpoint: "deep-r, layer budget", "prune, pruneStart 100, ...". */
 export function describeRule(rule: Rule): string {
   if (rule.name === "deep-r") return `${rule.name}, ${describeStructure(rule as StructureSettings)}`;
