@@ -215,9 +215,11 @@ function layerList(o: Record<string, unknown>, given: unknown[], common: Common)
   const inputShape = sampleShapeOption("options.inputShape", o.inputShape);
   const { layers } = planNetwork(given, inputShape, "options.layers");
   const sparse = layers.flatMap((layer) => Object.values(storesOf(layer)).filter((store) => store.kind === "sparse"));
-  const partial = layers.findIndex((layer) => Object.values(storesOf(layer)).some((store) => store.kind === "sparse" && store.connectivity !== 1));
-  if (findRule(common.rule)!.dense && partial >= 0)
-    throw new RangeError(`options.layers[${partial}] has connectivity ${(layers[partial] as { connectivity?: number }).connectivity}, but rule "dense" trains every connection; give it connectivity 1, or use rule "fixed"`);
+  const partial = layers.flatMap((layer, l) =>
+    Object.values(storesOf(layer)).flatMap((store) => (store.kind === "sparse" && store.connectivity !== 1 ? [{ l, connectivity: store.connectivity }] : [])),
+  )[0];
+  if (findRule(common.rule)!.dense && partial)
+    throw new RangeError(`options.layers[${partial.l}].connectivity is ${partial.connectivity}, but rule "dense" trains every connection; give it connectivity 1, or use rule "fixed"`);
   const withStores = layers.map(storesOf).filter((stores) => Object.keys(stores).length > 0);
   return {
     layers: specsOf(layers),

@@ -118,6 +118,10 @@ describe("the baseline rules", () => {
     expect(() => create({ rule: "prune", connectivity: 1, pruneEvery: 0 })).toThrow("options.pruneEvery must be an integer in [1, 9007199254740991], got 0");
     expect(() => create({ rule: "prune", connectivity: 1, budget: "global" })).toThrow(/^options\.budget "global" is DEEP R's regrowth .*use budget "layer"$/);
     expect(() => create({ rule: "dense", connectivity: 0.5 })).toThrow(/^options\.connectivity\[0\] is 0\.5, but rule "dense" trains every connection/);
+    const list = [{ kind: "sparse_linear", outputs: 8, connectivity: 1 }, { kind: "relu" }, { kind: "sparse_linear", outputs: 4, connectivity: 0.5 }, { kind: "softmax_cross_entropy" }];
+    expect(() => Model.create({ layers: list, inputShape: [20], rule: "dense" })).toThrow(
+      'options.layers[2].connectivity is 0.5, but rule "dense" trains every connection; give it connectivity 1, or use rule "fixed"',
+    );
   });
 });
 
