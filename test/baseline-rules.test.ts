@@ -45,7 +45,7 @@ describe("the baseline rules", () => {
     expect(stats[1].trainAccuracy).toBeGreaterThan(0.9);
   });
 
-  it("fixed keeps its initial positions and K; its weights are signed and may cross zero", async () => {
+  it("fixed keeps its initial positions and K, and regrows nothing", async () => {
     const model = create({ rule: "fixed", connectivity: 0.3 });
     const before = await positionsOf(model);
     const stats = await model.fit(data, { ...fit, epochs: 2 });
@@ -69,7 +69,7 @@ describe("the baseline rules", () => {
     await model.checkInvariants();
   });
 
-  it("l1 shrinks weights to zero and its one prune removes exactly them", async () => {
+  it("l1 keeps every connection until its one prune, which brings connectivity down and leaves no zero weight", async () => {
     const model = create({ rule: "l1", connectivity: 1, pruneStart: 47 });
     const stats = await model.fit(data, { ...fit, epochs: 2, alpha: 0.2 });
     expect(stats[0].layers.map((l) => l.active)).toEqual([320, 64]);  // no prune before step 47
