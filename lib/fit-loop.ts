@@ -24,14 +24,15 @@ const FIT_KEYS = ["optimizer", "validation", "onBatchEnd", "onEpochEnd", "signal
 
 /**
  * fit()'s options checked: the training options, with those not given taken from `previous`, the
- * optimiser, and whether to skip bad batches.
+ * optimiser (the model's `current` one kept where the options imply no other), and whether to skip bad batches.
  */
 export function normalizeFitOptions(
   options: FitOptions,
   previous: NormalizedTrainOptions,
+  current: OptimizerName,
 ): { train: NormalizedTrainOptions; optimizer: OptimizerName; skip: boolean } {
   const train = normalizeTrainOptions(options, previous, FIT_KEYS);
-  const optimizer = optimizerOption(options.optimizer, train.momentum);
+  const optimizer = optimizerOption(options.optimizer, train.momentum, current);
   const onNonFinite = options.onNonFinite ?? "throw";
   if (onNonFinite !== "throw" && onNonFinite !== "skip")
     throw new RangeError(`options.onNonFinite must be "throw" or "skip", got ${describe(options.onNonFinite)}`);
@@ -79,8 +80,10 @@ export async function trainEpoch(
   const position = model.position;
   const epoch = position.epoch;
   const lr = learningRate(o, epoch);
-  const values: Record<string, number> = { lr, alpha: o.alpha, noiseStd: noiseStd(o, lr), momentum: o.momentum };
-  // Only the names the network's rule declares (no momentum while it trains with SGD).
+  const values: Record<string, number> = {
+    lr, alpha: o.alpha, noiseStd: noiseStd(o, lr), weightDecay: o.weightDecay, momentum: o.momentum, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon,
+  };
+  // Only the names the network's rule declares (no momentum while it trains with SGD, no betas but with Adam).
   const hyper: NativeHyper = Object.fromEntries(model.network.info().hyper.map((name) => [name, values[name]]));
   const batches = Math.ceil(data.count / o.batchSize);
   // A regression model's targets are values: it has no accuracy, reported as NaN.
@@ -118,7 +121,9 @@ export async function trainEpoch(
     loss: samples > 0 ? lossSum / samples : NaN,
     trainAccuracy: samples > 0 && classifies ? correct / samples : NaN,
     lr,
-    layers: info.layers.map((l, n) => ({ active: l.active, K: l.budget, rewired: rewired[n] })),
+    layers: info.layers.map((l, n) => ({
+      active: l.active, K: l.budget, rewired: rewired[n], positions: l.inputs * l.outputs, connectivity: l.active / (l.inputs * l.outputs),
+    })),
     seconds,
     regrowthSeconds,
     noiseSeconds,

@@ -6,19 +6,18 @@
 // settings shape the network: they are model options (structureSettings).
 import { batchSize, checkInvariants, epochs, lrDecay, lrSchedule } from "./fit-loop-settings.js";
 import type { HyperparameterDeclaration } from "./rules/declaration.js";
-import { lr, momentum } from "./rules/optimiser.js";
-import { alpha, noise, temperature } from "./rules/prior.js";
-import { deepRStructure } from "./rules/structure.js";
+import { beta1, beta2, epsilon, lr, momentum } from "./rules/optimiser.js";
+import { alpha, noise, temperature, weightDecay } from "./rules/prior.js";
 
 export type { HyperparameterDeclaration, HyperparameterPart } from "./rules/declaration.js";
 export { noiseAlternatives } from "./rules/prior.js";
 
 export const hyperparameters = [
-  epochs, lr, lrSchedule, lrDecay, batchSize, alpha, noise, temperature, momentum, checkInvariants,
+  epochs, lr, lrSchedule, lrDecay, batchSize, alpha, noise, temperature, weightDecay, momentum, beta1, beta2, epsilon, checkInvariants,
 ] as const satisfies readonly HyperparameterDeclaration[];
 
-/** The structure rule's settings, model options: `budget` and `globalShare`. */
-export const structureSettings = deepRStructure.hyperparameters;
+/** The structure rules' settings, model options: `budget`, `globalShare` and the prune schedule. */
+export { structureSettings } from "./rules/registry.js";
 
 export type HyperparameterOption = (typeof hyperparameters)[number]["option"];
 export type HyperparameterFlag = (typeof hyperparameters)[number]["flag"];

@@ -8,16 +8,17 @@ import type { LayerState } from "./model-types.js";
 import { native, type LayerArrays, type NativeLayerState, type NativeNetwork, type NativeRule } from "./native.js";
 import type { NormalizedModelOptions } from "./options.js";
 import { nativeRuleOf } from "./rules/registry.js";
+import type { OptimizerName } from "./rules/optimiser.js";
 
-/** An empty network of the model's shape; with `momentum`, it trains with momentum and keeps a velocity per connection and bias. */
-export function buildNetwork(o: NormalizedModelOptions, momentum: boolean): NativeNetwork {
-  const layers = graphOf(o, momentum).map((layer) => layerKindOf(layer).native(layer));
-  return new (native().NativeNetwork)({ seed: o.seed, layers, rule: nativeRule(o, momentum) });
+/** An empty network of the model's shape, training with `optimizer` and keeping its state per connection and bias. */
+export function buildNetwork(o: NormalizedModelOptions, optimizer: OptimizerName): NativeNetwork {
+  const layers = graphOf(o, optimizer).map((layer) => layerKindOf(layer).native(layer));
+  return new (native().NativeNetwork)({ seed: o.seed, layers, rule: nativeRule(o, optimizer) });
 }
 
-/** The rule of a model's network: its rule and structure settings, with momentum once it has trained with momentum. */
-export function nativeRule(o: NormalizedModelOptions, momentum: boolean): NativeRule {
-  return nativeRuleOf(o, momentum ? "momentum" : undefined);
+/** The rule of a model's network: its rule and structure settings, trained by `optimizer`. */
+export function nativeRule(o: NormalizedModelOptions, optimizer: OptimizerName): NativeRule {
+  return nativeRuleOf(o, optimizer);
 }
 
 /** The graph indices of the layers with parameter stores. */
@@ -67,9 +68,9 @@ function callerNames(error: unknown, graph: GraphLayer[], layers: unknown[]): un
   return error;
 }
 
-/** A copy of every layer's stores (parameters, and velocities when the network trains with momentum), with each kind's view of them. */
-export async function exportState(network: NativeNetwork, options: NormalizedModelOptions, momentum: boolean): Promise<LayerState[]> {
-  const graph = graphOf(options, momentum);
+/** A copy of every layer's stores (parameters, and the state of the `optimizer` the network trains with), with each kind's view of them. */
+export async function exportState(network: NativeNetwork, options: NormalizedModelOptions, optimizer: OptimizerName): Promise<LayerState[]> {
+  const graph = graphOf(options, optimizer);
   // The addon lists the sparse stores in id order, which is graph order.
   const sparse = network.info().layers.values();
   const layers = graph.flatMap((layer) => {
@@ -84,7 +85,7 @@ export async function exportState(network: NativeNetwork, options: NormalizedMod
   return layers;
 }
 
-/** Replaces every layer's parameters (velocities left out start at zero); checked, nothing changes on error. */
+/** Replaces every layer's parameters (optimiser state left out starts at zero); checked, nothing changes on error. */
 export async function importState(
   network: NativeNetwork,
   options: NormalizedModelOptions,
@@ -92,7 +93,7 @@ export async function importState(
   step: number,
 ): Promise<void> {
   if (!Array.isArray(layers)) throw new TypeError("layers must be an array");
-  const graph = graphOf(options, false);
+  const graph = graphOf(options, "sgd");
   const count = parameterLayers(graph).length;
   if (layers.length !== count) throw new RangeError(`layers must have ${count} entries, got ${layers.length}`);
   try {

@@ -25,7 +25,11 @@ export interface EpochStats {
   testLoss?: number;
   testAccuracy?: number;
   lr: number;
-  layers: { active: number; K: number; rewired: number }[];
+  /**
+   * Per sparse store, input first: connections active, K, connections regrown this epoch, and the
+   * connectivity reached, active / positions (what prune and l1 bring down).
+   */
+  layers: { active: number; K: number; rewired: number; positions: number; connectivity: number }[];
   /** Wall-clock seconds of the epoch's training (without validation). */
   seconds: number;
   /** Of those, the seconds spent on regrowth: choosing and inserting the reactivated connections. */
@@ -38,8 +42,9 @@ export interface EpochStats {
 
 export interface FitOptions extends TrainOptions {
   /**
-   * The optimiser: `"sgd"`, or `"momentum"` (heavy-ball, with `momentum` > 0). Default: `"momentum"`
-   * when `momentum` > 0, else `"sgd"`.
+   * The optimiser: `"sgd"`, `"momentum"` (heavy-ball, with `momentum` > 0) or `"adam"` (with
+   * `beta1`, `beta2`, `epsilon`). Default: `"momentum"` when `momentum` > 0, else `"adam"` when the
+   * model trains with Adam (a checkpoint remembers it), else `"sgd"`.
    */
   optimizer?: OptimizerName;
   /** Evaluated after every epoch; its accuracy is reported as testAccuracy (its loss only, for a regression model). */

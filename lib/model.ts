@@ -8,6 +8,7 @@ import { normalizeFitOptions, trainEpoch, type Position, type Trainee } from "./
 import type { EpochStats, Evaluation, FitOptions, LayerInfo, LayerState, Progress, RegressionData, RegressionEvaluation } from "./model-types.js";
 import { buildNetwork, exportState, importState, nativeRule } from "./model-state.js";
 import type { LayerArrays, NativeNetwork } from "./native.js";
+import type { OptimizerName } from "./rules/optimiser.js";
 import { predictOutputs, type PredictInputs } from "./predict.js";
 import { Snapshot } from "./snapshot.js";
 import {
@@ -32,7 +33,8 @@ export class Model {
   #native: NativeNetwork;
   /** What its loss head trains on: class labels, or a regression model's values. */
   readonly #targets: "labels" | "values";
-  #momentum = false;
+  /** The optimiser the network trains with, whose state arrays its stores keep. */
+  #optimizer: OptimizerName;
   /** Advanced in place by the fit loop. */
   readonly #position: Position = { epoch: 0, batchInEpoch: 0, batchSize: 0 };
   #fitting = false;
@@ -40,10 +42,10 @@ export class Model {
   /** Native operations run one at a time, in call order: see #exclusive. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(options: NormalizedModelOptions, momentum: boolean) {
+  private constructor(options: NormalizedModelOptions, optimizer: OptimizerName) {
     this.options = options;
-    this.#momentum = momentum;
-    this.#native = buildNetwork(options, momentum);
+    this.#optimizer = optimizer;
+    this.#native = buildNetwork(options, optimizer);
     this.#targets = this.#native.info().targets;
   }
 
@@ -54,7 +56,7 @@ export class Model {
   static create(options: ModelOptions): Model {
     const normalized = normalizeModelOptions(options);
     try {
-      return new Model(normalized, false);
+      return new Model(normalized, "sgd");
     } catch (error) {
       // What only the core checks (a layer list it cannot build) is an error of the options: name the layer as they do.
       if (!(error instanceof RangeError) || !error.message.startsWith("spec: ")) throw error;
@@ -83,7 +85,7 @@ export class Model {
   async fit(data: RegressionData, options?: FitOptions): Promise<EpochStats[]>;
   async fit(data: LabelledData | RegressionData, options: FitOptions = {}): Promise<EpochStats[]> {
     this.#usable("fit");
-    const { train: o, optimizer, skip } = normalizeFitOptions(options, this.trainOptions);
+    const { train: o, optimizer, skip } = normalizeFitOptions(options, this.trainOptions, this.#optimizer);
     if (this.#position.batchInEpoch > 0 && o.batchSize !== this.#position.batchSize)
       throw new RangeError(
         `options.batchSize is ${o.batchSize}, but this model stopped in the middle of an epoch trained with batch size ${this.#position.batchSize}; resume with that batch size`,
@@ -94,7 +96,9 @@ export class Model {
     try {
       const samples = await this.#checkData(data, "data", skip ? "allow" : "hint");
       const validation = options.validation === undefined ? undefined : await this.#checkData(options.validation, "options.validation");
-      if (optimizer === "momentum" && !this.#momentum) await this.#exclusive(async () => this.#addMomentumState());
+      // A network with momentum trains on with μ = 0 where SGD is asked for: its velocity is then the gradient, the same step.
+      const keeps = optimizer === this.#optimizer || (optimizer === "sgd" && this.#optimizer === "momentum");
+      if (!keeps) await this.#exclusive(async () => this.#switchOptimizer(optimizer));
       this.trainOptions = o;
       const trainee: Trainee = {
         network: this.#native,
@@ -147,7 +151,7 @@ export class Model {
    */
   async snapshot(): Promise<Snapshot> {
     this.#usable("snapshot");
-    return Snapshot.take(this.options, () => buildNetwork(this.options, false), (network, layers, step) => importState(network, this.options, layers, step), () => {
+    return Snapshot.take(this.options, () => buildNetwork(this.options, "sgd"), (network, layers, step) => importState(network, this.options, layers, step), () => {
       this.#usable("snapshot");
       return this.#exclusive(async () => ({ layers: await this.#export(), step: this.#native.info().step }));
     });
@@ -160,7 +164,7 @@ export class Model {
   }
 
   #export(): Promise<LayerState[]> {
-    return exportState(this.#native, this.options, this.#momentum);
+    return exportState(this.#native, this.options, this.#optimizer);
   }
 
   /**
@@ -195,7 +199,7 @@ export class Model {
   static async load(path: string): Promise<Model> {
     nonEmptyString("path", path);
     return loadCheckpoint(path, {
-      build: (options, momentum) => new Model(options, momentum),
+      build: (options, optimizer) => new Model(options, optimizer),
       restore: async (model, { trainOptions, progress: { step, ...position }, layers }) => {
         model.trainOptions = trainOptions;
         Object.assign(model.#position, position);
@@ -226,10 +230,11 @@ export class Model {
     return run;
   }
 
-  // The network trains with momentum from now on: the core adds a velocity per connection and bias, at zero.
-  #addMomentumState(): void {
-    this.#native.setRule(nativeRule(this.options, true));
-    this.#momentum = true;
+  // The network trains with `optimizer` from now on: the core replaces the old optimiser's state
+  // arrays with the new one's, at zero (Adam's step count continues from the network's step).
+  #switchOptimizer(optimizer: OptimizerName): void {
+    this.#native.setRule(nativeRule(this.options, optimizer));
+    this.#optimizer = optimizer;
   }
 
   // Labels for a classifier, values for a regression model: as its head declares.

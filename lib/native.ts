@@ -16,10 +16,15 @@ export type NativeLayerSpec = Readonly<{ kind: string } & Record<string, string 
 /** The training rule by the names of its three parts (cpp/rules/rule.hpp). */
 export interface NativeRule {
   optimiser: "sgd" | "momentum" | "adam";
-  prior: "deep-r";
-  structure: "deep-r";
+  prior: "deep-r" | "none" | "l2" | "l1-shrink";
+  structure: "deep-r" | "fixed" | "prune";
   budget: "layer" | "global";
   globalShare: "budget" | "dormant";
+  /** The prune structure's settings (cpp/rules/prune_structure.hpp). */
+  pruneStart?: number;
+  pruneEvery?: number;
+  pruneTimes?: number;
+  quality?: number;
 }
 
 export interface NativeSpec {

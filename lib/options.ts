@@ -9,7 +9,7 @@ import type { LayerSpec } from "./layers/layer-kind.js";
 import { planNetwork, specsOf, widthsAsSpecs, type PlannedNetwork } from "./layers/plan.js";
 import { storesOf } from "./layers/stores.js";
 import { optimizerNames, type OptimizerName } from "./rules/optimiser.js";
-import { rule, type RuleName } from "./rules/registry.js";
+import { findRule, rule, type RuleName, type StructureSettings } from "./rules/registry.js";
 import { hyperparameters, noiseAlternatives, structureSettings, type HyperparameterDeclaration } from "./hyperparameters.js";
 
 /** How the network is built. */
@@ -43,8 +43,22 @@ export interface ModelOptions {
   globalShare?: "budget" | "dormant";
   /** With widths: add a bias to every unit (the reference network has none). Default false. A layer list gives it per layer. */
   bias?: boolean;
-  /** The training rule. Default (and today the only one) `"deep-r"`. */
+  /**
+   * The training rule. Default `"deep-r"`. The baselines (Bellec et al. 2018, sec. 3) train signed
+   * weights with a layer budget: `"dense"` (every connection; connectivity 1), `"fixed"` (the initial
+   * connections), `"prune"` (l2 weight decay `weightDecay` and magnitude pruning after step
+   * `pruneStart`, every `pruneEvery` steps, `pruneTimes` times, of `|w| <= quality * std`), `"l1"`
+   * (l1 shrinkage by `alpha`, then one prune of the zeroed weights after step `pruneStart`).
+   */
   rule?: RuleName;
+  /** With rule "prune" or "l1": the first prune runs after this step. Default 1000. */
+  pruneStart?: number;
+  /** With rule "prune": steps between two prunes. Default 1000. */
+  pruneEvery?: number;
+  /** With rule "prune": how many prunes run. Default 3. */
+  pruneTimes?: number;
+  /** With rule "prune": a prune removes the weights with |w| <= quality * std of the layer's weights. Default 0.5. */
+  quality?: number;
   /** Seeds initialisation, signs, noise, regrowth and shuffling. An integer in [0, 2^53). Default 1. */
   seed?: number;
 }
@@ -64,6 +78,11 @@ export interface NormalizedModelOptions {
   bias: boolean;
   rule: RuleName;
   seed: number;
+  /** The prune schedule, with the rules that take it. */
+  pruneStart?: number;
+  pruneEvery?: number;
+  pruneTimes?: number;
+  quality?: number;
 }
 
 /** Hyper-parameters of Algorithm 1 and of the training loop. */
@@ -90,6 +109,14 @@ export interface TrainOptions {
   temperature?: number;
   /** Momentum of the gradient step; 0 (default) is the reference's plain SGD. l1 and noise stay outside it. */
   momentum?: number;
+  /** With rule "prune": l2 weight decay lambda, theta -= lr * lambda * theta after each step. Default 1e-4. */
+  weightDecay?: number;
+  /** With the adam optimiser: decay of the first moment. Default 0.9. */
+  beta1?: number;
+  /** With the adam optimiser: decay of the second moment. Default 0.999. */
+  beta2?: number;
+  /** With the adam optimiser: added to sqrt(v) in the step's denominator. Default 1e-8. */
+  epsilon?: number;
   /** Verify the strict bound (K active, no duplicates, indices in range) after every step. Default false. */
   checkInvariants?: boolean;
 }
@@ -129,16 +156,20 @@ export function seedOption(name: string, value: unknown): number {
   return integer(name, value, 0, MAX_SEED);
 }
 
-const MODEL_KEYS = ["layers", "inputShape", "connectivity", "budget", "globalShare", "bias", "rule", "seed"] as const;
+const MODEL_KEYS = [
+  "layers", "inputShape", "connectivity", "budget", "globalShare", "bias", "rule", "seed",
+  ...structureSettings.flatMap((d) => (d.type === "choice" ? [] : [d.option])),
+] as const;
 
 export function normalizeModelOptions(input: unknown): NormalizedModelOptions {
   const o = object("options", input);
   rejectUnknown("options", o, MODEL_KEYS);
   if (!Array.isArray(o.layers))
     throw new TypeError(`options.layers must be an array of layer widths or of layer specs ({ kind, ... }), got ${describe(o.layers)}`);
+  const ruleName = declared(rule, o.rule === undefined ? rule.default : o.rule) as RuleName;
   const common = {
-    ...structure(o),
-    rule: declared(rule, o.rule === undefined ? rule.default : o.rule) as RuleName,
+    ...structure(o, ruleName),
+    rule: ruleName,
     seed: o.seed === undefined ? 1 : seedOption("options.seed", o.seed),
   };
   // A list of specs starts with an object (an empty list with an input shape is a list too, to be refused as one).
@@ -146,7 +177,7 @@ export function normalizeModelOptions(input: unknown): NormalizedModelOptions {
   return list ? layerList(o, o.layers, common) : widths(o, o.layers, common);
 }
 
-type Common = Pick<NormalizedModelOptions, "budget" | "globalShare" | "rule" | "seed">;
+type Common = StructureSettings & Pick<NormalizedModelOptions, "rule" | "seed">;
 
 function widths(o: Record<string, unknown>, given: unknown[], common: Common): NormalizedModelOptions {
   if (o.inputShape !== undefined) throw new TypeError("options.inputShape goes with a list of layer specs; with widths, layers[0] is the input width");
@@ -154,12 +185,16 @@ function widths(o: Record<string, unknown>, given: unknown[], common: Common): N
   const layers = given.map((w, n) => integer(`options.layers[${n}]`, w, 1, MAX_SIZE));
   if (layers[layers.length - 1] < 2) throw new RangeError(`options.layers: the output layer needs at least 2 classes, got ${layers[layers.length - 1]}`);
   const count = layers.length - 1;
-  const connectivityGiven = o.connectivity;
+  const dense = findRule(common.rule)!.dense;
+  const connectivityGiven = o.connectivity ?? (dense ? 1 : undefined);
   if (connectivityGiven === undefined) throw new TypeError("options.connectivity is required: a fraction in (0, 1], or one per layer");
   const list = Array.isArray(connectivityGiven) ? connectivityGiven : new Array<unknown>(count).fill(connectivityGiven);
   if (list.length !== count)
     throw new RangeError(`options.connectivity must have one value per layer (${count}), got ${list.length}`);
   const connectivity = list.map((p, l) => real(`options.connectivity[${l}]`, p, 0, 1, true));
+  const partial = connectivity.findIndex((p) => p !== 1);
+  if (dense && partial >= 0)
+    throw new RangeError(`options.connectivity[${partial}] is ${connectivity[partial]}, but rule "dense" trains every connection; leave connectivity out, or use rule "fixed" for a fixed sparse network`);
   const budgets = connectivity.map((p, l) => {
     const positions = layers[l] * layers[l + 1];
     const k = Math.floor(positions * p);
@@ -180,6 +215,11 @@ function layerList(o: Record<string, unknown>, given: unknown[], common: Common)
   const inputShape = sampleShapeOption("options.inputShape", o.inputShape);
   const { layers } = planNetwork(given, inputShape, "options.layers");
   const sparse = layers.flatMap((layer) => Object.values(storesOf(layer)).filter((store) => store.kind === "sparse"));
+  const partial = layers.flatMap((layer, l) =>
+    Object.values(storesOf(layer)).flatMap((store) => (store.kind === "sparse" && store.connectivity !== 1 ? [{ l, connectivity: store.connectivity }] : [])),
+  )[0];
+  if (findRule(common.rule)!.dense && partial)
+    throw new RangeError(`options.layers[${partial.l}].connectivity is ${partial.connectivity}, but rule "dense" trains every connection; give it connectivity 1, or use rule "fixed"`);
   const withStores = layers.map(storesOf).filter((stores) => Object.keys(stores).length > 0);
   return {
     layers: specsOf(layers),
@@ -208,10 +248,30 @@ export function networkWidths(o: NormalizedModelOptions): { inputs: number; outp
   return { inputs: shapeSize(o.inputShape), outputs: shapeSize(shapes[shapes.length - 1]) };
 }
 
-/** The structure rule's settings, each as given or its default. */
-function structure(o: Record<string, unknown>): Pick<NormalizedModelOptions, "budget" | "globalShare"> {
-  const settings = structureSettings.map((d) => [d.option, declared(d, o[d.option] === undefined ? d.default : o[d.option])]);
-  return Object.fromEntries(settings) as Pick<NormalizedModelOptions, "budget" | "globalShare">;
+/**
+ * The structure settings of rule `name`, each as given or its default, with DEEP R's budget and
+ * globalShare for every rule (a baseline's budget is per layer); a setting of another rule is refused.
+ */
+function structure(o: Record<string, unknown>, name: RuleName): StructureSettings {
+  const own: readonly HyperparameterDeclaration[] = findRule(name)!.settings;
+  const settings = structureSettings.flatMap((d) => {
+    const given = o[d.option];
+    const deepR = d.option === "budget" || d.option === "globalShare";
+    if (!own.includes(d) && !deepR && given !== undefined) {
+      const takers = structureRulesTaking(d).map((r) => JSON.stringify(r)).join(" or ");
+      throw new TypeError(`options.${d.option} goes with rule ${takers}; rule ${JSON.stringify(name)} does not take it`);
+    }
+    return own.includes(d) || deepR ? [[d.option, declared(d, given === undefined ? d.default : given)]] : [];
+  });
+  const normalized = Object.fromEntries(settings) as StructureSettings;
+  if (name !== "deep-r" && normalized.budget === "global")
+    throw new RangeError(`options.budget "global" is DEEP R's regrowth shared between layers; rule ${JSON.stringify(name)} keeps each layer's own connections: use budget "layer"`);
+  return normalized;
+}
+
+/** The rules whose settings include `d`. */
+function structureRulesTaking(d: HyperparameterDeclaration): RuleName[] {
+  return rule.choices.filter((name) => (findRule(name)!.settings as readonly HyperparameterDeclaration[]).includes(d));
 }
 
 /** `value` checked against its declaration; the error names `options.<option>`. */
@@ -256,11 +316,15 @@ export function noiseStd(o: NormalizedTrainOptions, lr: number): number {
 }
 
 /**
- * The optimiser a fit() trains with: as given, else "momentum" when `momentum` > 0 and "sgd"
- * otherwise; the error names options.optimizer and the known optimisers.
+ * The optimiser a fit() trains with: as given, else "momentum" when `momentum` > 0, "adam" when
+ * the model trains with Adam (`current`), and "sgd" otherwise; the error names options.optimizer
+ * and the known optimisers.
  */
-export function optimizerOption(value: unknown, momentum: number): OptimizerName {
-  const name = value === undefined ? (momentum > 0 ? "momentum" : "sgd") : oneOf("options.optimizer", value, optimizerNames);
+export function optimizerOption(value: unknown, momentum: number, current: OptimizerName): OptimizerName {
+  const implied = momentum > 0 ? "momentum" : current === "adam" ? "adam" : "sgd";
+  const name = value === undefined ? implied : oneOf("options.optimizer", value, optimizerNames);
+  if (name === "adam" && momentum > 0)
+    throw new RangeError(`options.optimizer "adam" keeps no velocity, but options.momentum is ${momentum}; set momentum to 0 (Adam's own decays are beta1 and beta2)`);
   if (name === "sgd" && momentum > 0)
     throw new RangeError(`options.optimizer "sgd" keeps no velocity, but options.momentum is ${momentum}; give optimizer "momentum" or leave it out`);
   if (name === "momentum" && momentum === 0) throw new RangeError('options.optimizer "momentum" needs options.momentum > 0, e.g. 0.9');

@@ -59,7 +59,8 @@ describe("what a format-1 file holds, and how it loads", () => {
       layers: [12, 8, 3], connectivity: [0.25, 0.5], budgets: [24, 12], budget: "layer", globalShare: "budget", bias: true, seed: 21,
     });
     expect(metadataJson(file, "deepr.training")).toEqual({
-      epochs: 1, lr: 0.2, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 4, alpha: 1e-5, temperature: 1e-3, momentum: 0.5, checkInvariants: false,
+      epochs: 1, lr: 0.2, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 4, alpha: 1e-5, temperature: 1e-3, weightDecay: 1e-4, momentum: 0.5,
+      beta1: 0.9, beta2: 0.999, epsilon: 1e-8, checkInvariants: false,
     });
     // 60 samples in batches of 4: 15 steps.
     expect(metadataJson(file, "deepr.progress")).toEqual({ epoch: 1, batchInEpoch: 0, batchSize: 4, step: 15 });

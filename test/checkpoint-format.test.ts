@@ -80,7 +80,8 @@ describe("what save() writes", () => {
     ]);
     expect(metadataJson(file, "deepr.rule")).toEqual({ name: "deep-r", budget: "layer", globalShare: "budget" });
     expect(metadataJson(file, "deepr.training")).toEqual({
-      epochs: 1, lr: 0.2, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 4, alpha: 1e-5, temperature: 1e-3, momentum: 0.5, checkInvariants: false,
+      epochs: 1, lr: 0.2, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 4, alpha: 1e-5, temperature: 1e-3, weightDecay: 1e-4, momentum: 0.5,
+      beta1: 0.9, beta2: 0.999, epsilon: 1e-8, checkInvariants: false, optimizer: "momentum",
     });
     // 60 samples in batches of 4: 15 steps.
     expect(metadataJson(file, "deepr.progress")).toEqual({ epoch: 1, batchInEpoch: 0, batchSize: 4, step: 15 });
@@ -231,7 +232,7 @@ describe("what load() refuses", () => {
 
   it("a training rule or random streams this build cannot resume", async () => {
     const soft = await edited(good, "soft.safetensors", (f) => setJson(f, "deepr.rule", (r) => (r.name = "soft-deep-r")));
-    expect(await loadError(soft)).toBe(`${soft}: training rule "soft-deep-r" is not one this deepr knows (it knows "deep-r")`);
+    expect(await loadError(soft)).toBe(`${soft}: training rule "soft-deep-r" is not one this deepr knows (it knows "deep-r", "dense", "fixed", "prune", "l1")`);
     for (const [field, value, shown] of [["algorithm", "mt19937", `"mt19937" with key layout 1`], ["streamKeys", 2, `"philox4x32-10" with key layout 2`], ["streamKeys", undefined, `"philox4x32-10" with key layout undefined`]] as const) {
       const path = await edited(good, `rng-${field}.safetensors`, (f) => setJson(f, "deepr.rng", (r) => (r[field] = value)));
       expect(await loadError(path)).toBe(`${path}: random streams ${shown} cannot be resumed (this deepr draws philox4x32-10 with key layout 1)`);
@@ -332,6 +333,7 @@ describe("what load() refuses", () => {
         stores: { weight: { kind: "sparse", shape: [inputs, outputs], budget: 1, connectivity, fields: ["positions", "theta", "sign"] } },
       });
       f.metadata["deepr.graph"] = JSON.stringify([store(1, 2 ** 24, 2 ** -24), { kind: "relu" }, store(2 ** 24, 2, 2 ** -25), { kind: "softmax_cross_entropy" }]);
+      setJson(f, "deepr.training", (t) => (t.optimizer = "sgd"));  // stores without a velocity
     });
     expect(await loadError(huge)).toBe(
       `${huge}: the model declares ${2 ** 24 + 2} units in its layers [1,${2 ** 24},2], more than its 26 bytes of tensors can account for; the file is corrupt`,

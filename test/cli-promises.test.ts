@@ -112,6 +112,8 @@ describe("deepr train --json", () => {
       active: (e) => expect(e.layers.map((l: any) => l.active)).toEqual(budgets),
       K: (e) => expect(e.layers.map((l: any) => l.K)).toEqual(budgets),
       rewired: (e) => expect(e.layers.every((l: any) => integer(l.rewired))).toBe(true),
+      positions: (e) => expect(e.layers.map((l: any) => l.positions)).toEqual([784 * 32, 32 * 10]),
+      connectivity: (e) => expect(e.layers.map((l: any) => l.connectivity)).toEqual([budgets[0] / (784 * 32), budgets[1] / (32 * 10)]),
       seconds: (e) => expect(e.seconds).toBeGreaterThan(0),
       regrowthSeconds: (e) => expect(e.regrowthSeconds >= 0 && e.regrowthSeconds < e.seconds).toBe(true),
       noiseSeconds: (e) => expect(e.noiseSeconds > 0 && e.noiseSeconds + e.regrowthSeconds < e.seconds).toBe(true),

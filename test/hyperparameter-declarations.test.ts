@@ -20,7 +20,11 @@ const expected = {
   alpha: { part: "prior", range: "[0, 1000000]", flag: "alpha" },
   noise: { part: "prior", range: "[0, 1000000]", flag: "noise" },
   temperature: { part: "prior", range: "[0, 1000000]", flag: "temperature" },
+  weightDecay: { part: "prior", range: "[0, 1000000]", flag: "weight-decay" },
   momentum: { part: "optimiser", range: "[0, 0.9999]", flag: "momentum" },
+  beta1: { part: "optimiser", range: "[0, 0.9999999403953552]", flag: "beta1" },
+  beta2: { part: "optimiser", range: "[0, 0.9999999403953552]", flag: "beta2" },
+  epsilon: { part: "optimiser", range: "[1e-30, 1000000]", flag: "epsilon" },
   checkInvariants: { part: "loop", flag: "check-invariants" },
 } as const;
 
@@ -43,7 +47,8 @@ describe("hyper-parameter declarations", () => {
 
   it("give the reference code's defaults, with the noise (not the temperature) set", () => {
     expect(referenceTrainOptions).toEqual({
-      epochs: 10, lr: 0.5, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 10, alpha: 1e-5, noise: 1e-5, momentum: 0, checkInvariants: false,
+      epochs: 10, lr: 0.5, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 10, alpha: 1e-5, noise: 1e-5, weightDecay: 1e-4, momentum: 0,
+      beta1: 0.9, beta2: 0.999, epsilon: 1e-8, checkInvariants: false,
     });
     expect("temperature" in referenceTrainOptions).toBe(false);
   });
@@ -85,7 +90,7 @@ describe("hyper-parameter declarations", () => {
   it("are the --help block 'Algorithm 1 and training', in order, with each default as the reference gives it", () => {
     const block = HELP.slice(HELP.indexOf("Algorithm 1 and training"), HELP.indexOf("Run and output:"));
     // The optimiser's choice, a fit option rather than a stored hyper-parameter, ends the block.
-    expect([...block.matchAll(/^ {2}--([a-z-]+)/gm)].map((m) => m[1])).toEqual([...hyperparameters.map((d) => d.flag), optimizer.flag]);
+    expect([...block.matchAll(/^ {2}--([a-z0-9-]+)/gm)].map((m) => m[1])).toEqual([...hyperparameters.map((d) => d.flag), optimizer.flag]);
     expect(block).toContain("  --lr X                         learning rate eta (0.5)\n");
     expect(block).toContain("  --alpha X                      l1 pull: theta -= lr * alpha each step (1e-5)\n");
     expect(block).toContain("  --momentum X                   momentum of the gradient step (0: plain SGD)\n");

@@ -171,9 +171,9 @@ describe("the rule and optimizer options", () => {
 
   it("name the known rules and optimisers when given another, and refuse an optimiser that contradicts momentum", async () => {
     throwsExactly(() => Model.create({ layers: [20, 4], connectivity: 0.5, rule: "soft-deep-r" as "deep-r" }), RangeError,
-      'options.rule must be one of "deep-r", got "soft-deep-r"');
+      'options.rule must be one of "deep-r", "dense", "fixed", "prune", "l1", got "soft-deep-r"');
     const model = Model.create({ layers: [20, 4], connectivity: 0.5 });
-    await expect(model.fit(data, { optimizer: "adam" as "sgd" })).rejects.toThrow(new RangeError('options.optimizer must be one of "sgd", "momentum", got "adam"'));
+    await expect(model.fit(data, { optimizer: "adagrad" as "sgd" })).rejects.toThrow(new RangeError('options.optimizer must be one of "sgd", "momentum", "adam", got "adagrad"'));
     await expect(model.fit(data, { optimizer: "sgd", momentum: 0.9 })).rejects.toThrow(
       new RangeError('options.optimizer "sgd" keeps no velocity, but options.momentum is 0.9; give optimizer "momentum" or leave it out'),
     );
@@ -191,7 +191,7 @@ describe("the README's layer list", () => {
     const list = Model.create(document);
     const widths = Model.create({ layers: [784, 300, 100, 10], connectivity: [0.01, 0.03, 0.3] });
     expect(list.options.budgets).toEqual([2352, 900, 300]);
-    expect(graphOf(list.options, false)).toEqual(graphOf(widths.options, false));
+    expect(graphOf(list.options, "sgd")).toEqual(graphOf(widths.options, "sgd"));
     list.dispose();
     widths.dispose();
   });

@@ -9,6 +9,7 @@ import { graphOf } from "../lib/checkpoint/graph.js";
 import { Model } from "../lib/model.js";
 import { buildNetwork, importState } from "../lib/model-state.js";
 import type { NativeLayerState, NativeNetwork } from "../lib/native.js";
+import type { OptimizerName } from "../lib/rules/optimiser.js";
 import { blobs } from "./helpers/synthetic.js";
 
 const data = blobs(60, 12, 3, 2);
@@ -19,10 +20,10 @@ afterEach(() => {
 });
 
 /** Arrays for every field of every store of the graph, in the graph's layout, sized from the network. */
-function graphArrays(network: NativeNetwork, model: Model, momentum: boolean): NativeLayerState[] {
+function graphArrays(network: NativeNetwork, model: Model, optimizer: OptimizerName): NativeLayerState[] {
   const active = network.info().layers.map((l) => l.active);
   let sparse = 0;
-  return graphOf(model.options, momentum).map((layer) => {
+  return graphOf(model.options, optimizer).map((layer) => {
     if (layer.kind !== "sparse_linear") return {};
     const k = active[sparse++];
     const state: NativeLayerState = {};
@@ -37,17 +38,17 @@ function graphArrays(network: NativeNetwork, model: Model, momentum: boolean): N
 }
 
 describe("the addon's state layout", () => {
-  for (const momentum of [false, true])
-    it(`is checkpoint format 2's tensors, field for field${momentum ? ", with momentum" : ""}`, async () => {
+  for (const optimizer of ["sgd", "momentum", "adam"] as const)
+    it(`is checkpoint format 2's tensors, field for field, with ${optimizer}`, async () => {
       const model = Model.create({ layers: [12, 8, 6, 3], connectivity: [0.3, 0.4, 0.5], bias: true, seed: 5 });
       disposable.push(model);
-      await model.fit(data, { epochs: 1, batchSize: 6, lr: 0.1, noise: 1e-2, momentum: momentum ? 0.5 : 0 });
+      await model.fit(data, { epochs: 1, batchSize: 6, lr: 0.1, noise: 1e-2, optimizer, momentum: optimizer === "momentum" ? 0.5 : 0 });
       const layers = await model.exportLayers();
-      const network = buildNetwork(model.options, momentum);
+      const network = buildNetwork(model.options, optimizer);
       disposable.push(network);
       await importState(network, model.options, layers, model.progress.step);
 
-      const exported = graphArrays(network, model, momentum);
+      const exported = graphArrays(network, model, optimizer);
       await network.exportState(exported);
       const tensors = format2Tensors({ options: model.options, layers } as CheckpointState);
       const names: string[] = [];
@@ -60,15 +61,16 @@ describe("the addon's state layout", () => {
           }
       });
       expect(names.sort()).toEqual(Object.keys(tensors).sort());
-      expect(names.some((n) => n.endsWith(".velocity"))).toBe(momentum);
+      expect(names.some((n) => n.endsWith(".velocity"))).toBe(optimizer === "momentum");
+      expect(names.filter((n) => n.endsWith(".m") || n.endsWith(".v")).length).toBe(optimizer === "adam" ? 12 : 0);
     });
 
   it("refuses a state without a store of the layer, naming it", async () => {
     const model = Model.create({ layers: [12, 8, 3], connectivity: 0.5, bias: true, seed: 6 });
     disposable.push(model);
-    const network = buildNetwork(model.options, false);
+    const network = buildNetwork(model.options, "sgd");
     disposable.push(network);
-    const state = graphArrays(network, model, false);
+    const state = graphArrays(network, model, "sgd");
     await network.exportState(state);
     delete state[2].bias;
     expect(() => network.importState(state, 0)).toThrow(/^layers\[2\]\.bias must be an object$/);  // arguments are checked before the promise

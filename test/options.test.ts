@@ -88,7 +88,8 @@ group("noise", () => {
 group("normalizeTrainOptions", () => {
   it("fills the reference code's defaults", () => {
     expect(train(undefined)).toEqual({
-      epochs: 10, lr: 0.5, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 10, alpha: 1e-5, noise: 1e-5, momentum: 0, checkInvariants: false,
+      epochs: 10, lr: 0.5, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 10, alpha: 1e-5, noise: 1e-5, weightDecay: 1e-4, momentum: 0,
+      beta1: 0.9, beta2: 0.999, epsilon: 1e-8, checkInvariants: false,
     });
     expect(train({})).toEqual(train(undefined));
   });
@@ -157,7 +158,7 @@ group("normalizeTrainOptions", () => {
     throwsExactly(
       () => train({ learningRate: 1 }),
       TypeError,
-      "options.learningRate is not an option; the options are epochs, lr, lrSchedule, lrDecay, batchSize, alpha, noise, temperature, momentum, checkInvariants",
+      "options.learningRate is not an option; the options are epochs, lr, lrSchedule, lrDecay, batchSize, alpha, noise, temperature, weightDecay, momentum, beta1, beta2, epsilon, checkInvariants",
     );
     // fit() passes its own keys as extras: they are allowed, and named in the list.
     expect(normalizeTrainOptions({ validation: 1 }, reference, ["validation"])).toEqual(reference);
@@ -206,7 +207,7 @@ group("normalizeModelOptions", () => {
   it("rejects malformed layers and connectivity, naming the option and the value", () => {
     const cases: [unknown, typeof TypeError | typeof RangeError, string][] = [
       [undefined, TypeError, "options must be an object, got undefined"],
-      [{ layers: [2, 2], connectivity: 1, seeds: 1 }, TypeError, "options.seeds is not an option; the options are layers, inputShape, connectivity, budget, globalShare, bias, rule, seed"],
+      [{ layers: [2, 2], connectivity: 1, seeds: 1 }, TypeError, "options.seeds is not an option; the options are layers, inputShape, connectivity, budget, globalShare, bias, rule, seed, pruneStart, pruneEvery, pruneTimes, quality"],
       [{ layers: "784,10", connectivity: 1 }, TypeError, 'options.layers must be an array of layer widths or of layer specs ({ kind, ... }), got "784,10"'],
       [{ layers: [10], connectivity: 1 }, RangeError, "options.layers needs at least an input and an output width, got 1"],
       [{ layers: [10, 0, 2], connectivity: 1 }, RangeError, "options.layers[1] must be an integer in [1, 2147483647], got 0"],

@@ -9,7 +9,8 @@ import { normalizeModelOptions, normalizeTrainOptions, referenceTrainOptions } f
 import { describeRule, findRule, optimisers, priors, ruleDescription, ruleNames, ruleParts, structures } from "../lib/rules/registry.js";
 import { deepr } from "./helpers/cli.js";
 
-const declarations = [...ruleParts.flatMap((p) => p.hyperparameters), ...Object.values(loop)];
+// A declaration two parts share (the learning rate) is one declaration.
+const declarations = [...new Set(ruleParts.flatMap((p) => p.hyperparameters)), ...Object.values(loop)];
 const MODEL = { layers: [4, 3], connectivity: 0.5 };
 
 describe("the rule registry", () => {
@@ -32,6 +33,7 @@ describe("the rule registry", () => {
   it("validates the structure rule's settings from their declarations: defaults, every choice, and an error naming the choices", () => {
     expect(normalizeModelOptions(MODEL)).toMatchObject({ budget: "layer", globalShare: "budget" });
     for (const d of structureSettings) {
+      if (d.type !== "choice") continue;
       expect(normalizeModelOptions(MODEL)[d.option]).toBe(d.default);
       for (const choice of d.choices) expect(normalizeModelOptions({ ...MODEL, [d.option]: choice })[d.option]).toBe(choice);
       expect(() => normalizeModelOptions({ ...MODEL, [d.option]: "none" })).toThrow(
@@ -39,6 +41,22 @@ describe("the rule registry", () => {
       );
       expect(() => normalizeModelOptions({ ...MODEL, [d.option]: null })).toThrow(`options.${d.option} must be one of`);
     }
+  });
+
+  it("validates the prune schedule from its declarations under rule prune, and refuses it under a rule that does not take it", () => {
+    const prune = { ...MODEL, rule: "prune" } as const;
+    for (const d of structureSettings) {
+      if (d.type === "choice") continue;
+      expect(normalizeModelOptions(prune)[d.option], d.option).toBe(d.default);
+      expect(normalizeModelOptions({ ...prune, [d.option]: d.min + 1 })[d.option]).toBe(d.min + 1);
+      expect(() => normalizeModelOptions({ ...prune, [d.option]: d.min - 0.5 })).toThrow(new RegExp(`^options\\.${d.option} must be an? .*\\[${d.min}, `));
+      expect(() => normalizeModelOptions({ ...MODEL, [d.option]: d.default })).toThrow(
+        new TypeError(`options.${d.option} goes with rule ${d.option === "pruneStart" ? '"prune" or "l1"' : '"prune"'}; rule "deep-r" does not take it`),
+      );
+    }
+    // l1 takes the step of its one prune; its schedule's other settings are fixed.
+    expect(normalizeModelOptions({ ...MODEL, rule: "l1", pruneStart: 7 })).toMatchObject({ rule: "l1", pruneStart: 7 });
+    expect(() => normalizeModelOptions({ ...MODEL, rule: "l1", quality: 1 })).toThrow('options.quality goes with rule "prune"; rule "l1" does not take it');
   });
 
   it("validates every training declaration's default", () => {
@@ -63,6 +81,10 @@ describe("the rule registry", () => {
         "  --budget layer|global          layer: K per layer; global: one budget for the whole network (layer)\n" +
         "  --global-share budget|dormant  with a global budget, regrow in proportion to each layer's K\n" +
         "                                 (as the reference) or uniformly over all dormant connections (budget)\n" +
+        "  --prune-start N                with rule prune or l1: the first prune runs after step N (1000)\n" +
+        "  --prune-every N                with rule prune: steps between two prunes (1000)\n" +
+        "  --prune-times N                with rule prune: how many prunes run (3)\n" +
+        "  --quality X                    with rule prune: a prune removes |w| <= X * std of the layer's weights (0.5)\n" +
         "  --bias                         add biases (the reference network has none)\n",
     );
     for (const line of HELP.split("\n")) expect(line.length, line).toBeLessThanOrEqual(110);
@@ -71,12 +93,17 @@ describe("the rule registry", () => {
   });
 
   it("describes deepr.rule by the rule's name and its structure settings, and finds rules by name only", () => {
-    expect(ruleNames).toEqual(["deep-r"]);
+    expect(ruleNames).toEqual(["deep-r", "dense", "fixed", "prune", "l1"]);
     expect(findRule("deep-r")?.structure).toBe(structures[0]);
     expect(findRule("soft-deep-r")).toBeUndefined();
     expect(ruleDescription({ rule: "deep-r", budget: "global", globalShare: "dormant" })).toEqual({ name: "deep-r", budget: "global", globalShare: "dormant" });
     // As deepr inspect prints it: the share matters with a global budget only.
     expect(describeRule(ruleDescription({ rule: "deep-r", budget: "global", globalShare: "dormant" }))).toBe("deep-r, global budget, regrowth shared by dormant");
     expect(describeRule(ruleDescription({ rule: "deep-r", budget: "layer", globalShare: "dormant" }))).toBe("deep-r, layer budget");
+    // A baseline's deepr.rule holds the settings it takes, and nothing of DEEP R's.
+    const prune = { rule: "prune", budget: "layer", globalShare: "budget", pruneStart: 5, pruneEvery: 2, pruneTimes: 3, quality: 0.5 } as const;
+    expect(ruleDescription(prune)).toEqual({ name: "prune", pruneStart: 5, pruneEvery: 2, pruneTimes: 3, quality: 0.5 });
+    expect(describeRule(ruleDescription(prune))).toBe("prune, pruneStart 5, pruneEvery 2, pruneTimes 3, quality 0.5");
+    expect(ruleDescription({ ...prune, rule: "fixed" })).toEqual({ name: "fixed" });
   });
 });

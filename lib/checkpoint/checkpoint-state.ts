@@ -8,6 +8,6 @@ export interface CheckpointState {
   options: NormalizedModelOptions;
   trainOptions: NormalizedTrainOptions;
   progress: Progress;
-  /** Every layer's parameters; `velocity` and `biasVelocity` when momentum was used. */
+  /** Every layer's parameters, and its stores' optimiser state (velocity, or m and v). */
   layers: LayerState[];
 }

@@ -7,9 +7,10 @@ import { describedRun, jsonObject, jsonValue, tensorOf } from "./checkpoint-fiel
 import type { CheckpointState } from "./checkpoint-state.js";
 import { graphOf, modelOfGraph, ruleOf, storedInputShape, type GraphLayer } from "./graph.js";
 import { findLayerKind, layerKindNames, layerKindOf } from "../layers/registry.js";
-import { keepsVelocity, readStores, storeTensors, storesOf } from "../layers/stores.js";
+import { keptState, readStores, storeTensors, storesOf } from "../layers/stores.js";
 import type { LayerState } from "../model-types.js";
-import { findRule, ruleNames } from "../rules/registry.js";
+import { findRule, ruleNames, structureSettings } from "../rules/registry.js";
+import { optimizerKeeping, optimizerNames, type OptimizerName } from "../rules/optimiser.js";
 
 export const FORMAT_2 = "2";
 
@@ -22,21 +23,27 @@ const STREAM_KEYS = 1;
 export function format2Tensors({ options, layers }: CheckpointState): Record<string, Tensor> {
   const tensors: Record<string, Tensor> = {};
   const states = layers.values();
-  graphOf(options, keepsVelocity(layers)).forEach((layer, l) => {
+  graphOf(options, stateOptimizer(layers)).forEach((layer, l) => {
     if (layerKindOf(layer).stores) Object.assign(tensors, storeTensors(`layers.${l}`, storesOf(layer), states.next().value!.stores));
   });
   return tensors;
 }
 
-/** The `__metadata__` entries of `state` (the CRC is added by the writer). */
+/** The optimiser whose state arrays the layers keep. */
+function stateOptimizer(layers: CheckpointState["layers"]): OptimizerName {
+  return optimizerKeeping(keptState(layers)) ?? "sgd";
+}
+
+/** The `__metadata__` entries of `state` (the CRC is added by the writer); deepr.training names the optimiser. */
 export function format2Metadata({ options, trainOptions, progress, layers }: CheckpointState): Record<string, string> {
   const inputShape = storedInputShape(options);
+  const optimizer = stateOptimizer(layers);
   return {
     format: "deepr",
     "deepr.version": FORMAT_2,
-    "deepr.graph": JSON.stringify(graphOf(options, keepsVelocity(layers))),
+    "deepr.graph": JSON.stringify(graphOf(options, optimizer)),
     "deepr.rule": JSON.stringify(ruleOf(options)),
-    "deepr.training": JSON.stringify(trainOptions),
+    "deepr.training": JSON.stringify({ ...trainOptions, optimizer }),
     "deepr.progress": JSON.stringify(progress),
     "deepr.rng": JSON.stringify({ algorithm: RNG_ALGORITHM, seed: options.seed, step: progress.step, streamKeys: STREAM_KEYS }),
     ...(inputShape ? { "deepr.inputShape": JSON.stringify(inputShape) } : {}),
@@ -73,7 +80,7 @@ export function readFormat2(path: string, { metadata, tensors }: SafetensorsFile
   const rule = jsonObject(path, metadata, "deepr.rule");
   const rng = jsonObject(path, metadata, "deepr.rng");
   const progressDocument = jsonObject(path, metadata, "deepr.progress");
-  const training = jsonObject(path, metadata, "deepr.training");
+  const { optimizer: storedOptimizer, ...training } = jsonObject(path, metadata, "deepr.training");
   if (!findRule(rule.name))
     throw new CheckpointError(`${path}: training rule ${JSON.stringify(rule.name)} is not one this deepr knows (it knows ${ruleNames.map((n) => JSON.stringify(n)).join(", ")})`);
   if (rng.algorithm !== RNG_ALGORITHM || rng.streamKeys !== STREAM_KEYS)
@@ -93,8 +100,10 @@ export function readFormat2(path: string, { metadata, tensors }: SafetensorsFile
     if (e instanceof CheckpointError) throw e;
     throw new CheckpointError(`${path}: deepr.graph ${(e as Error).message}`);
   }
-  const { model: describedModel, momentum } = described;
-  const model = { ...describedModel, budget: rule.budget, globalShare: rule.globalShare, rule: rule.name, seed: rng.seed };
+  const { model: describedModel, optimizer } = described;
+  // The structure settings deepr.rule holds; anything else in it fails the comparison with ruleOf() below.
+  const ruleSettings = structureSettings.flatMap((d) => (rule[d.option] === undefined ? [] : [[d.option, rule[d.option]]]));
+  const model = { ...describedModel, ...Object.fromEntries(ruleSettings), rule: rule.name, seed: rng.seed };
   const run = describedRun(path, model, training, progressDocument);
   if (rng.step !== run.progress.step)
     throw new CheckpointError(`${path}: deepr.rng is at step ${JSON.stringify(rng.step)} but deepr.progress at step ${run.progress.step}`);
@@ -105,7 +114,7 @@ export function readFormat2(path: string, { metadata, tensors }: SafetensorsFile
       `${path}: deepr.rule is ${JSON.stringify(rule)}, but a ${rule.name} rule has exactly ${entries.slice(0, -1).join(", ")} and ${entries.at(-1)}: ${JSON.stringify(expectedRule)}`,
     );
   }
-  graphOf(run.options, momentum).forEach((expected, l) => {
+  graphOf(run.options, optimizer).forEach((expected, l) => {
     if (canonical(graph[l]) !== canonical(expected))
       throw new CheckpointError(`${path}: deepr.graph layer ${l} is ${JSON.stringify(graph[l])}, but the network the graph describes has ${JSON.stringify(expected)} there`);
   });
@@ -119,5 +128,11 @@ export function readFormat2(path: string, { metadata, tensors }: SafetensorsFile
   const declared = new Set(Object.keys(format2Tensors({ ...run, layers })));
   for (const name of tensors.keys())
     if (!declared.has(name)) throw new CheckpointError(`${path}: tensor ${name} is not one of the stores deepr.graph declares`);
+  // Files written before Adam name no optimiser; their stores' state arrays say which it was.
+  if (storedOptimizer !== undefined && storedOptimizer !== optimizer)
+    throw new CheckpointError(
+      `${path}: deepr.training names the optimizer ${JSON.stringify(storedOptimizer)}, but the stores keep the state of ${JSON.stringify(optimizer)}` +
+        (optimizerNames.includes(storedOptimizer as OptimizerName) ? "" : ` (this deepr knows ${optimizerNames.join(", ")})`),
+    );
   return { ...run, layers };
 }

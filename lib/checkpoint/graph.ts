@@ -3,7 +3,8 @@
 // training rule (deepr.rule). Both are made from the model options through the registries.
 import type { GraphLayer } from "../layers/registry.js";
 import { specsOf } from "../layers/plan.js";
-import { storeFields, storesOf } from "../layers/stores.js";
+import { stateFields, storeFields, storesOf } from "../layers/stores.js";
+import { optimizerKeeping, optimizerStateFields, type OptimizerName } from "../rules/optimiser.js";
 import { isLayerList, networkOf, type NormalizedModelOptions } from "../options.js";
 import { ruleDescription, type Rule } from "../rules/registry.js";
 
@@ -13,12 +14,12 @@ export type { SparseLinearLayer } from "../layers/sparse-linear.js";
 export type { DenseStore, SparseStore } from "../layers/stores.js";
 export type { Rule } from "../rules/registry.js";
 
-/** The graph of the network `options` builds; with `momentum`, every store keeps a velocity. */
-export function graphOf(options: NormalizedModelOptions, momentum: boolean): GraphLayer[] {
+/** The graph of the network `options` builds; every store keeps the state arrays of `optimizer`. */
+export function graphOf(options: NormalizedModelOptions, optimizer: OptimizerName): GraphLayer[] {
   return networkOf(options).layers.map((layer) => {
     const stores = Object.entries(storesOf(layer));
     if (stores.length === 0) return layer;
-    const withState = stores.map(([name, store]) => [name, { ...store, fields: storeFields(store.kind, momentum) }]);
+    const withState = stores.map(([name, store]) => [name, { ...store, fields: storeFields(store.kind, optimizerStateFields[optimizer]) }]);
     return { ...layer, stores: Object.fromEntries(withState) } as GraphLayer;
   });
 }
@@ -38,11 +39,12 @@ function notWidthsForm(kinds: readonly string[]): string | undefined {
  * The model options a graph stands for, as the stored values give them (to be validated), and
  * whether its stores keep velocities. With the input shape a model made from a layer list stores
  * (deepr.inputShape), the layer list; without, the widths, connectivity, budgets and bias of a
- * model made from widths (throws naming the first layer that such a model does not have).
+ * model made from widths (throws naming the first layer that such a model does not have), and the
+ * optimiser whose state arrays its stores keep (sgd when none).
  */
-export function modelOfGraph(graph: GraphLayer[], inputShape: unknown): { model: Record<string, unknown>; momentum: boolean } {
-  const momentum = graph.some((layer) => Object.values(storesOf(layer)).some((store) => Array.isArray(store.fields) && store.fields.includes("velocity")));
-  if (inputShape !== undefined) return { model: { layers: specsOf(graph), inputShape }, momentum };
+export function modelOfGraph(graph: GraphLayer[], inputShape: unknown): { model: Record<string, unknown>; optimizer: OptimizerName } {
+  const optimizer = graphOptimizer(graph);
+  if (inputShape !== undefined) return { model: { layers: specsOf(graph), inputShape }, optimizer };
   const problem = notWidthsForm(graph.map((layer) => layer.kind));
   if (problem) throw new Error(problem);
   const sparse = graph.filter((layer): layer is SparseLinearLayer => layer.kind === "sparse_linear");
@@ -53,8 +55,17 @@ export function modelOfGraph(graph: GraphLayer[], inputShape: unknown): { model:
       budgets: sparse.map((layer) => layer.stores.weight.budget),
       bias: sparse[0].stores.bias !== undefined,
     },
-    momentum,
+    optimizer,
   };
+}
+
+/** The optimiser whose state arrays the graph's first store keeps (the graph is later compared with graphOf(), which gives every store the same). */
+function graphOptimizer(graph: GraphLayer[]): OptimizerName {
+  const store = graph.flatMap((layer) => Object.values(storesOf(layer)))[0];
+  const state = store && Array.isArray(store.fields) ? stateFields(store.kind, store.fields) : [];
+  const optimizer = optimizerKeeping(state);
+  if (!optimizer) throw new Error(`stores keep the state arrays ${JSON.stringify(state)}, which no optimiser of this deepr keeps`);
+  return optimizer;
 }
 
 export function ruleOf(options: NormalizedModelOptions): Rule {

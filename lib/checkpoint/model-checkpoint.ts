@@ -8,7 +8,9 @@ import { readSafetensors, writeSafetensorsAtomic, CheckpointError } from "./safe
 import type { CheckpointState } from "./checkpoint-state.js";
 import { readFormat1 } from "./format-1.js";
 import { FORMAT_2, format2Metadata, format2Tensors, readFormat2 } from "./format-2.js";
-import { keepsVelocity, storesOf } from "../layers/stores.js";
+import { keptState, storesOf } from "../layers/stores.js";
+import { optimizerKeeping, type OptimizerName } from "../rules/optimiser.js";
+import { prunes } from "../rules/registry.js";
 import { networkOf, type NormalizedModelOptions } from "../options.js";
 
 export type { CheckpointState } from "./checkpoint-state.js";
@@ -17,8 +19,8 @@ const READERS: Record<string, typeof readFormat2> = { "1": readFormat1, [FORMAT_
 
 /** How the loader turns a checked checkpoint into a model (the Model class, in Model.load). */
 export interface ModelFactory<M extends { dispose(): void }> {
-  /** An empty model of this shape, keeping velocities when `momentum`. */
-  build(options: NormalizedModelOptions, momentum: boolean): M;
+  /** An empty model of this shape, training with `optimizer` and keeping its state arrays. */
+  build(options: NormalizedModelOptions, optimizer: OptimizerName): M;
   /** Gives `model` the training options, progress and parameters of the checkpoint. */
   restore(model: M, state: Omit<CheckpointState, "options">): Promise<void>;
 }
@@ -52,9 +54,12 @@ export async function loadCheckpoint<M extends { dispose(): void }>(path: string
   const { budgets } = options;
   const storedK = layers.flatMap((state) => Object.values(state.stores).flatMap((arrays) => (arrays.theta ? [arrays.theta.length] : [])));
   const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
-  if (options.budget === "layer" ? storedK.some((k, l) => k !== budgets[l]) : sum(storedK) !== sum(budgets))
+  // A pruning rule's layers hold at most their budget; every other rule's exactly it.
+  const pruned = prunes(options.rule);
+  if (options.budget === "layer" ? storedK.some((k, l) => (pruned ? k > budgets[l] : k !== budgets[l])) : sum(storedK) !== sum(budgets))
     throw new CheckpointError(
-      `${path}: the layers hold ${JSON.stringify(storedK)} connections but the model's ${options.budget} budget is ${JSON.stringify(budgets)}`,
+      `${path}: the layers hold ${JSON.stringify(storedK)} connections but the model's ${options.budget} budget is ${JSON.stringify(budgets)}` +
+        (pruned ? " (a pruned layer holds at most its budget)" : ""),
     );
   const bytes = [...tensors.values()].reduce((total, t) => total + t.data.byteLength, 0);
   // The outputs of the layers with parameters.
@@ -67,7 +72,7 @@ export async function loadCheckpoint<M extends { dispose(): void }>(path: string
 
   let model: M;
   try {
-    model = factory.build(options, keepsVelocity(layers));
+    model = factory.build(options, optimizerKeeping(keptState(layers)) ?? "sgd");
   } catch (e) {
     throw new CheckpointError(`${path}: cannot build the network it describes: ${(e as Error).message}`, { cause: e });
   }

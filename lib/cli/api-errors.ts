@@ -1,6 +1,7 @@
 // The API validates options and throws TypeError or RangeError naming `options.x`; on the command
 // line those become errors about the flag that set x, and, when the user never typed that flag,
 // about where its value came from and which of the given flags it conflicts with.
+import { structureSettings } from "../hyperparameters.js";
 import type { Flags } from "./args.js";
 import { flagOf, flags as flagSpecs, type FlagName, type FlagSpec } from "./flags.js";
 import { UsageError } from "./usage-error.js";
@@ -16,7 +17,7 @@ export interface OptionSources {
 // `options.x` or `options.x[n]` (ModelOptions, TrainOptions), or `threads` (setThreads).
 const OPTION = /\boptions\.(\w+)(?:\[(\d+)\])?|^threads\b/g;
 // The flags that shape the network: those a value the user did not give can conflict with.
-const MODEL_FLAGS: FlagName[] = ["model", "layers", "connectivity", "rule", "budget", "global-share", "bias", "seed"];
+const MODEL_FLAGS: FlagName[] = ["model", "layers", "connectivity", "rule", ...structureSettings.map((d) => d.flag), "bias", "seed"];
 
 /** A UsageError naming flags for an option error of the API; any other error is returned as it is. */
 export function flagError(error: unknown, sources: OptionSources): unknown {

@@ -3,7 +3,8 @@
 import { graphOf, ruleOf, type GraphLayer } from "../checkpoint/graph.js";
 import { readSafetensors } from "../checkpoint/safetensors.js";
 import { layerKindOf } from "../layers/registry.js";
-import { keepsVelocity, storesOf } from "../layers/stores.js";
+import { keptState, storesOf } from "../layers/stores.js";
+import { optimizerKeeping } from "../rules/optimiser.js";
 import { describeRule } from "../rules/registry.js";
 import { Model } from "../model.js";
 import type { Flags } from "./args.js";
@@ -14,9 +15,9 @@ export async function inspect(file: string, flags: Flags): Promise<void> {
   const { metadata } = await readSafetensors(file);
   const format = metadata["deepr.version"];
   const layers = model.layers();
-  const momentum = keepsVelocity(await model.exportLayers());
+  const optimizer = optimizerKeeping(keptState(await model.exportLayers())) ?? "sgd";
   // A format-1 file stores no graph or rule: they are what format 2 stores for the same model.
-  const graph: GraphLayer[] = metadata["deepr.graph"] ? JSON.parse(metadata["deepr.graph"]) : graphOf(model.options, momentum);
+  const graph: GraphLayer[] = metadata["deepr.graph"] ? JSON.parse(metadata["deepr.graph"]) : graphOf(model.options, optimizer);
   const rule = metadata["deepr.rule"] ? JSON.parse(metadata["deepr.rule"]) : ruleOf(model.options);
   const report = {
     file,

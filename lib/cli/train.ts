@@ -8,7 +8,7 @@ import { Model, type EpochStats } from "../model.js";
 import { networkWidths, normalizeTrainOptions, type ModelOptions, type NormalizedTrainOptions, type TrainOptions } from "../options.js";
 import { presets, type PresetName } from "../presets.js";
 import { optimizer, type OptimizerName } from "../rules/optimiser.js";
-import { rule, type RuleName } from "../rules/registry.js";
+import { findRule, rule, type RuleName } from "../rules/registry.js";
 import { hyperparameters, structureSettings } from "../hyperparameters.js";
 import { getThreads } from "../threads.js";
 import { flagError, type OptionSources } from "./api-errors.js";
@@ -107,7 +107,8 @@ async function buildModel(flags: Flags, data?: Required<SampleShape>): Promise<{
       ? await modelFile(flags, file)
       : {
           layers: flags.list("layers") ?? (data ? [data.features, ...DEFAULT_LAYERS.slice(1, -1), data.classes] : DEFAULT_LAYERS),
-          connectivity: flags.list("connectivity") ?? preset.model.connectivity,
+          // Rule "dense" trains every connection: the preset's sparse connectivity is not for it.
+          connectivity: flags.list("connectivity") ?? (findRule(flags.choice(rule.flag))?.dense ? undefined : preset.model.connectivity),
           bias: flags.boolean("bias") ?? preset.model.bias,
         }),
     ...(flags.has(rule.flag) ? { rule: flags.choice<RuleName>(rule.flag) } : {}),
@@ -156,10 +157,10 @@ async function modelFile(flags: Flags, file: string): Promise<Pick<ModelOptions,
   return { layers, inputShape };
 }
 
-// The structure rule's settings the flags give, read by their declarations; those not given are left out.
-function structureFrom(flags: Flags): Pick<ModelOptions, "budget" | "globalShare"> {
+// The structure rules' settings the flags give, read by their declarations; those not given are left out.
+function structureFrom(flags: Flags): Pick<ModelOptions, (typeof structureSettings)[number]["option"]> {
   const given = structureSettings.flatMap((d) => {
-    const value = flags.choice(d.flag);
+    const value = d.type === "choice" ? flags.choice(d.flag) : flags.number(d.flag);
     return value === undefined ? [] : [[d.option, value]];
   });
   return Object.fromEntries(given);

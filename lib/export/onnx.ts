@@ -75,7 +75,7 @@ async function encode(model: Model, options: OnnxOptions, path?: string): Promis
   });
   // Checked before the dense matrices are allocated. ONNX's external data files, which lift the
   // limit, are not written.
-  const graph = graphOf(model.options, false);
+  const graph = graphOf(model.options, "sgd");
   const states = layers.values();
   const bytes = graph.reduce((total, layer) => total + (layerKindOf(layer).stores?.onnxBytes(states.next().value!, weights) ?? 0), 0);
   if (bytes > MAX_PROTOBUF_BYTES)

@@ -19,7 +19,7 @@ export const denseConv2d: LayerKind<DenseConv2dLayer> = {
   plan(spec, inputShape, at) {
     rejectUnknown(at, spec, CONVOLUTION_FIELDS, "a dense_conv2d layer");
     const { convolution, bias, outputShape } = planConvolution(spec, inputShape, at, "dense_conv2d");
-    const dense = (shape: number[]): DenseStore => ({ kind: "dense", shape, fields: storeFields("dense", false) });
+    const dense = (shape: number[]): DenseStore => ({ kind: "dense", shape, fields: storeFields("dense", []) });
     const weight = dense([convolution.outChannels, convolution.input[0], ...convolution.kernel]);
     const stores = bias ? { weight, bias: dense([convolution.outChannels]) } : { weight };
     return { layer: { kind: "dense_conv2d", ...convolution, stores }, outputShape };

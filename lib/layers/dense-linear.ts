@@ -26,8 +26,8 @@ export const denseLinear: LayerKind<DenseLinearLayer> = {
     if (inputs * outputs > MAX_SIZE)
       throw new RangeError(`${at}.outputs = ${outputs} gives the ${inputs}-input layer ${inputs * outputs} weights; the limit is ${MAX_SIZE} per dense store`);
     const bias = spec.bias === undefined ? false : boolean(`${at}.bias`, spec.bias);
-    const weight: DenseStore = { kind: "dense", shape: [inputs, outputs], fields: storeFields("dense", false) };
-    const stores = bias ? { weight, bias: { kind: "dense", shape: [outputs], fields: storeFields("dense", false) } as DenseStore } : { weight };
+    const weight: DenseStore = { kind: "dense", shape: [inputs, outputs], fields: storeFields("dense", []) };
+    const stores = bias ? { weight, bias: { kind: "dense", shape: [outputs], fields: storeFields("dense", []) } as DenseStore } : { weight };
     return { layer: { kind: "dense_linear", inputs, outputs, stores }, outputShape: [outputs] };
   },
 

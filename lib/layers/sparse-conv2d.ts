@@ -26,8 +26,8 @@ export const sparseConv2d: LayerKind<SparseConv2dLayer> = {
     const connectivity = real(`${at}.connectivity`, spec.connectivity, 0, 1, true);
     const budget = Math.floor(positions * connectivity);
     if (budget < 1) throw new RangeError(`${at}.connectivity = ${connectivity} leaves no entry of the kernel's ${positions}; it needs at least ${1 / positions}`);
-    const weight: SparseStore = { kind: "sparse", shape: [kernelEntries(convolution), convolution.outChannels], budget, connectivity, fields: storeFields("sparse", false) };
-    const stores = bias ? { weight, bias: { kind: "dense", shape: [convolution.outChannels], fields: storeFields("dense", false) } as DenseStore } : { weight };
+    const weight: SparseStore = { kind: "sparse", shape: [kernelEntries(convolution), convolution.outChannels], budget, connectivity, fields: storeFields("sparse", []) };
+    const stores = bias ? { weight, bias: { kind: "dense", shape: [convolution.outChannels], fields: storeFields("dense", []) } as DenseStore } : { weight };
     return { layer: { kind: "sparse_conv2d", ...convolution, stores }, outputShape };
   },
 

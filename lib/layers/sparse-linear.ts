@@ -18,8 +18,8 @@ export interface SparseLinearLayer {
 /** How the graph metadata describes a layer of K = `budget` connections, its stores without training state (graphOf adds that). */
 function sparseLinearLayer(spec: { inputs: number; outputs: number; budget: number; connectivity: number; bias: boolean }): SparseLinearLayer {
   const { inputs, outputs, budget, connectivity, bias } = spec;
-  const weight: SparseStore = { kind: "sparse", shape: [inputs, outputs], budget, connectivity, fields: storeFields("sparse", false) };
-  const stores = bias ? { weight, bias: { kind: "dense", shape: [outputs], fields: storeFields("dense", false) } as DenseStore } : { weight };
+  const weight: SparseStore = { kind: "sparse", shape: [inputs, outputs], budget, connectivity, fields: storeFields("sparse", []) };
+  const stores = bias ? { weight, bias: { kind: "dense", shape: [outputs], fields: storeFields("dense", []) } as DenseStore } : { weight };
   return { kind: "sparse_linear", inputs, outputs, stores };
 }
 

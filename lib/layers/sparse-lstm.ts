@@ -28,7 +28,7 @@ function gateStore(field: string, connectivity: unknown, inputs: number, units: 
   const budget = Math.floor(positions * p);
   if (budget < 1) throw new RangeError(`${field} = ${p} leaves no connection in the ${inputs} x ${4 * units} weights; it needs at least ${1 / positions}`);
   if (budget > MAX_SIZE) throw new RangeError(`${field} = ${p} gives the weights ${budget} active connections; the limit is ${MAX_SIZE} per store`);
-  return { kind: "sparse", shape: [inputs, 4 * units], budget, connectivity: p, fields: storeFields("sparse", false) };
+  return { kind: "sparse", shape: [inputs, 4 * units], budget, connectivity: p, fields: storeFields("sparse", []) };
 }
 
 /** The two connectivities of a spec: one for both matrices, or one each. */
@@ -59,7 +59,7 @@ export const sparseLstm: LayerKind<SparseLstmLayer> = {
     const stores = {
       input_weight: gateStore(`${at}.${single ? "connectivity" : "inputConnectivity"}`, input, features, units),
       recurrent_weight: gateStore(`${at}.${single ? "connectivity" : "recurrentConnectivity"}`, recurrent, units, units),
-      bias: { kind: "dense", shape: [4 * units], fields: storeFields("dense", false) } as DenseStore,
+      bias: { kind: "dense", shape: [4 * units], fields: storeFields("dense", []) } as DenseStore,
     };
     return { layer: { kind: "sparse_lstm", steps, features, units, sequence, stores }, outputShape: sequence ? [steps, units] : [units] };
   },

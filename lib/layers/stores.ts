@@ -11,14 +11,14 @@ export interface SparseStore {
   /** K: connections kept active (with a global budget, the layer's initial share). */
   budget: number;
   connectivity: number;
-  /** positions int32 [K, 2], theta float32 [K], sign int8 [K]; velocity float32 [K] with momentum. */
+  /** positions int32 [K, 2], theta float32 [K], sign int8 [K]; the optimiser's state (velocity, or m and v) float32 [K]. */
   fields: string[];
 }
 
 export interface DenseStore {
   kind: "dense";
   shape: number[];
-  /** value float32 [shape]; velocity float32 [shape] with momentum. */
+  /** value float32 [shape]; the optimiser's state (velocity, or m and v) float32 [shape]. */
   fields: string[];
 }
 
@@ -30,12 +30,17 @@ export type StoreArrays = Record<string, Int32Array | Float32Array | Int8Array>;
 /** A layer's parameters and training state, by store and field. */
 export type StoreStates = Record<string, StoreArrays>;
 
-/** The fields every store of a kind keeps; the others (velocity) are per-slot training state. */
+/** The fields every store of a kind keeps; the others (the optimiser's) are per-slot training state. */
 const PARAMETER_FIELDS: Record<Store["kind"], readonly string[]> = { sparse: ["positions", "theta", "sign"], dense: ["value"] };
 
-/** The fields a store keeps: its parameters, and a velocity with momentum. */
-export function storeFields(kind: Store["kind"], momentum: boolean): string[] {
-  return [...PARAMETER_FIELDS[kind], ...(momentum ? ["velocity"] : [])];
+/** The fields a store keeps: its parameters, and the optimiser's `state` arrays. */
+export function storeFields(kind: Store["kind"], state: readonly string[]): string[] {
+  return [...PARAMETER_FIELDS[kind], ...state];
+}
+
+/** The fields of `fields` that are training state, not parameters. */
+export function stateFields(kind: Store["kind"], fields: readonly string[]): string[] {
+  return fields.filter((f) => !PARAMETER_FIELDS[kind].includes(f));
 }
 
 /** The stores of a graph entry (none for a layer without parameters). */
@@ -96,11 +101,13 @@ export function readStores(
 
 /** How `deepr inspect` shows a store, `detail` after its shape: `weight sparse [12 x 8], K 24, active 25 (26.042 %) + velocity`. */
 export function describeStore(name: string, store: Store, detail = ""): string {
-  const state = store.fields.filter((f) => !PARAMETER_FIELDS[store.kind].includes(f));
+  const state = stateFields(store.kind, store.fields);
   return `${name} ${store.kind} [${store.shape.join(" x ")}]${detail}${state.length > 0 ? ` + ${state.join(", ")}` : ""}`;
 }
 
-/** Whether the stores of these layer states keep velocities (the model has trained with momentum). */
-export function keepsVelocity(states: readonly { stores: StoreStates }[]): boolean {
-  return states.some((state) => Object.values(state.stores).some((arrays) => arrays.velocity !== undefined));
+/** The state arrays the first store of these layer states keeps besides its parameters (every store keeps the same). */
+export function keptState(states: readonly { stores: StoreStates }[]): string[] {
+  const stores = states.flatMap((state) => Object.values(state.stores));
+  if (stores.length === 0) return [];
+  return stateFields(stores[0].theta !== undefined ? "sparse" : "dense", Object.keys(stores[0]));
 }

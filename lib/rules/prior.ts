@@ -28,3 +28,30 @@ export const deepRPrior = {
   summary: "l1 pull towards zero and Gaussian noise on every active parameter",
   hyperparameters: [alpha, noise, temperature],
 } as const satisfies RulePart;
+
+// The baselines' priors (Bellec et al. 2018, sec. 3), on signed weights w = sign·θ that may cross zero.
+export const weightDecay = {
+  option: "weightDecay", flag: "weight-decay", part: "prior", type: "real", default: 1e-4, min: 0, max: 1e6, placeholder: "X",
+  help: "with rule prune: l2 weight decay, theta -= lr * X * theta each step",
+} as const;
+
+export const nonePrior = {
+  part: "prior",
+  name: "none",
+  summary: "no prior: the optimiser's step alone",
+  hyperparameters: [],
+} as const satisfies RulePart;
+
+export const l2Prior = {
+  part: "prior",
+  name: "l2",
+  summary: "weight decay on every active weight, after the optimiser's step",
+  hyperparameters: [weightDecay],
+} as const satisfies RulePart;
+
+export const l1ShrinkPrior = {
+  part: "prior",
+  name: "l1-shrink",
+  summary: "l1 shrinkage: |w| shrinks by lr * alpha each step and stops at zero",
+  hyperparameters: [alpha],
+} as const satisfies RulePart;

@@ -2,61 +2,95 @@
 // structure), and the training rule a model trains with, as checkpoints store it (deepr.rule).
 // Adding a rule part: its declarations and entry in the part's file, an entry below, the
 // {name: number} record the native step receives, and a test that trains and resumes with it.
-import type { ChoiceDeclaration, RulePart } from "./declaration.js";
-import { sgd, type OptimizerName } from "./optimiser.js";
+import type { ChoiceDeclaration, NumberDeclaration, RulePart } from "./declaration.js";
+import { adam, sgd, type OptimizerName } from "./optimiser.js";
 import type { NativeRule } from "../native.js";
-import { deepRPrior } from "./prior.js";
-import { deepRStructure, describeStructure } from "./structure.js";
+import { deepRPrior, l1ShrinkPrior, l2Prior, nonePrior } from "./prior.js";
+import { budget, deepRStructure, describeStructure, fixedStructure, globalShare, pruneEvery, pruneStart, pruneStructure, pruneTimes, quality } from "./structure.js";
 
-export const optimisers = [sgd] as const satisfies readonly RulePart[];
-export const priors = [deepRPrior] as const satisfies readonly RulePart[];
-export const structures = [deepRStructure] as const satisfies readonly RulePart[];
+export const optimisers = [sgd, adam] as const satisfies readonly RulePart[];
+export const priors = [deepRPrior, nonePrior, l2Prior, l1ShrinkPrior] as const satisfies readonly RulePart[];
+export const structures = [deepRStructure, fixedStructure, pruneStructure] as const satisfies readonly RulePart[];
 
 /** Every rule part, optimisers first, then priors, then structure rules. */
 export const ruleParts: readonly RulePart[] = [...optimisers, ...priors, ...structures];
 
-/** The rules by the name deepr.rule gives them: each combines one part of every kind. */
+/** A prune setting a rule fixes: the structure's setting by option. */
+type FixedSettings = Partial<Record<"pruneEvery" | "pruneTimes" | "quality", number>>;
+
+/**
+ * The rules by the name deepr.rule gives them: each combines one part of every kind, takes the
+ * structure settings `settings` from the model options and has the others `fixed`; `dense` trains
+ * every position (Bellec et al. 2018, sec. 3, and ARCHITECTURE.md, "The baseline rules").
+ */
 const RULES = [
-  { name: "deep-r", optimiser: sgd, prior: deepRPrior, structure: deepRStructure, describe: describeStructure },
-] as const satisfies readonly ({ name: RuleName } & Record<string, unknown>)[];
+  { name: "deep-r", optimiser: sgd, prior: deepRPrior, structure: deepRStructure, settings: [budget, globalShare], fixed: {}, dense: false },
+  { name: "dense", optimiser: sgd, prior: nonePrior, structure: fixedStructure, settings: [], fixed: {}, dense: true },
+  { name: "fixed", optimiser: sgd, prior: nonePrior, structure: fixedStructure, settings: [], fixed: {}, dense: false },
+  { name: "prune", optimiser: sgd, prior: l2Prior, structure: pruneStructure, settings: [pruneStart, pruneEvery, pruneTimes, quality], fixed: {}, dense: false },
+  // l1-shrinkage zeroes weights; one prune with quality 0 after step pruneStart removes them.
+  { name: "l1", optimiser: sgd, prior: l1ShrinkPrior, structure: pruneStructure, settings: [pruneStart], fixed: { pruneEvery: 1, pruneTimes: 1, quality: 0 }, dense: false },
+] as const satisfies readonly {
+  name: RuleName; optimiser: RulePart; prior: RulePart; structure: RulePart; settings: readonly (ChoiceDeclaration | NumberDeclaration)[]; fixed: FixedSettings; dense: boolean;
+}[];
 
 /** The names of the rules a model can train with (written out, so the public type names no internal value). */
-export type RuleName = "deep-r";
+export type RuleName = "deep-r" | "dense" | "fixed" | "prune" | "l1";
 export const ruleNames: readonly RuleName[] = RULES.map((r) => r.name);
 
 /** The `rule` model option and `--rule` flag. */
 export const rule = {
   option: "rule", flag: "rule", part: "structure", type: "choice", choices: ruleNames, default: ruleNames[0],
-  help: "the training rule: deep-r, DEEP R with a hard bound on K",
+  help:
+    "the training rule: deep-r, DEEP R with a hard bound on K; dense;\n" +
+    "fixed, fixed random sparsity; prune, magnitude pruning with l2 decay\n(Han et al.); l1, l1 shrinkage and one prune",
 } as const satisfies ChoiceDeclaration;
 
-type StructureDeclaration = (typeof deepRStructure.hyperparameters)[number];
-/** The structure rule's settings, by option: `budget` and `globalShare`. */
-export type StructureSettings = { [D in StructureDeclaration as D["option"]]: D["choices"][number] };
+/** Every structure setting, each declared once: model options, since they shape the network. */
+export const structureSettings = [budget, globalShare, pruneStart, pruneEvery, pruneTimes, quality] as const;
 
-/** The training rule of deepr.rule: its name and the structure rule's settings. */
-export type Rule = { name: RuleName } & StructureSettings;
+/** The structure settings of a model: DEEP R's always (a baseline has a layer budget), pruning's with the rules that take them. */
+export interface StructureSettings {
+  budget: "layer" | "global";
+  globalShare: "budget" | "dormant";
+  pruneStart?: number;
+  pruneEvery?: number;
+  pruneTimes?: number;
+  quality?: number;
+}
+
+/** The training rule of deepr.rule: its name and the settings it takes (deep-r: budget and globalShare). */
+export type Rule = { name: RuleName } & Partial<StructureSettings>;
 
 /** The rule named `name`, or undefined when this deepr does not know it. */
 export function findRule(name: unknown): (typeof RULES)[number] | undefined {
   return RULES.find((r) => r.name === name);
 }
 
-/** How `deepr inspect` describes a rule of a loaded checkpoint: "deep-r, layer budget". */
+/** Whether rule `name` removes connections as it trains (its stores then hold fewer than their budget K). */
+export function prunes(name: RuleName): boolean {
+  return findRule(name)!.structure === pruneStructure;
+}
+
+/** How `deepr inspect` describes a rule of a loaded checkpoint: "deep-r, layer budget", "prune, pruneStart 100, ...". */
 export function describeRule(rule: Rule): string {
-  return `${rule.name}, ${findRule(rule.name)!.describe(rule)}`;
+  if (rule.name === "deep-r") return `${rule.name}, ${describeStructure(rule as StructureSettings)}`;
+  const settings = findRule(rule.name)!.settings.map((d) => `${d.option} ${rule[d.option]}`);
+  return [rule.name, ...settings].join(", ");
 }
 
 /** deepr.rule for a model with this rule and these structure settings. */
 export function ruleDescription(settings: StructureSettings & { rule: RuleName }): Rule {
   const rule = findRule(settings.rule)!;
-  const values = rule.structure.hyperparameters.map((d) => [d.option, settings[d.option]]);
+  const values = rule.settings.map((d) => [d.option, settings[d.option]]);
   return { name: rule.name, ...Object.fromEntries(values) } as Rule;
 }
 
 /** The core's rule record for a model with this rule and these structure settings, trained by `optimizer` (the rule's own by default). */
 export function nativeRuleOf(settings: StructureSettings & { rule: RuleName }, optimizer?: OptimizerName): NativeRule {
   const rule = findRule(settings.rule)!;
-  const { budget, globalShare } = ruleDescription(settings);
-  return { optimiser: optimizer ?? rule.optimiser.name, prior: rule.prior.name, structure: rule.structure.name, budget, globalShare };
+  const { budget, globalShare } = settings;
+  // The numeric settings are the structure rule's own (budget and globalShare are the record's named fields).
+  const own = Object.fromEntries(rule.settings.flatMap((d) => (d.type === "choice" ? [] : [[d.option, settings[d.option]]])));
+  return { optimiser: optimizer ?? rule.optimiser.name, prior: rule.prior.name, structure: rule.structure.name, budget, globalShare, ...own, ...rule.fixed };
 }

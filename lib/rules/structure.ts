@@ -24,3 +24,39 @@ export const deepRStructure = {
   summary: "rewiring: connections that die are replaced by random dormant ones, within a per-layer or global budget",
   hyperparameters: [budget, globalShare],
 } as const satisfies RulePart;
+
+// The baselines' structure rules (Bellec et al. 2018, sec. 3): a fixed set of connections, or Han
+// et al.'s (2015) magnitude pruning on a schedule of steps, which only ever removes connections.
+export const fixedStructure = {
+  part: "structure",
+  name: "fixed",
+  summary: "the initial connections, never rewired",
+  hyperparameters: [],
+} as const satisfies RulePart;
+
+export const pruneStart = {
+  option: "pruneStart", flag: "prune-start", part: "structure", type: "integer", default: 1000, min: 0, max: Number.MAX_SAFE_INTEGER,
+  placeholder: "N", help: "with rule prune or l1: the first prune runs after step N",
+} as const;
+
+export const pruneEvery = {
+  option: "pruneEvery", flag: "prune-every", part: "structure", type: "integer", default: 1000, min: 1, max: Number.MAX_SAFE_INTEGER,
+  placeholder: "N", help: "with rule prune: steps between two prunes",
+} as const;
+
+export const pruneTimes = {
+  option: "pruneTimes", flag: "prune-times", part: "structure", type: "integer", default: 3, min: 0, max: Number.MAX_SAFE_INTEGER,
+  placeholder: "N", help: "with rule prune: how many prunes run",
+} as const;
+
+export const quality = {
+  option: "quality", flag: "quality", part: "structure", type: "real", default: 0.5, min: 0, max: 1e6, placeholder: "X",
+  help: "with rule prune: a prune removes |w| <= X * std of the layer's weights",
+} as const;
+
+export const pruneStructure = {
+  part: "structure",
+  name: "prune",
+  summary: "magnitude pruning on a schedule; removed connections never come back",
+  hyperparameters: [pruneStart, pruneEvery, pruneTimes, quality],
+} as const satisfies RulePart;

@@ -104,7 +104,8 @@ function asFormat1(bytes) {
       layers: [sparse[0].inputs, ...sparse.map((layer) => layer.outputs)], connectivity: sparse.map((layer) => layer.stores.weight.connectivity),
       budgets: sparse.map((layer) => layer.stores.weight.budget), budget: rule.budget, globalShare: rule.globalShare, bias: "bias" in sparse[0].stores, seed: rng.seed,
     }),
-    "deepr.training": meta["deepr.training"], "deepr.progress": meta["deepr.progress"], "deepr.rng": JSON.stringify(rng),
+    // Format 1 named no optimiser (its stores' velocity told momentum).
+    "deepr.training": JSON.stringify((({ optimizer, ...training }) => training)(JSON.parse(meta["deepr.training"]))), "deepr.progress": meta["deepr.progress"], "deepr.rng": JSON.stringify(rng),
   } };
   for (const [name, t] of Object.entries(header)) {
     const [, l, store, field] = /^layers\.(\d+)\.(\w+)\.(\w+)$/.exec(name) ?? [];
