@@ -1,7 +1,7 @@
 // sparse_linear: y = x W + b with W [inputs, outputs] held sparsely (the K active connections of
 // its weight store, W[i, j] = sign·θ) and an optional dense bias store.
 import { ExportError } from "../export/export-error.js";
-import { FLOAT, INT64, floatBytes, node, tensor } from "../export/onnx-nodes.js";
+import { FLOAT, floatBytes, node, sparseTensor, tensor } from "../export/onnx-nodes.js";
 import { ProtoMessage } from "../export/protobuf.js";
 import type { LayerState } from "./layer-state.js";
 import type { LayerKind } from "./layer-kind.js";
@@ -106,26 +106,17 @@ function denseWeight(name: string, layer: LayerState): ProtoMessage {
   return tensor(name, [inputs, outputs], FLOAT, floatBytes(dense));
 }
 
-/** SparseTensorProto: values [K] and linearized indices [K] (i * out + j), ascending as the spec requires. */
+/** SparseTensorProto of W [inputs, outputs]: values [K] at the linearized indices i * out + j. */
 function sparseWeight(name: string, layer: LayerState): ProtoMessage {
   const { inputs, outputs, positions, theta, sign } = layer;
   if (inputs * outputs > Number.MAX_SAFE_INTEGER)
     throw new ExportError(`deepr: a layer of ${inputs} x ${outputs} has more positions than ONNX indices can be computed for here (2^53)`);
   const k = theta.length;
   const index = new Float64Array(k);
-  for (let n = 0; n < k; n++) index[n] = positions[2 * n] * outputs + positions[2 * n + 1];
-  const order = new Uint32Array(k).map((_, n) => n).sort((a, b) => index[a] - index[b]);
-  const values = new Uint8Array(4 * k);
-  const indices = new Uint8Array(8 * k);
-  const valueView = new DataView(values.buffer);
-  const indexView = new DataView(indices.buffer);
-  order.forEach((n, rank) => {
-    valueView.setFloat32(4 * rank, sign[n] * theta[n], true);
-    indexView.setUint32(8 * rank, index[n] % 2 ** 32, true);
-    indexView.setUint32(8 * rank + 4, Math.floor(index[n] / 2 ** 32), true);
-  });
-  return new ProtoMessage()
-    .message(1, tensor(name, [k], FLOAT, values))  // SparseTensorProto.values
-    .message(2, tensor(`${name}.indices`, [k], INT64, indices))  // indices
-    .packedVarints(3, [inputs, outputs]);  // dims
+  const values = new Float32Array(k);
+  for (let n = 0; n < k; n++) {
+    index[n] = positions[2 * n] * outputs + positions[2 * n + 1];
+    values[n] = sign[n] * theta[n];
+  }
+  return sparseTensor(name, [inputs, outputs], index, values);
 }
