@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "random.hpp"
@@ -237,8 +238,10 @@ __attribute__((always_inline)) inline void update_rows(const SparseView& w, cons
   if (block_end > block) update_block<Optimiser, Prior>(w, block, block_end - block, grad, noise + (block - chunk), u.hyper, part);
 }
 
-// The sweep for the stride at hand: unrolled for up to 64 samples, a loop beyond.
-// The sweep for the stride and the rule at hand: unrolled for up to 64 samples, a loop beyond.
+// The sweep for the stride and the rule at hand: unrolled for up to 64 samples, a loop beyond. Only
+// DEEP R's prior gets the unrolled sweeps: the baselines' priors take the loop (the same operations
+// in the same order, so the same bits), which keeps the number of instantiations, and the build
+// time, from growing with every rule.
 template <bool kInputGradient>
 __attribute__((always_inline)) inline void update_rows_for_stride(const SparseView& w, const float* x, const float* dz,
                                                                   float* dx, uint32_t stride, const SlotUpdate& u,
@@ -246,12 +249,16 @@ __attribute__((always_inline)) inline void update_rows_for_stride(const SparseVi
   with_update_rule(u.rule, [&](auto optimiser, auto prior) __attribute__((always_inline)) {
     using O = decltype(optimiser);
     using P = decltype(prior);
-    switch (stride / kLanes) {
-      case 1: return update_rows<kInputGradient, 1, O, P>(w, x, dz, dx, stride, u, out_begin, out_end, part);
-      case 2: return update_rows<kInputGradient, 2, O, P>(w, x, dz, dx, stride, u, out_begin, out_end, part);
-      case 3: return update_rows<kInputGradient, 3, O, P>(w, x, dz, dx, stride, u, out_begin, out_end, part);
-      case 4: return update_rows<kInputGradient, 4, O, P>(w, x, dz, dx, stride, u, out_begin, out_end, part);
-      default: return update_rows<kInputGradient, 0, O, P>(w, x, dz, dx, stride, u, out_begin, out_end, part);
+    if constexpr (!std::is_same_v<P, DeepRPrior>) {
+      return update_rows<kInputGradient, 0, O, P>(w, x, dz, dx, stride, u, out_begin, out_end, part);
+    } else {
+      switch (stride / kLanes) {
+        case 1: return update_rows<kInputGradient, 1, O, P>(w, x, dz, dx, stride, u, out_begin, out_end, part);
+        case 2: return update_rows<kInputGradient, 2, O, P>(w, x, dz, dx, stride, u, out_begin, out_end, part);
+        case 3: return update_rows<kInputGradient, 3, O, P>(w, x, dz, dx, stride, u, out_begin, out_end, part);
+        case 4: return update_rows<kInputGradient, 4, O, P>(w, x, dz, dx, stride, u, out_begin, out_end, part);
+        default: return update_rows<kInputGradient, 0, O, P>(w, x, dz, dx, stride, u, out_begin, out_end, part);
+      }
     }
   });
 }
