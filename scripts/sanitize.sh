@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 PART=${1:-all}
 JOBS=${DEEPR_SANITIZE_JOBS:-2}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-# allocator_may_return_null: an impossible allocation fails as it does without ASan (the device
+# allocator_may_return_null (ASan and TSan): an impossible allocation fails as it does without them (the device
 # interface's test expects DEEPR_OUT_OF_MEMORY for one) instead of aborting the run.
 export ASAN_OPTIONS="halt_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1:allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
@@ -60,6 +60,6 @@ if [[ $PART == all || $PART == tsan ]]; then
     -DCMAKE_CXX_FLAGS="$TSAN" -DCMAKE_EXE_LINKER_FLAGS="$TSAN" > /dev/null
   cmake --build build-tsan --target deepr_core_tests -j "$JOBS"
   echo "sanitize: core tests under TSan"
-  TSAN_OPTIONS="halt_on_error=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}" ./build-tsan/deepr_core_tests
+  TSAN_OPTIONS="halt_on_error=1:allocator_may_return_null=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}" ./build-tsan/deepr_core_tests
 fi
 echo "sanitize: clean (no AddressSanitizer, UndefinedBehaviorSanitizer or ThreadSanitizer findings)"
