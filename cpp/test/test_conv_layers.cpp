@@ -13,21 +13,14 @@
 #include "layers/dense_conv2d.hpp"
 #include "layers/max_pool2d.hpp"
 #include "layers/sparse_conv2d.hpp"
+#include "counter_uniform.hpp"
 #include "network.hpp"
 #include "simd.hpp"
 
 using namespace deepr;
+using deepr_test::uniform;
 
 namespace {
-
-uint64_t mix(uint64_t x) {  // splitmix64: the same data on every platform
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-float uniform(uint64_t n) { return float(double(mix(n) >> 11) / 4503599627370496.0 - 1.0); }  // in [-1, 1)
 
 // Feature-major values for `features` x `batch` samples padded to `stride`, zero in the padding
 // samples (as the network's gather and loss leave them).

@@ -11,23 +11,16 @@
 #include "check.hpp"
 #include "layer_registry.hpp"
 #include "layers/sparse_lstm.hpp"
+#include "counter_uniform.hpp"
 #include "network.hpp"
 #include "simd.hpp"
 #include "thread_pool.hpp"
 
 using namespace deepr;
+using deepr_test::mix;
+using deepr_test::uniform;
 
 namespace {
-
-uint64_t mix(uint64_t x) {  // splitmix64: the same data on every platform
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-// A value in [-1, 1) from a counter.
-float uniform(uint64_t n) { return float(double(mix(n) >> 11) / 4503599627370496.0 - 1.0); }
 
 // A sparse store as a dense float64 matrix [n_out][n_in] of its weights sign * theta.
 std::vector<double> dense_weights(const SparseStore& w) {
