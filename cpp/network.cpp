@@ -119,7 +119,7 @@ BatchTargets Network::load_targets(const SampleTargets& sample, const uint32_t* 
 void Network::forward(uint32_t stride) {
   for (size_t i = 0; i < layers_.size(); ++i) {
     if (relu_fused_[i]) continue;  // applied by the sparse_linear layer below
-    std::vector<float>& y = buffers_[out_[i]];
+    CacheLineVector<float>& y = buffers_[out_[i]];
     y.resize(size_t(layers_[i]->outputs()) * stride);
     const float* x = buffers_[in_[i]].data();
     if (i + 1 < layers_.size() && relu_fused_[i + 1]) linear_[i]->forward_relu(x, y.data(), stride, true);
@@ -136,7 +136,7 @@ void Network::train_step(const float* inputs, const SampleTargets& sample_target
   const StepHyper hyper = with_bias_corrections(step_hyper, step_);
   forward(stride);
 
-  std::vector<float>& dlogits = grads_[out_.back()];
+  CacheLineVector<float>& dlogits = grads_[out_.back()];
   dlogits.resize(size_t(classes()) * stride);
   stats.noise_seconds = 0;
   stats.loss = head_->loss(buffers_[out_.back()].data(), targets, batch, stride, dlogits.data());
@@ -167,7 +167,7 @@ void Network::throw_diverged(size_t i) const {
 
 float* Network::input_gradient(size_t i, uint32_t stride) {
   if (i == 0) return nullptr;
-  std::vector<float>& dx = grads_[in_[i]];
+  CacheLineVector<float>& dx = grads_[in_[i]];
   dx.resize(size_t(layers_[i]->inputs()) * stride);
   return dx.data();
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cache_line_vector.hpp"
 #include "gradients.hpp"
 #include "layer_registry.hpp"
 #include "layers/sparse_linear.hpp"
@@ -121,10 +122,10 @@ class Network {
   Rule rule_;
   std::unique_ptr<StructureRule> structure_;
   uint64_t step_ = 0;
-  std::vector<std::vector<float>> buffers_;  // activations: buffers_[0] the input batch
+  std::vector<CacheLineVector<float>> buffers_;  // activations: buffers_[0] the input batch
   std::vector<size_t> in_, out_;             // per layer: the buffers of its input and output
   // dE/d each activation buffer, sized once per batch width: a fused relu's backward runs in place.
-  std::vector<std::vector<float>> grads_;
+  std::vector<CacheLineVector<float>> grads_;
   std::vector<int32_t> labels_;              // the batch's labels
   std::vector<float> values_;                // or its target values, feature-major
   std::vector<std::vector<uint32_t>> went_dormant_;  // per sparse store: slots that died in this step
