@@ -11,7 +11,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { BENCH, benchEnv, budgetsOf, DEEPR_MLP_STEPS, fmtUs, fmtX, HYPER, machineInfo, MLP, PY_MALLOC, pythonEnv, ROOT, runJson, UNSET_VARS } from "./common.mjs";
+import { BENCH, benchEnv, breakEvenDensity, budgetsOf, DEEPR_MLP_STEPS, fmtUs, fmtX, HYPER, machineInfo, MLP, PY_MALLOC, pythonEnv, ROOT, runJson, UNSET_VARS } from "./common.mjs";
 import { commitBuild, DEFAULT_COMMIT } from "./commit-build.mjs";
 import { panel, svg } from "./svg.mjs";
 import { compareWithCommit, VS_COMMIT_TOLERANCE, vsCommitMarkdown } from "./vs-commit.mjs";
@@ -304,21 +304,8 @@ const unstable = (x) => (x && (x.p90_us - x.p10_us) / x.median_us > 0.3 ? ` † 
 const rowOf = (name, batch) => rows.find((r) => r.c.name === name && r.c.batch === batch);
 
 function breakEven(batch) {
-  const dn = fastestDense[batch]?.us;
-  const pts = densities
-    .map((p) => [p, deeprFig({ batch, connectivity: p })?.us])
-    .filter(([, t]) => t !== undefined)
-    .sort((a, b) => a[0] - b[0]);
-  if (!dn || pts.length === 0) return { text: "–" };
-  if (pts[0][1] >= dn) return { text: `< ${pts[0][0] * 100} % (deepr is slower at every density measured)`, value: pts[0][0], below: true };
-  for (let i = 0; i + 1 < pts.length; i++) {
-    const [p0, t0] = pts[i], [p1, t1] = pts[i + 1];
-    if (t0 < dn && t1 >= dn) {
-      const p = p0 + ((dn - t0) / (t1 - t0)) * (p1 - p0);
-      return { text: `≈ ${(p * 100).toFixed(1)} % (between ${p0 * 100} % and ${p1 * 100} %)`, value: p };
-    }
-  }
-  return { text: `> ${pts.at(-1)[0] * 100} % (deepr is faster at every density measured)`, value: pts.at(-1)[0], above: true };
+  const pts = densities.map((p) => [p, deeprFig({ batch, connectivity: p })?.us]).filter(([, t]) => t !== undefined);
+  return breakEvenDensity(pts, fastestDense[batch]?.us);
 }
 const breakEvens = Object.fromEntries(BATCHES.map((b) => [b, breakEven(b)]));
 
