@@ -90,14 +90,16 @@ if (spec.row) {
     rows.push(await runJson(process.execPath, [fileURLToPath(import.meta.url), JSON.stringify({ row, quick: spec.quick })], { env: benchEnv(), label: "lstm-memory.mjs" }));
   }
   const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-  const ratio = (r) => (r.peak - r.idle) / (r.state + r.activations);
-  const result = { units: UNITS, batch: BATCH, rows: rows.map((r) => ({ ...r, ratio: ratio(r) })) };
+  const measured = rows.map((r) => ({ ...r, ratio: (r.peak - r.idle) / (r.state + r.activations) }));
+  const markdown = [
+    "| rule | connectivity | K (all sparse stores) | steps | ms / step | idle (Node + addon + data) | peak RSS | RSS after | state | activations | (peak − idle) / (state + activations) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
+    ...measured.map((r) => `| ${r.name} | ${r.connectivity * 100} % | ${r.K} | ${r.steps} | ${r.msPerStep.toFixed(1)} | ${mib(r.idle)} | ${mib(r.peak)} | ${mib(r.steady)} | ${mib(r.state)} | ${mib(r.activations)} | ${r.ratio.toFixed(2)}× |`),
+    "",
+    "Each row trains in its own process. State: per active slot its input index and θ (8 B), its gradient (4 B) and the optimiser's arrays (Adam: 8 B); the row offsets of each sparse store; the LSTM's gradient of one time step; value, gradient and optimiser arrays of the biases. Activations: what BPTT keeps per batch (gates, cell and hidden state of every step: 6 × T × U floats per sample), the input batch, a step's working vectors and the readout's. Idle: the same process before the network exists (Node, the addon, the data). The dense rule holds every position as a slot (as prune and l1 do until their first prune): its state is O(inputs × outputs).",
+    "",
+  ];
+  const result = { title: `LSTM ${STEPS} x ${FEATURES} -> ${UNITS} units -> readout ${CLASSES}, batch ${BATCH}: resident memory`, rows: measured, markdown };
   if (spec.json) console.log(JSON.stringify(result));
-  else {
-    console.log(`## LSTM ${STEPS} x ${FEATURES} -> ${UNITS} units -> readout ${CLASSES}, batch ${BATCH}: resident memory\n`);
-    console.log("| rule | connectivity | K (all sparse stores) | steps | ms / step | idle (Node + addon + data) | peak RSS | RSS after | state | activations | (peak − idle) / (state + activations) |");
-    console.log("|---|---|---|---|---|---|---|---|---|---|---|");
-    for (const r of result.rows)
-      console.log(`| ${r.name} | ${r.connectivity * 100} % | ${r.K} | ${r.steps} | ${r.msPerStep.toFixed(1)} | ${mib(r.idle)} | ${mib(r.peak)} | ${mib(r.steady)} | ${mib(r.state)} | ${mib(r.activations)} | ${r.ratio.toFixed(2)}× |`);
-  }
+  else console.log([`## ${result.title}`, "", ...markdown].join("\n"));
 }
