@@ -16,7 +16,7 @@ const THREADS = [1, 2];
  */
 export async function sparseVsDense({ title, batch, data, sweep, dense, torch, quick, log = () => {} }) {
   const deeprSteps = quick ? { warmup: 2, steps: 10, chunk: 5 } : { warmup: 10, steps: 100, chunk: 10 };
-  const torchSteps = quick ? { warmup: 2, steps: 10 } : { warmup: 10, steps: 100, max_seconds: 20 };
+  const torchSteps = quick ? { warmup: 2, steps: 10 } : { warmup: 10, steps: 100, max_seconds: 10 };
   const rule = { optimiser: "sgd", prior: "deep-r", structure: "deep-r", budget: "layer", globalShare: "budget" };
   const cases = [
     ...sweep.map((s) => ({ name: `DEEP R ${s.connectivity * 100} %`, layers: s.layers, rule, batch })),
@@ -41,8 +41,8 @@ export async function sparseVsDense({ title, batch, data, sweep, dense, torch, q
   const faster = (byThreads) => THREADS.map((t) => ({ ...byThreads[t], us: byThreads[t].median_us, threads: t })).sort((a, b) => a.us - b.us)[0];
   const deeprCase = (i) => faster(Object.fromEntries(THREADS.map((t) => [t, deepr[t][i]])));
   const denseRuns = [
-    { name: `${torch.label} (PyTorch)`, parameters: torchRuns[1].parameters, ...faster(torchRuns) },
-    { name: `${dense.name} (deepr)`, parameters: dense.parameters, ...deeprCase(sweep.length) },
+    { ...faster(torchRuns), name: `${torch.label} (PyTorch)`, parameters: torchRuns[1].parameters },
+    { ...deeprCase(sweep.length), name: `${dense.name} (deepr)`, parameters: dense.parameters },
   ];
   const fastest = [...denseRuns].sort((a, b) => a.us - b.us)[0];
   const rows = sweep.map((s, i) => {
