@@ -1,6 +1,7 @@
 // The small convolutional network at batch 32: DEEP R with every convolution and linear layer
 // sparse at 1, 2, 5, 10, 20 and 50 % against the same network dense (deepr's dense_conv2d and
-// dense_linear; PyTorch nn.Conv2d/nn.Linear, bench/cnn_torch.py), with the break-even density.
+// dense_linear; PyTorch nn.Conv2d/nn.Linear, bench/cnn_torch.py; NumPy, bench/cnn_numpy.py), with
+// the break-even density.
 // Network: [1, 28, 28] -> conv 5x5 16 -> relu -> max_pool 2 -> conv 5x5 32 -> relu -> max_pool 2
 // -> linear 512 -> 128 -> relu -> linear 128 -> 10 -> softmax cross-entropy, every layer with a bias.
 // Synthetic pixels and labels: a step's cost does not depend on the values.
@@ -48,7 +49,10 @@ const result = await sparseVsDense({
     rule: { optimiser: "sgd", prior: "none", structure: "fixed", budget: "layer", globalShare: "budget" },
     parameters,
   },
-  torch: { script: "cnn_torch.py", label: "nn.Conv2d + nn.Linear" },
+  baselines: [
+    { script: "cnn_torch.py", python: "torch", label: "nn.Conv2d + nn.Linear (PyTorch)" },
+    { script: "cnn_numpy.py", python: "numpy", label: "im2col + matmul (NumPy)" },
+  ],
   quick: spec.quick,
   log: (m) => console.error(`[cnn] ${m}`),
 });

@@ -33,7 +33,7 @@ const result = await sparseVsDense({
     rule: { optimiser: "sgd", prior: "none", structure: "fixed", budget: "layer", globalShare: "budget" },
     parameters: 4 * UNITS * (FEATURES + UNITS + 1) + UNITS * CLASSES + CLASSES,
   },
-  torch: { script: "lstm_torch.py", label: "nn.LSTM + nn.Linear" },
+  baselines: [{ script: "lstm_torch.py", python: "torch", label: "nn.LSTM + nn.Linear (PyTorch)" }],
   quick: spec.quick,
   log: (m) => console.error(`[lstm] ${m}`),
 });
