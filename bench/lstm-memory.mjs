@@ -6,8 +6,9 @@
 //   state        per active slot of a sparse store: input index and θ (8 B), the step's gradient
 //                (4 B) and one float per optimiser state array (SGD none, momentum 1, Adam 2); per
 //                sparse store its row offsets ((outputs + 1) × 4 B); the LSTM's gradient of one time
-//                step, summed into the step's (4 B per slot of its larger store); per dense store (the LSTM bias,
-//                the readout's bias) value and gradient and the optimiser's arrays, 4 B each per value.
+//                step, summed into the step's (4 B per slot of its larger store); per dense store
+//                (the LSTM bias, the readout's bias) value, gradient and the optimiser's arrays,
+//                4 B each per value.
 //   activations  per batch, kept for backpropagation through time: the gates after their
 //                nonlinearity (4 × T × U), cell and hidden states (T × U each); the input batch
 //                (T × F); a step's working vectors (W_h h, dE/dz: 4 U each; dE/dh, dE/dc: U each);
@@ -16,7 +17,7 @@
 // The idle baseline is the same process before the network exists: Node, the addon and the
 // training data loaded (VmHWM then). The ratio is (peak − idle) / (state + activations).
 //
-//   node bench/lstm-memory.mjs                  the table (well under a minute on 2 cores)
+//   node bench/lstm-memory.mjs                  the table (about a minute on 2 cores)
 //   node bench/lstm-memory.mjs '{"quick":true}'  fewer steps; '{"json":true}' for bench/run.mjs
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
