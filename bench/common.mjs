@@ -55,6 +55,25 @@ export function pythonEnv(threads) {
   return benchEnv({ ...PY_MALLOC, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) });
 }
 
+/**
+ * The connectivity at which deepr's step takes as long as the fastest dense step `denseUs`, linearly
+ * interpolated between the two measured densities around it; `points` are [connectivity, µs].
+ * Returns { text } and, when measured, { value } (with `below` or `above` when outside the sweep).
+ */
+export function breakEvenDensity(points, denseUs) {
+  const pts = [...points].sort((a, b) => a[0] - b[0]);
+  if (!denseUs || pts.length === 0) return { text: "–" };
+  if (pts[0][1] >= denseUs) return { text: `< ${pts[0][0] * 100} % (deepr is slower at every density measured)`, value: pts[0][0], below: true };
+  for (let i = 0; i + 1 < pts.length; i++) {
+    const [p0, t0] = pts[i], [p1, t1] = pts[i + 1];
+    if (t0 < denseUs && t1 >= denseUs) {
+      const p = p0 + ((denseUs - t0) / (t1 - t0)) * (p1 - p0);
+      return { text: `≈ ${(p * 100).toFixed(1)} % (between ${p0 * 100} % and ${p1 * 100} %)`, value: p };
+    }
+  }
+  return { text: `> ${pts.at(-1)[0] * 100} % (deepr is faster at every density measured)`, value: pts.at(-1)[0], above: true };
+}
+
 /** Budgets as the package computes them: K_l = floor(in_l * out_l * p_l). */
 export function budgetsOf(sizes, connectivity) {
   const ps = Array.isArray(connectivity) ? connectivity : new Array(sizes.length - 1).fill(connectivity);

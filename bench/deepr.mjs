@@ -4,6 +4,7 @@
 //   node bench/deepr.mjs '{"mode":"mlp","cases":[{"name","sizes","connectivity","batch","hyper"?}]}'
 //   node bench/deepr.mjs '{"mode":"layer","inputs":100000,"outputs":100000,"connectivity":0.001,"batch":32}'
 //   node bench/deepr.mjs '{"mode":"sweep","inputs":10000,"outputs":10000,"ks":[1e4,...],"batch":32}'
+//   node bench/deepr.mjs '{"mode":"network","features":784,"classes":10,"cases":[{"name","layers","rule","batch"}]}'
 //
 // A full step is forward + backward + DEEP R update + rewiring (one step of net.train). Steps run
 // in calls of `chunk` steps; the per-step time of a call is its wall time / its steps, and the
@@ -153,6 +154,24 @@ if (spec.mode === "mlp") {
       chunkMs: 20,
     });
     out.results.push({ K: budgets[0], connectivity: p, createMs, ...r, ns_per_connection: (r.median_us * 1000) / budgets[0] });
+    net.dispose();
+  }
+} else if (spec.mode === "network") {
+  // Any layer list of the addon (bench/cnn.mjs, bench/lstm.mjs), each case with its own rule.
+  const data = syntheticData(spec.samples ?? 1024, spec.features, spec.classes, 7);
+  for (const c of spec.cases) {
+    const net = new addon.NativeNetwork({ seed: c.seed ?? 1, layers: c.layers, rule: c.rule });
+    const info = net.info();
+    // Active connections of the sparse stores (dense kinds have none); the hyper-parameters the rule declares.
+    const K = info.layers.reduce((sum, l) => sum + l.active, 0);
+    const hyper = Object.fromEntries(info.hyper.map((name) => [name, HYPER[name]]));
+    const r = await timeSteps(net, new Feeder(data, c.batch), hyper, {
+      warmup: spec.warmup ?? 10,
+      steps: spec.steps ?? 100,
+      minMs: spec.minMs ?? 0,
+      chunk: spec.chunk ?? 10,
+    });
+    out.results.push({ name: c.name, batch: c.batch, K, ...r });
     net.dispose();
   }
 } else if (spec.mode === "overhead") {

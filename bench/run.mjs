@@ -1,7 +1,7 @@
 // The benchmark runner (`npm run bench`): every case, every baseline, one table; writes
 // bench/RESULTS.md and bench/step-time.svg. Set-up once with bench/setup.sh.
 //
-//   node bench/run.mjs            full run (about 5 minutes on the 2-core reference machine)
+//   node bench/run.mjs            full run (about 8 minutes on the 2-core reference machine)
 //   node bench/run.mjs --quick    few steps everywhere, to check that everything runs (numbers meaningless)
 //   node bench/run.mjs --wait=S   wait at most S seconds in all for a busy machine to go idle (default 300)
 //   node bench/run.mjs --vs-commit=C   compare the 1 % MLP step with commit C's build (bench/vs-commit.mjs;
@@ -11,7 +11,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { BENCH, benchEnv, budgetsOf, DEEPR_MLP_STEPS, fmtUs, fmtX, HYPER, machineInfo, MLP, PY_MALLOC, pythonEnv, ROOT, runJson, UNSET_VARS } from "./common.mjs";
+import { BENCH, benchEnv, breakEvenDensity, budgetsOf, DEEPR_MLP_STEPS, fmtUs, fmtX, HYPER, machineInfo, MLP, PY_MALLOC, pythonEnv, ROOT, runJson, UNSET_VARS } from "./common.mjs";
 import { commitBuild, DEFAULT_COMMIT } from "./commit-build.mjs";
 import { panel, svg } from "./svg.mjs";
 import { compareWithCommit, VS_COMMIT_TOLERANCE, vsCommitMarkdown } from "./vs-commit.mjs";
@@ -275,6 +275,10 @@ const sweepFit = Object.fromEntries([1, 2].map((t) => [t, fitLine((sweep[t] ?? [
 const overhead = await attempt(`deepr per-call overhead (1 % batch 32, calls of 1 vs ${DEEPR_STEPS.chunk} steps)`, () =>
   node("deepr.mjs", { mode: "overhead", sizes: MLP, connectivity: 0.01, batch: 32, chunk: DEEPR_STEPS.chunk }, { DEEPR_THREADS: "1" }));
 const eventLoop = await attempt("event loop during Model.fit", () => node("eventloop.mjs", quick ? { samples: 6000, epochs: 1 } : { epochs: 3 }));
+// The paper's other networks (issue 13): each script runs its own processes (deepr with 1 and 2 threads, PyTorch).
+const cnn = await attempt("CNN, DEEP R sweep against dense (bench/cnn.mjs)", () => node("cnn.mjs", { json: true, quick }));
+const lstm = await attempt("LSTM, DEEP R sweep against dense (bench/lstm.mjs)", () => node("lstm.mjs", { json: true, quick }));
+const lstmMemory = await attempt("1024-unit LSTM, resident memory per rule (bench/lstm-memory.mjs)", () => node("lstm-memory.mjs", { json: true, quick }));
 
 /** Share of the machine's CPU time, while the phases ran, used by other processes (not this runner or its children). */
 const otherShare = phaseJiffies.other / Math.max(1, phaseJiffies.total);
@@ -304,21 +308,8 @@ const unstable = (x) => (x && (x.p90_us - x.p10_us) / x.median_us > 0.3 ? ` † 
 const rowOf = (name, batch) => rows.find((r) => r.c.name === name && r.c.batch === batch);
 
 function breakEven(batch) {
-  const dn = fastestDense[batch]?.us;
-  const pts = densities
-    .map((p) => [p, deeprFig({ batch, connectivity: p })?.us])
-    .filter(([, t]) => t !== undefined)
-    .sort((a, b) => a[0] - b[0]);
-  if (!dn || pts.length === 0) return { text: "–" };
-  if (pts[0][1] >= dn) return { text: `< ${pts[0][0] * 100} % (deepr is slower at every density measured)`, value: pts[0][0], below: true };
-  for (let i = 0; i + 1 < pts.length; i++) {
-    const [p0, t0] = pts[i], [p1, t1] = pts[i + 1];
-    if (t0 < dn && t1 >= dn) {
-      const p = p0 + ((dn - t0) / (t1 - t0)) * (p1 - p0);
-      return { text: `≈ ${(p * 100).toFixed(1)} % (between ${p0 * 100} % and ${p1 * 100} %)`, value: p };
-    }
-  }
-  return { text: `> ${pts.at(-1)[0] * 100} % (deepr is faster at every density measured)`, value: pts.at(-1)[0], above: true };
+  const pts = densities.map((p) => [p, deeprFig({ batch, connectivity: p })?.us]).filter(([, t]) => t !== undefined);
+  return breakEvenDensity(pts, fastestDense[batch]?.us);
 }
 const breakEvens = Object.fromEntries(BATCHES.map((b) => [b, breakEven(b)]));
 
@@ -350,6 +341,9 @@ const status = (ok) => (ok === undefined || Number.isNaN(ok) ? "not measured" : 
 const r1b32 = rowOf("1 %", 32), r1b128 = rowOf("1 %", 128), r10b128 = rowOf("10 %", 128), rRef10 = rowOf("reference 1/3/30 %", 10);
 const ov32 = overheads.find((o) => o.name === "1 %" && o.batch === 32);
 const GB = 1e9;
+const cnn5 = cnn?.rows.find((r) => r.connectivity === 0.05), lstm5 = lstm?.rows.find((r) => r.connectivity === 0.05);
+const lstmTorch = lstm?.dense.find((d) => d.name.includes("PyTorch"));
+const lstmSparseMemory = lstmMemory?.rows.filter((r) => r.connectivity < 1), lstmDenseMemory = lstmMemory?.rows.find((r) => r.connectivity === 1);
 const vs32 = vsCommit?.cases.find((c) => c.batch === 32);
 const goals = [
   ["784-300-100-10, 1 %, batch 32: time per full step", "≤ 50 µs", fmtUs(r1b32?.d?.us), status(r1b32?.d && r1b32.d.us <= 50)],
@@ -374,6 +368,16 @@ const goals = [
   ["event loop during Model.fit (max gap of a 1 ms interval)", "no stall > 5 ms",
     eventLoop ? `${eventLoop.wholeFit.maxGapMs.toFixed(1)} ms over a first fit() (input check included), ${eventLoop.validatedFit.maxGapMs.toFixed(1)} ms over a second; less the main thread's wait for a free core: ${eventLoop.wholeFit.maxGapLessCpuWaitMs.toFixed(1)} and ${eventLoop.validatedFit.maxGapLessCpuWaitMs.toFixed(1)} ms; the same timer over the same pattern of pool calls without deepr (crypto.pbkdf2): ${eventLoop.poolLoop.maxGapMs.toFixed(1)} ms` : "–",
     status(eventLoop && Math.max(eventLoop.wholeFit.maxGapMs, eventLoop.validatedFit.maxGapMs) <= 5)],
+  ["CNN (2 conv + 2 linear), 5 %, batch 32: speed-up over the fastest dense", "≥ 2×",
+    cnn5 ? `${fmtX(cnn5.speedup)} (${fmtUs(cnn5.best.us)} vs ${cnn.fastest.name} ${fmtUs(cnn.fastest.us)}); break-even density ${cnn.breakEven.text}` : "–", status(cnn5 && cnn5.speedup >= 2)],
+  ["LSTM 128 units, sequential MNIST, 5 %, batch 32: speed-up over PyTorch nn.LSTM + nn.Linear", "≥ 3×",
+    lstm5 ? `${fmtX(lstmTorch.us / lstm5.best.us)} (${fmtUs(lstm5.best.us)} vs ${fmtUs(lstmTorch.us)}); break-even density against the fastest dense ${lstm.breakEven.text}` : "–", status(lstm5 && lstmTorch.us / lstm5.best.us >= 3)],
+  ["1024-unit LSTM at 1 %, batch 32 (deep-r SGD/Adam, fixed): peak RSS above idle / (state + activations)", "≤ 2×",
+    lstmSparseMemory?.length ? lstmSparseMemory.map((r) => `${r.name} ${r.ratio.toFixed(2)}× (${((r.peak - r.idle) / 2 ** 20).toFixed(0)} MiB above idle)`).join("; ") : "–",
+    status(lstmSparseMemory?.length ? lstmSparseMemory.every((r) => r.ratio <= 2) : undefined)],
+  ["same at 100 %, dense rule (dense state, O(inputs × outputs)): measured", "reported",
+    lstmDenseMemory ? `${lstmDenseMemory.ratio.toFixed(2)}× (${((lstmDenseMemory.peak - lstmDenseMemory.idle) / 2 ** 20).toFixed(0)} MiB above idle; state ${(lstmDenseMemory.state / 2 ** 20).toFixed(1)} MiB)` : "–",
+    lstmDenseMemory ? "measured" : "not measured"],
 ];
 
 // ---------------------------------------------------------------- report
@@ -508,6 +512,8 @@ if (overhead) {
   md.push(`1 %, batch 32: ${fmtUs(one.median_us)} per step in calls of 1 step, ${fmtUs(many.median_us)} in calls of ${many.chunk} steps: about ${fmtUs(one.median_us - many.median_us)} per call (thread hand-off and promise). The MLP figures above use calls of ${DEEPR_STEPS.chunk} steps; Model.fit uses calls of about 40 ms.`, "");
 }
 
+for (const r of [cnn, lstm, lstmMemory]) if (r) md.push(`## ${r.title}`, "", ...r.markdown);
+
 md.push("## Plot", "", "![step time against connectivity and against active connections](step-time.svg)", "");
 md.push("## Method and notes", "");
 md.push(
@@ -522,6 +528,7 @@ md.push(
   `- The addon is built by CMakeLists.txt (${machine.addonBuildType ?? "?"}, -O3, no -march flag). ${machine.addonAvx512Clones ? "It carries AVX-512 (x86-64-v4) and AVX2 clones of its hot loops, chosen at load time for the CPU (function multi-versioning)" : "It carries no AVX-512 clones: only baseline x86-64 code"}.`,
   `- The Python baselines run with glibc malloc tunables (${Object.keys(PY_MALLOC).join(", ")}) so that memory freed by a step is kept rather than returned to the OS and page-faulted in again by the next step, as jemalloc/tcmalloc would; NumPy also keeps its gradient buffers across steps. Without both, the NumPy step is 3× slower at batch 32 (page faults on the ~1 MB gradient of layer 0).`,
   `- Same-run comparison with an older commit (--vs-commit=COMMIT, default ${DEFAULT_COMMIT.slice(0, 7)}: the last commit before the core was reshaped into layers, stores and update rules, whose speed the reshaped core must keep): bench/commit-build.mjs unpacks the commit with \`git archive\` into $TMPDIR/deepr-baseline-<sha>, installs its locked dependencies from npm's cache and builds its addon and dist/ there, once; bench/vs-commit.mjs then times the 1 % cases with both builds, processes alternating. \`node bench/vs-commit.mjs [COMMIT]\` runs that comparison alone (a few seconds).`,
+  `- CNN and LSTM (bench/cnn.mjs, bench/lstm.mjs, each runnable alone): the network of each section above, synthetic data, batch 32; deepr's cases in one process per DEEPR_THREADS (1, 2), ${quick ? "a few steps each" : "10 warm-up and 100 timed steps each in calls of 10, median over calls"}; PyTorch (bench/cnn_torch.py, bench/lstm_torch.py) and, for the CNN, NumPy (bench/cnn_numpy.py: im2col by sliding_window_view, one matrix product per convolution) as the MLP baselines, 1 and 2 threads. The fastest dense includes deepr's own dense version of the network. The 1024-unit LSTM's memory (bench/lstm-memory.mjs): one process per rule, VmHWM from /proc/self/status.`,
   `- Medians resist outliers, but 2 vCPUs on a shared VM are noisy: expect ±10 % between runs; the CPU-busy figure above says whether something else ran.`,
 );
 if (errors.length) md.push("", "### Failures in this run", "", ...errors.map((e) => `- ${e}`));
