@@ -1,0 +1,199 @@
+// The ready-made architectures (mlp, cnn, lstm): their layers and parameter counts against the
+// sizes worked out by hand from the paper's networks, the mlp against the widths it stands for bit
+// for bit, a short fit of each on MNIST above chance, the cnn's ONNX export in onnxruntime against
+// predict(), and the command line's --model NAME trained, evaluated and inspected.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as ort from "onnxruntime-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Dataset } from "../lib/data/dataset.js";
+import { loadMnist } from "../lib/data/mnist.js";
+import { toOnnx } from "../lib/export/onnx.js";
+import { architecture, Model, type LayerState } from "../lib/index.js";
+import { deepr, jsonLines } from "./helpers/cli.js";
+import { throwsExactly } from "./helpers/throws.js";
+
+let dir: string;
+let mnist: { train: Dataset; test: Dataset };
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "deepr-architectures-"));
+  mnist = await loadMnist();
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const first = (data: Dataset, count: number): Dataset => ({
+  ...data, count, inputs: data.inputs.subarray(0, count * data.features), labels: data.labels.subarray(0, count),
+});
+
+/** Each sparse store's [inputs, outputs, K] and each layer's bias length. */
+async function counts(model: Model) {
+  const biases = (await model.exportLayers()).map((l: LayerState) => l.stores.bias?.value?.length ?? 0);
+  return { stores: model.layers().map((l) => [l.inputs, l.outputs, l.budget]), biases };
+}
+
+describe("architecture()", () => {
+  // conv 5x5: 28 -> 24, pool 2 -> 12, conv 5x5 -> 8, pool -> 4: 32 x 4 x 4 = 512 features. A convolution's
+  // store has one row per output channel of in_channels x 5 x 5 kernel entries.
+  it("cnn on MNIST images [1, 28, 28]: 16 and 32 channels of 5 x 5, 512 features into 128, 10 classes, biases", async () => {
+    const net = architecture("cnn");
+    expect(net.inputShape).toEqual([1, 28, 28]);
+    const model = Model.create({ ...net, seed: 1 });
+    const p = 0.1;
+    const positions = [[1 * 25, 16], [16 * 25, 32], [512, 128], [128, 10]];
+    expect(await counts(model)).toEqual({ stores: positions.map(([i, o]) => [i, o, Math.floor(i * o * p)]), biases: [16, 32, 128, 10] });
+    model.dispose();
+  });
+
+  it("cnn on CIFAR-10 images [3, 32, 32]: 32 -> 28 -> 14 -> 10 -> 5, so 32 x 5 x 5 = 800 features; connectivity per layer", async () => {
+    const connectivity = [0.5, 0.2, 0.05, 0.3];
+    const model = Model.create({ ...architecture("cnn", { inputShape: [3, 32, 32], connectivity }), seed: 1 });
+    const positions = [[3 * 25, 16], [16 * 25, 32], [800, 128], [128, 10]];
+    expect((await counts(model)).stores).toEqual(positions.map(([i, o], l) => [i, o, Math.floor(i * o * connectivity[l])]));
+    model.dispose();
+  });
+
+  it("lstm on sequential MNIST [28, 28]: 4 x 128 gate rows from 28 inputs and 128 recurrent ones, a readout of 10", async () => {
+    const net = architecture("lstm", { connectivity: 0.2 });
+    expect(net.inputShape).toEqual([28, 28]);
+    const model = Model.create({ ...net, seed: 1 });
+    expect(await counts(model)).toEqual({
+      stores: [[28, 512, Math.floor(28 * 512 * 0.2)], [128, 512, Math.floor(128 * 512 * 0.2)], [128, 10, 256]],
+      biases: [512, 10],
+    });
+    model.dispose();
+  });
+
+  it("rule dense: dense convolutions and linear layers, and the LSTM with every connection", () => {
+    const kinds = (layers: { kind: string }[]) => layers.map((l) => l.kind).filter((k) => k !== "relu" && k !== "max_pool2d");
+    expect(kinds(architecture("cnn", { rule: "dense" }).layers)).toEqual(["dense_conv2d", "dense_conv2d", "dense_linear", "dense_linear", "softmax_cross_entropy"]);
+    expect(kinds(architecture("mlp", { rule: "dense" }).layers)).toEqual(["dense_linear", "dense_linear", "dense_linear", "softmax_cross_entropy"]);
+    const lstm = Model.create({ ...architecture("lstm", { rule: "dense", units: 8 }), rule: "dense" });
+    expect(lstm.layers().map((l) => l.budget)).toEqual([28 * 32, 8 * 32]);
+    lstm.dispose();
+  });
+
+  it("mlp: the widths 784-300-100-10 at 1/3/30 % without biases, trained to the same bits", async () => {
+    const data = first(mnist.train, 300);
+    const listed = Model.create({ ...architecture("mlp"), seed: 7 });
+    const widths = Model.create({ layers: [784, 300, 100, 10], connectivity: [0.01, 0.03, 0.3], seed: 7 });
+    for (const model of [listed, widths]) await model.fit(data, { epochs: 1 });
+    const [a, b] = [await listed.exportLayers(), await widths.exportLayers()];
+    expect(a.map((l) => l.stores)).toEqual(b.map((l) => l.stores));
+    expect(a.length).toBe(3);
+    for (const model of [listed, widths]) model.dispose();
+  });
+
+  it("refuses what it cannot build, naming the option", () => {
+    throwsExactly(() => architecture("resnet" as "mlp"), RangeError, 'architecture must be one of "mlp", "cnn", "lstm", got "resnet"');
+    throwsExactly(() => architecture("cnn", { connectivity: [0.1, 0.1] }), RangeError,
+      "options.connectivity of the cnn architecture has one value for every layer or one per layer with connections (4), got 2");
+    throwsExactly(() => architecture("lstm", { connectivity: [0.1, 0] }), RangeError, "options.connectivity[1] must be a finite number in (0, 1], got 0");
+    throwsExactly(() => architecture("cnn", { inputShape: [784] }), RangeError,
+      "options.inputShape of the cnn architecture has 3 dimensions, e.g. [1, 28, 28]; got [784]");
+    throwsExactly(() => architecture("lstm", { hidden: 3 } as never), TypeError,
+      "options.hidden is not an option of the lstm architecture; the options are inputShape, classes, connectivity, rule, bias, units");
+    throwsExactly(() => architecture("cnn", { rule: "dense", connectivity: 0.5 }), RangeError,
+      'options.connectivity is 0.5, but rule "dense" trains every connection; leave connectivity out, or use rule "fixed" for a fixed sparse network');
+  });
+});
+
+describe("a short fit of each architecture on MNIST", () => {
+  const chance = 0.1;
+  // The mlp and the cnn with the reference recipe (SGD, lr 0.5, batch 10), the LSTM with Adam.
+  const cases: [string, () => Model, number, object][] = [
+    ["mlp", () => Model.create({ ...architecture("mlp"), seed: 2 }), 10000, { epochs: 1 }],
+    ["cnn", () => Model.create({ ...architecture("cnn"), seed: 2 }), 3000, { epochs: 1 }],
+    ["lstm", () => Model.create({ ...architecture("lstm"), seed: 2 }), 1000, { epochs: 1, optimizer: "adam", lr: 0.01 }],
+  ];
+  for (const [name, make, samples, options] of cases)
+    it(`${name}: one epoch on ${samples} samples, well above chance on 1000 test samples`, async () => {
+      const model = make();
+      await model.fit(first(mnist.train, samples), options);
+      expect((await model.evaluate(first(mnist.test, 1000))).accuracy).toBeGreaterThan(3 * chance);
+      model.dispose();
+    });
+});
+
+describe("the cnn's ONNX export", () => {
+  async function expectSamePredictions(model: Model, data: Dataset) {
+    const session = await ort.InferenceSession.create(await toOnnx(model));
+    try {
+      const out = await session.run({ input: new ort.Tensor("float32", data.inputs, [data.count, data.features]) });
+      const got = out.probabilities.data as Float32Array;
+      const expected = await model.predict(data.inputs);
+      expect(got.length).toBe(expected.length);
+      let largest = 0;
+      for (let v = 0; v < got.length; v++) largest = Math.max(largest, Math.abs(got[v] - expected[v]));
+      expect(largest).toBeLessThanOrEqual(1e-5);
+    } finally {
+      await session.release();
+    }
+  }
+
+  it("runs in onnxruntime and predicts as predict()", async () => {
+    const model = Model.create({ ...architecture("cnn"), seed: 4 });
+    await model.fit(first(mnist.train, 1000), { epochs: 1 });
+    await expectSamePredictions(model, first(mnist.test, 200));
+    model.dispose();
+  });
+
+  it("names two poolings in a row apart", async () => {
+    const model = Model.create({
+      inputShape: [1, 12, 12],
+      layers: [
+        { kind: "sparse_conv2d", outChannels: 2, kernel: 3, padding: 1, connectivity: 0.5 },
+        { kind: "max_pool2d", kernel: 2 }, { kind: "max_pool2d", kernel: 3 }, { kind: "relu" }, { kind: "relu" },
+        { kind: "sparse_linear", outputs: 3, connectivity: 0.5, bias: true }, { kind: "softmax_cross_entropy" },
+      ],
+      seed: 5,
+    });
+    const inputs = Float32Array.from({ length: 4 * 144 }, (_, v) => Math.sin(v));
+    await expectSamePredictions(model, { inputs, labels: new Int32Array(4), count: 4, features: 144, classes: 3, sampleShape: [1, 12, 12] });
+    model.dispose();
+  });
+});
+
+describe("deepr train --model NAME", () => {
+  it("trains the cnn on MNIST images, and eval and inspect read its checkpoint", async () => {
+    const out = join(dir, "cnn.safetensors");
+    const trained = await deepr(["train", "--model", "cnn", "--limit", "3000", "--epochs", "1", "--json", "--out", out]);
+    expect(trained.stderr).toBe("");
+    expect(trained.code).toBe(0);
+    const final = jsonLines(trained.stdout).at(-1);
+    expect(final.layers.map((l: { inputs: number; outputs: number }) => [l.inputs, l.outputs])).toEqual([[25, 16], [400, 32], [512, 128], [128, 10]]);
+    expect(final.testAccuracy).toBeGreaterThan(0.3);
+
+    const evaluated = await deepr(["eval", out, "--json"]);
+    expect(evaluated.code).toBe(0);
+    expect(JSON.parse(evaluated.stdout).testAccuracy).toBe(final.testAccuracy);
+    const inspected = await deepr(["inspect", out]);
+    expect(inspected.stdout).toContain("  layer 2: max_pool2d [16 x 24 x 24] -> [16 x 12 x 12], kernel 2 x 2, stride 2, padding 0\n");
+    expect(inspected.stdout).toContain("  layer 6: sparse_linear 512 -> 128; weight sparse [512 x 128], K 6553, active 6553 (9.999 %); bias dense [128]\n");
+  });
+
+  it("trains the lstm on MNIST read row by row, with --connectivity for every layer", async () => {
+    const out = join(dir, "lstm.safetensors");
+    const trained = await deepr(["train", "--model", "lstm", "--connectivity", "0.05", "--limit", "300", "--epochs", "1", "--optimizer", "adam", "--lr", "0.01", "--json", "--out", out]);
+    expect(trained.stderr).toBe("");
+    const final = jsonLines(trained.stdout).at(-1);
+    expect(final.layers.map((l: { K: number }) => l.K)).toEqual([Math.floor(28 * 512 * 0.05), Math.floor(128 * 512 * 0.05), 64]);
+    const evaluated = await deepr(["eval", out, "--json"]);
+    expect(JSON.parse(evaluated.stdout).testAccuracy).toBe(final.testAccuracy);
+    const model = await Model.load(out);
+    expect(model.options.inputShape).toEqual([28, 28]);
+    model.dispose();
+  });
+
+  it("refuses an unknown name, --layers with an architecture, and a preset for another one", async () => {
+    const [unknown, layers, preset] = await Promise.all([
+      deepr(["train", "--model", "resnet"]),
+      deepr(["train", "--model", "cnn", "--layers", "784,10"]),
+      deepr(["train", "--model", "cnn", "--preset", "tuned"]),
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("--model resnet is not an architecture: give one of mlp, cnn, lstm, or a FILE.json holding a layer list");
+    expect(layers.stderr).toContain("--layers cannot be given with --model cnn, which sets the layers; use --model mlp (the default) for --layers");
+    expect(preset.stderr).toContain("--preset tuned is a recipe for the mlp architecture, not for --model cnn; drop one of them");
+  });
+});
