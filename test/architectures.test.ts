@@ -2,7 +2,7 @@
 // sizes worked out by hand from the paper's networks, the mlp against the widths it stands for bit
 // for bit, a short fit of each on MNIST above chance, the cnn's ONNX export in onnxruntime against
 // predict(), and the command line's --model NAME trained, evaluated and inspected.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
@@ -167,6 +167,12 @@ describe("deepr train --model NAME", () => {
     const evaluated = await deepr(["eval", out, "--json"]);
     expect(evaluated.code).toBe(0);
     expect(JSON.parse(evaluated.stdout).testAccuracy).toBe(final.testAccuracy);
+    const csv = join(dir, "points.csv");
+    await writeFile(csv, "label,a,b\n" + Array.from({ length: 20 }, (_, n) => `${n % 2},${n},${-n}`).join("\n") + "\n");
+    const elsewhere = await deepr(["eval", out, "--data", csv]);
+    expect(elsewhere.stderr).toBe(
+      `deepr: ${out} has a layer list of samples [1, 28, 28], 784 inputs, and 10 outputs but --data ${csv} has 2 inputs per sample and 2 classes; evaluate it on the data set it was trained on\n`,
+    );
     const inspected = await deepr(["inspect", out]);
     expect(inspected.stdout).toContain("  layer 2: max_pool2d [16 x 24 x 24] -> [16 x 12 x 12], kernel 2 x 2, stride 2, padding 0\n");
     expect(inspected.stdout).toContain("  layer 6: sparse_linear 512 -> 128; weight sparse [512 x 128], K 6553, active 6553 (9.999 %); bias dense [128]\n");
