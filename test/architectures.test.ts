@@ -9,6 +9,7 @@ import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Dataset } from "../lib/data/dataset.js";
 import { loadMnist } from "../lib/data/mnist.js";
+import { architectureInput } from "../lib/cli/architecture.js";
 import { toOnnx } from "../lib/export/onnx.js";
 import { architecture, Model, type LayerState } from "../lib/index.js";
 import { deepr, jsonLines } from "./helpers/cli.js";
@@ -16,9 +17,13 @@ import { throwsExactly } from "./helpers/throws.js";
 
 let dir: string;
 let mnist: { train: Dataset; test: Dataset };
+/** A CSV file of 20 samples of 2 features in 2 classes: data that fits neither the cnn nor the lstm. */
+let csv: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "deepr-architectures-"));
   mnist = await loadMnist();
+  csv = join(dir, "flat.csv");
+  await writeFile(csv, "label,a,b\n" + Array.from({ length: 20 }, (_, n) => `${n % 2},${n},${-n}`).join("\n") + "\n");
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -154,6 +159,23 @@ describe("the cnn's ONNX export", () => {
   });
 });
 
+describe("the input shape --model NAME reads the data as", () => {
+  it("cnn: images as they are; lstm: sequences as they are, one-channel images row by row", () => {
+    expect(architectureInput("cnn", [3, 32, 32], "--dataset cifar10")).toEqual([3, 32, 32]);
+    expect(architectureInput("lstm", [1, 28, 28], "--dataset mnist")).toEqual([28, 28]);
+    expect(architectureInput("lstm", [50, 13], "--data x.npy")).toEqual([50, 13]);
+  });
+
+  it("refuses samples of another shape, naming the data", () => {
+    expect(() => architectureInput("cnn", [6], "--data points.csv")).toThrow(
+      "--model cnn reads images [channels, height, width], but --data points.csv has samples of shape [6]; give images (a .npy file of shape [samples, channels, height, width])",
+    );
+    expect(() => architectureInput("lstm", [3, 32, 32], "--dataset cifar10")).toThrow(
+      "--model lstm reads sequences [time, features] (or one-channel images, row by row), but --dataset cifar10 has samples of shape [3, 32, 32]",
+    );
+  });
+});
+
 describe("deepr train --model NAME", () => {
   it("trains the cnn on MNIST images, and eval and inspect read its checkpoint", async () => {
     const out = join(dir, "cnn.safetensors");
@@ -167,8 +189,6 @@ describe("deepr train --model NAME", () => {
     const evaluated = await deepr(["eval", out, "--json"]);
     expect(evaluated.code).toBe(0);
     expect(JSON.parse(evaluated.stdout).testAccuracy).toBe(final.testAccuracy);
-    const csv = join(dir, "points.csv");
-    await writeFile(csv, "label,a,b\n" + Array.from({ length: 20 }, (_, n) => `${n % 2},${n},${-n}`).join("\n") + "\n");
     const elsewhere = await deepr(["eval", out, "--data", csv]);
     expect(elsewhere.stderr).toBe(
       `deepr: ${out} has a layer list of samples [1, 28, 28], 784 inputs, and 10 outputs but --data ${csv} has 2 inputs per sample and 2 classes; evaluate it on the data set it was trained on\n`,
@@ -191,15 +211,18 @@ describe("deepr train --model NAME", () => {
     model.dispose();
   });
 
-  it("refuses an unknown name, --layers with an architecture, and a preset for another one", async () => {
-    const [unknown, layers, preset] = await Promise.all([
+  it("refuses an unknown name, --layers with an architecture, a preset for another one, and data of another shape", async () => {
+    const [unknown, layers, preset, flat] = await Promise.all([
       deepr(["train", "--model", "resnet"]),
       deepr(["train", "--model", "cnn", "--layers", "784,10"]),
       deepr(["train", "--model", "cnn", "--preset", "tuned"]),
+      deepr(["train", "--model", "lstm", "--data", csv]),
     ]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("--model resnet is not an architecture: give one of mlp, cnn, lstm, or a FILE.json holding a layer list");
     expect(layers.stderr).toContain("--layers cannot be given with --model cnn, which sets the layers; use --model mlp (the default) for --layers");
     expect(preset.stderr).toContain("--preset tuned is a recipe for the mlp architecture, not for --model cnn; drop one of them");
+    expect(flat.code).toBe(2);
+    expect(flat.stderr).toContain(`--model lstm reads sequences [time, features] (or one-channel images, row by row), but --data ${csv} has samples of shape [2]`);
   });
 });
