@@ -211,17 +211,19 @@ describe("deepr train --model NAME", () => {
     model.dispose();
   });
 
-  it("refuses an unknown name, --layers with an architecture, a preset for another one, and data of another shape", async () => {
-    const [unknown, layers, preset, flat] = await Promise.all([
+  it("refuses an unknown name, --layers with an architecture, a preset for another one, data of another shape, and connectivities of another count", async () => {
+    const [unknown, layers, preset, flat, connectivity] = await Promise.all([
       deepr(["train", "--model", "resnet"]),
       deepr(["train", "--model", "cnn", "--layers", "784,10"]),
       deepr(["train", "--model", "cnn", "--preset", "tuned"]),
       deepr(["train", "--model", "lstm", "--data", csv]),
+      deepr(["train", "--model", "cnn", "--connectivity", "0.1,0.2", "--limit", "10"]),
     ]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("--model resnet is not an architecture: give one of mlp, cnn, lstm, or a FILE.json holding a layer list");
     expect(layers.stderr).toContain("--layers cannot be given with --model cnn, which sets the layers; use --model mlp (the default) for --layers");
     expect(preset.stderr).toContain("--preset tuned is a recipe for the mlp architecture, not for --model cnn; drop one of them");
+    expect(connectivity.stderr).toContain("--connectivity of the cnn architecture has one value for every layer or one per layer with connections (4), got 2");
     expect(flat.code).toBe(2);
     expect(flat.stderr).toContain(`--model lstm reads sequences [time, features] (or one-channel images, row by row), but --data ${csv} has samples of shape [2]`);
   });

@@ -34,9 +34,9 @@ export async function train(flags: Flags): Promise<void> {
   const built = !flags.has("resume") ? builtArchitecture(flags) : undefined;
   // The data is read first when it decides the network's input and output widths: the user's own
   // files for the default widths, any data for the cnn and lstm architectures.
-  const early = built === "mlp" ? ownData(flags) && !flags.has("layers") : built !== undefined ? true : false;
-  const data0 = early ? await loadSplits(flags) : undefined;
-  const { model, trainOptions, optimizer: presetOptimizer, sources } = await buildModel(flags, built, data0?.train);
+  const readFirst = built === "mlp" ? ownData(flags) && !flags.has("layers") : built !== undefined;
+  const early = readFirst ? await loadSplits(flags) : undefined;
+  const { model, trainOptions, optimizer: presetOptimizer, sources } = await buildModel(flags, built, early?.train);
   let normalized: NormalizedTrainOptions;
   try {
     normalized = normalizeTrainOptions(trainOptions, model.trainOptions);
@@ -50,7 +50,7 @@ export async function train(flags: Flags): Promise<void> {
   if (model.progress.epoch >= epochs) return nothingToTrain(flags, model, epochs);
 
   checkShape(flags, model, sampleShape(flags));  // before a load that can take seconds
-  const data = firstSamples(data0 ?? (await loadSplits(flags)), limit);
+  const data = firstSamples(early ?? (await loadSplits(flags)), limit);
   checkShape(flags, model, data.train);
   const json = flags.boolean("json") === true;
   const controller = new AbortController();
@@ -116,6 +116,7 @@ async function buildModel(
   // One value sets every layer.
   const connectivity = connectivityFlag?.length === 1 ? connectivityFlag[0] : (connectivityFlag ?? (findRule(ruleName)?.dense ? undefined : preset?.model.connectivity));
   const bias = flags.boolean("bias") ?? preset?.model.bias;
+  const origin = flags.has("preset") ? `the "${presetName}" preset's` : "the default";
   const modelOptions: ModelOptions = {
     ...(file !== undefined
       ? await modelFile(flags, file)
@@ -126,14 +127,13 @@ async function buildModel(
             connectivity,
             bias,
           }
-        : architectureOf(flags, built, data!, { connectivity, rule: ruleName, bias })),
+        : architectureOf(flags, origin, built, data!, { connectivity, rule: ruleName, bias })),
     ...(ruleName !== undefined ? { rule: ruleName } : {}),
     ...presetStructure(preset),
     ...structureFrom(flags),
     seed: flags.number("seed") ?? 1,
   };
   const trainOptions = trainOptionsFrom(flags, preset?.train ?? {});
-  const origin = flags.has("preset") ? `the "${presetName}" preset's` : "the default";
   const sources = { flags, origin, values: { connectivity, ...modelOptions, ...trainOptions } };
   try {
     return { model: Model.create(modelOptions), trainOptions, optimizer: preset?.optimizer, sources };
@@ -157,20 +157,20 @@ function builtArchitecture(flags: Flags): ArchitectureName | undefined {
   const named = namedArchitecture(flags);
   if (fromPreset !== undefined && named !== fromPreset)
     throw new UsageError(`--preset ${presetName} is a recipe for the ${fromPreset} architecture, not for --model ${flags.text("model")}; drop one of them`);
-  if (named !== undefined) {
-    const replaced = named !== "mlp" ? flags.has("layers") : false;
-    if (replaced) throw new UsageError(`--layers cannot be given with --model ${named}, which sets the layers; use --model mlp (the default) for --layers`);
-  }
+  if (named !== undefined && named !== "mlp" && flags.has("layers"))
+    throw new UsageError(`--layers cannot be given with --model ${named}, which sets the layers; use --model mlp (the default) for --layers`);
   return named;
 }
 
-/** The layer list and input shape of a ready-made architecture on the data it will train on. */
-function architectureOf(flags: Flags, name: Exclude<ArchitectureName, "mlp">, data: Dataset, options: CommonArchitectureOptions): Pick<ModelOptions, "layers" | "inputShape"> {
+/** The layer list and input shape of a ready-made architecture on the data it will train on; `origin` says where options not given by flags come from. */
+function architectureOf(
+  flags: Flags, origin: string, name: Exclude<ArchitectureName, "mlp">, data: Dataset, options: CommonArchitectureOptions,
+): Pick<ModelOptions, "layers" | "inputShape"> {
   const inputShape = architectureInput(name, data.sampleShape, dataFlags(flags));
   try {
     return architecture(name, { ...options, inputShape, classes: data.classes });
   } catch (e) {
-    throw flagError(e, { flags, origin: "the default", values: { ...options } });
+    throw flagError(e, { flags, origin, values: { ...options } });
   }
 }
 
