@@ -59,12 +59,15 @@ describe("architecture()", () => {
     model.dispose();
   });
 
-  it("rule dense: dense convolutions and linear layers, and the LSTM with every connection", () => {
+  it("rule dense: dense convolutions and linear layers, the LSTM with every connection, and the rule passed on", () => {
     const kinds = (layers: { kind: string }[]) => layers.map((l) => l.kind).filter((k) => k !== "relu" && k !== "max_pool2d");
     expect(kinds(architecture("cnn", { rule: "dense" }).layers)).toEqual(["dense_conv2d", "dense_conv2d", "dense_linear", "dense_linear", "softmax_cross_entropy"]);
     expect(kinds(architecture("mlp", { rule: "dense" }).layers)).toEqual(["dense_linear", "dense_linear", "dense_linear", "softmax_cross_entropy"]);
-    const lstm = Model.create({ ...architecture("lstm", { rule: "dense", units: 8 }), rule: "dense" });
+    // The rule goes on to Model.create with the layers.
+    const lstm = Model.create(architecture("lstm", { rule: "dense", units: 8 }));
+    expect(lstm.options.rule).toBe("dense");
     expect(lstm.layers().map((l) => l.budget)).toEqual([28 * 32, 8 * 32]);
+    expect(architecture("cnn")).not.toHaveProperty("rule");
     lstm.dispose();
   });
 

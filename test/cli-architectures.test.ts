@@ -63,6 +63,18 @@ describe("deepr train --model NAME", () => {
     model.dispose();
   });
 
+  it("builds the cnn of dense layers with --rule dense, and says so", async () => {
+    const out = join(dir, "dense.safetensors");
+    const trained = await deepr(["train", "--model", "cnn", "--rule", "dense", "--limit", "50", "--epochs", "1", "--lr", "0.01", "--out", out]);
+    expect(trained.code).toBe(0);
+    expect(trained.stdout).toMatch(/ rewired - /);
+    expect(trained.stdout).toMatch(/^done: test accuracy \d+\.\d\d % with dense layers only, /m);
+    const model = await Model.load(out);
+    expect(model.options.rule).toBe("dense");
+    expect((model.options.layers as { kind: string }[]).map((l) => l.kind).filter((k) => k.startsWith("dense"))).toEqual(["dense_conv2d", "dense_conv2d", "dense_linear", "dense_linear"]);
+    model.dispose();
+  });
+
   it("refuses an unknown name, --layers with an architecture, a preset for another one, data of another shape, and connectivities of another count", async () => {
     const [unknown, layers, preset, flat, connectivity] = await Promise.all([
       deepr(["train", "--model", "resnet"]),

@@ -7,10 +7,11 @@ import type { LayerSpec } from "../layers/layer-kind.js";
 import { sampleShapeOption } from "../options.js";
 import { findRule, ruleNames, type RuleName } from "../rules/registry.js";
 
-/** A network for `Model.create`: its layer list and the shape of one sample. */
+/** A network for `Model.create`: its layer list, the shape of one sample, and the rule when one was given. */
 export interface Architecture {
   layers: LayerSpec[];
   inputShape: number[];
+  rule?: RuleName;
 }
 
 /** The options every architecture takes. */
@@ -25,7 +26,7 @@ export interface CommonArchitectureOptions {
    * Left out with rule "dense", which trains every connection.
    */
   connectivity?: number | number[];
-  /** The rule the model will train with: "dense" builds dense layers. Default "deep-r". */
+  /** The rule the model will train with, passed on to Model.create: "dense" builds dense layers. Default "deep-r". */
   rule?: RuleName;
   /** Whether every layer with parameters has a bias. */
   bias?: boolean;
@@ -37,6 +38,8 @@ export interface CheckedOptions {
   classes: number;
   /** Per layer with connections; all 1 with a dense rule. */
   connectivity: number[];
+  /** As given. */
+  rule?: RuleName;
   dense: boolean;
   bias: boolean;
   /** The given options, for the architecture's own keys. */
@@ -63,9 +66,10 @@ export function checkOptions(input: unknown, d: ArchitectureDefaults): CheckedOp
   if (inputShape.length !== d.inputShape.length)
     throw new RangeError(`options.inputShape of the ${d.name} architecture has ${d.inputShape.length} dimensions, e.g. [${d.inputShape.join(", ")}]; got [${inputShape.join(", ")}]`);
   const classes = given.classes === undefined ? 10 : integer("options.classes", given.classes, 2, MAX_SIZE);
-  const dense = findRule(given.rule === undefined ? "deep-r" : oneOf("options.rule", given.rule, ruleNames))!.dense;
+  const rule = given.rule === undefined ? undefined : oneOf("options.rule", given.rule, ruleNames);
+  const dense = findRule(rule ?? "deep-r")!.dense;
   const bias = given.bias === undefined ? d.bias : boolean("options.bias", given.bias);
-  return { inputShape, classes, connectivity: connectivityOf(given.connectivity, d, dense), dense, bias, given };
+  return { inputShape, classes, connectivity: connectivityOf(given.connectivity, d, dense), rule, dense, bias, given };
 }
 
 /** One connectivity per layer with connections: as given (one for all, or one each), else the default. */
@@ -85,4 +89,9 @@ function connectivityOf(given: unknown, d: ArchitectureDefaults, dense: boolean)
 /** A fully connected layer of `outputs`: dense_linear with a dense rule, else sparse_linear at `connectivity`. */
 export function linear(outputs: number, connectivity: number, dense: boolean, bias: boolean): LayerSpec {
   return dense ? { kind: "dense_linear", outputs, bias } : { kind: "sparse_linear", outputs, connectivity, bias };
+}
+
+/** The architecture of `layers` on the checked options' input shape, with their rule when given. */
+export function built(layers: LayerSpec[], { inputShape, rule }: CheckedOptions): Architecture {
+  return { layers, inputShape, ...(rule !== undefined ? { rule } : {}) };
 }

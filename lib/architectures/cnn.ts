@@ -5,7 +5,7 @@
 // features); on CIFAR-10's [3, 32, 32], [32, 5, 5] (800).
 import { integer, MAX_SIZE } from "../checks.js";
 import type { LayerSpec } from "../layers/layer-kind.js";
-import { checkOptions, linear, type Architecture, type CommonArchitectureOptions } from "./architecture.js";
+import { built, checkOptions, linear, type Architecture, type CommonArchitectureOptions } from "./architecture.js";
 
 export interface CnnOptions extends CommonArchitectureOptions {
   /** Output channels of the two convolutions. Default [16, 32]. */
@@ -22,9 +22,10 @@ export interface CnnOptions extends CommonArchitectureOptions {
 export const CNN_INPUT_SHAPE = [1, 28, 28];
 
 export function cnn(options?: CnnOptions): Architecture {
-  const { inputShape, classes, connectivity, dense, bias, given } = checkOptions(options, {
+  const checked = checkOptions(options, {
     name: "cnn", inputShape: CNN_INPUT_SHAPE, connectivity: [0.1, 0.1, 0.1, 0.1], bias: true, keys: ["channels", "kernel", "pool", "hidden"],
   });
+  const { classes, connectivity, dense, bias, given } = checked;
   const channels = channelsOf(given.channels);
   const kernel = given.kernel === undefined ? 5 : integer("options.kernel", given.kernel, 1, MAX_SIZE);
   const pool = given.pool === undefined ? 2 : integer("options.pool", given.pool, 1, MAX_SIZE);
@@ -37,7 +38,7 @@ export function cnn(options?: CnnOptions): Architecture {
     linear(hidden, connectivity[2], dense, bias), { kind: "relu" },
     linear(classes, connectivity[3], dense, bias), { kind: "softmax_cross_entropy" },
   ];
-  return { layers, inputShape };
+  return built(layers, checked);
 }
 
 function channelsOf(given: unknown): number[] {

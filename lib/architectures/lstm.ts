@@ -2,7 +2,7 @@
 // paper's TIMIT experiment (Bellec et al. 2018, sec. 4) at 128 units; by default on sequential MNIST,
 // an image read row by row ([28, 28]: 28 time steps of 28 pixels).
 import { integer, MAX_SIZE } from "../checks.js";
-import { checkOptions, linear, type Architecture, type CommonArchitectureOptions } from "./architecture.js";
+import { built, checkOptions, linear, type Architecture, type CommonArchitectureOptions } from "./architecture.js";
 
 export interface LstmOptions extends CommonArchitectureOptions {
   /** Units of the LSTM layer. Default 128. */
@@ -13,9 +13,10 @@ export interface LstmOptions extends CommonArchitectureOptions {
 export const LSTM_INPUT_SHAPE = [28, 28];
 
 export function lstm(options?: LstmOptions): Architecture {
-  const { inputShape, classes, connectivity, dense, bias, given } = checkOptions(options, {
+  const checked = checkOptions(options, {
     name: "lstm", inputShape: LSTM_INPUT_SHAPE, connectivity: [0.1, 0.1], bias: true, keys: ["units"],
   });
+  const { classes, connectivity, dense, bias, given } = checked;
   const units = given.units === undefined ? 128 : integer("options.units", given.units, 1, Math.floor(MAX_SIZE / 4));
   // No dense LSTM kind: with a dense rule the sparse one keeps every connection. Its bias is always there.
   const layers = [
@@ -23,5 +24,5 @@ export function lstm(options?: LstmOptions): Architecture {
     linear(classes, connectivity[1], dense, bias),
     { kind: "softmax_cross_entropy" },
   ];
-  return { layers, inputShape };
+  return built(layers, checked);
 }

@@ -72,7 +72,8 @@ export async function train(flags: Flags): Promise<void> {
         progress.epochEnd();
         if (json) console.log(JSON.stringify({ type: "epoch", ...s }));
         else {
-          const rewired = s.layers.map((l) => l.rewired).join("/");
+          // A network without sparse stores (dense layers only) rewires nothing.
+          const rewired = s.layers.length > 0 ? s.layers.map((l) => l.rewired).join("/") : "-";
           console.log(
             `epoch ${s.epoch}/${epochs}  loss ${s.loss.toFixed(4)}  train ${percent(s.trainAccuracy)}  test ${percent(s.testAccuracy)}  ` +
               `lr ${s.lr.toPrecision(3)}  rewired ${rewired}  ${s.seconds.toFixed(1)} s`,
@@ -302,8 +303,9 @@ function report(flags: Flags, model: Model, last: EpochStats | undefined, second
   if (flags.boolean("json")) console.log(JSON.stringify(summary));
   else
     console.log(
-      `done: test accuracy ${percent(summary.testAccuracy)} with ${active} of ${positions} connections active ` +
-        `(${(100 * summary.connectivity).toFixed(3)} %), ${seconds.toFixed(1)} s` +
+      `done: test accuracy ${percent(summary.testAccuracy)} ` +
+        (positions > 0 ? `with ${active} of ${positions} connections active (${(100 * summary.connectivity).toFixed(3)} %)` : "with dense layers only") +
+        `, ${seconds.toFixed(1)} s` +
         (out !== undefined ? `, saved to ${out}` : "; not saved (give --out FILE to save the model)"),
     );
 }
