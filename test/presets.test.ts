@@ -1,11 +1,12 @@
 // A preset is one entry that names an architecture, its connectivity and rule, the training options
 // and the optimiser: a preset defined here for the cnn trains through `deepr train --preset NAME`
-// (run in this process, on the presets table with that entry added), and its checkpoint holds what
-// the entry asked for; flags still override it.
+// (run in this process, on the presets table with that entry added), its checkpoint holds what
+// the entry asked for, --help lists it, and flags still override it.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { HELP } from "../lib/cli/help.js";
 import { main } from "../lib/cli/main.js";
 import { Model } from "../lib/model.js";
 import type { Preset } from "../lib/presets.js";
@@ -55,6 +56,13 @@ describe("a preset naming an architecture, a rule and an optimiser", () => {
     expect(model.trainOptions).toMatchObject({ lr: 0.002, batchSize: 20, epochs: 1 });
     expect(Object.keys((await model.exportLayers())[0].stores.weight)).toEqual(expect.arrayContaining(["m", "v"]));
     model.dispose();
+  });
+
+  it("is listed by --help with its architecture and description", () => {
+    // The usage is wider than the flags' column: the help starts on the next line.
+    expect(HELP).toContain("  --preset reference|tuned|tiny-cnn\n                                 a named recipe");
+    // Wrapped by column 100, the next line at the help column.
+    expect(HELP).toMatch(/^ {33}tiny-cnn \(--model cnn\): a test recipe: the cnn at 50\/20\/5\/30 %,\n {33}fixed sparsity, Adam$/m);
   });
 
   it("gives way to the flags", async () => {

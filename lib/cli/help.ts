@@ -57,7 +57,10 @@ function presetHelp(): string {
     const architecture = p.architecture && p.architecture !== "mlp" ? ` (--model ${p.architecture})` : "";
     return wrapped(`${name}${name === "reference" ? " (default)" : ""}${architecture}: ${p.description}`);
   });
-  return [`  --preset ${Object.keys(presets).join("|")}`.padEnd(HELP_COLUMN) + "a named recipe (architecture, connectivity, rule, training):", ...lines].join("\n");
+  const usage = `  --preset ${Object.keys(presets).join("|")}`;
+  const help = "a named recipe (architecture, connectivity, rule, training):";
+  const first = usage.length < HELP_COLUMN ? usage.padEnd(HELP_COLUMN) + help : `${usage}\n${" ".repeat(HELP_COLUMN)}${help}`;
+  return [first, ...lines].join("\n");
 }
 
 export const HELP = `deepr: train very sparse networks with DEEP R (Bellec et al., ICLR 2018)
