@@ -26,3 +26,8 @@ export { CheckpointError } from "./checkpoint/safetensors.js";
 export { exportOnnx, toOnnx, type OnnxOptions } from "./export/onnx.js";
 export { exportModelFile, type ExportOptions } from "./export/model-file.js";
 export { ExportError } from "./export/export-error.js";
+export { architecture, architectureNames, type ArchitectureName, type ArchitectureOptions } from "./architectures/registry.js";
+export type { Architecture, CommonArchitectureOptions } from "./architectures/architecture.js";
+export type { MlpOptions } from "./architectures/mlp.js";
+export type { CnnOptions } from "./architectures/cnn.js";
+export type { LstmOptions } from "./architectures/lstm.js";

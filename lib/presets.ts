@@ -3,12 +3,20 @@
 // overall, but more of them in the small layers near the output (which the paper found wiser than
 // uniform sparsity), biases, and a cosine learning-rate schedule over 30 epochs. Momentum (0.5 and
 // 0.9, with the learning rate scaled to match) measured lower on MNIST, so the recipe keeps plain SGD.
+// A recipe for another architecture is one more entry naming it, with its rule and optimiser.
+import type { ArchitectureName } from "./architectures/registry.js";
 import type { ModelOptions, TrainOptions } from "./options.js";
+import type { OptimizerName } from "./rules/optimiser.js";
 
 export interface Preset {
   description: string;
-  model: Omit<ModelOptions, "layers" | "seed">;
+  /** The ready-made architecture the recipe trains (lib/architectures/). Default "mlp". */
+  architecture?: ArchitectureName;
+  /** Its connectivity (one per layer with connections, or one for all), biases, rule and the rule's settings. */
+  model: Omit<ModelOptions, "layers" | "inputShape" | "seed">;
   train: TrainOptions;
+  /** The optimiser fit() trains with. Default: the one `train.momentum` implies (sgd, or momentum when > 0). */
+  optimizer?: OptimizerName;
 }
 
 export const presets = {

@@ -131,7 +131,7 @@ describe("a sparse_lstm layer", () => {
     const { code, stdout } = await deepr(["inspect", path]);
     expect(code).toBe(0);
     expect(stdout).toContain(
-      "  layer 0: sparse_lstm [6 x 4] -> 8; input_weight sparse [4 x 32], K 64, active 64; recurrent_weight sparse [8 x 32], K 64; bias dense [32]\n",
+      "  layer 0: sparse_lstm [6 x 4] -> 8; input_weight sparse [4 x 32], K 64, active 64 (50.000 %); recurrent_weight sparse [8 x 32], K 64, active 64 (25.000 %); bias dense [32]\n",
     );
     expect(stdout).toContain("  layer 1: sparse_linear 8 -> 3; weight sparse [8 x 3], K 12, active 12 (50.000 %); bias dense [3]\n");
   });

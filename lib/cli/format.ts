@@ -6,9 +6,10 @@ export function percent(x: number | undefined): string {
   return x === undefined ? "-" : `${(100 * x).toFixed(2)} %`;
 }
 
-/** A model's layers as errors name them: "layers 784,300,10", or for a layer list its input and output widths. */
+/** A model's layers as errors name them: "layers 784,300,10", or for a layer list its sample shape and output width. */
 export function describeLayers(options: NormalizedModelOptions): string {
   if (!isLayerList(options.layers)) return `layers ${options.layers.join(",")}`;
   const { inputs, outputs } = networkWidths(options);
-  return `a layer list of ${inputs} inputs and ${outputs} outputs`;
+  const shape = options.inputShape.length > 1 ? ` [${options.inputShape.join(", ")}],` : "";
+  return `a layer list of samples${shape} ${inputs} inputs, and ${outputs} outputs`;
 }

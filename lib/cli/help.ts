@@ -2,11 +2,15 @@
 // lines of the training hyper-parameters and of the structure rule's settings are generated from
 // their declarations.
 import { hyperparameters, structureSettings, type HyperparameterDeclaration } from "../hyperparameters.js";
+import { layerKindNames } from "../layers/registry.js";
+import { presets, type Preset } from "../presets.js";
 import { optimizer } from "../rules/optimiser.js";
 import { rule } from "../rules/registry.js";
 
 /** Where the help text of a flag starts. */
 const HELP_COLUMN = 33;
+/** The column the wrapped lines end by. */
+const WIDTH = 100;
 
 // Small values in the form they are usually written (1e-5, not 0.00001).
 const shown = (value: number) => (value !== 0 && Math.abs(value) < 1e-3 ? value.toExponential() : String(value));
@@ -36,6 +40,29 @@ function declaredHelp(declarations: readonly HyperparameterDeclaration[]): strin
     .join("\n");
 }
 
+/** `text` in lines that end by column WIDTH, each starting at the help column. */
+function wrapped(text: string): string {
+  const lines: string[] = [];
+  for (const word of text.split(" ")) {
+    const last = lines.length - 1;
+    if (last >= 0 && HELP_COLUMN + lines[last].length + 1 + word.length <= WIDTH) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines.map((line) => " ".repeat(HELP_COLUMN) + line).join("\n");
+}
+
+/** --preset, then each preset: its name, its architecture when not the mlp, and its description. */
+function presetHelp(): string {
+  const lines = Object.entries(presets as Record<string, Preset>).map(([name, p]) => {
+    const architecture = p.architecture && p.architecture !== "mlp" ? ` (--model ${p.architecture})` : "";
+    return wrapped(`${name}${name === "reference" ? " (default)" : ""}${architecture}: ${p.description}`);
+  });
+  const usage = `  --preset ${Object.keys(presets).join("|")}`;
+  const help = "a named recipe (architecture, connectivity, rule, training):";
+  const first = usage.length < HELP_COLUMN ? usage.padEnd(HELP_COLUMN) + help : `${usage}\n${" ".repeat(HELP_COLUMN)}${help}`;
+  return [first, ...lines].join("\n");
+}
+
 export const HELP = `deepr: train very sparse networks with DEEP R (Bellec et al., ICLR 2018)
 
 Usage:
@@ -63,10 +90,15 @@ Data (train, eval):
   --limit N                      train on the first N training samples only (train)
 
 Model (train):
-  --preset reference|tuned       reference (default): the reference script's network and recipe;
-                                 tuned: 4 % overall as 3.04/10/50 %, biases, cosine lr, 30 epochs
-  --model FILE.json              the network as a layer list: {"inputShape": [784], "layers":
+${presetHelp()}
+  --model mlp|cnn|lstm|FILE.json mlp (default): 784-300-100-10 at 1/3/30 %, no biases;
+                                 cnn: conv 5x5x16, pool 2, conv 5x5x32, pool 2, 128, classes, biases,
+                                 on the data's images (MNIST [1, 28, 28], CIFAR-10 [3, 32, 32]);
+                                 lstm: LSTM of 128 units, a readout, on MNIST row by row [28, 28];
+                                 cnn and lstm at --connectivity 0.1 for every layer by default;
+                                 FILE.json: the network as a layer list: {"inputShape": [784], "layers":
                                  [{"kind": "sparse_linear", "outputs": 300, "connectivity": 0.1}, ...]}
+${wrapped(`with the kinds ${layerKindNames.join(", ")}`)}
 ${declaredHelp([rule])}
   --layers 784,300,100,10        layer widths, input first
   --connectivity 0.01,0.03,0.3   active fraction per layer in (0, 1], or one value for all layers

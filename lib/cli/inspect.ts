@@ -37,11 +37,11 @@ export async function inspect(file: string, flags: Flags): Promise<void> {
   }
   console.log(`${file}: deepr checkpoint (format ${format}), seed ${model.options.seed}, epoch ${report.progress.epoch}, step ${report.progress.step}`);
   console.log(`  rule: ${describeRule(rule)}`);
-  // The model's layers' counts are one per sparse store, in graph order; a layer is described with its first store's.
+  // The model's layers' counts are one per sparse store, in graph order; a layer is described with its own.
   const counts = layers.values();
   graph.forEach((layer, l) => {
     const kind = layerKindOf(layer);
-    const own = Object.values(storesOf(layer)).filter((store) => store.kind === "sparse").map(() => counts.next().value);
-    console.log(`  layer ${l}: ${kind.describe(layer, own[0])}`);
+    const own = Object.values(storesOf(layer)).filter((store) => store.kind === "sparse").map(() => counts.next().value!);
+    console.log(`  layer ${l}: ${kind.describe(layer, own)}`);
   });
 }

@@ -2,11 +2,13 @@
 import { constants } from "node:fs";
 import { access, readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import type { DatasetSplits } from "../data/dataset.js";
+import type { CommonArchitectureOptions } from "../architectures/architecture.js";
+import { architecture, type ArchitectureName } from "../architectures/registry.js";
+import type { Dataset, DatasetSplits } from "../data/dataset.js";
 import { entry } from "../data/paths.js";
 import { Model, type EpochStats } from "../model.js";
 import { networkWidths, normalizeTrainOptions, type ModelOptions, type NormalizedTrainOptions, type TrainOptions } from "../options.js";
-import { presets, type PresetName } from "../presets.js";
+import { presets, type Preset, type PresetName } from "../presets.js";
 import { optimizer, type OptimizerName } from "../rules/optimiser.js";
 import { findRule, rule, type RuleName } from "../rules/registry.js";
 import { hyperparameters, structureSettings } from "../hyperparameters.js";
@@ -17,6 +19,7 @@ import type { FlagName } from "./flags.js";
 import { dataFlags, loadSplits, ownData, sampleShape, type SampleShape } from "./data.js";
 import { describeLayers, percent } from "./format.js";
 import { ProgressDisplay } from "./progress.js";
+import { architectureInput, namedArchitecture } from "./architecture.js";
 import { applyThreads } from "./threads.js";
 import { UsageError } from "./usage-error.js";
 
@@ -28,9 +31,12 @@ const LAYER_FLAGS = ["layers", "connectivity", "bias"] as const;
 export async function train(flags: Flags): Promise<void> {
   applyThreads(flags);
   const out = flags.text("out");
-  // The user's own files are read first when they decide the network's input and output widths.
-  const early = ownData(flags) && !flags.has("layers") && !flags.has("model") && !flags.has("resume") ? await loadSplits(flags) : undefined;
-  const { model, trainOptions, sources } = await buildModel(flags, early?.train);
+  const built = !flags.has("resume") ? builtArchitecture(flags) : undefined;
+  // The data is read first when it decides the network's input and output widths: the user's own
+  // files for the default widths, any data for the cnn and lstm architectures.
+  const readFirst = built === "mlp" ? ownData(flags) && !flags.has("layers") : built !== undefined;
+  const early = readFirst ? await loadSplits(flags) : undefined;
+  const { model, trainOptions, optimizer: presetOptimizer, sources } = await buildModel(flags, built, early?.train);
   let normalized: NormalizedTrainOptions;
   try {
     normalized = normalizeTrainOptions(trainOptions, model.trainOptions);
@@ -56,7 +62,7 @@ export async function train(flags: Flags): Promise<void> {
   try {
     await model.fit(data.train, {
       ...trainOptions,
-      optimizer: flags.choice<OptimizerName>(optimizer.flag),
+      optimizer: flags.choice<OptimizerName>(optimizer.flag) ?? presetOptimizer,
       validation: data.test,
       signal: controller.signal,
       onBatchEnd: json ? undefined : (b) => progress.batch(b),
@@ -66,7 +72,8 @@ export async function train(flags: Flags): Promise<void> {
         progress.epochEnd();
         if (json) console.log(JSON.stringify({ type: "epoch", ...s }));
         else {
-          const rewired = s.layers.map((l) => l.rewired).join("/");
+          // A network without sparse stores (dense layers only) rewires nothing.
+          const rewired = s.layers.length > 0 ? s.layers.map((l) => l.rewired).join("/") : "-";
           console.log(
             `epoch ${s.epoch}/${epochs}  loss ${s.loss.toFixed(4)}  train ${percent(s.trainAccuracy)}  test ${percent(s.testAccuracy)}  ` +
               `lr ${s.lr.toPrecision(3)}  rewired ${rewired}  ${s.seconds.toFixed(1)} s`,
@@ -89,8 +96,10 @@ export async function train(flags: Flags): Promise<void> {
 }
 
 // A new model from the preset and the flags, or the resumed one; its options are validated here,
-// before any data is loaded (but the user's own data, when its shape gives the default widths).
-async function buildModel(flags: Flags, data?: Required<SampleShape>): Promise<{ model: Model; trainOptions: TrainOptions; sources: OptionSources }> {
+// before any data is loaded (but the data that decides the network's widths, passed as `data`).
+async function buildModel(
+  flags: Flags, built: ArchitectureName | undefined, data?: Dataset,
+): Promise<{ model: Model; trainOptions: TrainOptions; optimizer?: OptimizerName; sources: OptionSources }> {
   const resume = flags.text("resume");
   if (resume !== undefined) {
     const changed = MODEL_FLAGS.find((flag) => flags.has(flag));
@@ -99,35 +108,70 @@ async function buildModel(flags: Flags, data?: Required<SampleShape>): Promise<{
     const trainOptions = trainOptionsFrom(flags, {});
     return { model, trainOptions, sources: { flags, origin: `${resume}'s`, values: { ...model.options, ...model.trainOptions } } };
   }
-  const presetName = flags.choice<PresetName>("preset") ?? "reference";
-  const preset = presets[presetName];
-  const file = flags.text("model");
+  const presetName = flags.choice<PresetName>("preset");
+  // The reference recipe is the mlp's default; another architecture without a preset takes the declared defaults.
+  const preset: Preset | undefined = presetName !== undefined ? presets[presetName] : built === "mlp" || built === undefined ? presets.reference : undefined;
+  const file = built === undefined ? flags.text("model") : undefined;
+  const ruleName = flags.choice<RuleName>(rule.flag) ?? preset?.model.rule;
+  const connectivityFlag = flags.list("connectivity");
+  // One value sets every layer.
+  const connectivity = connectivityFlag?.length === 1 ? connectivityFlag[0] : (connectivityFlag ?? (findRule(ruleName)?.dense ? undefined : preset?.model.connectivity));
+  const bias = flags.boolean("bias") ?? preset?.model.bias;
+  const origin = flags.has("preset") ? `the "${presetName}" preset's` : "the default";
   const modelOptions: ModelOptions = {
     ...(file !== undefined
       ? await modelFile(flags, file)
-      : {
-          layers: flags.list("layers") ?? (data ? [data.features, ...DEFAULT_LAYERS.slice(1, -1), data.classes] : DEFAULT_LAYERS),
-          // Rule "dense" trains every connection: the preset's sparse connectivity is not for it.
-          connectivity: flags.list("connectivity") ?? (findRule(flags.choice(rule.flag))?.dense ? undefined : preset.model.connectivity),
-          bias: flags.boolean("bias") ?? preset.model.bias,
-        }),
-    ...(flags.has(rule.flag) ? { rule: flags.choice<RuleName>(rule.flag) } : {}),
+      : built === undefined || built === "mlp"
+        ? {
+            layers: flags.list("layers") ?? (data ? [data.features, ...DEFAULT_LAYERS.slice(1, -1), data.classes] : DEFAULT_LAYERS),
+            // Rule "dense" trains every connection: the preset's sparse connectivity is not for it.
+            connectivity,
+            bias,
+          }
+        : architectureOf(flags, origin, built, data!, { connectivity, rule: ruleName, bias })),
+    ...(ruleName !== undefined ? { rule: ruleName } : {}),
+    ...presetStructure(preset),
     ...structureFrom(flags),
     seed: flags.number("seed") ?? 1,
   };
-  // One value sets every layer.
-  if (Array.isArray(modelOptions.connectivity) && modelOptions.connectivity.length === 1) modelOptions.connectivity = modelOptions.connectivity[0];
-  const trainOptions = trainOptionsFrom(flags, preset.train);
-  const origin = flags.has("preset") ? `the "${presetName}" preset's` : "the default";
-  const sources = { flags, origin, values: { ...modelOptions, ...trainOptions } };
+  const trainOptions = trainOptionsFrom(flags, preset?.train ?? {});
+  const sources = { flags, origin, values: { connectivity, ...modelOptions, ...trainOptions } };
   try {
-    return { model: Model.create(modelOptions), trainOptions, sources };
+    return { model: Model.create(modelOptions), trainOptions, optimizer: preset?.optimizer, sources };
   } catch (e) {
     // The file's layer specs and input shape are named as the file names them.
     const fileOption = /options\.(layers|inputShape)\b/g;
     if (file !== undefined && e instanceof Error && fileOption.test(e.message))
       throw new Error(`--model ${file}: ${e.message.replace(fileOption, "$1")}`, { cause: e });
     throw flagError(e, sources);
+  }
+}
+
+/**
+ * The architecture a new run builds: the one --model names, else the preset's (the default preset's
+ * is the mlp); undefined for a --model file. A preset for another architecture than --model's is refused.
+ */
+function builtArchitecture(flags: Flags): ArchitectureName | undefined {
+  const presetName = flags.choice<PresetName>("preset");
+  const fromPreset = presetName === undefined ? undefined : ((presets[presetName] as Preset).architecture ?? "mlp");
+  if (!flags.has("model")) return fromPreset ?? "mlp";
+  const named = namedArchitecture(flags);
+  if (fromPreset !== undefined && named !== fromPreset)
+    throw new UsageError(`--preset ${presetName} is a recipe for the ${fromPreset} architecture, not for --model ${flags.text("model")}; drop one of them`);
+  if (named !== undefined && named !== "mlp" && flags.has("layers"))
+    throw new UsageError(`--layers cannot be given with --model ${named}, which sets the layers; use --model mlp (the default) for --layers`);
+  return named;
+}
+
+/** The layer list and input shape of a ready-made architecture on the data it will train on; `origin` says where options not given by flags come from. */
+function architectureOf(
+  flags: Flags, origin: string, name: Exclude<ArchitectureName, "mlp">, data: Dataset, options: CommonArchitectureOptions,
+): Pick<ModelOptions, "layers" | "inputShape"> {
+  const inputShape = architectureInput(name, data.sampleShape, dataFlags(flags));
+  try {
+    return architecture(name, { ...options, inputShape, classes: data.classes });
+  } catch (e) {
+    throw flagError(e, { flags, origin, values: { ...options } });
   }
 }
 
@@ -155,6 +199,12 @@ async function modelFile(flags: Flags, file: string): Promise<Pick<ModelOptions,
   if (!Array.isArray(layers) || !layers.every((layer) => layer !== null && typeof layer === "object"))
     throw new Error(`--model ${file}: "layers" must be a list of layer specs ({"kind": ..., ...})`);
   return { layers, inputShape };
+}
+
+// The structure rules' settings a preset gives.
+function presetStructure(preset: Preset | undefined): Pick<ModelOptions, (typeof structureSettings)[number]["option"]> {
+  const model: Record<string, unknown> = preset?.model ?? {};
+  return Object.fromEntries(structureSettings.flatMap((d) => (model[d.option] === undefined ? [] : [[d.option, model[d.option]]])));
 }
 
 // The structure rules' settings the flags give, read by their declarations; those not given are left out.
@@ -253,8 +303,9 @@ function report(flags: Flags, model: Model, last: EpochStats | undefined, second
   if (flags.boolean("json")) console.log(JSON.stringify(summary));
   else
     console.log(
-      `done: test accuracy ${percent(summary.testAccuracy)} with ${active} of ${positions} connections active ` +
-        `(${(100 * summary.connectivity).toFixed(3)} %), ${seconds.toFixed(1)} s` +
+      `done: test accuracy ${percent(summary.testAccuracy)} ` +
+        (positions > 0 ? `with ${active} of ${positions} connections active (${(100 * summary.connectivity).toFixed(3)} %)` : "with dense layers only") +
+        `, ${seconds.toFixed(1)} s` +
         (out !== undefined ? `, saved to ${out}` : "; not saved (give --out FILE to save the model)"),
     );
 }

@@ -1,7 +1,9 @@
 // A trained network as an ONNX model (field numbers from the ONNX spec's onnx.proto).
 //
 // Graph: input "input" float32 [batch, features], then each layer of the model's graph as its
-// kind exports it (lib/layers/), numbered by the layers with parameters l = 0 .. L-1:
+// kind exports it (lib/layers/), numbered by the layers with parameters l = 0 .. L-1 (a layer
+// without parameters takes the number of the one before it; a second of its kind there, as two
+// poolings in a row, adds its index in the graph, layers.{l}.{index}, so names stay unique):
 //   sparse_linear: MatMul with layers.{l}.weight [in, out] (W[i, j] = sign * theta at the active
 //                  positions, 0 elsewhere, y = x W + b as in the checkpoints), Add layers.{l}.bias [out]
 //                  when the model has biases
@@ -108,12 +110,19 @@ function graphProto(
   let x = "input";
   let parameterLayer = -1;
   const outputs: string[] = [];
+  // Prefixes of the layers without parameters, by kind: a second one of a kind after the same layer with parameters adds its graph index.
+  const taken = new Set<string>();
   layers.forEach((layer, l) => {
     const kind = layerKindOf(layer);
     if (kind.stores) parameterLayer++;
+    let prefix = `layers.${parameterLayer}`;
+    if (!kind.stores) {
+      if (taken.has(`${prefix} ${layer.kind}`)) prefix = `${prefix}.${l}`;
+      taken.add(`${prefix} ${layer.kind}`);
+    }
     const next = layers[l + 1] && layerKindOf(layers[l + 1]);
     x = kind.onnx(layer, {
-      graph, input: x, prefix: `layers.${parameterLayer}`, output: next?.onnxInput, state: kind.stores ? states[parameterLayer] : undefined, weights,
+      graph, input: x, prefix, output: next?.onnxInput, state: kind.stores ? states[parameterLayer] : undefined, weights,
     });
     outputs.push(...(kind.onnxOutputs ?? []));
   });

@@ -57,8 +57,8 @@ export interface LayerKind<L extends { kind: string }> {
   readonly stores?: LayerStores<L>;
   /** What is wrong with a stored layer of this kind that later checks cannot name, if anything. */
   malformed?(layer: Record<string, unknown>): string | undefined;
-  /** `deepr inspect`'s description, after `layer l: `; `info` holds a parameter layer's counts. */
-  describe(layer: L, info: LayerInfo | undefined): string;
+  /** `deepr inspect`'s description, after `layer l: `; `counts` holds the model's counts of each of its sparse stores, in store order. */
+  describe(layer: L, counts: readonly LayerInfo[]): string;
   /** The fixed name its ONNX input must have (the head reads `logits`), if any. */
   readonly onnxInput?: string;
   /** The ONNX graph outputs it makes, each [batch, classes]. */

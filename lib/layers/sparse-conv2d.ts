@@ -56,7 +56,7 @@ export const sparseConv2d: LayerKind<SparseConv2dLayer> = {
 
   malformed: malformedConvolution,
 
-  describe(layer, info) {
+  describe(layer, [info]) {
     const positions = kernelEntries(layer) * layer.outChannels;
     const active = info?.active ?? 0;
     const counts = `, K ${layer.stores.weight.budget}, active ${active} (${((100 * active) / positions).toFixed(3)} %)`;

@@ -74,7 +74,7 @@ export const sparseLinear: LayerKind<SparseLinearLayer> = {
     return weight === null || typeof weight !== "object" ? "has no weight store" : undefined;
   },
 
-  describe({ inputs, outputs, stores }, info) {
+  describe({ inputs, outputs, stores }, [info]) {
     const active = info?.active ?? 0;
     const counts = `, K ${stores.weight.budget}, active ${active} (${((100 * active) / (inputs * outputs)).toFixed(3)} %)`;
     const described = [describeStore("weight", stores.weight, counts), ...(stores.bias ? [describeStore("bias", stores.bias)] : [])];

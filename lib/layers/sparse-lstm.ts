@@ -95,13 +95,16 @@ export const sparseLstm: LayerKind<SparseLstmLayer> = {
     return undefined;
   },
 
-  // `info` counts the input weights only (the model's layers() lists the recurrent store next); both budgets come from the graph.
-  describe({ steps, features, units, sequence, stores }, info: LayerInfo | undefined) {
-    const active = info ? `, active ${info.active}` : "";
+  // The model's layers() counts the input store, then the recurrent one.
+  describe({ steps, features, units, sequence, stores }, [input, recurrent]) {
+    const counts = (store: SparseStore, info: LayerInfo | undefined) => {
+      const active = info?.active ?? 0;
+      return `, K ${store.budget}, active ${active} (${((100 * active) / (store.shape[0] * store.shape[1])).toFixed(3)} %)`;
+    };
     return (
       `sparse_lstm [${steps} x ${features}] -> ${sequence ? `[${steps} x ${units}]` : units}; ` +
-      `${describeStore("input_weight", stores.input_weight, `, K ${stores.input_weight.budget}${active}`)}; ` +
-      `${describeStore("recurrent_weight", stores.recurrent_weight, `, K ${stores.recurrent_weight.budget}`)}; ${describeStore("bias", stores.bias)}`
+      `${describeStore("input_weight", stores.input_weight, counts(stores.input_weight, input))}; ` +
+      `${describeStore("recurrent_weight", stores.recurrent_weight, counts(stores.recurrent_weight, recurrent))}; ${describeStore("bias", stores.bias)}`
     );
   },
 
