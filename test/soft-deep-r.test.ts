@@ -9,7 +9,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { decodeSafetensors } from "../lib/checkpoint/safetensors.js";
 import type { Dataset } from "../lib/data/dataset.js";
 import { loadMnist } from "../lib/data/mnist.js";
-import { Model, type ModelOptions } from "../lib/index.js";
+import { Dataset as Datasets, Model, type ModelOptions } from "../lib/index.js";
 import { deepr, jsonLines } from "./helpers/cli.js";
 import { blobs } from "./helpers/synthetic.js";
 
@@ -86,6 +86,36 @@ describe("soft-deep-r", () => {
       model.importLayers([{ ...layers[0], stores: { ...layers[0].stores, weight: { ...rest, dormant_theta: below } } }, layers[1]], 0),
     ).rejects.toThrow(/outside \[theta_min, 0\)/);
   });
+});
+
+describe("soft-deep-r in a layer list", () => {
+  // Every sparse store keeps its dormant theta: a convolution's kernel entries and an LSTM's two weights.
+  const side = 6, samples = 48;
+  const labels = Int32Array.from({ length: samples }, (_, s) => s % 2);
+  const images = Float32Array.from({ length: samples * side * side }, (_, n) => Math.sin(n * 12.9898) + labels[Math.floor(n / (side * side))]);
+  const image = Datasets.fromArrays({ inputs: images, labels, shape: [1, side, side], classes: 2 });
+  const sequences = Datasets.fromArrays({ inputs: images, labels, shape: [6, 6], classes: 2 });
+  const networks: [string, Dataset, ModelOptions][] = [
+    ["sparse_conv2d", image, { inputShape: [1, side, side], layers: [{ kind: "sparse_conv2d", outChannels: 3, kernel: 3, connectivity: 0.3 }, { kind: "relu" }, { kind: "sparse_linear", outputs: 2, connectivity: 0.3 }, { kind: "softmax_cross_entropy" }] }],
+    ["sparse_lstm", sequences, { inputShape: [6, 6], layers: [{ kind: "sparse_lstm", units: 4, connectivity: 0.3 }, { kind: "sparse_linear", outputs: 2, connectivity: 0.5 }, { kind: "softmax_cross_entropy" }] }],
+  ];
+  for (const [kind, train, options] of networks)
+    it(`trains a ${kind} network and resumes it bit for bit`, async () => {
+      const model = { ...options, rule: "soft-deep-r", beta: 400, seed: 3 } as const;
+      const straight = Model.create(model), first = Model.create(model);
+      disposable.push(straight, first);
+      await straight.fit(train, { ...fit, lr: 0.1, epochs: 2 });
+      await first.fit(train, { ...fit, lr: 0.1, epochs: 1 });
+      await straight.checkInvariants();
+      const path = join(dir, `${kind}.safetensors`);
+      await first.save(path);
+      const resumed = await Model.load(path);
+      disposable.push(resumed);
+      await resumed.fit(train, { epochs: 2 });
+      const after = await resumed.exportLayers();
+      expect(after).toEqual(await straight.exportLayers());
+      expect(Object.values(after[0].stores).filter((store) => store.dormant_theta !== undefined).length).toBe(kind === "sparse_lstm" ? 2 : 1);
+    });
 });
 
 describe("deepr train --rule soft-deep-r", () => {
