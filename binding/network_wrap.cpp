@@ -222,8 +222,9 @@ Napi::Value Queue(Napi::Env env, std::atomic<bool>& busy, std::vector<Napi::Valu
 }
 
 // One store's state as plain arrays, in the layout of the checkpoint tensors
-// layers.{l}.{store}.{field}: a sparse store's positions (K x 2: input, output), theta and sign, a
-// dense store's value, and either's state arrays by name.
+// layers.{l}.{store}.{field}: a sparse store's positions (K x 2: input, output), theta and sign
+// (and, while the rule keeps one, the dormant theta of every position), a dense store's value, and
+// either's state arrays by name.
 struct StoreArrays {
   size_t layer;
   deepr::StoreRef store;
@@ -231,6 +232,7 @@ struct StoreArrays {
   int32_t* positions = nullptr;
   float* theta = nullptr;
   int8_t* sign = nullptr;
+  float* dormant_theta = nullptr;  // positions() values, for a store that keeps them (soft-DEEP R)
   float* value = nullptr;
   std::vector<std::pair<std::string, float*>> states;  // null: not given (import), zeros
 };
@@ -271,6 +273,9 @@ std::vector<StoreArrays> StoreArgs(Napi::Env env, const Napi::Value& value, cons
         a.theta = Array<float>(env, theta, where + ".theta", a.count);
         a.positions = Array<int32_t>(env, positions, where + ".positions", 2 * a.count);
         if (exporting || !sign.IsUndefined()) a.sign = Array<int8_t>(env, sign, where + ".sign", a.count);
+        // Present exactly while the rule keeps a theta per position; an import needs it then.
+        if (!store.sparse->dormant_theta.empty())
+          a.dormant_theta = Array<float>(env, field("dormant_theta"), where + ".dormant_theta", store.sparse->positions());
       } else {
         a.count = store.dense->value.size();
         a.value = Array<float>(env, field("value"), where + ".value", a.count);
@@ -324,6 +329,8 @@ deepr::SparseStore ImportSparse(const deepr::SparseStore& current, const StoreAr
                                   std::to_string(sorted[k] / store.n_in) + ") appears twice");
   }
   store.assign(sorted, theta);
+  if (a.dormant_theta)  // its invariants against the positions: the rule's check() after the swap
+    store.dormant_theta.assign(a.dormant_theta, a.dormant_theta + store.positions());
   for (size_t s = 0; s < a.states.size(); ++s)
     if (a.states[s].second)
       for (size_t k = 0; k < a.count; ++k) store.states[s].values[k] = Finite(a.states[s].second[order[k]], where, a.states[s].first);
@@ -546,6 +553,7 @@ Napi::Value NetworkWrap::ExportState(const Napi::CallbackInfo& info) {
           a.sign[k] = (store.source[k] & deepr::kSignBit) ? -1 : 1;
         }
       std::copy(store.theta.begin(), store.theta.end(), a.theta);
+      std::copy(store.dormant_theta.begin(), store.dormant_theta.end(), a.dormant_theta);
     }
   });
 }

@@ -85,6 +85,7 @@ void Network::set_rule(const RuleSpec& spec) {
   rule_ = rule;
   spec_.rule = spec;
   structure_ = std::move(structure);
+  structure_->adopt(sparse_stores_, spec_.seed);
 }
 
 uint32_t Network::load_rows(const float* inputs, const uint32_t* rows, uint64_t first, uint32_t batch) {
@@ -148,7 +149,7 @@ void Network::train_step(const float* inputs, const SampleTargets& sample_target
   if (exchange_ || hyper.clip_norm > 0) backward_exchange_update(stride, hyper, stats);
   else backward_and_update(stride, hyper, stats);
   const auto regrowth_start = std::chrono::steady_clock::now();
-  structure_->restructure(sparse_stores_, went_dormant_, spec_.seed, step_, stats.rewired);
+  structure_->restructure(sparse_stores_, went_dormant_, spec_.seed, step_, hyper, stats.rewired);
   stats.regrowth_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - regrowth_start).count();
   ++step_;
 }

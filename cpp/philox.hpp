@@ -48,6 +48,8 @@ enum class Purpose : uint32_t {
   kRewireShare = 6,
   kShuffle = 7,
   kDenseInit = 8,  // a dense weight store's initial values, keyed by its dense store id
+  kDormantNoise = 9,  // soft-DEEP R: the random walk of every dormant theta
+  kDormantInit = 10,  // soft-DEEP R: the initial theta of every dormant position
 };
 
 // One independent stream: (seed, step, store, purpose), `store` the id of a parameter store (0

@@ -5,7 +5,8 @@
 // input index. Per slot there is the input index with the fixed sign in its top bit, theta, and a
 // value in each of the optimiser's state arrays; the weight is w = sign * theta. Dormant
 // connections have no storage at all: DEEP R re-activates them at theta = 0, so their old value is
-// never needed (Bellec et al. 2018, sec. 2, Algorithm 1).
+// never needed (Bellec et al. 2018, sec. 2, Algorithm 1). Only soft-DEEP R (Algorithm 2), whose
+// dormant connections keep a theta, adds one value per position (dormant_theta).
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,9 @@ struct SparseStore {
   std::vector<uint32_t> source;     // per slot: input index | kSignBit if negative
   std::vector<float> theta;         // per slot: >= 0 while active
   StateArrays states;               // per slot, each: the optimiser's state (velocity, ...)
+  // Empty, or under soft-DEEP R one theta per position (dense: positions()): the theta of every
+  // dormant position, which keeps its random walk, and 0 at the active ones (soft_deep_r_structure.hpp).
+  std::vector<float> dormant_theta;
 
   SparseStore() = default;
   SparseStore(uint32_t n_in, uint32_t n_out, uint32_t id, uint64_t seed, uint64_t budget);

@@ -52,6 +52,8 @@ export interface Trainee {
   readonly network: NativeNetwork;
   /** Advanced in place as batches are trained; exact when the loop stops, however it stops. */
   readonly position: Position;
+  /** The highest overall connectivity of the sparse stores in this fit so far (EpochStats.maxConnectivity), raised as the loop measures it. */
+  readonly peak: { connectivity: number };
   /** Runs a native operation under the model's lock, after those called before it. */
   exclusive<T>(operation: () => Promise<T>): Promise<T>;
   /** A copy of the parameters; called under the lock. */
@@ -111,6 +113,7 @@ export async function trainEpoch(
       fit.onBatchEnd?.({ epoch, batch: first + n, batches, loss: r.loss[n], accuracy: classifies ? r.correct[n] / size : NaN });
     }
     r.rewired.forEach((v, l) => (rewired[l] += v));
+    model.peak.connectivity = Math.max(model.peak.connectivity, overallConnectivity(model.network));
     regrowthSeconds += r.regrowthSeconds;
     noiseSeconds += r.noiseSeconds;
   }
@@ -124,6 +127,7 @@ export async function trainEpoch(
     layers: info.layers.map((l, n) => ({
       active: l.active, K: l.budget, rewired: rewired[n], positions: l.inputs * l.outputs, connectivity: l.active / (l.inputs * l.outputs),
     })),
+    maxConnectivity: model.peak.connectivity,
     seconds,
     regrowthSeconds,
     noiseSeconds,
@@ -136,6 +140,12 @@ export async function trainEpoch(
   }
   await fit.onEpochEnd?.(stats);
   return stats;
+}
+
+/** Active connections over potential ones, summed over every sparse store. */
+export function overallConnectivity(network: NativeNetwork): number {
+  const layers = network.info().layers;
+  return layers.reduce((sum, l) => sum + l.active, 0) / layers.reduce((sum, l) => sum + l.inputs * l.outputs, 0);
 }
 
 // Trains batches [first, first + count) of the epoch; runs under the lock. When a batch's loss or

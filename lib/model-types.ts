@@ -30,6 +30,12 @@ export interface EpochStats {
    * connectivity reached, active / positions (what prune and l1 bring down).
    */
   layers: { active: number; K: number; rewired: number; positions: number; connectivity: number }[];
+  /**
+   * The highest overall connectivity (active / positions over all sparse stores) this fit() has
+   * reached so far, measured after every chunk of steps: under soft-deep-r, which has no hard bound
+   * on the active connections, what the paper plots; under the other rules it never exceeds the budget.
+   */
+  maxConnectivity: number;
   /** Wall-clock seconds of the epoch's training (without validation). */
   seconds: number;
   /** Of those, the seconds spent on regrowth: choosing and inserting the reactivated connections. */

@@ -4,7 +4,7 @@
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint/model-checkpoint.js";
 import type { LabelledData } from "./data/dataset.js";
 import { checkDataset, checkRegressionData, type CheckedData, type NonFiniteInputs } from "./data-checks.js";
-import { normalizeFitOptions, trainEpoch, type Position, type Trainee } from "./fit-loop.js";
+import { normalizeFitOptions, overallConnectivity, trainEpoch, type Position, type Trainee } from "./fit-loop.js";
 import type { EpochStats, Evaluation, FitOptions, LayerInfo, LayerState, Progress, RegressionData, RegressionEvaluation } from "./model-types.js";
 import { buildNetwork, exportState, importState, nativeRule } from "./model-state.js";
 import type { LayerArrays, NativeNetwork } from "./native.js";
@@ -103,6 +103,7 @@ export class Model {
       const trainee: Trainee = {
         network: this.#native,
         position: this.#position,
+        peak: { connectivity: overallConnectivity(this.#native) },
         exclusive: <T>(operation: () => Promise<T>) => this.#exclusive(operation),
         exportState: () => this.#export(),
         importState: (layers: LayerState[], step: number) => importState(this.#native, this.options, layers, step),

@@ -17,7 +17,7 @@ export type NativeLayerSpec = Readonly<{ kind: string } & Record<string, string 
 export interface NativeRule {
   optimiser: "sgd" | "momentum" | "adam";
   prior: "deep-r" | "none" | "l2" | "l1-shrink";
-  structure: "deep-r" | "fixed" | "prune";
+  structure: "deep-r" | "fixed" | "prune" | "soft-deep-r";
   budget: "layer" | "global";
   globalShare: "budget" | "dormant";
   /** The prune structure's settings (cpp/rules/prune_structure.hpp). */
@@ -25,6 +25,8 @@ export interface NativeRule {
   pruneEvery?: number;
   pruneTimes?: number;
   quality?: number;
+  /** The soft-deep-r structure's setting (cpp/rules/soft_deep_r_structure.hpp). */
+  beta?: number;
 }
 
 export interface NativeSpec {

@@ -49,6 +49,8 @@ export interface ModelOptions {
    * connections), `"prune"` (l2 weight decay `weightDecay` and magnitude pruning after step
    * `pruneStart`, every `pruneEvery` steps, `pruneTimes` times, of `|w| <= quality * std`), `"l1"`
    * (l1 shrinkage by `alpha`, then one prune of the zeroed weights after step `pruneStart`).
+   * `"soft-deep-r"`: Algorithm 2 of the paper, no hard bound on the active connections; each layer's
+   * connectivity is its target p0, and it keeps one θ per potential connection.
    */
   rule?: RuleName;
   /** With rule "prune" or "l1": the first prune runs after this step. Default 1000. */
@@ -59,6 +61,11 @@ export interface ModelOptions {
   pruneTimes?: number;
   /** With rule "prune": a prune removes the weights with |w| <= quality * std of the layer's weights. Default 0.5. */
   quality?: number;
+  /**
+   * With rule "soft-deep-r": β = α/T, which sets each layer's floor θ_min = −(1 − p0)/(p0·β).
+   * Default 4e6, the soft script's (lr 0.05, alpha 1e-5, noise 1e-5: β = 2·alpha/(lr·noise²)).
+   */
+  beta?: number;
   /** Seeds initialisation, signs, noise, regrowth and shuffling. An integer in [0, 2^53). Default 1. */
   seed?: number;
 }
@@ -78,11 +85,12 @@ export interface NormalizedModelOptions {
   bias: boolean;
   rule: RuleName;
   seed: number;
-  /** The prune schedule, with the rules that take it. */
+  /** The structure settings of the rules that take them: the prune schedule, soft-deep-r's beta. */
   pruneStart?: number;
   pruneEvery?: number;
   pruneTimes?: number;
   quality?: number;
+  beta?: number;
 }
 
 /** Hyper-parameters of Algorithm 1 and of the training loop. */

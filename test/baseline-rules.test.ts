@@ -113,7 +113,7 @@ describe("the baseline rules", () => {
   });
 
   it("refuses unknown rules, another rule's settings, a global budget and a partial dense network, saying what is allowed", () => {
-    expect(() => create({ rule: "soft-deep-r" as "dense" })).toThrow('options.rule must be one of "deep-r", "dense", "fixed", "prune", "l1", got "soft-deep-r"');
+    expect(() => create({ rule: "rigl" as "dense" })).toThrow('options.rule must be one of "deep-r", "dense", "fixed", "prune", "l1", "soft-deep-r", got "rigl"');
     expect(() => create({ rule: "fixed", connectivity: 0.5, quality: 1 })).toThrow('options.quality goes with rule "prune"; rule "fixed" does not take it');
     expect(() => create({ rule: "prune", connectivity: 1, pruneEvery: 0 })).toThrow("options.pruneEvery must be an integer in [1, 9007199254740991], got 0");
     expect(() => create({ rule: "prune", connectivity: 1, budget: "global" })).toThrow(/^options\.budget "global" is DEEP R's regrowth .*use budget "layer"$/);

@@ -93,7 +93,7 @@ describe("deepr train --model FILE.json", () => {
 describe("deepr train --rule and --optimizer", () => {
   it("list the known names when given another, and refuse an optimiser that contradicts --momentum", async () => {
     const cases: [string[], string][] = [
-      [["--rule", "soft-deep-r"], 'deepr train: --rule must be deep-r, dense, fixed, prune or l1, got "soft-deep-r"'],
+      [["--rule", "rigl"], 'deepr train: --rule must be deep-r, dense, fixed, prune, l1 or soft-deep-r, got "rigl"'],
       [["--optimizer", "adagrad"], 'deepr train: --optimizer must be sgd, momentum or adam, got "adagrad"'],
       [["--optimizer", "sgd", "--momentum", "0.9"], 'deepr train: --optimizer "sgd" keeps no velocity, but --momentum is 0.9; give optimizer "momentum" or leave it out'],
     ];

@@ -170,8 +170,8 @@ describe("the rule and optimizer options", () => {
   });
 
   it("name the known rules and optimisers when given another, and refuse an optimiser that contradicts momentum", async () => {
-    throwsExactly(() => Model.create({ layers: [20, 4], connectivity: 0.5, rule: "soft-deep-r" as "deep-r" }), RangeError,
-      'options.rule must be one of "deep-r", "dense", "fixed", "prune", "l1", got "soft-deep-r"');
+    throwsExactly(() => Model.create({ layers: [20, 4], connectivity: 0.5, rule: "rigl" as "deep-r" }), RangeError,
+      'options.rule must be one of "deep-r", "dense", "fixed", "prune", "l1", "soft-deep-r", got "rigl"');
     const model = Model.create({ layers: [20, 4], connectivity: 0.5 });
     await expect(model.fit(data, { optimizer: "adagrad" as "sgd" })).rejects.toThrow(new RangeError('options.optimizer must be one of "sgd", "momentum", "adam", got "adagrad"'));
     await expect(model.fit(data, { optimizer: "sgd", momentum: 0.9 })).rejects.toThrow(

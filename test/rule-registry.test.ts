@@ -45,8 +45,7 @@ describe("the rule registry", () => {
 
   it("validates the prune schedule from its declarations under rule prune, and refuses it under a rule that does not take it", () => {
     const prune = { ...MODEL, rule: "prune" } as const;
-    for (const d of structureSettings) {
-      if (d.type === "choice") continue;
+    for (const d of findRule("prune")!.settings) {
       expect(normalizeModelOptions(prune)[d.option], d.option).toBe(d.default);
       expect(normalizeModelOptions({ ...prune, [d.option]: d.min + 1 })[d.option]).toBe(d.min + 1);
       expect(() => normalizeModelOptions({ ...prune, [d.option]: d.min - 0.5 })).toThrow(new RegExp(`^options\\.${d.option} must be an? .*\\[${d.min}, `));
@@ -57,6 +56,12 @@ describe("the rule registry", () => {
     // l1 takes the step of its one prune; its schedule's other settings are fixed.
     expect(normalizeModelOptions({ ...MODEL, rule: "l1", pruneStart: 7 })).toMatchObject({ rule: "l1", pruneStart: 7 });
     expect(() => normalizeModelOptions({ ...MODEL, rule: "l1", quality: 1 })).toThrow('options.quality goes with rule "prune"; rule "l1" does not take it');
+    // soft-deep-r takes beta (the soft script's 4e6 by default), in (0, 1e30], and no other rule does.
+    expect(normalizeModelOptions({ ...MODEL, rule: "soft-deep-r" })).toMatchObject({ rule: "soft-deep-r", beta: 4e6 });
+    expect(normalizeModelOptions({ ...MODEL, rule: "soft-deep-r", beta: 400 }).beta).toBe(400);
+    expect(() => normalizeModelOptions({ ...MODEL, rule: "soft-deep-r", beta: 0 })).toThrow(/^options\.beta must be a .*\[1e-30, /);
+    expect(() => normalizeModelOptions({ ...MODEL, beta: 400 })).toThrow(new TypeError('options.beta goes with rule "soft-deep-r"; rule "deep-r" does not take it'));
+    expect(() => normalizeModelOptions({ ...MODEL, rule: "soft-deep-r", budget: "global" })).toThrow(/^options\.budget "global" is DEEP R's regrowth/);
   });
 
   it("validates every training declaration's default", () => {
@@ -85,6 +90,8 @@ describe("the rule registry", () => {
         "  --prune-every N                with rule prune: steps between two prunes (1000)\n" +
         "  --prune-times N                with rule prune: how many prunes run (3)\n" +
         "  --quality X                    with rule prune: a prune removes |w| <= X * std of the layer's weights (0.5)\n" +
+        "  --beta X                       with rule soft-deep-r: alpha / T, setting theta_min = -(1 - p0) / (p0 * X)\n" +
+        "                                 (the soft script's 2 * alpha / (lr * noise^2) at lr 0.05) (4000000)\n" +
         "  --bias                         add biases (the reference network has none)\n",
     );
     for (const line of HELP.split("\n")) expect(line.length, line).toBeLessThanOrEqual(110);
@@ -93,9 +100,10 @@ describe("the rule registry", () => {
   });
 
   it("describes deepr.rule by the rule's name and its structure settings, and finds rules by name only", () => {
-    expect(ruleNames).toEqual(["deep-r", "dense", "fixed", "prune", "l1"]);
+    expect(ruleNames).toEqual(["deep-r", "dense", "fixed", "prune", "l1", "soft-deep-r"]);
     expect(findRule("deep-r")?.structure).toBe(structures[0]);
-    expect(findRule("soft-deep-r")).toBeUndefined();
+    expect(findRule("soft-deep-r")?.structure).toBe(structures[3]);
+    expect(findRule("rigl")).toBeUndefined();
     expect(ruleDescription({ rule: "deep-r", budget: "global", globalShare: "dormant" })).toEqual({ name: "deep-r", budget: "global", globalShare: "dormant" });
     // As deepr inspect prints it: the share matters with a global budget only.
     expect(describeRule(ruleDescription({ rule: "deep-r", budget: "global", globalShare: "dormant" }))).toBe("deep-r, global budget, regrowth shared by dormant");
@@ -105,5 +113,6 @@ describe("the rule registry", () => {
     expect(ruleDescription(prune)).toEqual({ name: "prune", pruneStart: 5, pruneEvery: 2, pruneTimes: 3, quality: 0.5 });
     expect(describeRule(ruleDescription(prune))).toBe("prune, pruneStart 5, pruneEvery 2, pruneTimes 3, quality 0.5");
     expect(ruleDescription({ ...prune, rule: "fixed" })).toEqual({ name: "fixed" });
+    expect(describeRule(ruleDescription({ rule: "soft-deep-r", budget: "layer", globalShare: "budget", beta: 4e6 }))).toBe("soft-deep-r, beta 4000000");
   });
 });

@@ -94,7 +94,7 @@ std::vector<uint64_t> share_deficit(uint64_t deficit, const std::vector<StoreStr
 }
 
 void DeepRStructure::restructure(const std::vector<SparseStore*>& stores, const std::vector<std::vector<uint32_t>>& dormant,
-                                 uint64_t seed, uint64_t step, std::vector<uint64_t>& rewired) {
+                                 uint64_t seed, uint64_t step, const StepHyper&, std::vector<uint64_t>& rewired) {
   structures_.clear();
   for (const SparseStore* store : stores) structures_.push_back(structure_of(*store));
   plan(structures_, dormant, seed, step, born_);

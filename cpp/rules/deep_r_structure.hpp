@@ -66,7 +66,7 @@ class DeepRStructure : public StructureRule {
   // died are drawn uniformly (per store, or shared by the global budget) and replace them.
   // `rewired[s]`: the connections activated in store s.
   void restructure(const std::vector<SparseStore*>& stores, const std::vector<std::vector<uint32_t>>& dormant, uint64_t seed,
-                   uint64_t step, std::vector<uint64_t>& rewired) override;
+                   uint64_t step, const StepHyper& hyper, std::vector<uint64_t>& rewired) override;
 
   // restructure()'s decision alone, for stores held by a device: the positions that become active in
   // each store, `born[s]` (sorted), from each store's structure and dying slots. The caller then

@@ -3,7 +3,7 @@
 namespace deepr {
 
 void FixedStructure::restructure(const std::vector<SparseStore*>& stores, const std::vector<std::vector<uint32_t>>&, uint64_t,
-                                 uint64_t, std::vector<uint64_t>& activated) {
+                                 uint64_t, const StepHyper&, std::vector<uint64_t>& activated) {
   activated.assign(stores.size(), 0);
 }
 

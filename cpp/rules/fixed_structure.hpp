@@ -18,7 +18,7 @@ class FixedStructure : public StructureRule {
   static constexpr std::array<SettingField, 0> kSettings{};
 
   void restructure(const std::vector<SparseStore*>& stores, const std::vector<std::vector<uint32_t>>& dormant, uint64_t seed,
-                   uint64_t step, std::vector<uint64_t>& activated) override;
+                   uint64_t step, const StepHyper& hyper, std::vector<uint64_t>& activated) override;
   std::string check(const std::vector<SparseStore*>& stores) const override { return check_at_most_budget(stores); }
 };
 

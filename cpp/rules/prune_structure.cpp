@@ -15,7 +15,7 @@ bool PruneStructure::prunes_at(uint64_t step) const {
 }
 
 void PruneStructure::restructure(const std::vector<SparseStore*>& stores, const std::vector<std::vector<uint32_t>>&, uint64_t,
-                                 uint64_t step, std::vector<uint64_t>& activated) {
+                                 uint64_t step, const StepHyper&, std::vector<uint64_t>& activated) {
   activated.assign(stores.size(), 0);
   if (!prunes_at(step)) return;
   for (SparseStore* store : stores) {

@@ -9,6 +9,7 @@
 
 #include "fixed_structure.hpp"
 #include "prune_structure.hpp"
+#include "soft_deep_r_structure.hpp"
 
 namespace deepr {
 
@@ -48,7 +49,8 @@ StructureDeclaration declaration(StructureKind kind) {
 const std::vector<StructureDeclaration>& structures() {
   static const std::vector<StructureDeclaration> all{declaration<DeepRStructure>(StructureKind::kDeepR),
                                                      declaration<FixedStructure>(StructureKind::kFixed),
-                                                     declaration<PruneStructure>(StructureKind::kPrune)};
+                                                     declaration<PruneStructure>(StructureKind::kPrune),
+                                                     declaration<SoftDeepRStructure>(StructureKind::kSoftDeepR)};
   return all;
 }
 
@@ -120,6 +122,7 @@ std::unique_ptr<StructureRule> make_structure(const Rule& rule) {
     case StructureKind::kDeepR: return std::make_unique<DeepRStructure>(rule.global_budget, rule.share);
     case StructureKind::kFixed: return std::make_unique<FixedStructure>();
     case StructureKind::kPrune: return std::make_unique<PruneStructure>(rule.settings);
+    case StructureKind::kSoftDeepR: return std::make_unique<SoftDeepRStructure>(rule.settings);
   }
   throw std::logic_error("unknown structure rule");
 }

@@ -1,6 +1,6 @@
 // A training rule in three independent parts: the optimiser (optimisers.hpp), the prior
 // (priors.hpp) and the structure rule (structure_rule.hpp: deep_r_structure, fixed_structure,
-// prune_structure). RuleSpec names them as the binding
+// prune_structure, soft_deep_r_structure). RuleSpec names them as the binding
 // passes them; Rule is the parsed form the core runs. The per-slot update is one fused loop
 // templated over (optimiser, prior): with_update_rule is the one place that turns the runtime
 // choice into those types.
@@ -23,13 +23,13 @@ namespace deepr {
 struct RuleSpec {
   std::string optimiser = "sgd";        // "sgd" | "momentum" | "adam"
   std::string prior = "deep-r";         // "deep-r" | "none" | "l2" | "l1-shrink"
-  std::string structure = "deep-r";     // "deep-r" | "fixed" | "prune"
+  std::string structure = "deep-r";     // "deep-r" | "fixed" | "prune" | "soft-deep-r"
   std::string budget = "layer";         // the structure's budget: "layer" | "global"
   std::string global_share = "budget";  // with a global budget: "budget" | "dormant"
-  std::map<std::string, double> settings;  // the structure rule's numeric settings (prune's schedule), by name
+  std::map<std::string, double> settings;  // the structure rule's numeric settings (prune's schedule, soft-DEEP R's beta), by name
 };
 
-enum class StructureKind : uint32_t { kDeepR, kFixed, kPrune };
+enum class StructureKind : uint32_t { kDeepR, kFixed, kPrune, kSoftDeepR };
 
 struct Rule {
   OptimiserKind optimiser = OptimiserKind::kSgd;

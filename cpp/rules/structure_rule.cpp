@@ -2,6 +2,10 @@
 
 namespace deepr {
 
+void StructureRule::adopt(const std::vector<SparseStore*>& stores, uint64_t) {
+  for (SparseStore* store : stores) std::vector<float>().swap(store->dormant_theta);
+}
+
 std::string check_at_most_budget(const std::vector<SparseStore*>& stores) {
   for (const SparseStore* store : stores)
     if (store->active() > store->budget)

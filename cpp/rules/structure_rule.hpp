@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sparse_store.hpp"
+#include "step_hyper.hpp"
 
 namespace deepr {
 
@@ -25,12 +26,17 @@ class StructureRule {
  public:
   virtual ~StructureRule() = default;
 
-  // After the update of every store in step `step`. `dormant[s]` lists the slots of stores[s]
-  // whose theta went below zero in this step (ascending, still in place); it is empty for a rule
-  // with signed theta, where theta < 0 is an ordinary negative weight. `activated[s]`: the
-  // connections this call made active in store s.
+  // When the rule becomes the network's (built, or switched to by set_rule): sets up what the rule
+  // keeps in the stores. By default a rule keeps nothing besides the active slots, so the dormant
+  // theta of a previous soft-DEEP R rule is dropped.
+  virtual void adopt(const std::vector<SparseStore*>& stores, uint64_t seed);
+
+  // After the update of every store in step `step`, with that step's hyper-parameters. `dormant[s]`
+  // lists the slots of stores[s] whose theta went below zero in this step (ascending, still in
+  // place); it is empty for a rule with signed theta, where theta < 0 is an ordinary negative
+  // weight. `activated[s]`: the connections this call made active in store s.
   virtual void restructure(const std::vector<SparseStore*>& stores, const std::vector<std::vector<uint32_t>>& dormant,
-                           uint64_t seed, uint64_t step, std::vector<uint64_t>& activated) = 0;
+                           uint64_t seed, uint64_t step, const StepHyper& hyper, std::vector<uint64_t>& activated) = 0;
 
   // The rule's bound on the active connections: "" or what is wrong.
   virtual std::string check(const std::vector<SparseStore*>& stores) const = 0;

@@ -187,6 +187,9 @@ class ReferenceDeepR {
     return close;
   }
 
+  // Ends a step without DEEP R's regrowth, for a caller that changes the structure itself (soft-DEEP R).
+  void end_step() { ++step_; }
+
   // The second part of a step: as many connections regrown as died (in each layer, or shared
   // between layers with a global budget). Returns the number regrown per layer.
   std::vector<uint64_t> regrow() {

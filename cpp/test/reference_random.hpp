@@ -14,7 +14,7 @@ using Words = std::array<uint32_t, 4>;
 
 // The purposes of ARCHITECTURE.md's table (the fourth counter word is layer << 8 | purpose).
 constexpr uint32_t kInitPositions = 1, kInitMagnitudes = 2, kSign = 3, kNoise = 4, kRewire = 5, kRewireShare = 6,
-                   kShuffle = 7, kDenseInit = 8;
+                   kShuffle = 7, kDenseInit = 8, kDormantNoise = 9, kDormantInit = 10;
 
 // Philox4x32-10 (Salmon et al., SC 2011): ten rounds of two 32 x 32 -> 64-bit products, the key
 // bumped by the Weyl constants after each round.

@@ -330,7 +330,7 @@ TEST(baseline_rules_are_checked_by_name_and_setting) {
   global.rule.budget = "global";
   refused(global, "rule.budget \"global\" shares DEEP R's regrowth between stores; rule.structure \"fixed\" regrows nothing: "
                   "use rule.budget \"layer\"");
-  refused(baseline_spec(sizes, {0, 0}, false, "l2", "lottery"), "rule.structure is \"lottery\"; the core knows deep-r, fixed, prune");
+  refused(baseline_spec(sizes, {0, 0}, false, "l2", "lottery"), "rule.structure is \"lottery\"; the core knows deep-r, fixed, prune, soft-deep-r");
   refused(baseline_spec(sizes, {0, 0}, false, "l3", "fixed"), "rule.prior is \"l3\"; the core knows deep-r, none, l2, l1-shrink");
 
   // Each prior's hyper-parameters, after the optimiser's.

@@ -6,7 +6,7 @@ import { specsOf } from "../layers/plan.js";
 import { stateFields, storeFields, storesOf } from "../layers/stores.js";
 import { optimizerKeeping, optimizerStateFields, type OptimizerName } from "../rules/optimiser.js";
 import { isLayerList, networkOf, type NormalizedModelOptions } from "../options.js";
-import { ruleDescription, type Rule } from "../rules/registry.js";
+import { keepsDormantTheta, ruleDescription, type Rule } from "../rules/registry.js";
 
 export type { GraphLayer } from "../layers/registry.js";
 import type { SparseLinearLayer } from "../layers/sparse-linear.js";
@@ -14,12 +14,13 @@ export type { SparseLinearLayer } from "../layers/sparse-linear.js";
 export type { DenseStore, SparseStore } from "../layers/stores.js";
 export type { Rule } from "../rules/registry.js";
 
-/** The graph of the network `options` builds; every store keeps the state arrays of `optimizer`. */
+/** The graph of the network `options` builds; every store keeps the state arrays of `optimizer` (and under soft-deep-r every sparse store its dormant θ). */
 export function graphOf(options: NormalizedModelOptions, optimizer: OptimizerName): GraphLayer[] {
   return networkOf(options).layers.map((layer) => {
     const stores = Object.entries(storesOf(layer));
     if (stores.length === 0) return layer;
-    const withState = stores.map(([name, store]) => [name, { ...store, fields: storeFields(store.kind, optimizerStateFields[optimizer]) }]);
+    const dormantTheta = keepsDormantTheta(options.rule);
+    const withState = stores.map(([name, store]) => [name, { ...store, fields: storeFields(store.kind, optimizerStateFields[optimizer], dormantTheta) }]);
     return { ...layer, stores: Object.fromEntries(withState) } as GraphLayer;
   });
 }

@@ -10,7 +10,7 @@ import { readFormat1 } from "./format-1.js";
 import { FORMAT_2, format2Metadata, format2Tensors, readFormat2 } from "./format-2.js";
 import { keptState, storesOf } from "../layers/stores.js";
 import { optimizerKeeping, type OptimizerName } from "../rules/optimiser.js";
-import { prunes } from "../rules/registry.js";
+import { hasHardBound, prunes } from "../rules/registry.js";
 import { networkOf, type NormalizedModelOptions } from "../options.js";
 
 export type { CheckpointState } from "./checkpoint-state.js";
@@ -54,9 +54,10 @@ export async function loadCheckpoint<M extends { dispose(): void }>(path: string
   const { budgets } = options;
   const storedK = layers.flatMap((state) => Object.values(state.stores).flatMap((arrays) => (arrays.theta ? [arrays.theta.length] : [])));
   const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
-  // A pruning rule's layers hold at most their budget; every other rule's exactly it.
+  // A pruning rule's layers hold at most their budget; soft-deep-r's any number (their dormant_theta holds every position); every other rule's exactly it.
   const pruned = prunes(options.rule);
-  if (options.budget === "layer" ? storedK.some((k, l) => (pruned ? k > budgets[l] : k !== budgets[l])) : sum(storedK) !== sum(budgets))
+  const withinBudget = options.budget === "layer" ? storedK.every((k, l) => (pruned ? k <= budgets[l] : k === budgets[l])) : sum(storedK) === sum(budgets);
+  if (hasHardBound(options.rule) && !withinBudget)
     throw new CheckpointError(
       `${path}: the layers hold ${JSON.stringify(storedK)} connections but the model's ${options.budget} budget is ${JSON.stringify(budgets)}` +
         (pruned ? " (a pruned layer holds at most its budget)" : ""),

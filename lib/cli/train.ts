@@ -74,9 +74,13 @@ export async function train(flags: Flags): Promise<void> {
         else {
           // A network without sparse stores (dense layers only) rewires nothing.
           const rewired = s.layers.length > 0 ? s.layers.map((l) => l.rewired).join("/") : "-";
+          // Without a hard bound on K (soft-deep-r) the connectivity moves: each layer's, and the highest reached.
+          const connectivity = model.options.rule === "soft-deep-r"
+            ? `  connectivity ${s.layers.map((l) => percent(l.connectivity)).join("/")} (max ${percent(s.maxConnectivity)})`
+            : "";
           console.log(
             `epoch ${s.epoch}/${epochs}  loss ${s.loss.toFixed(4)}  train ${percent(s.trainAccuracy)}  test ${percent(s.testAccuracy)}  ` +
-              `lr ${s.lr.toPrecision(3)}  rewired ${rewired}  ${s.seconds.toFixed(1)} s`,
+              `lr ${s.lr.toPrecision(3)}  rewired ${rewired}${connectivity}  ${s.seconds.toFixed(1)} s`,
           );
         }
       },

@@ -33,14 +33,20 @@ export type StoreStates = Record<string, StoreArrays>;
 /** The fields every store of a kind keeps; the others (the optimiser's) are per-slot training state. */
 const PARAMETER_FIELDS: Record<Store["kind"], readonly string[]> = { sparse: ["positions", "theta", "sign"], dense: ["value"] };
 
-/** The fields a store keeps: its parameters, and the optimiser's `state` arrays. */
-export function storeFields(kind: Store["kind"], state: readonly string[]): string[] {
-  return [...PARAMETER_FIELDS[kind], ...state];
+/**
+ * The θ of every potential connection that a sparse store keeps under soft-deep-r (float32
+ * [inputs × outputs], position `out * inputs + in`): a dormant connection's θ, 0 where active.
+ */
+export const DORMANT_THETA = "dormant_theta";
+
+/** The fields a store keeps: its parameters, soft-deep-r's dormant θ (`dormantTheta`, sparse stores only), and the optimiser's `state` arrays. */
+export function storeFields(kind: Store["kind"], state: readonly string[], dormantTheta = false): string[] {
+  return [...PARAMETER_FIELDS[kind], ...(dormantTheta && kind === "sparse" ? [DORMANT_THETA] : []), ...state];
 }
 
-/** The fields of `fields` that are training state, not parameters. */
+/** The fields of `fields` that are the optimiser's training state, not parameters. */
 export function stateFields(kind: Store["kind"], fields: readonly string[]): string[] {
-  return fields.filter((f) => !PARAMETER_FIELDS[kind].includes(f));
+  return fields.filter((f) => !PARAMETER_FIELDS[kind].includes(f) && f !== DORMANT_THETA);
 }
 
 /** The stores of a graph entry (none for a layer without parameters). */
@@ -52,6 +58,7 @@ export function storesOf(layer: object): Record<string, Store> {
 function fieldTensor(store: Store, field: string, active: number): { dtype: Tensor["dtype"]; shape: number[] } {
   if (store.kind === "dense") return { dtype: "F32", shape: store.shape };
   if (field === "positions") return { dtype: "I32", shape: [active, 2] };
+  if (field === DORMANT_THETA) return { dtype: "F32", shape: [store.shape[0] * store.shape[1]] };
   return { dtype: field === "sign" ? "I8" : "F32", shape: [active] };
 }
 

@@ -6,11 +6,11 @@ import type { ChoiceDeclaration, NumberDeclaration, RulePart } from "./declarati
 import { adam, sgd, type OptimizerName } from "./optimiser.js";
 import type { NativeRule } from "../native.js";
 import { deepRPrior, l1ShrinkPrior, l2Prior, nonePrior } from "./prior.js";
-import { budget, deepRStructure, describeStructure, fixedStructure, globalShare, pruneEvery, pruneStart, pruneStructure, pruneTimes, quality } from "./structure.js";
+import { beta, budget, deepRStructure, describeStructure, fixedStructure, globalShare, pruneEvery, pruneStart, pruneStructure, pruneTimes, quality, softDeepRStructure } from "./structure.js";
 
 export const optimisers = [sgd, adam] as const satisfies readonly RulePart[];
 export const priors = [deepRPrior, nonePrior, l2Prior, l1ShrinkPrior] as const satisfies readonly RulePart[];
-export const structures = [deepRStructure, fixedStructure, pruneStructure] as const satisfies readonly RulePart[];
+export const structures = [deepRStructure, fixedStructure, pruneStructure, softDeepRStructure] as const satisfies readonly RulePart[];
 
 /** Every rule part, optimisers first, then priors, then structure rules. */
 export const ruleParts: readonly RulePart[] = [...optimisers, ...priors, ...structures];
@@ -30,12 +30,14 @@ const RULES = [
   { name: "prune", optimiser: sgd, prior: l2Prior, structure: pruneStructure, settings: [pruneStart, pruneEvery, pruneTimes, quality], fixed: {}, dense: false },
   // l1-shrinkage zeroes weights; one prune with quality 0 after step pruneStart removes them.
   { name: "l1", optimiser: sgd, prior: l1ShrinkPrior, structure: pruneStructure, settings: [pruneStart], fixed: { pruneEvery: 1, pruneTimes: 1, quality: 0 }, dense: false },
+  // Algorithm 2: DEEP R's prior on the active connections, a θ kept for every dormant one.
+  { name: "soft-deep-r", optimiser: sgd, prior: deepRPrior, structure: softDeepRStructure, settings: [beta], fixed: {}, dense: false },
 ] as const satisfies readonly {
   name: RuleName; optimiser: RulePart; prior: RulePart; structure: RulePart; settings: readonly (ChoiceDeclaration | NumberDeclaration)[]; fixed: FixedSettings; dense: boolean;
 }[];
 
 /** The names of the rules a model can train with (written out, so the public type names no internal value). */
-export type RuleName = "deep-r" | "dense" | "fixed" | "prune" | "l1";
+export type RuleName = "deep-r" | "dense" | "fixed" | "prune" | "l1" | "soft-deep-r";
 export const ruleNames: readonly RuleName[] = RULES.map((r) => r.name);
 
 /** The `rule` model option and `--rule` flag. */
@@ -43,11 +45,11 @@ export const rule = {
   option: "rule", flag: "rule", part: "structure", type: "choice", choices: ruleNames, default: ruleNames[0],
   help:
     "the training rule: deep-r, DEEP R with a hard bound on K; dense;\n" +
-    "fixed, fixed random sparsity; prune, magnitude pruning with l2 decay\n(Han et al.); l1, l1 shrinkage and one prune",
+    "fixed, fixed random sparsity; prune, magnitude pruning with l2 decay\n(Han et al.); l1, l1 shrinkage and one prune; soft-deep-r, Algorithm 2\n(no hard bound on K; one theta per potential connection)",
 } as const satisfies ChoiceDeclaration;
 
 /** Every structure setting, each declared once: model options, since they shape the network. */
-export const structureSettings = [budget, globalShare, pruneStart, pruneEvery, pruneTimes, quality] as const;
+export const structureSettings = [budget, globalShare, pruneStart, pruneEvery, pruneTimes, quality, beta] as const;
 
 /** The structure settings of a model: DEEP R's always (a baseline has a layer budget), pruning's with the rules that take them. */
 export interface StructureSettings {
@@ -57,6 +59,7 @@ export interface StructureSettings {
   pruneEvery?: number;
   pruneTimes?: number;
   quality?: number;
+  beta?: number;
 }
 
 /** The training rule of deepr.rule: its name and the settings it takes (deep-r: budget and globalShare). */
@@ -70,6 +73,16 @@ export function findRule(name: unknown): (typeof RULES)[number] | undefined {
 /** Whether rule `name` removes connections as it trains (its stores then hold fewer than their budget K). */
 export function prunes(name: RuleName): boolean {
   return findRule(name)!.structure === pruneStructure;
+}
+
+/** Whether rule `name` bounds each layer's active connections by its budget: every rule but soft-deep-r (Algorithm 2 has no hard bound). */
+export function hasHardBound(name: RuleName): boolean {
+  return findRule(name)!.structure !== softDeepRStructure;
+}
+
+/** Whether rule `name` keeps a θ for every dormant connection (soft-deep-r: the stores' `dormant_theta`). */
+export function keepsDormantTheta(name: RuleName): boolean {
+  return findRule(name)!.structure === softDeepRStructure;
 }
 
 /** How `deepr inspect` describes a rule of a loaded checkpoint: "deep-r, layer budget", "prune, pruneStart 100, ...". */

@@ -54,6 +54,21 @@ export const quality = {
   help: "with rule prune: a prune removes |w| <= X * std of the layer's weights",
 } as const;
 
+// soft-DEEP R (Bellec et al. 2018, Algorithm 2): no hard bound; a dormant θ keeps random-walking
+// down to θ_min and becomes active when it reaches 0. θ_min = −(1 − p0)/(p0·β) per layer, p0 the
+// layer's connectivity and β = α/T, as the authors' soft-DEEP R script derives it.
+export const beta = {
+  option: "beta", flag: "beta", part: "structure", type: "real", default: 4e6, min: 1e-30, max: 1e30, placeholder: "X",
+  help: "with rule soft-deep-r: alpha / T, setting theta_min = -(1 - p0) / (p0 * X)\n(the soft script's 2 * alpha / (lr * noise^2) at lr 0.05)",
+} as const;
+
+export const softDeepRStructure = {
+  part: "structure",
+  name: "soft-deep-r",
+  summary: "soft rewiring: dormant connections keep a theta that random-walks down to theta_min and return when it reaches 0; no hard bound on K",
+  hyperparameters: [beta],
+} as const satisfies RulePart;
+
 export const pruneStructure = {
   part: "structure",
   name: "prune",
