@@ -117,6 +117,12 @@ export interface TrainOptions {
   beta2?: number;
   /** With the adam optimiser: added to sqrt(v) in the step's denominator. Default 1e-8. */
   epsilon?: number;
+  /**
+   * Gradient clipping by global norm: when the Euclidean norm of all of a step's gradients (every
+   * store of every layer together) exceeds `clipNorm`, they are all scaled down to that norm before
+   * the optimiser's step. 0 (default) turns it off.
+   */
+  clipNorm?: number;
   /** Verify the strict bound (K active, no duplicates, indices in range) after every step. Default false. */
   checkInvariants?: boolean;
 }
