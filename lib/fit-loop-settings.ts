@@ -1,6 +1,7 @@
 // The training loop's own settings, declared as the rules' hyper-parameters are (lib/rules/
 // declaration.ts): how long to train, the samples per step, the learning-rate schedule over the
-// epochs, the clipping of each step's gradients, and the invariant checks after every step.
+// epochs, the clipping of each step's gradients, the augmentation of image samples
+// (lib/image-augmentation.ts) and the invariant checks after every step.
 export const epochs = {
   option: "epochs", flag: "epochs", part: "loop", type: "integer", default: 10, min: 0, max: 1_000_000, placeholder: "N",
   help: "epochs to complete, counting those already trained",
@@ -27,6 +28,17 @@ export const clipNorm = {
   option: "clipNorm", flag: "clip-norm", part: "loop", type: "real", default: 0, min: 0, max: 1_000_000, placeholder: "X",
   defaultNote: "off",
   help: "scale each step's gradients down to this global norm when it is larger",
+} as const;
+
+export const crop = {
+  option: "crop", flag: "crop", part: "loop", type: "integer", default: 0, min: 0, max: 1024, placeholder: "N",
+  defaultNote: "off",
+  help: "images: pad N zeros on each side, then crop back at a random offset, each epoch",
+} as const;
+
+export const flip = {
+  option: "flip", flag: "flip", part: "loop", type: "boolean", default: false,
+  help: "images: mirror left-right with probability 1/2, each epoch",
 } as const;
 
 export const checkInvariants = {
