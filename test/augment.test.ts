@@ -58,6 +58,31 @@ describe("an epoch's augmented images", () => {
     });
   }
 
+  it("are written a few milliseconds at a time, the event loop running between", async () => {
+    const images = 3000;  // CIFAR-10 size: 9.2 M values
+    const big: CheckedData = { inputs: new Float32Array(images * 3072).fill(1), targets: new Int32Array(images), count: images };
+    const augment = epochAugmenter(big, [3, 32, 32], { crop: 4, flip: true }, 1);
+    let ticks = 0, longest = 0, last = performance.now(), running = true;
+    const tick = () => {
+      const now = performance.now();
+      [ticks, longest, last] = [ticks + 1, Math.max(longest, now - last), now];
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const started = performance.now();
+    const out = await augment(0);
+    const total = performance.now() - started;
+    running = false;
+    // Slices of about 2 ms: many turns of the loop, none holding it for a large part of the work
+    // (a bound relative to the whole, which a loaded machine stretches alike).
+    expect(ticks).toBeGreaterThan(10);
+    expect(longest).toBeLessThan(total / 3);
+    // A margin of 4 leaves at least 28 x 28 of each 32 x 32 image of ones; some images are shifted.
+    const ones = out.inputs.reduce((sum, v) => sum + v, 0);
+    expect(ones).toBeGreaterThanOrEqual((28 * 28 * 3 * images));
+    expect(ones).toBeLessThan(big.inputs.length);
+  });
+
   it("are drawn uniformly: every crop offset and both flips occur, about equally often; each epoch differently", () => {
     const settings = { crop: 2, flip: true };
     const draws = augmentationDraws(1, 0, 5000, settings);
