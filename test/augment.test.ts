@@ -79,7 +79,7 @@ describe("an epoch's augmented images", () => {
     expect(longest).toBeLessThan(total / 3);
     // A margin of 4 leaves at least 28 x 28 of each 32 x 32 image of ones; some images are shifted.
     const ones = out.inputs.reduce((sum, v) => sum + v, 0);
-    expect(ones).toBeGreaterThanOrEqual((28 * 28 * 3 * images));
+    expect(ones).toBeGreaterThanOrEqual(28 * 28 * 3 * images);
     expect(ones).toBeLessThan(big.inputs.length);
   });
 
