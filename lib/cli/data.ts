@@ -11,10 +11,10 @@ import { loadDataFile, type DataFileOptions } from "../data/data-file.js";
 import { loadMnist, loadMnistTest } from "../data/mnist.js";
 import type { Normalization } from "../data/normalize.js";
 import { loadRegressionFile, type RegressionFileOptions, type RegressionSamples, type RegressionSplits } from "../data/regression-file.js";
+import type { NormalizedModelOptions } from "../options.js";
 import { flagError } from "./api-errors.js";
 import type { Flags } from "./args.js";
 import type { FlagName } from "./flags.js";
-import type { NormalizedModelOptions } from "../options.js";
 import { status } from "./progress.js";
 import { UsageError } from "./usage-error.js";
 
