@@ -27,13 +27,13 @@ export const batchSize = {
 export const clipNorm = {
   option: "clipNorm", flag: "clip-norm", part: "loop", type: "real", default: 0, min: 0, max: 1_000_000, placeholder: "X",
   defaultNote: "off",
-  help: "scale each step's gradients down to this global norm when it is larger",
+  help: "scale each step's gradients down to this global norm if larger",
 } as const;
 
 export const crop = {
   option: "crop", flag: "crop", part: "loop", type: "integer", default: 0, min: 0, max: 1024, placeholder: "N",
   defaultNote: "off",
-  help: "images: pad N zeros on each side, then crop back at a random offset, each epoch",
+  help: "images: pad by N zeros, crop back at a random offset, each epoch",
 } as const;
 
 export const flip = {
