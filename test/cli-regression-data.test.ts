@@ -73,6 +73,20 @@ describe("deepr train and eval of a regression model on --data", () => {
     }
   });
 
+  it("loadRegressionFile names the file and the problem of data it cannot take", async () => {
+    const { inputs, targets } = linear(10, 1, 1);
+    const x = join(dir, "x10.npy");
+    await writeFile(x, npyFile("<f4", [10, 4], inputs));
+    await writeFile(join(dir, "y3d.npy"), npyFile("<f4", [10, 1, 1], targets));
+    await writeFile(join(dir, "y9.npy"), npyFile("<f4", [9], targets.subarray(0, 9)));
+    await writeFile(join(dir, "points.csv"), "label,a\n0,1\n");
+    await expect(loadRegressionFile(join(dir, "points.csv"))).rejects.toThrow("points.csv: regression data is read from .npy files");
+    await expect(loadRegressionFile(x)).rejects.toThrow("x10.npy holds inputs only: give the .npy file of its targets as options.targets (a path), got undefined");
+    await expect(loadRegressionFile(dir, { targets: x })).rejects.toThrow(/options\.targets names the targets of a \.npy inputs file, but .* is a directory/);
+    await expect(loadRegressionFile(x, { targets: join(dir, "y3d.npy") })).rejects.toThrow("y3d.npy: targets must have shape (10,) or (10, outputs), got (10, 1, 1).");
+    await expect(loadRegressionFile(x, { targets: join(dir, "y9.npy") })).rejects.toThrow("y9.npy has 9 rows of targets but");
+  });
+
   it("trains on a directory of x_train.npy and y_train.npy with float targets and its own test part", async () => {
     const folder = join(dir, "regression");
     await mkdir(folder);
