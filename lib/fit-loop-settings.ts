@@ -1,6 +1,7 @@
 // The training loop's own settings, declared as the rules' hyper-parameters are (lib/rules/
 // declaration.ts): how long to train, the samples per step, the learning-rate schedule over the
-// epochs, and the invariant checks after every step.
+// epochs, the clipping of each step's gradients, the augmentation of image samples
+// (lib/image-augmentation.ts) and the invariant checks after every step.
 export const epochs = {
   option: "epochs", flag: "epochs", part: "loop", type: "integer", default: 10, min: 0, max: 1_000_000, placeholder: "N",
   help: "epochs to complete, counting those already trained",
@@ -19,6 +20,25 @@ export const lrDecay = {
 export const batchSize = {
   option: "batchSize", flag: "batch-size", part: "loop", type: "integer", default: 10, min: 1, max: 1 << 20, placeholder: "N",
   help: "samples per step",
+} as const;
+
+// The core's clipping by global norm (Pascanu et al. 2013), applied to every update rule before
+// its optimiser: rare exploding gradients of a recurrent network cannot throw it far in one step.
+export const clipNorm = {
+  option: "clipNorm", flag: "clip-norm", part: "loop", type: "real", default: 0, min: 0, max: 1_000_000, placeholder: "X",
+  defaultNote: "off",
+  help: "scale each step's gradients down to this global norm if larger",
+} as const;
+
+export const crop = {
+  option: "crop", flag: "crop", part: "loop", type: "integer", default: 0, min: 0, max: 1024, placeholder: "N",
+  defaultNote: "off",
+  help: "images: pad by N zeros, crop back at a random offset, each epoch",
+} as const;
+
+export const flip = {
+  option: "flip", flag: "flip", part: "loop", type: "boolean", default: false,
+  help: "images: mirror left-right with probability 1/2, each epoch",
 } as const;
 
 export const checkInvariants = {

@@ -85,8 +85,12 @@ export async function trainEpoch(
   const values: Record<string, number> = {
     lr, alpha: o.alpha, noiseStd: noiseStd(o, lr), weightDecay: o.weightDecay, momentum: o.momentum, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon,
   };
-  // Only the names the network's rule declares (no momentum while it trains with SGD, no betas but with Adam).
-  const hyper: NativeHyper = Object.fromEntries(model.network.info().hyper.map((name) => [name, values[name]]));
+  // Only the names the network's rule declares (no momentum while it trains with SGD, no betas but with Adam),
+  // and clipNorm, the core's own setting of every step, when it is on.
+  const hyper: NativeHyper = {
+    ...Object.fromEntries(model.network.info().hyper.map((name) => [name, values[name]])),
+    ...(o.clipNorm > 0 && { clipNorm: o.clipNorm }),
+  };
   const batches = Math.ceil(data.count / o.batchSize);
   // A regression model's targets are values: it has no accuracy, reported as NaN.
   const classifies = data.targets instanceof Int32Array;

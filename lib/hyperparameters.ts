@@ -4,7 +4,7 @@
 // declarations, and the CLI's flag table (lib/cli/flags.ts) and the "Algorithm 1 and training"
 // block of `deepr --help` (lib/cli/help.ts) are generated from them. The structure rule's
 // settings shape the network: they are model options (structureSettings).
-import { batchSize, checkInvariants, epochs, lrDecay, lrSchedule } from "./fit-loop-settings.js";
+import { batchSize, checkInvariants, clipNorm, crop, epochs, flip, lrDecay, lrSchedule } from "./fit-loop-settings.js";
 import type { HyperparameterDeclaration } from "./rules/declaration.js";
 import { beta1, beta2, epsilon, lr, momentum } from "./rules/optimiser.js";
 import { alpha, noise, temperature, weightDecay } from "./rules/prior.js";
@@ -13,7 +13,7 @@ export type { HyperparameterDeclaration, HyperparameterPart } from "./rules/decl
 export { noiseAlternatives } from "./rules/prior.js";
 
 export const hyperparameters = [
-  epochs, lr, lrSchedule, lrDecay, batchSize, alpha, noise, temperature, weightDecay, momentum, beta1, beta2, epsilon, checkInvariants,
+  epochs, lr, lrSchedule, lrDecay, batchSize, alpha, noise, temperature, weightDecay, momentum, beta1, beta2, epsilon, clipNorm, crop, flip, checkInvariants,
 ] as const satisfies readonly HyperparameterDeclaration[];
 
 /** The structure rules' settings, model options: `budget`, `globalShare` and the prune schedule. */

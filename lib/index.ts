@@ -18,6 +18,7 @@ export { Scaling, type Normalization } from "./data/normalize.js";
 export { loadNpy, type NpyOptions } from "./data/npy.js";
 export { loadCsv, parseCsv, type CsvOptions } from "./data/csv.js";
 export { loadDataFile, type DataFileOptions } from "./data/data-file.js";
+export { loadRegressionFile, type RegressionFileOptions, type RegressionSamples, type RegressionSplits } from "./data/regression-file.js";
 export { loadMnist, loadMnistTest } from "./data/mnist.js";
 export { loadSequentialMnist, loadSequentialMnistTest } from "./data/sequential-mnist.js";
 export { loadCifar10, loadCifar10Test } from "./data/cifar10.js";

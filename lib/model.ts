@@ -5,6 +5,7 @@ import { loadCheckpoint, saveCheckpoint } from "./checkpoint/model-checkpoint.js
 import type { LabelledData } from "./data/dataset.js";
 import { checkDataset, checkRegressionData, type CheckedData, type NonFiniteInputs } from "./data-checks.js";
 import { normalizeFitOptions, overallConnectivity, trainEpoch, type Position, type Trainee } from "./fit-loop.js";
+import { epochAugmenter, imageShape } from "./image-augmentation.js";
 import type { EpochStats, Evaluation, FitOptions, LayerInfo, LayerState, Progress, RegressionData, RegressionEvaluation } from "./model-types.js";
 import { buildNetwork, exportState, importState, nativeRule } from "./model-state.js";
 import type { LayerArrays, NativeNetwork } from "./native.js";
@@ -96,6 +97,10 @@ export class Model {
     try {
       const samples = await this.#checkData(data, "data", skip ? "allow" : "hint");
       const validation = options.validation === undefined ? undefined : await this.#checkData(options.validation, "options.validation");
+      // Augmented images are drawn for each epoch, from the seed and the epoch alone, into one buffer.
+      const augment = o.crop > 0 || o.flip;
+      const shape = "sampleShape" in data ? data.sampleShape : (data.shape ?? [data.features]);
+      const epochData = augment ? epochAugmenter(samples, imageShape(shape, o), o, this.options.seed) : undefined;
       // A network with momentum trains on with μ = 0 where SGD is asked for: its velocity is then the gradient, the same step.
       const keeps = optimizer === this.#optimizer || (optimizer === "sgd" && this.#optimizer === "momentum");
       if (!keeps) await this.#exclusive(async () => this.#switchOptimizer(optimizer));
@@ -110,7 +115,10 @@ export class Model {
         evaluate: (d: CheckedData) => this.#evaluate(d),
       };
       const history: EpochStats[] = [];
-      while (this.#position.epoch < o.epochs) history.push(await trainEpoch(trainee, samples, validation, o, options, skip));
+      while (this.#position.epoch < o.epochs) {
+        const epochSamples = epochData ? await epochData(this.#position.epoch, options.signal) : samples;
+        history.push(await trainEpoch(trainee, epochSamples, validation, o, options, skip));
+      }
       return history;
     } finally {
       this.#fitting = false;

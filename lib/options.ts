@@ -125,6 +125,19 @@ export interface TrainOptions {
   beta2?: number;
   /** With the adam optimiser: added to sqrt(v) in the step's denominator. Default 1e-8. */
   epsilon?: number;
+  /**
+   * Gradient clipping by global norm: when the Euclidean norm of all of a step's gradients (every
+   * store of every layer together) exceeds `clipNorm`, they are all scaled down to that norm before
+   * the optimiser's step. 0 (default) turns it off.
+   */
+  clipNorm?: number;
+  /**
+   * Image samples ([channels, height, width]) only: each epoch, pad every image with `crop` zeros
+   * on each side and cut it back to its size at a random offset. Default 0 (off).
+   */
+  crop?: number;
+  /** Image samples only: each epoch, mirror every image left-right with probability 1/2. Default false. */
+  flip?: boolean;
   /** Verify the strict bound (K active, no duplicates, indices in range) after every step. Default false. */
   checkInvariants?: boolean;
 }

@@ -60,7 +60,7 @@ describe("what a format-1 file holds, and how it loads", () => {
     });
     expect(metadataJson(file, "deepr.training")).toEqual({
       epochs: 1, lr: 0.2, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 4, alpha: 1e-5, temperature: 1e-3, weightDecay: 1e-4, momentum: 0.5,
-      beta1: 0.9, beta2: 0.999, epsilon: 1e-8, checkInvariants: false,
+      beta1: 0.9, beta2: 0.999, epsilon: 1e-8, clipNorm: 0, crop: 0, flip: false, checkInvariants: false,
     });
     // 60 samples in batches of 4: 15 steps.
     expect(metadataJson(file, "deepr.progress")).toEqual({ epoch: 1, batchInEpoch: 0, batchSize: 4, step: 15 });

@@ -62,7 +62,7 @@ describe("parseCommandLine", () => {
   it("refuses flags that belong to another command, naming it", () => {
     const e = usageError(["inspect", "m.safetensors", "--epochs", "3", "--lr", "9"]);
     expect(e.message).toBe("--epochs does not apply to deepr inspect (it is an option of deepr train); deepr inspect takes --json");
-    expect(usageError(["eval", "m", "--out", "x"]).message).toMatch(/^--out does not apply to deepr eval .*takes --dataset, --data, --labels, --label-column, --normalize, --test-fraction, --threads, --json$/);
+    expect(usageError(["eval", "m", "--out", "x"]).message).toMatch(/^--out does not apply to deepr eval .*takes --dataset, --data, --labels, --targets, --label-column, --normalize, --test-fraction, --threads, --json$/);
     expect(usageError(["info", "--threads", "2"]).message).toMatch(/^--threads does not apply to deepr info \(it is an option of deepr train and deepr eval\)/);
   });
 

@@ -69,7 +69,7 @@ describe("deepr train and eval on --data FILE", () => {
     await writeFile(y, npy("<i8", [1500], BigInt64Array.from(labels.map(BigInt))));
     const missing = await deepr(["train", "--data", x]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^deepr train: --data .*x\.npy holds inputs only; give the \.npy file of its labels with --labels FILE\n/);
+    expect(missing.stderr).toMatch(/^deepr train: --data .*x\.npy holds inputs only; give the \.npy file of its labels with --labels FILE \(or its float targets with --targets FILE\)\n/);
 
     const r = await deepr(["train", "--data", x, "--labels", y, "--normalize", "-100,100", "--layers", "6,64,3", "--connectivity", "0.5",
       "--bias", "--epochs", "5", "--lr", "0.1", "--json"]);

@@ -27,6 +27,10 @@ describe("progressLine", () => {
     }
   });
 
+  it("leaves out the accuracy a regression model does not have", () => {
+    expect(progressLine({ ...state, accuracy: NaN }, 200)).toMatch(/^epoch 3\/10 \[#+\.+\] loss 0\.1235 123\.5k samples\/s ETA 1h02m$/);
+  });
+
   it("drops the bar and the labels, not the rate and the ETA, on narrow terminals", () => {
     expect(progressLine(state, 50)).toBe("3/10 [#####......] loss 0.1235 123.5k/s ETA 1h02m");
     expect(progressLine(state, 20)).toBe("123.5k/s ETA 1h02m");

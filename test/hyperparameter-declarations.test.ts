@@ -25,6 +25,9 @@ const expected = {
   beta1: { part: "optimiser", range: "[0, 0.9999999403953552]", flag: "beta1" },
   beta2: { part: "optimiser", range: "[0, 0.9999999403953552]", flag: "beta2" },
   epsilon: { part: "optimiser", range: "[1e-30, 1000000]", flag: "epsilon" },
+  clipNorm: { part: "loop", range: "[0, 1000000]", flag: "clip-norm" },
+  crop: { part: "loop", range: "[0, 1024]", flag: "crop" },
+  flip: { part: "loop", flag: "flip" },
   checkInvariants: { part: "loop", flag: "check-invariants" },
 } as const;
 
@@ -48,7 +51,7 @@ describe("hyper-parameter declarations", () => {
   it("give the reference code's defaults, with the noise (not the temperature) set", () => {
     expect(referenceTrainOptions).toEqual({
       epochs: 10, lr: 0.5, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 10, alpha: 1e-5, noise: 1e-5, weightDecay: 1e-4, momentum: 0,
-      beta1: 0.9, beta2: 0.999, epsilon: 1e-8, checkInvariants: false,
+      beta1: 0.9, beta2: 0.999, epsilon: 1e-8, clipNorm: 0, crop: 0, flip: false, checkInvariants: false,
     });
     expect("temperature" in referenceTrainOptions).toBe(false);
   });

@@ -89,7 +89,7 @@ group("normalizeTrainOptions", () => {
   it("fills the reference code's defaults", () => {
     expect(train(undefined)).toEqual({
       epochs: 10, lr: 0.5, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 10, alpha: 1e-5, noise: 1e-5, weightDecay: 1e-4, momentum: 0,
-      beta1: 0.9, beta2: 0.999, epsilon: 1e-8, checkInvariants: false,
+      beta1: 0.9, beta2: 0.999, epsilon: 1e-8, clipNorm: 0, crop: 0, flip: false, checkInvariants: false,
     });
     expect(train({})).toEqual(train(undefined));
   });
@@ -158,7 +158,7 @@ group("normalizeTrainOptions", () => {
     throwsExactly(
       () => train({ learningRate: 1 }),
       TypeError,
-      "options.learningRate is not an option; the options are epochs, lr, lrSchedule, lrDecay, batchSize, alpha, noise, temperature, weightDecay, momentum, beta1, beta2, epsilon, checkInvariants",
+      "options.learningRate is not an option; the options are epochs, lr, lrSchedule, lrDecay, batchSize, alpha, noise, temperature, weightDecay, momentum, beta1, beta2, epsilon, clipNorm, crop, flip, checkInvariants",
     );
     // fit() passes its own keys as extras: they are allowed, and named in the list.
     expect(normalizeTrainOptions({ validation: 1 }, reference, ["validation"])).toEqual(reference);

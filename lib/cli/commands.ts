@@ -16,7 +16,7 @@ export const commands = {
     usage: "deepr train [options]",
     file: false,
     flags: [
-      "dataset", "data", "labels", "label-column", "normalize", "test-fraction", "limit", "preset", "model", "layers", "connectivity",
+      "dataset", "data", "labels", "targets", "label-column", "normalize", "test-fraction", "limit", "preset", "model", "layers", "connectivity",
       rule.flag, ...structureSettings.map((d) => d.flag), "bias", "seed", "resume",
       ...hyperparameters.map((d) => d.flag as FlagName), optimizer.flag,
       "threads", "out", "json",
@@ -25,7 +25,7 @@ export const commands = {
   eval: {
     usage: "deepr eval FILE [--dataset mnist|cifar10|file] [--data PATH] [--threads N] [--json]",
     file: true,
-    flags: ["dataset", "data", "labels", "label-column", "normalize", "test-fraction", "threads", "json"],
+    flags: ["dataset", "data", "labels", "targets", "label-column", "normalize", "test-fraction", "threads", "json"],
   },
   inspect: { usage: "deepr inspect FILE [--json]", file: true, flags: ["json"] },
   info: { usage: "deepr info [--json]", file: false, flags: ["json"] },

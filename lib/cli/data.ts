@@ -1,6 +1,8 @@
 // The data set a command reads, from --dataset and --data: both splits to train, the test split to evaluate.
 // --data names a bundled format's files (MNIST IDX, CIFAR-10 batches) or the user's own data: a
-// .csv/.tsv file, a .npy inputs file with --labels, or a directory of x_train.npy and y_train.npy.
+// .csv/.tsv file, a .npy inputs file with --labels, or a directory of x_train.npy and y_train.npy;
+// for a regression model (a mean_squared_error head), a .npy inputs file with --targets or such a
+// directory with float targets.
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset, DatasetSplits } from "../data/dataset.js";
@@ -8,6 +10,8 @@ import { loadCifar10, loadCifar10Test } from "../data/cifar10.js";
 import { loadDataFile, type DataFileOptions } from "../data/data-file.js";
 import { loadMnist, loadMnistTest } from "../data/mnist.js";
 import type { Normalization } from "../data/normalize.js";
+import { loadRegressionFile, type RegressionFileOptions, type RegressionSamples, type RegressionSplits } from "../data/regression-file.js";
+import type { NormalizedModelOptions } from "../options.js";
 import { flagError } from "./api-errors.js";
 import type { Flags } from "./args.js";
 import type { FlagName } from "./flags.js";
@@ -22,7 +26,7 @@ export interface SampleShape {
 }
 
 /** Flags that describe the user's own files, meaningless for the bundled formats. */
-const FILE_FLAGS = ["labels", "label-column", "normalize", "test-fraction"] as const satisfies readonly FlagName[];
+const FILE_FLAGS = ["labels", "targets", "label-column", "normalize", "test-fraction"] as const satisfies readonly FlagName[];
 
 interface Source {
   name: string;
@@ -65,8 +69,8 @@ function source(flags: Flags): Source {
     if (!flags.has("data"))
       throw new UsageError("--dataset file needs --data PATH: a .csv or .tsv file, a .npy inputs file with --labels, or a directory of x_train.npy and y_train.npy");
     const data = flags.text("data")!;
-    if (/\.npy$/i.test(data) && !flags.has("labels"))
-      throw new UsageError(`--data ${data} holds inputs only; give the .npy file of its labels with --labels FILE`);
+    if (/\.npy$/i.test(data) && !flags.has("labels") && !flags.has("targets"))
+      throw new UsageError(`--data ${data} holds inputs only; give the .npy file of its labels with --labels FILE (or its float targets with --targets FILE)`);
     const options = fileOptions(flags);
     const load = async () => {
       try {
@@ -83,6 +87,16 @@ function source(flags: Flags): Source {
   if (chosen.needsDir && !flags.has("data"))
     throw new UsageError(`--dataset ${name} needs --data DIR: ${chosen.name} is not bundled; download the binary version and point at it`);
   return chosen;
+}
+
+/** The source of a classifier's data set: --targets belongs to regression models. */
+function classifierSource(flags: Flags): Source {
+  if (flags.has("targets"))
+    throw new UsageError(
+      "--targets gives a regression model's float targets, but this model is a classifier; give class labels with --labels, " +
+        "or train a --model FILE.json whose head is mean_squared_error",
+    );
+  return source(flags);
 }
 
 /** loadDataFile's options from the flags. The split's seed stays the default, so eval sees train's test part. */
@@ -127,7 +141,7 @@ export function dataName(flags: Flags): string {
 
 /** Training and test split; says on a terminal that it is loading, which takes a second or two. */
 export async function loadSplits(flags: Flags): Promise<DatasetSplits> {
-  const { all } = source(flags);
+  const { all } = classifierSource(flags);
   const done = status(process.stderr, `loading ${dataName(flags)} ...`);
   try {
     return await all(flags.text("data"));
@@ -138,11 +152,49 @@ export async function loadSplits(flags: Flags): Promise<DatasetSplits> {
 
 /** The test split alone (eval needs nothing else). */
 export async function loadTestSplit(flags: Flags): Promise<Dataset> {
-  const { test } = source(flags);
+  const { test } = classifierSource(flags);
   const done = status(process.stderr, `loading the ${dataName(flags)} test split ...`);
   try {
     return await test(flags.text("data"));
   } finally {
     done();
   }
+}
+
+/** Whether the model's head is mean_squared_error: it trains on float targets, not labels. */
+export function regressionModel(options: NormalizedModelOptions): boolean {
+  const last = options.layers.at(-1);
+  return typeof last === "object" && last.kind === "mean_squared_error";
+}
+
+/** Training and test split of the user's own files for a regression model: float targets, no classes. */
+export async function loadRegressionSplits(flags: Flags): Promise<RegressionSplits> {
+  const data = flags.text("data");
+  if (sourceName(flags) !== "file" || data === undefined)
+    throw new UsageError(
+      `a regression model (a mean_squared_error head) trains on your own .npy files, not on ${dataFlags(flags)}: ` +
+        "give --data FILE.npy --targets FILE.npy, or --data DIR of x_train.npy and y_train.npy with float targets",
+    );
+  for (const flag of ["labels", "label-column"] as const)
+    if (flags.has(flag)) throw new UsageError(`--${flag} names class labels, but a regression model (a mean_squared_error head) trains on float targets; give them with --targets FILE.npy`);
+  if (/\.npy$/i.test(data) && !flags.has("targets"))
+    throw new UsageError(`--data ${data} holds inputs only; give the .npy file of its float targets with --targets FILE`);
+  const options: RegressionFileOptions = {};
+  const targets = flags.text("targets"), normalize = flags.text("normalize"), fraction = flags.number("test-fraction");
+  if (targets !== undefined) options.targets = targets;
+  if (normalize !== undefined) options.normalize = normalization(normalize);
+  if (fraction !== undefined) options.testFraction = fraction;
+  const done = status(process.stderr, `loading ${dataName(flags)} ...`);
+  try {
+    return await loadRegressionFile(data, options);
+  } catch (e) {
+    throw flagError(e, { flags, origin: "the default", values: { ...options } });
+  } finally {
+    done();
+  }
+}
+
+/** The test split of the user's regression data (eval needs nothing else). */
+export async function loadRegressionTestSplit(flags: Flags): Promise<RegressionSamples> {
+  return (await loadRegressionSplits(flags)).test;
 }

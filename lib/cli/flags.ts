@@ -29,6 +29,7 @@ export const flags = {
   dataset: { kind: "choice", choices: ["mnist", "cifar10", "file"] },
   data: { kind: "text" },
   labels: { kind: "text", option: "labels" },
+  targets: { kind: "text", option: "targets" },
   "label-column": { kind: "text", option: "labelColumn" },
   normalize: { kind: "text", option: "normalize" },
   "test-fraction": { kind: "number", option: "testFraction" },

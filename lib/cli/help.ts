@@ -80,8 +80,11 @@ Data (train, eval):
                                  the CIFAR-10 binary batches (data_batch_1.bin ... test_batch.bin),
                                  or your own data: a .csv/.tsv file (a label column, numeric features),
                                  a .npy inputs file with --labels, or a directory of x_train.npy,
-                                 y_train.npy (and x_test.npy, y_test.npy)
+                                 y_train.npy (and x_test.npy, y_test.npy); for a --model with a
+                                 mean_squared_error head, float targets there or with --targets
   --labels FILE                  the .npy labels of a .npy inputs file
+  --targets FILE                 the .npy float targets, shape (N,) or (N, outputs), of a .npy inputs
+                                 file, for a regression model
   --label-column NAME|INDEX      the CSV label column (default: one named "label", else the first)
   --normalize none|minmax|standard|LOW,HIGH
                                  rescale own data with the training part's statistics (default none;

@@ -33,6 +33,7 @@ export function progressLine(s: ProgressState, columns: number): string {
   const rate = s.samplesPerSecond === undefined ? "--" : count(s.samplesPerSecond);
   const rateLong = `${rate} samples/s`, rateShort = `${rate}/s`;
   const eta = `ETA ${s.etaSeconds === undefined ? "--" : duration(s.etaSeconds)}`;
+  // A regression model's batches have no accuracy (NaN): its line leaves it out.
   const layouts: string[][] = [
     [epochLong, loss, accuracy, rateLong, eta],
     [epochLong, loss, accuracy, rateShort, eta],
@@ -40,7 +41,7 @@ export function progressLine(s: ProgressState, columns: number): string {
     [epochShort, loss, rateShort, eta],
     [epochShort, rateShort, eta],
     [rateShort, eta],
-  ];
+  ].map((pieces) => (Number.isNaN(s.accuracy) ? pieces.filter((piece) => piece !== accuracy) : pieces));
   for (const pieces of layouts.slice(0, -1)) {
     const room = limit - pieces.join(" ").length - 3;  // " [" and "]"
     if (room >= MIN_BAR) return [pieces[0], bar(s.done / s.batches, Math.min(room, MAX_BAR)), ...pieces.slice(1)].join(" ");

@@ -4,8 +4,9 @@ import { access, readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { CommonArchitectureOptions } from "../architectures/architecture.js";
 import { architecture, type ArchitectureName } from "../architectures/registry.js";
-import type { Dataset, DatasetSplits } from "../data/dataset.js";
+import type { Dataset, DatasetSplits, LabelledData } from "../data/dataset.js";
 import { entry } from "../data/paths.js";
+import type { RegressionSplits } from "../data/regression-file.js";
 import { Model, type EpochStats } from "../model.js";
 import { networkWidths, normalizeTrainOptions, type ModelOptions, type NormalizedTrainOptions, type TrainOptions } from "../options.js";
 import { presets, type Preset, type PresetName } from "../presets.js";
@@ -16,7 +17,7 @@ import { getThreads } from "../threads.js";
 import { flagError, type OptionSources } from "./api-errors.js";
 import type { Flags } from "./args.js";
 import type { FlagName } from "./flags.js";
-import { dataFlags, loadSplits, ownData, sampleShape, type SampleShape } from "./data.js";
+import { dataFlags, loadRegressionSplits, loadSplits, ownData, regressionModel, sampleShape, type SampleShape } from "./data.js";
 import { describeLayers, percent } from "./format.js";
 import { ProgressDisplay } from "./progress.js";
 import { architectureInput, namedArchitecture } from "./architecture.js";
@@ -49,9 +50,16 @@ export async function train(flags: Flags): Promise<void> {
   if (out !== undefined) await checkWritable(out);
   if (model.progress.epoch >= epochs) return nothingToTrain(flags, model, epochs);
 
-  checkShape(flags, model, sampleShape(flags));  // before a load that can take seconds
-  const data = firstSamples(early ?? (await loadSplits(flags)), limit);
-  checkShape(flags, model, data.train);
+  const regression = regressionModel(model.options);
+  let data: DatasetSplits | RegressionSplits;
+  if (regression) {
+    data = firstRegressionSamples(await loadRegressionSplits(flags), limit);
+    checkRegressionShape(flags, model, data.train);
+  } else {
+    checkShape(flags, model, sampleShape(flags));  // before a load that can take seconds
+    data = firstSamples(early ?? (await loadSplits(flags)), limit);
+    checkShape(flags, model, data.train);
+  }
   const json = flags.boolean("json") === true;
   const controller = new AbortController();
   const interrupt = () => controller.abort(new Error("interrupted"));
@@ -60,7 +68,8 @@ export async function train(flags: Flags): Promise<void> {
   const started = performance.now();
   let finalStats: EpochStats | undefined;
   try {
-    await model.fit(data.train, {
+    // fit() takes labelled or regression data; its overloads name one kind at a time.
+    await model.fit(data.train as LabelledData, {
       ...trainOptions,
       optimizer: flags.choice<OptimizerName>(optimizer.flag) ?? presetOptimizer,
       validation: data.test,
@@ -74,13 +83,14 @@ export async function train(flags: Flags): Promise<void> {
         else {
           // A network without sparse stores (dense layers only) rewires nothing.
           const rewired = s.layers.length > 0 ? s.layers.map((l) => l.rewired).join("/") : "-";
+          // A regression model has no accuracy: its test loss instead.
+          const scores = regression ? `test loss ${s.testLoss?.toFixed(4)}` : `train ${percent(s.trainAccuracy)}  test ${percent(s.testAccuracy)}`;
           // Without a hard bound on K (soft-deep-r) the connectivity moves: each layer's, and the highest reached.
           const connectivity = model.options.rule === "soft-deep-r"
             ? `  connectivity ${s.layers.map((l) => percent(l.connectivity)).join("/")} (max ${percent(s.maxConnectivity)})`
             : "";
           console.log(
-            `epoch ${s.epoch}/${epochs}  loss ${s.loss.toFixed(4)}  train ${percent(s.trainAccuracy)}  test ${percent(s.testAccuracy)}  ` +
-              `lr ${s.lr.toPrecision(3)}  rewired ${rewired}${connectivity}  ${s.seconds.toFixed(1)} s`,
+            `epoch ${s.epoch}/${epochs}  loss ${s.loss.toFixed(4)}  ${scores}  lr ${s.lr.toPrecision(3)}  rewired ${rewired}${connectivity}  ${s.seconds.toFixed(1)} s`,
           );
         }
       },
@@ -280,6 +290,22 @@ function checkShape(flags: Flags, model: Model, data: SampleShape): void {
   throw new UsageError(`${dataset} has ${problem}, which ${layers} does not fit; give --layers ${end}`);
 }
 
+// The model's input and output widths against regression data: values per sample and targets per sample.
+function checkRegressionShape(flags: Flags, model: Model, data: { features: number; outputs: number }): void {
+  const { inputs, outputs } = networkWidths(model.options);
+  if (data.features === inputs && data.outputs === outputs) return;
+  const problem = data.features !== inputs ? `${data.features} inputs per sample` : `${data.outputs} targets per sample`;
+  const what = flags.has("resume") ? `${flags.text("resume")} (${describeLayers(model.options)})` : `--model ${flags.text("model")} (${describeLayers(model.options)})`;
+  throw new UsageError(`${dataFlags(flags)} has ${problem}, which ${what} does not fit`);
+}
+
+/** Regression splits with only the first `n` training samples (--limit). */
+function firstRegressionSamples(splits: RegressionSplits, n: number | undefined): RegressionSplits {
+  if (n === undefined) return splits;
+  const t = splits.train, count = Math.min(n, t.count);
+  return { ...splits, train: { ...t, count, inputs: t.inputs.subarray(0, count * t.features), targets: t.targets.subarray(0, count * t.outputs) } };
+}
+
 /** The splits with only the first `n` training samples (--limit). */
 function firstSamples(splits: DatasetSplits, n: number | undefined): DatasetSplits {
   if (n === undefined) return splits;
@@ -304,10 +330,11 @@ function report(flags: Flags, model: Model, last: EpochStats | undefined, second
     threads: getThreads(),
     out,
   };
+  const score = regressionModel(model.options) ? `test loss ${summary.testLoss?.toFixed(4) ?? "-"}` : `test accuracy ${percent(summary.testAccuracy)}`;
   if (flags.boolean("json")) console.log(JSON.stringify(summary));
   else
     console.log(
-      `done: test accuracy ${percent(summary.testAccuracy)} ` +
+      `done: ${score} ` +
         (positions > 0 ? `with ${active} of ${positions} connections active (${(100 * summary.connectivity).toFixed(3)} %)` : "with dense layers only") +
         `, ${seconds.toFixed(1)} s` +
         (out !== undefined ? `, saved to ${out}` : "; not saved (give --out FILE to save the model)"),

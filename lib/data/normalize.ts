@@ -43,7 +43,11 @@ export class Scaling {
 export function scalingOf(data: Dataset | FlatDataset, method: Normalization): Scaling {
   checkNormalization(method);
   checkDataset(data);
-  const { inputs, count, features } = data;
+  return featureScaling(data.inputs, data.count, data.features, method);
+}
+
+/** The map `method` makes of row-major `count × features` inputs (see scalingOf). */
+export function featureScaling(inputs: Float32Array, count: number, features: number, method: Normalization): Scaling {
   const offset = new Float64Array(features);
   const scale = new Float64Array(features).fill(1);
   if (method === "none") return new Scaling(offset, scale);

@@ -215,15 +215,15 @@ function forEachElement(array: NpyArray, visit: (from: number, to: number) => vo
   }
 }
 
-/** Every element as float32, in row-major order. A non-finite value fails with its sample and feature. */
-export function npyToFloat32(array: NpyArray, source: string): Float32Array {
+/** Every element as float32, in row-major order. A non-finite value fails with its sample and feature; `what` names the values in that error. */
+export function npyToFloat32(array: NpyArray, source: string, what = "inputs"): Float32Array {
   const read = elementReader(array);
   const out = new Float32Array(array.shape.reduce((a, b) => a * b, 1));
   const features = out.length / Math.max(array.shape[0], 1);
   forEachElement(array, (from, to) => {
     const x = Math.fround(read(from));
     if (!Number.isFinite(x))
-      throw new DataFormatError(`${source}: sample ${Math.floor(to / features)}, feature ${to % features} is ${read(from)}${Number.isFinite(read(from)) ? " (beyond float32)" : ""}; inputs must be finite.`);
+      throw new DataFormatError(`${source}: sample ${Math.floor(to / features)}, feature ${to % features} is ${read(from)}${Number.isFinite(read(from)) ? " (beyond float32)" : ""}; ${what} must be finite.`);
     out[to] = x;
   });
   return out;
@@ -236,7 +236,9 @@ export function npyToLabels(array: NpyArray, source: string): Int32Array {
   for (let i = 0; i < out.length; i++) {
     const label = read(i);
     if (!Number.isInteger(label) || label < 0 || label > MAX_SIZE)
-      throw new DataFormatError(`${source}: label ${label} at index ${i} is not a class index (an integer from 0).`);
+      throw new DataFormatError(
+        `${source}: label ${label} at index ${i} is not a class index (an integer from 0); values to predict are the targets of a regression model (a mean_squared_error head).`,
+      );
     out[i] = label;
   }
   return out;

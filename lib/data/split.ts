@@ -20,16 +20,20 @@ const SPLIT_KEYS = ["testFraction", "seed"];
  */
 export function splitDataset(data: Dataset | FlatDataset, options: SplitOptions = {}): DatasetSplits {
   checkDataset(data);
-  const { testFraction: fraction, seed } = checkSplitOptions(options);
-  const testCount = Math.round(data.count * fraction);
-  if (testCount < 1 || testCount >= data.count)
-    throw new RangeError(
-      `options.testFraction ${fraction} of ${data.count} samples gives ${testCount} test and ${data.count - testCount} training samples; both parts need at least one`,
-    );
-  const order = shuffledIndices(data.count, seed);
-  const test = order.subarray(0, testCount).sort();
-  const train = order.subarray(testCount).sort();
+  const { train, test } = splitIndices(data.count, options);
   return { train: subset(data, train), test: subset(data, test) };
+}
+
+/** The sample indices of each part of a split of `count` samples (see splitDataset), each in increasing order. */
+export function splitIndices(count: number, options: SplitOptions = {}): { train: Uint32Array; test: Uint32Array } {
+  const { testFraction: fraction, seed } = checkSplitOptions(options);
+  const testCount = Math.round(count * fraction);
+  if (testCount < 1 || testCount >= count)
+    throw new RangeError(
+      `options.testFraction ${fraction} of ${count} samples gives ${testCount} test and ${count - testCount} training samples; both parts need at least one`,
+    );
+  const order = shuffledIndices(count, seed);
+  return { train: order.subarray(testCount).sort(), test: order.subarray(0, testCount).sort() };
 }
 
 /** Validated split options with their defaults. */
