@@ -10,25 +10,21 @@
 #include <vector>
 
 #include "check.hpp"
+#include "counter_uniform.hpp"
 #include "mlp.hpp"
 #include "network.hpp"
 #include "rules/prune_structure.hpp"
 #include "thread_pool.hpp"
 
 using namespace deepr;
+using deepr_test::mix;
+using deepr_test::uniform;
 using deepr_test::MlpLayer;
 using deepr_test::mlp_layers;
 
 namespace {
 
 constexpr uint32_t kSamples = 256;
-
-uint64_t mix(uint64_t x) {  // splitmix64: the same data on every platform
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 struct DataSet {
   std::vector<float> inputs;
@@ -37,7 +33,7 @@ struct DataSet {
 
 DataSet make_data(uint32_t features, uint32_t classes) {
   DataSet data{std::vector<float>(size_t(kSamples) * features), std::vector<int32_t>(kSamples)};
-  for (size_t n = 0; n < data.inputs.size(); ++n) data.inputs[n] = float(double(mix(n) >> 11) / 4503599627370496.0 - 1.0);
+  for (size_t n = 0; n < data.inputs.size(); ++n) data.inputs[n] = uniform(n);
   for (uint32_t s = 0; s < kSamples; ++s) data.labels[s] = int32_t(mix(1000000 + s) % classes);
   return data;
 }
