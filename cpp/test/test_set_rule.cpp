@@ -11,8 +11,10 @@
 #include "check.hpp"
 #include "mlp.hpp"
 #include "network.hpp"
+#include "refusal.hpp"
 
 using namespace deepr;
+using deepr_test::refusal;
 
 namespace {
 
@@ -122,14 +124,6 @@ TEST(set_rule_refuses_unknown_parts_and_budgets_the_stores_do_not_meet) {
 // budget (the network's connections fill it) after a prune removed some.
 TEST(set_rule_refuses_a_structure_whose_bound_the_trained_stores_break) {
   const Data data = make_data();
-  const auto refusal = [](Network& net, const RuleSpec& rule) {
-    try {
-      net.set_rule(rule);
-    } catch (const std::invalid_argument& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
 
   Network global(deepr_test::mlp_spec(kSizes, kBudgets, false, false, true, GlobalShare::kByBudget, 2));
   train(global, data, 200, StepHyper{0.5f, 1e-2f, 0.2f, 0.0f});

@@ -13,10 +13,12 @@
 #include "layers/sparse_lstm.hpp"
 #include "counter_uniform.hpp"
 #include "network.hpp"
+#include "refusal.hpp"
 #include "simd.hpp"
 #include "thread_pool.hpp"
 
 using namespace deepr;
+using deepr_test::refusal;
 using deepr_test::mix;
 using deepr_test::uniform;
 
@@ -354,14 +356,6 @@ TEST(sparse_lstm_training_is_the_same_for_1_and_2_threads) {
 TEST(sparse_lstm_specs_are_checked_by_the_registry) {
   NetworkSpec spec = lstm_network(4, 3, 5, 17, 40, true, 3, 10, false, 1);
   CHECK(Network(spec).layers()[1]->inputs() == 20);
-  const auto refusal = [](const NetworkSpec& s) -> std::string {
-    try {
-      Network net(s);
-    } catch (const std::invalid_argument& e) {
-      return e.what();
-    }
-    return "";
-  };
   NetworkSpec too_many = spec;
   too_many.layers[0].numbers["recurrentBudget"] = 101;
   CHECK(refusal(too_many) == "layer 0 (sparse_lstm): recurrentBudget must be an integer in [1, 100], got 101");
