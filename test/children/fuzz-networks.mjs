@@ -58,18 +58,18 @@ export function layeredNetwork(r) {
       add({ kind: "sparse_linear", inputs, outputs, budget, bias: withBias }, [{ name: "weight", sparse: sparse++ }, ...bias(withBias, outputs)]);
     }
   };
-  let features, width;
+  let features, width; // the network's input width, and the output width of the layers so far
   switch (r.int(0, 2)) {
     case 0: { // an image through a convolution, perhaps pooled
-      const channels = r.int(1, 2), height = r.int(2, 5), width0 = r.int(2, 5);
-      const kernelHeight = r.int(1, Math.min(3, height)), kernelWidth = r.int(1, Math.min(3, width0));
+      const channels = r.int(1, 2), imageHeight = r.int(2, 5), imageWidth = r.int(2, 5);
+      const kernelHeight = r.int(1, Math.min(3, imageHeight)), kernelWidth = r.int(1, Math.min(3, imageWidth));
       const padding = r.int(0, Math.min(kernelHeight, kernelWidth) - 1), stride = r.int(1, 2), outChannels = r.int(1, 3);
-      const conv = { in_channels: channels, height, width: width0, out_channels: outChannels, kernel_height: kernelHeight, kernel_width: kernelWidth, stride, padding, bias: r.chance(0.5) };
+      const conv = { in_channels: channels, height: imageHeight, width: imageWidth, out_channels: outChannels, kernel_height: kernelHeight, kernel_width: kernelWidth, stride, padding, bias: r.chance(0.5) };
       const entries = outChannels * channels * kernelHeight * kernelWidth;
       if (r.chance(0.5)) add({ kind: "sparse_conv2d", ...conv, budget: r.int(1, entries) }, [{ name: "weight", sparse: sparse++ }, ...bias(conv.bias, outChannels)]);
       else add({ kind: "dense_conv2d", ...conv }, [{ name: "weight", dense: entries }, ...bias(conv.bias, outChannels)]);
-      const outHeight = Math.floor((height + 2 * padding - kernelHeight) / stride) + 1, outWidth = Math.floor((width0 + 2 * padding - kernelWidth) / stride) + 1;
-      features = channels * height * width0;
+      const outHeight = Math.floor((imageHeight + 2 * padding - kernelHeight) / stride) + 1, outWidth = Math.floor((imageWidth + 2 * padding - kernelWidth) / stride) + 1;
+      features = channels * imageHeight * imageWidth;
       width = outChannels * outHeight * outWidth;
       if (r.chance(0.5)) add({ kind: "relu" });
       if (r.chance(0.5)) {
