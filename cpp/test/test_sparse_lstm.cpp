@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "central_difference.hpp"
 #include "check.hpp"
 #include "layer_registry.hpp"
 #include "layers/sparse_lstm.hpp"
@@ -288,13 +289,7 @@ TEST(sparse_lstm_loss_gradient_matches_finite_differences) {
   for (size_t s = 0; s < stores.size() && seen.size() == 3; ++s) {
     std::vector<float>& values = stores[s].sparse ? stores[s].sparse->theta : stores[s].dense->value;
     for (size_t k = 0; k < values.size(); ++k) {
-      const float kept = values[k];
-      values[k] = float(kept + eps);
-      const double up = loss();
-      values[k] = float(kept - eps);
-      const double down = loss();
-      values[k] = kept;
-      const double numeric = (up - down) / (2 * eps);
+      const double numeric = deepr_test::central_difference(values[k], eps, loss);
       ++checked;
       if (!(std::abs(seen[0].stores[s][k] - numeric) <= 1e-4 + 2e-2 * std::abs(numeric))) {
         if (wrong++ < 5)
