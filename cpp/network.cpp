@@ -76,6 +76,12 @@ void Network::set_rule(const RuleSpec& spec) {
         throw std::invalid_argument("rule.structure \"" + spec.structure + "\" reads theta below 0 as dormant, but sparse store " +
                                     std::to_string(store->id) + " holds negative weights trained by a signed-weight rule");
   std::unique_ptr<StructureRule> structure = make_structure(rule);
+  // Whatever else the new structure rule keeps must hold already: a global budget needs the
+  // network's connections to fill it (a prune removed some), a baseline's per-store bound each
+  // store within its own budget (DEEP R's global budget moves connections between stores).
+  if (const std::string problem = structure->check(sparse_stores_); !problem.empty())
+    throw std::invalid_argument("rule.structure \"" + spec.structure + "\" (rule.budget \"" + spec.budget +
+                                "\") does not hold for the network as trained: " + problem);
   const std::vector<std::string> states = state_names(rule);
   for (const std::unique_ptr<Layer>& layer : layers_)
     for (const StoreRef& s : layer->stores()) {

@@ -181,7 +181,18 @@ async function trainChunk(
         epoch, first + done, step + done, layer, { cause: error },
       );
     }
-    await model.importState(copy, step);
+    try {
+      await model.importState(copy, step);
+    } catch (restore) {
+      // The copy itself is not finite (an earlier fit left the parameters diverged): no batch left out can help.
+      position.batchInEpoch = first + done;
+      throw new NonFiniteError(
+        `deepr: training stopped at epoch ${epoch}, batch ${first + done} (step ${step + done}), layer ${layer}: ${message}; ` +
+          `the parameters were not finite before this batch either (${(restore as Error).message}), so skipping it cannot help: ` +
+          "load a checkpoint saved before training diverged",
+        epoch, first + done, step + done, layer, { cause: error },
+      );
+    }
     try {
       const r = done > 0 ? await train(first, done) : { loss: [], correct: [], rewired: [], regrowthSeconds: 0, noiseSeconds: 0 };
       return { ...r, trained: done, skipped: 1 };

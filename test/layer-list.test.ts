@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { graphOf } from "../lib/checkpoint/graph.js";
 import { decodeSafetensors } from "../lib/checkpoint/safetensors.js";
-import { Model, type LayerState } from "../lib/model.js";
+import { Model } from "../lib/model.js";
 import type { ModelOptions } from "../lib/options.js";
+import { storeValues } from "./helpers/store-values.js";
 import { blobs } from "./helpers/synthetic.js";
 import { throwsExactly } from "./helpers/throws.js";
 
@@ -28,16 +29,6 @@ function mlpList(connectivity: number[], bias: boolean[]): ModelOptions["layers"
     { kind: "sparse_linear", outputs: n, connectivity: connectivity[l], bias: bias[l] },
     l < 2 ? { kind: "relu" } : { kind: "softmax_cross_entropy" },
   ]);
-}
-
-/** Every array of every store, as plain numbers, by `layers.{l}.{store}.{field}` with l counting the layers with parameters. */
-function storeValues(layers: LayerState[]): Record<string, number[]> {
-  const values: Record<string, number[]> = {};
-  layers.forEach((layer, l) => {
-    for (const [store, fields] of Object.entries(layer.stores))
-      for (const [field, array] of Object.entries(fields)) values[`${l}.${store}.${field}`] = Array.from(array);
-  });
-  return values;
 }
 
 describe("a layer list", () => {

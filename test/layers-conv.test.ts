@@ -9,9 +9,10 @@ import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toOnnx } from "../lib/export/onnx.js";
-import { Dataset, Model, type LayerState, type ModelOptions } from "../lib/index.js";
+import { Dataset, Model, type ModelOptions } from "../lib/index.js";
 import { editedCopy, loadError, setJson } from "./helpers/checkpoint-files.js";
 import { deepr } from "./helpers/cli.js";
+import { storeValues } from "./helpers/store-values.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -45,16 +46,6 @@ function cnn(conv: Record<string, unknown>): ModelOptions {
 const sparse = cnn({ kind: "sparse_conv2d", outChannels: 4, kernel: 3, padding: 1, connectivity: 0.5, bias: true });
 const dense = cnn({ kind: "dense_conv2d", outChannels: 4, kernel: [3, 3], padding: 1, bias: true });
 const fit = { batchSize: 8, lr: 0.05, noise: 1e-3, momentum: 0.9 };
-
-/** Every array of every store, by `l.store.field`. */
-function storeValues(layers: LayerState[]): Record<string, number[]> {
-  const values: Record<string, number[]> = {};
-  layers.forEach((layer, l) => {
-    for (const [store, fields] of Object.entries(layer.stores))
-      for (const [field, array] of Object.entries(fields)) values[`${l}.${store}.${field}`] = Array.from(array);
-  });
-  return values;
-}
 
 async function onnxProbabilities(bytes: Uint8Array): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(bytes);

@@ -10,19 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toOnnx } from "../lib/export/onnx.js";
 import { Model, type ModelOptions, type RegressionData } from "../lib/index.js";
 import { deepr } from "./helpers/cli.js";
+import { xorshift } from "./helpers/synthetic.js";
 import { throwsExactly } from "./helpers/throws.js";
 
 const FEATURES = 6, OUTPUTS = 2, SAMPLES = 512, NOISE = 0.05;
 
 /** x uniform in [-1, 1]^6 and y = A x + c + NOISE * (uniform in [-1, 1]), from a xorshift stream. */
 function linearData(seed: number, samples: number): RegressionData {
-  let state = seed >>> 0 || 1;
-  const random = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return ((state >>> 0) / 4294967296) * 2 - 1;
-  };
+  const unit = xorshift(seed);
+  const random = () => unit() * 2 - 1;
   const a = [[1.2, -0.7, 0.4, 0, 0.9, -1.1], [-0.3, 0.8, 1.5, -0.6, 0, 0.5]], c = [0.3, -0.2];
   const inputs = Float32Array.from({ length: samples * FEATURES }, random);
   const targets = new Float32Array(samples * OUTPUTS);

@@ -2,10 +2,11 @@
 // record {optimiser, prior, structure, budget, globalShare, ...the structure's settings} trains the
 // MLP with fixed sparsity, dense training, Han et al.'s pruning and l1-shrinkage with a final
 // threshold, and reports the connectivity it reaches (info().layers: active / inputs x outputs).
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { native, type NativeHyper, type NativeLayerState, type NativeNetwork, type NativeRule, type NativeSpec } from "../lib/native.js";
 import { throwsExactly } from "./helpers/throws.js";
 import { blobs } from "./helpers/synthetic.js";
+import { disposedAfterEach } from "./helpers/native.js";
 
 const data = blobs(240, 20, 4, 3);
 const batchSize = 16;
@@ -28,16 +29,7 @@ const specOf = (budgets: [number, number], rule: NativeRule, seed = 7): NativeSp
 });
 const dense: [number, number] = [320, 64];
 
-let nets: NativeNetwork[] = [];
-const network = (spec: NativeSpec) => {
-  const net = new (native().NativeNetwork)(spec);
-  nets.push(net);
-  return net;
-};
-afterEach(() => {
-  for (const net of nets) net.dispose();
-  nets = [];
-});
+const network = disposedAfterEach();
 
 /** One epoch, the strict-bound invariant checked after every step; the mean loss of its batches. */
 async function epoch(net: NativeNetwork, e: number, hyper: NativeHyper): Promise<number> {

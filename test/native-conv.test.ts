@@ -1,8 +1,9 @@
 // The convolution kinds through the addon: a NativeNetwork built from a layer list with
 // sparse_conv2d, max_pool2d and dense_conv2d trains with the strict bound checked after every
 // step, and its state exported and imported into a fresh network resumes bit for bit.
-import { afterEach, describe, expect, it } from "vitest";
-import { native, type NativeLayerState, type NativeNetwork, type NativeSpec } from "../lib/native.js";
+import { describe, expect, it } from "vitest";
+import type { NativeLayerState, NativeNetwork, NativeSpec } from "../lib/native.js";
+import { disposedAfterEach } from "./helpers/native.js";
 
 const side = 8, classes = 3, samples = 48, batchSize = 8;
 const spec: NativeSpec = {
@@ -30,16 +31,8 @@ const inputs = Float32Array.from({ length: samples * side * side }, (_, n) => {
   return (inside ? 1 : 0) + 0.2 * Math.sin(n * 12.9898);
 });
 
-let nets: NativeNetwork[] = [];
-const network = () => {
-  const net = new (native().NativeNetwork)(spec);
-  nets.push(net);
-  return net;
-};
-afterEach(() => {
-  for (const net of nets) net.dispose();
-  nets = [];
-});
+const build = disposedAfterEach();
+const network = () => build(spec);
 
 /** Every store of every layer, as exportState fills it. */
 function exported(net: NativeNetwork): Promise<NativeLayerState[]> {

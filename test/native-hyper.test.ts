@@ -2,9 +2,10 @@
 // {name: number} record of exactly the names the network's rule declares, setRule() changes the
 // rule between train() calls, and the network spec's invariants are the core's own, reported as a
 // RangeError that names the spec and the layer.
-import { afterEach, describe, expect, it } from "vitest";
-import { native, type NativeHyper, type NativeNetwork, type NativeRule, type NativeSpec } from "../lib/native.js";
+import { describe, expect, it } from "vitest";
+import type { NativeHyper, NativeNetwork, NativeRule, NativeSpec } from "../lib/native.js";
 import { throwsExactly } from "./helpers/throws.js";
+import { disposedAfterEach } from "./helpers/native.js";
 
 const rule: NativeRule = { optimiser: "momentum", prior: "deep-r", structure: "deep-r", budget: "layer", globalShare: "budget" };
 const spec: NativeSpec = {
@@ -23,16 +24,8 @@ const inputs = Float32Array.from({ length: 4 * 6 }, (_, n) => (n % 7) / 7);
 const labels = Int32Array.from([0, 1, 2, 1]);
 const hyper: NativeHyper = { lr: 0.1, alpha: 1e-4, noiseStd: 1e-3, momentum: 0.5 };
 
-let nets: NativeNetwork[] = [];
-const network = (s: object = spec) => {
-  const net = new (native().NativeNetwork)(s as NativeSpec);
-  nets.push(net);
-  return net;
-};
-afterEach(() => {
-  for (const net of nets) net.dispose();
-  nets = [];
-});
+const build = disposedAfterEach();
+const network = (s: object = spec) => build(s as NativeSpec);
 
 const train = (net: NativeNetwork, record: unknown) => net.train(inputs, labels, 0, 0, 2, 2, record as NativeHyper, true);
 

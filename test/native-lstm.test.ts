@@ -1,9 +1,10 @@
 // A sparse_lstm network through the addon's generic layer records: its stores' state exported and
 // imported into a fresh network resumes training bit for bit, and clipNorm, the step's own setting,
 // is taken beside the rule's hyper-parameters and changes the step.
-import { afterEach, describe, expect, it } from "vitest";
-import { native, type NativeHyper, type NativeLayerState, type NativeNetwork, type NativeSpec } from "../lib/native.js";
+import { describe, expect, it } from "vitest";
+import type { NativeHyper, NativeLayerState, NativeNetwork, NativeSpec } from "../lib/native.js";
 import { throwsExactly } from "./helpers/throws.js";
+import { disposedAfterEach } from "./helpers/native.js";
 
 const steps = 6, features = 4, units = 8, classes = 3, samples = 48;
 const spec: NativeSpec = {
@@ -20,16 +21,8 @@ const labels = Int32Array.from({ length: samples }, (_, n) => (n * 7) % classes)
 // lr * alpha and the noise make connections die and regrow in most steps.
 const hyper: NativeHyper = { lr: 0.1, alpha: 0.02, noiseStd: 0.01, momentum: 0.9, clipNorm: 0.05 };
 
-let nets: NativeNetwork[] = [];
-const network = () => {
-  const net = new (native().NativeNetwork)(spec);
-  nets.push(net);
-  return net;
-};
-afterEach(() => {
-  for (const net of nets) net.dispose();
-  nets = [];
-});
+const build = disposedAfterEach();
+const network = () => build(spec);
 
 const train = (net: NativeNetwork, epoch: number, record: NativeHyper = hyper) => net.train(inputs, labels, epoch, 0, 6, 8, record, true);
 

@@ -1,9 +1,11 @@
 // Regression through the addon: a network of dense_linear layers with a mean_squared_error head
 // trained on float targets with Adam learns a smooth function, its loss agrees with a float64
 // computation from its own predictions, and an exported state resumes bit for bit.
-import { afterEach, describe, expect, it } from "vitest";
-import { native, type NativeHyper, type NativeLayerState, type NativeNetwork, type NativeRule, type NativeSpec } from "../lib/native.js";
+import { describe, expect, it } from "vitest";
+import type { NativeHyper, NativeLayerState, NativeNetwork, NativeRule, NativeSpec } from "../lib/native.js";
 import { throwsExactly } from "./helpers/throws.js";
+import { disposedAfterEach } from "./helpers/native.js";
+import { xorshift } from "./helpers/synthetic.js";
 
 const adam: NativeRule = { optimiser: "adam", prior: "deep-r", structure: "deep-r", budget: "layer", globalShare: "budget" };
 const hyper: NativeHyper = { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, alpha: 0, noiseStd: 0 };
@@ -11,13 +13,7 @@ const FEATURES = 4, OUTPUTS = 2, SAMPLES = 256, BATCH = 16;
 
 /** x uniform in [-1, 1]^4 (xorshift), targets (sin(2 x0) + x1 x2, x3^2 - 0.3). */
 function regressionData(seed: number) {
-  let state = seed >>> 0 || 1;
-  const random = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 4294967296;
-  };
+  const random = xorshift(seed);
   const inputs = Float32Array.from({ length: SAMPLES * FEATURES }, () => random() * 2 - 1);
   const targets = new Float32Array(SAMPLES * OUTPUTS);
   for (let n = 0; n < SAMPLES; n++) {
@@ -61,16 +57,7 @@ const mixedSpec: NativeSpec = {
   rule: adam,
 };
 
-let nets: NativeNetwork[] = [];
-const network = (spec: NativeSpec) => {
-  const net = new (native().NativeNetwork)(spec);
-  nets.push(net);
-  return net;
-};
-afterEach(() => {
-  for (const net of nets) net.dispose();
-  nets = [];
-});
+const network = disposedAfterEach();
 
 const { inputs, targets } = regressionData(7);
 const perEpoch = SAMPLES / BATCH;

@@ -165,3 +165,22 @@ describe("NaN and Infinity in the inputs", () => {
     loaded.dispose();
   });
 });
+
+describe("a model a diverged fit left with non-finite parameters", () => {
+  it('with onNonFinite: "skip", fit() says no batch left out can help, as a NonFiniteError', async () => {
+    // A regression head does not stop a diverging step the way DEEP R's dormant theta does: after a
+    // fit at lr 1e6 the parameters themselves hold Infinity or NaN.
+    const model = Model.create({
+      inputShape: [1, 3, 3], seed: 1,
+      layers: [{ kind: "sparse_conv2d", outChannels: 1, kernel: 1, connectivity: 1 }, { kind: "sparse_linear", outputs: 1, connectivity: 1, bias: true }, { kind: "mean_squared_error" }],
+    });
+    const data = { inputs: Float32Array.from({ length: 23 * 9 }, (_, i) => Math.sin(i * 1.7 + 1)), targets: Float32Array.from({ length: 23 }, (_, i) => Math.cos(i)), sampleShape: [1, 3, 3] };
+    const parametersFinite = async () => (await model.exportLayers()).every((l) => Object.values(l.stores).every((s) => Object.values(s).every((a) => !(a instanceof Float32Array) || a.every(Number.isFinite))));
+    for (let fits = 0; fits < 4 && (await parametersFinite()); fits++) await model.fit(data, { epochs: model.progress.epoch + 1, lr: 1e6, batchSize: 1 }).catch(() => undefined);
+    expect(await parametersFinite()).toBe(false);
+    const error = await model.fit(data, { epochs: model.progress.epoch + 1, lr: 0.01, batchSize: 1, onNonFinite: "skip" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonFiniteError);
+    expect((error as NonFiniteError).message).toMatch(/^deepr: training stopped at epoch \d+, batch \d+ \(step \d+\), layer \d+: .*; the parameters were not finite before this batch either \(layers\[\d\]\.stores\.\w+: .* is -?(inf|nan)[^)]*\), so skipping it cannot help: load a checkpoint saved before training diverged$/);
+    model.dispose();
+  });
+});

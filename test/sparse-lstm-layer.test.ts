@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Dataset } from "../lib/data/dataset.js";
 import { loadSequentialMnist } from "../lib/data/sequential-mnist.js";
 import { toOnnx } from "../lib/export/onnx.js";
-import { Model, type LayerState } from "../lib/model.js";
+import { Model } from "../lib/model.js";
 import type { ModelOptions } from "../lib/options.js";
 import { deepr } from "./helpers/cli.js";
+import { storeValues } from "./helpers/store-values.js";
 import { throwsExactly } from "./helpers/throws.js";
 
 let dir: string;
@@ -46,16 +47,6 @@ function lstmModel(lstm: Record<string, unknown>, seed = 3): Model {
     { kind: "softmax_cross_entropy" },
   ];
   return Model.create({ layers, inputShape: [steps, features], seed });
-}
-
-/** Every array of every store by `{l}.{store}.{field}`, as plain numbers. */
-function storeValues(layers: LayerState[]): Record<string, number[]> {
-  const values: Record<string, number[]> = {};
-  layers.forEach((layer, l) => {
-    for (const [store, fields] of Object.entries(layer.stores))
-      for (const [field, array] of Object.entries(fields)) values[`${l}.${store}.${field}`] = Array.from(array);
-  });
-  return values;
 }
 
 describe("a sparse_lstm layer", () => {

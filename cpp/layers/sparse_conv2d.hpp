@@ -6,37 +6,29 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <vector>
 
-#include "conv_geometry.hpp"
-#include "layer.hpp"
+#include "conv2d_layer.hpp"
 
 namespace deepr {
 
-class SparseConv2d final : public Layer {
+class SparseConv2d final : public Conv2dLayer {
  public:
   // The weight initialised by initialise_deep_r (K distinct kernel entries, theta = |N(0, 1)| /
   // sqrt(fan-in), fixed signs); biases 0. The weight store's id keys its random streams.
   SparseConv2d(const ConvGeometry& geometry, uint64_t budget, bool bias, uint32_t weight_id, uint64_t seed);
 
   const char* kind() const override { return "sparse_conv2d"; }
-  uint32_t inputs() const override { return uint32_t(geometry_.inputs()); }
-  uint32_t outputs() const override { return uint32_t(geometry_.outputs()); }
   std::vector<StoreRef> stores() override;
 
   void forward(const float* x, float* y, uint32_t stride) override;
   void backward(const float* x, const float* y, const float* dy, float* dx, uint32_t stride,
                 LayerGradients& gradients) override;
 
-  const ConvGeometry& geometry() const { return geometry_; }
   SparseStore& weight() { return weight_; }
-  DenseStore* bias() { return bias_ ? &*bias_ : nullptr; }
 
  private:
-  ConvGeometry geometry_;
   SparseStore weight_;
-  std::optional<DenseStore> bias_;
 };
 
 }  // namespace deepr

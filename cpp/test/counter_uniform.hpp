@@ -12,7 +12,10 @@ inline uint64_t mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// A value in [-1, 1) from a counter.
-inline float uniform(uint64_t n) { return float(double(mix(n) >> 11) / 4503599627370496.0 - 1.0); }
+// A value in [-1, 1) from a counter, with the 53 bits of the hash that a double holds.
+inline double uniform_double(uint64_t n) { return double(mix(n) >> 11) / 4503599627370496.0 - 1.0; }
+
+// The same value rounded to float.
+inline float uniform(uint64_t n) { return float(uniform_double(n)); }
 
 }  // namespace deepr_test

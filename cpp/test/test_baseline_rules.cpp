@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "counter_data.hpp"
 #include "mlp.hpp"
 #include "network.hpp"
 #include "rules/prune_structure.hpp"
@@ -23,30 +24,12 @@ namespace {
 
 constexpr uint32_t kSamples = 256;
 
-uint64_t mix(uint64_t x) {  // splitmix64: the same data on every platform
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+using DataSet = deepr_test::CounterData;
 
-struct DataSet {
-  std::vector<float> inputs;
-  std::vector<int32_t> labels;
-};
+DataSet make_data(uint32_t features, uint32_t classes) { return deepr_test::counter_data(kSamples, features, classes); }
 
-DataSet make_data(uint32_t features, uint32_t classes) {
-  DataSet data{std::vector<float>(size_t(kSamples) * features), std::vector<int32_t>(kSamples)};
-  for (size_t n = 0; n < data.inputs.size(); ++n) data.inputs[n] = float(double(mix(n) >> 11) / 4503599627370496.0 - 1.0);
-  for (uint32_t s = 0; s < kSamples; ++s) data.labels[s] = int32_t(mix(1000000 + s) % classes);
-  return data;
-}
-
-std::vector<uint32_t> rows_of(uint32_t step, uint32_t batch) {
-  std::vector<uint32_t> rows(batch);
-  for (uint32_t b = 0; b < batch; ++b) rows[b] = uint32_t((uint64_t(step) * batch * 7 + uint64_t(b) * 13) % kSamples);
-  return rows;
-}
+// The rows of step `step`: a fixed walk through the data set.
+std::vector<uint32_t> rows_of(uint32_t step, uint32_t batch) { return deepr_test::walk_rows(step, batch, kSamples); }
 
 // An MLP under a baseline rule; budgets of 0 stand for every position (dense).
 NetworkSpec baseline_spec(const std::vector<uint32_t>& sizes, std::vector<uint64_t> budgets, bool momentum,

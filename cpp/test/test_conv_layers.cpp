@@ -15,9 +15,11 @@
 #include "layers/sparse_conv2d.hpp"
 #include "counter_uniform.hpp"
 #include "network.hpp"
+#include "refusal.hpp"
 #include "simd.hpp"
 
 using namespace deepr;
+using deepr_test::refusal;
 using deepr_test::uniform;
 
 namespace {
@@ -276,20 +278,6 @@ TEST(max_pool2d_propagates_nan) {
   pool->forward(x.data(), y.data(), kLanes);
   CHECK(std::isnan(y[3]) && y[0] == 1.0f);
 }
-
-namespace {
-
-// The message of the std::invalid_argument that building `spec` throws ("" when it builds).
-std::string refusal(const NetworkSpec& spec) {
-  try {
-    Network net(spec);
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
-
-}  // namespace
 
 TEST(registry_builds_conv_layers_and_refuses_bad_ones_by_name) {
   // 1 x 9 x 9 -> sparse_conv2d 3 x 3, stride 2, padding 1 -> 4 x 5 x 5 -> max_pool2d 2 -> 4 x 2 x 2 -> dense_conv2d 1 x 1.

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "central_difference.hpp"
 #include "check.hpp"
 #include "conv_specs.hpp"
 #include "counter_uniform.hpp"
@@ -119,13 +120,7 @@ TEST(conv_net_gradients_match_finite_differences) {
   for (size_t s = 0; s < 2; ++s) {
     std::vector<float>& values = stores[s].sparse ? stores[s].sparse->theta : stores[s].dense->value;
     for (size_t k = 0; k < values.size(); ++k) {
-      const float kept = values[k];
-      values[k] = float(kept + eps);
-      const double up = loss();
-      values[k] = float(kept - eps);
-      const double down = loss();
-      values[k] = kept;
-      const double numeric = (up - down) / (2 * eps), analytic = seen[0].stores[s][k];
+      const double numeric = deepr_test::central_difference(values[k], eps, loss), analytic = seen[0].stores[s][k];
       largest = std::max(largest, std::abs(numeric));
       ++compared;
       if (std::abs(numeric - analytic) > 3e-4 + 1e-2 * std::abs(numeric)) {

@@ -12,9 +12,11 @@
 #include "layers/sparse_linear.hpp"
 #include "network.hpp"
 #include "reference_random.hpp"
+#include "refusal.hpp"
 #include "thread_pool.hpp"
 
 using namespace deepr;
+using deepr_test::refusal;
 
 namespace {
 
@@ -32,14 +34,6 @@ NetworkSpec regression_spec(const std::vector<uint32_t>& sizes, uint64_t seed, c
   return spec;
 }
 
-std::string refusal(const NetworkSpec& spec) {
-  try {
-    Network net(spec);
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // Inputs and targets from fixed smooth functions, samples x width, row-major.
 std::vector<float> table(uint32_t samples, uint32_t width, double phase) {

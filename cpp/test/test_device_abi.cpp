@@ -12,12 +12,15 @@
 #include <vector>
 
 #include "check.hpp"
+#include "counter_uniform.hpp"
 #include "device/device_abi.h"
 #include "mlp.hpp"
 #include "network.hpp"
 #include "sparse_rewire.hpp"
 
 using namespace deepr;
+using deepr_test::mix;
+using deepr_test::uniform;
 using deepr_test::MlpLayer;
 using deepr_test::mlp_layers;
 
@@ -30,13 +33,6 @@ constexpr uint32_t kSamples = 300, kSteps = 300;
 constexpr float kLr = 0.05f, kAlpha = 0.02f, kNoiseStd = 0.003f, kMomentum = 0.9f;
 
 const deepr_device& cpu() { return *deepr_cpu_device_table(DEEPR_DEVICE_ABI_VERSION); }
-
-uint64_t mix(uint64_t x) {  // splitmix64: the same data on every platform
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 // A call that must succeed; otherwise the test fails with the device's message.
 void ok(deepr_device_context* context, deepr_status status) {
@@ -234,7 +230,7 @@ struct Case {
 TEST(device_table_trains_the_mlp_as_network_does_bit_for_bit) {
   std::vector<float> inputs(size_t(kSamples) * kSizes.front());
   std::vector<int32_t> labels(kSamples);
-  for (size_t n = 0; n < inputs.size(); ++n) inputs[n] = float(double(mix(n) >> 11) / 4503599627370496.0 - 1.0);
+  for (size_t n = 0; n < inputs.size(); ++n) inputs[n] = uniform(n);
   for (uint32_t s = 0; s < kSamples; ++s) labels[s] = int32_t(mix(1000000 + s) % kSizes.back());
   const std::vector<Case> cases{{40, false, false, false, GlobalShare::kByBudget},
                                 {70, true, true, false, GlobalShare::kByBudget},

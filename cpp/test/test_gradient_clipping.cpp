@@ -6,18 +6,14 @@
 #include <vector>
 
 #include "check.hpp"
+#include "counter_uniform.hpp"
 #include "gradient_clipping.hpp"
 #include "network.hpp"
 
 using namespace deepr;
+using deepr_test::uniform;
 
 namespace {
-
-float value(uint64_t n) {  // in [-1, 1), the same on every platform
-  n = (n + 0x9E3779B97F4A7C15ull) * 0xBF58476D1CE4E5B9ull;
-  n ^= n >> 31;
-  return float(double(n >> 11) / 4503599627370496.0 - 1.0);
-}
 
 std::vector<LayerGradients> some_gradients(float scale) {
   std::vector<LayerGradients> g(3);
@@ -26,7 +22,7 @@ std::vector<LayerGradients> some_gradients(float scale) {
   uint64_t n = 0;
   for (LayerGradients& layer : g)
     for (std::vector<float>& store : layer.stores)
-      for (float& v : store) v = scale * value(n++);
+      for (float& v : store) v = scale * uniform(n++);
   return g;
 }
 
@@ -69,7 +65,7 @@ TEST(a_step_with_clip_norm_applies_the_clipped_gradients) {
   const uint32_t batch = 24;
   std::vector<float> inputs(batch * 12);
   std::vector<int32_t> labels(batch);
-  for (size_t n = 0; n < inputs.size(); ++n) inputs[n] = 2.0f * value(1000 + n);
+  for (size_t n = 0; n < inputs.size(); ++n) inputs[n] = 2.0f * uniform(1000 + n);
   for (uint32_t b = 0; b < batch; ++b) labels[b] = int32_t(b % 3);
   std::vector<uint32_t> rows(batch);
   for (uint32_t b = 0; b < batch; ++b) rows[b] = b;

@@ -7,20 +7,12 @@
 #include "check.hpp"
 #include "mlp.hpp"
 #include "network.hpp"
+#include "refusal.hpp"
 
 using namespace deepr;
+using deepr_test::refusal;
 
 namespace {
-
-// The message of the std::invalid_argument that building `spec` throws ("" when it builds).
-std::string refusal(const NetworkSpec& spec) {
-  try {
-    Network net(spec);
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
 
 bool mentions(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 

@@ -7,12 +7,15 @@
 #include <vector>
 
 #include "check.hpp"
+#include "counter_uniform.hpp"
 #include "mlp.hpp"
 #include "network.hpp"
 #include "reference_deepr.hpp"
 
 using deepr_test::MlpLayer;
 using deepr_test::mlp_layers;
+using deepr_test::uniform;
+using deepr_test::uniform_double;
 
 namespace ref = deepr_reference;
 
@@ -36,22 +39,12 @@ constexpr double kRelative = 1e-5, kAbsolute = 2e-6;
 // that connection (counted, and rare).
 constexpr double kNearZero = 1e-5;
 
-// Test data from a fixed integer hash (splitmix64), the same on every platform: inputs in
-// [-1, 1), labels from a fixed random linear teacher so the gradients carry some structure.
-uint64_t mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-double hashed_unit(uint64_t n) { return double(mix(n) >> 11) / 4503599627370496.0 - 1.0; }  // [-1, 1)
-
 struct DataSet {
   std::vector<float> inputs;
   std::vector<int32_t> labels;
 };
 
+// Inputs in [-1, 1); labels from a fixed random linear teacher, so the gradients carry some structure.
 DataSet make_data() {
   const uint32_t features = kSizes.front(), classes = kSizes.back();
   DataSet data{std::vector<float>(size_t(kSamples) * features), std::vector<int32_t>(kSamples)};
@@ -60,8 +53,8 @@ DataSet make_data() {
     for (uint32_t c = 0; c < classes; ++c) {
       double score = 0;
       for (uint32_t i = 0; i < features; ++i) {
-        const double x = data.inputs[size_t(s) * features + i] = float(hashed_unit(uint64_t(s) * features + i));
-        score += x * hashed_unit(1000000 + uint64_t(c) * features + i);
+        const double x = data.inputs[size_t(s) * features + i] = uniform(uint64_t(s) * features + i);
+        score += x * uniform_double(1000000 + uint64_t(c) * features + i);
       }
       if (score > best) {
         best = score;

@@ -11,8 +11,10 @@
 #include "check.hpp"
 #include "mlp.hpp"
 #include "network.hpp"
+#include "refusal.hpp"
 
 using namespace deepr;
+using deepr_test::refusal;
 
 namespace {
 
@@ -115,4 +117,46 @@ TEST(set_rule_refuses_unknown_parts_and_budgets_the_stores_do_not_meet) {
   }
   CHECK(refused);
   CHECK(net.spec().rule.budget == "global" && net.check().empty());  // unchanged
+}
+
+// The structure rule taking over must find its own bound already kept: a baseline's (each store
+// within its budget) after DEEP R's global budget moved connections between stores, and a global
+// budget (the network's connections fill it) after a prune removed some.
+TEST(set_rule_refuses_a_structure_whose_bound_the_trained_stores_break) {
+  const Data data = make_data();
+
+  Network global(deepr_test::mlp_spec(kSizes, kBudgets, false, false, true, GlobalShare::kByBudget, 2));
+  train(global, data, 200, StepHyper{0.5f, 1e-2f, 0.2f, 0.0f});
+  bool over = false;
+  for (const SparseStore* s : global.sparse_stores()) over |= s->active() > s->budget;
+  CHECK(over);
+  RuleSpec fixed = global.spec().rule;
+  fixed.prior = "none";
+  fixed.structure = "fixed";
+  fixed.budget = "layer";
+  const std::string over_budget = refusal(global, fixed);
+  CHECK(over_budget.find("rule.structure \"fixed\" (rule.budget \"layer\") does not hold") != std::string::npos);
+  CHECK(over_budget.find("active connections, more than its budget") != std::string::npos);
+  CHECK(global.spec().rule.structure == "deep-r" && global.check().empty());  // unchanged
+
+  NetworkSpec prune_spec = deepr_test::mlp_spec(kSizes, kBudgets, false, false, false, GlobalShare::kByBudget, 3);
+  prune_spec.rule.prior = "none";
+  prune_spec.rule.structure = "prune";
+  prune_spec.rule.settings = {{"pruneStart", 0}, {"pruneEvery", 1}, {"pruneTimes", 1}, {"quality", 1}};
+  Network pruned(prune_spec);
+  train(pruned, data, 2, StepHyper{0.1f, 0.0f, 0.0f, 0.0f});
+  uint64_t active = 0, budget = 0;
+  for (const SparseStore* s : pruned.sparse_stores()) active += s->active(), budget += s->budget;
+  CHECK(active < budget);
+  // DEEP R reads theta below 0 as dormant and refuses such weights first: only the budget is left in the way.
+  for (SparseStore* s : pruned.sparse_stores())
+    for (float& t : s->theta) t = std::abs(t);
+  RuleSpec deep_r = pruned.spec().rule;
+  deep_r.prior = "deep-r";
+  deep_r.structure = "deep-r";
+  deep_r.budget = "global";
+  deep_r.settings.clear();
+  const std::string under_budget = refusal(pruned, deep_r);
+  CHECK(under_budget.find("active connections in the network, global budget") != std::string::npos);
+  CHECK(pruned.spec().rule.structure == "prune" && pruned.check().empty());  // unchanged
 }

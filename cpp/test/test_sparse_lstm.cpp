@@ -8,15 +8,18 @@
 #include <string>
 #include <vector>
 
+#include "central_difference.hpp"
 #include "check.hpp"
 #include "layer_registry.hpp"
 #include "layers/sparse_lstm.hpp"
 #include "counter_uniform.hpp"
 #include "network.hpp"
+#include "refusal.hpp"
 #include "simd.hpp"
 #include "thread_pool.hpp"
 
 using namespace deepr;
+using deepr_test::refusal;
 using deepr_test::mix;
 using deepr_test::uniform;
 
@@ -286,13 +289,7 @@ TEST(sparse_lstm_loss_gradient_matches_finite_differences) {
   for (size_t s = 0; s < stores.size() && seen.size() == 3; ++s) {
     std::vector<float>& values = stores[s].sparse ? stores[s].sparse->theta : stores[s].dense->value;
     for (size_t k = 0; k < values.size(); ++k) {
-      const float kept = values[k];
-      values[k] = float(kept + eps);
-      const double up = loss();
-      values[k] = float(kept - eps);
-      const double down = loss();
-      values[k] = kept;
-      const double numeric = (up - down) / (2 * eps);
+      const double numeric = deepr_test::central_difference(values[k], eps, loss);
       ++checked;
       if (!(std::abs(seen[0].stores[s][k] - numeric) <= 1e-4 + 2e-2 * std::abs(numeric))) {
         if (wrong++ < 5)
@@ -354,14 +351,6 @@ TEST(sparse_lstm_training_is_the_same_for_1_and_2_threads) {
 TEST(sparse_lstm_specs_are_checked_by_the_registry) {
   NetworkSpec spec = lstm_network(4, 3, 5, 17, 40, true, 3, 10, false, 1);
   CHECK(Network(spec).layers()[1]->inputs() == 20);
-  const auto refusal = [](const NetworkSpec& s) -> std::string {
-    try {
-      Network net(s);
-    } catch (const std::invalid_argument& e) {
-      return e.what();
-    }
-    return "";
-  };
   NetworkSpec too_many = spec;
   too_many.layers[0].numbers["recurrentBudget"] = 101;
   CHECK(refusal(too_many) == "layer 0 (sparse_lstm): recurrentBudget must be an integer in [1, 100], got 101");

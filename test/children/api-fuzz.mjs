@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import {
   CaseLog, NUMERIC, STATE, anything, badNumber, badTyped, detached, flipping, namesOne, oddValid, rng, show, throwingProxy,
 } from "./fuzz-util.mjs";
+import { layeredNetwork, layeredStateArrays, randomRule as randomLayeredRule, spoilLayered, spoilRule, spoilStateArrays } from "./fuzz-networks.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -107,7 +108,9 @@ function randomInputs(n, features) {
 
 async function fuzzNative(addon) {
   const N = addon.NativeNetwork;
-  const nets = []; // {net, sizes, budgets, hyper, global, tainted}
+  // {net, sizes, budgets, hyper, global, tainted, disposed}; a network of fuzz-networks.mjs also has
+  // `layered` (its drawn shape: sizes are then [features, outputs]) and `rule` (the rule it trains with).
+  const nets = [];
   const FNS = ["new NativeNetwork", "info", "train", "evaluate", "predict", "exportState", "importState", "check", "setRule", "dispose"];
 
   // The spec of an MLP of `sizes` and `budgets` as the addon takes it: a layer list and a rule.
@@ -169,15 +172,21 @@ async function fuzzNative(addon) {
   const live = () => nets.filter((e) => !e.disposed);
 
   async function construct() {
-    const spec = validSpec();
+    const layered = r.chance(0.3) ? layeredNetwork(r) : undefined;
+    const spec = layered?.spec ?? validSpec();
     const spoiled = r.chance(0.7);
-    const arg = spoiled ? spoilSpec(spec) : spec;
+    const arg = spoiled ? (layered ? spoilLayered(r, spec) : spoilSpec(spec)) : spec;
     const res = await attempt("new NativeNetwork", [arg], () => new N(arg), ["spec"], { valid: !spoiled });
+    if (res.ok && layered && spoiled) { // a change the core allows (another head, padding 0): not the drawn shape
+      await attempt("dispose", [], () => res.value.dispose(), [], { valid: true, note: "spoiled spec accepted" });
+      return;
+    }
     if (res.ok) {
       const info = res.value.info();
       nets.push({
-        net: res.value, sizes: [info.layers[0].inputs, ...info.layers.map((l) => l.outputs)],
+        net: res.value, sizes: layered ? [layered.features, layered.outputs] : [info.layers[0].inputs, ...info.layers.map((l) => l.outputs)],
         budgets: info.layers.map((l) => l.budget), hyper: info.hyper, global: arg.rule.budget === "global", tainted: false, disposed: false,
+        ...(layered ? { layered, rule: arg.rule } : {}),
       });
       if (live().length > 6) {
         const old = live()[0];
@@ -189,22 +198,30 @@ async function fuzzNative(addon) {
     }
   }
 
+  // Class labels, or with a mean_squared_error head, n x outputs target values.
+  const targetsOf = (e, n) => (e.layered?.targets === "values"
+    ? Float32Array.from({ length: n * e.sizes.at(-1) }, () => r.real(-1, 1))
+    : Int32Array.from({ length: n }, () => r.int(0, e.sizes.at(-1) - 1)));
+
   function trainArgs(e) {
     const features = e.sizes[0], classes = e.sizes[e.sizes.length - 1];
     const n = r.int(1, 20);
     const inputs = features <= 64 ? randomInputs(n, features) : new Float32Array(r.int(0, 8));
-    const labels = Int32Array.from({ length: n }, () => r.int(0, classes - 1));
+    const labels = targetsOf(e, n);
     const batchSize = r.int(1, n + 1);
     const per = Math.ceil(n / batchSize);
     const first = r.int(0, per - 1);
-    const values = { lr: 10 ** r.real(-3, -0.3), alpha: r.chance(0.5) ? 1e-5 : 0, noiseStd: r.real(0, 0.05), momentum: r.chance(0.5) ? r.real(0, 0.95) : 0 };
+    const values = {
+      lr: 10 ** r.real(-3, -0.3), alpha: r.chance(0.5) ? 1e-5 : 0, noiseStd: r.real(0, 0.05), momentum: r.chance(0.5) ? r.real(0, 0.95) : 0,
+      beta1: r.real(0, 0.99), beta2: r.real(0.9, 0.9999), epsilon: 10 ** r.real(-10, -4), weightDecay: r.chance(0.5) ? r.real(0, 0.01) : 0,
+    };
     const hyper = Object.fromEntries(e.hyper.map((name) => [name, values[name]]));  // the names of the network's rule
     let note = "";
     if (r.chance(0.03)) { hyper.lr = 10 ** r.real(3, 30); note = "diverging lr"; }
-    return { args: [inputs, labels, r.int(0, 3), first, r.int(1, per - first), batchSize, hyper, r.chance(0.3)], valid: features <= 64, note, n, per, features, classes };
+    return { args: [inputs, labels, r.int(0, 3), first, r.int(1, per - first), batchSize, hyper, r.chance(0.3)], valid: features <= 64, note, n, per, features, classes, values: labels instanceof Float32Array };
   }
 
-  function spoilData(args, i, n, features, classes) {
+  function spoilData(args, i, n, features, classes, values = false) {
     if (features > 64) features = 1; // a huge input width: no such buffer can be made, any small one is wrong
     if (i === 0) {
       switch (r.int(0, 4)) {
@@ -212,6 +229,14 @@ async function fuzzNative(addon) {
         case 1: return oddValid(r, Float32Array, n * features, (a) => a.fill(0.5));
         case 2: { const buffer = new ArrayBuffer(Math.max(n * features, n) * 4); args[1] = new Int32Array(buffer, 0, n); return new Float32Array(buffer, 0, n * features); }
         default: return badTyped(r, Float32Array, n * features, (a) => a.fill(0.25));
+      }
+    }
+    if (values) { // the targets of a mean_squared_error head: n x outputs floats
+      switch (r.int(0, 3)) {
+        case 0: { const a = Float32Array.from(args[1]); a[r.int(0, a.length - 1)] = r.pick([NaN, Infinity, -Infinity]); return a; }
+        case 1: return oddValid(r, Float32Array, n * classes, (a) => a.fill(0.5));
+        case 2: return Int32Array.from({ length: n }, () => 0); // labels for a head that takes values
+        default: return badTyped(r, Float32Array, n * classes, (a) => a.fill(0.5));
       }
     }
     switch (r.int(0, 3)) {
@@ -223,12 +248,12 @@ async function fuzzNative(addon) {
 
   async function train(e) {
     const t = trainArgs(e);
-    const { args, n, per, features, classes } = t;
+    const { args, n, per, features, classes, values } = t;
     let spoiled = false;
     if (r.chance(0.75)) {
       spoiled = true;
       const i = r.int(0, 8);
-      if (i <= 1) args[i] = spoilData(args, i, n, features, classes);
+      if (i <= 1) args[i] = spoilData(args, i, n, features, classes, values);
       else if (i === 2) args[2] = badNumber(r);
       else if (i === 3) args[3] = r.chance(0.5) ? per : badNumber(r);
       else if (i === 4) args[4] = r.chance(0.5) ? per - args[3] + 1 : badNumber(r);
@@ -245,7 +270,7 @@ async function fuzzNative(addon) {
       } else if (i === 7) args[7] = r.pick([0, 1, "yes", null, undefined]);
       else args.length = r.int(0, 7); // missing arguments
     }
-    const names = ["inputs", "labels", "label", "epoch", "firstBatch", "batches", "batchSize", "hyper", "check"];
+    const names = ["inputs", "labels", "label", "targets", "epoch", "firstBatch", "batches", "batchSize", "hyper", "check"];
     const res = await attempt("train", args, () => e.net.train(...args), names, {
       valid: !spoiled && t.valid, numericOk: true, note: t.note,
       check: (v) => (v.loss instanceof Float32Array && v.loss.length === args[4] ? "" : `train resolved with ${show(v)}`),
@@ -256,15 +281,15 @@ async function fuzzNative(addon) {
   async function evaluate(e) {
     const features = e.sizes[0], classes = e.sizes[e.sizes.length - 1];
     const n = r.int(0, 30);
-    const args = [features <= 64 ? randomInputs(n, features) : new Float32Array(3), Int32Array.from({ length: n }, () => r.int(0, classes - 1))];
+    const args = [features <= 64 ? randomInputs(n, features) : new Float32Array(3), targetsOf(e, n)];
     let spoiled = false;
     if (r.chance(0.7)) {
       spoiled = true;
       const i = r.int(0, 2);
-      if (i < 2) args[i] = spoilData(args, i, n, features, classes);
+      if (i < 2) args[i] = spoilData(args, i, n, features, classes, e.layered?.targets === "values");
       else args.length = r.int(0, 1);
     }
-    await attempt("evaluate", args, () => e.net.evaluate(...args), ["inputs", "labels", "label"], { valid: !spoiled && features <= 64 && !e.tainted, numericOk: true });
+    await attempt("evaluate", args, () => e.net.evaluate(...args), ["inputs", "labels", "label", "targets"], { valid: !spoiled && features <= 64 && !e.tainted, numericOk: true });
   }
 
   async function predict(e) {
@@ -336,13 +361,13 @@ async function fuzzNative(addon) {
   async function exportState(e) {
     let active;
     try { active = e.net.info().layers.map((l) => l.active); } catch { active = e.budgets; }
-    let layers = stateArrays(e, active);
+    let layers = e.layered ? layeredStateArrays(e.layered.stores, active, e.rule.optimiser) : stateArrays(e, active);
     const spoiled = r.chance(0.6);
-    if (spoiled) layers = spoilLayers(layers, e);
+    if (spoiled) layers = e.layered ? spoilStateArrays(r, layers) : spoilLayers(layers, e);
     const big = e.budgets.reduce((a, b) => a + b, 0) > 10000;
     const collect = typeof gc === "function" && (big || r.chance(0.1));
     const res = await attempt("exportState", [layers], () => {
-      const stores = storesOf(layers);  // in the call: a spoiled entry may throw when read
+      const stores = e.layered ? layers : storesOf(layers);  // in the call: a spoiled entry may throw when read
       const p = e.net.exportState(stores);
       // Drop our hold on the arrays while the worker fills them, and collect them if nothing else
       // holds them: the worker must keep them alive itself.
@@ -353,7 +378,48 @@ async function fuzzNative(addon) {
     return res.ok ? layers : undefined;
   }
 
+  /** The arrays of `e`'s stores, as its exportState filled them, in the addon's layout; undefined when it cannot export. */
+  async function exportedState(e) {
+    let active;
+    try { active = e.net.info().layers.map((l) => l.active); } catch { return undefined; }
+    const state = e.layered ? layeredStateArrays(e.layered.stores, active, e.rule.optimiser) : storesOf(stateArrays(e, active));
+    try { await e.net.exportState(state); } catch { return undefined; }
+    return state;
+  }
+
+  // A network of fuzz-networks.mjs: its own exported state (or another network's: wrong shapes),
+  // perhaps with one connection's values, position or count spoiled, or the step.
+  async function importLayeredState(e) {
+    const source = r.chance(0.85) ? e : r.pick(nets);
+    let state = await exportedState(source), step = r.int(0, 1000);
+    if (!state) return;
+    // A diverged step can leave Adam's v at Infinity with finite weights: such a state is refused on import (and by save).
+    const finite = state.every((layer) => Object.values(layer).every((store) => Object.values(store).every((a) => !(a instanceof Float32Array) || a.every(Number.isFinite))));
+    let spoiled = source !== e || e.tainted || !finite;
+    const sparse = state.flatMap((layer) => Object.values(layer).filter((store) => store.positions && store.theta.length > 0));
+    if (r.chance(0.7)) {
+      spoiled = true;
+      const store = sparse.length ? r.pick(sparse) : undefined;
+      const k = store ? store.theta.length : 0;
+      switch (store ? r.int(0, 5) : r.int(4, 5)) {
+        case 0: store.theta[r.int(0, k - 1)] = r.pick([NaN, Infinity, -Infinity]); break;
+        case 1: store.positions[r.int(0, 2 * k - 1)] = r.pick([-1, 2 ** 31 - 1, -(2 ** 31), 1e6]); break;
+        case 2: if (k > 1) { store.positions[2] = store.positions[0]; store.positions[3] = store.positions[1]; } break; // the same position twice
+        case 3: for (const field of Object.keys(store)) store[field] = store[field].subarray(0, field === "positions" ? 2 * (k - 1) : k - 1); break; // one fewer
+        case 4: step = badNumber(r); break;
+        default: state = spoilStateArrays(r, state);
+      }
+    }
+    const res = await attempt("importState", [state, step], () => e.net.importState(state, step), ["layers", "step"], { valid: !spoiled });
+    if (res.ok) {
+      e.tainted = false;
+      const problem = await e.net.check();
+      if (problem) violation(`#${caseNo} importState`, `accepted a state that breaks an invariant: ${problem}`);
+    }
+  }
+
   async function importState(e) {
+    if (e.layered) return importLayeredState(e);
     // A valid state: a fresh export of this network (or of another one: wrong shapes), or made up.
     let layers, step = r.int(0, 1000);
     const source = r.chance(0.85) ? e : r.pick(nets);
@@ -411,7 +477,24 @@ async function fuzzNative(addon) {
     }
   }
 
+  // A network of fuzz-networks.mjs: any optimiser and prior under its own structure rule is valid
+  // (leaving a global budget aside); another structure may be refused (dormant theta, a pruned budget).
+  async function setLayeredRule(e) {
+    const own = r.chance(0.7);
+    let rule = randomLayeredRule(r, own ? { structure: e.rule.structure } : {});
+    const spoiled = r.chance(0.5);
+    if (spoiled) rule = spoilRule(r, rule);
+    const leavesGlobal = !spoiled && e.global && rule.budget === "layer";
+    const res = await attempt("setRule", [rule], () => e.net.setRule(rule), ["rule"], { valid: own && !spoiled && !e.disposed && !leavesGlobal });
+    if (res.ok) {
+      e.hyper = e.net.info().hyper;
+      e.global = rule.budget === "global";
+      e.rule = rule;
+    }
+  }
+
   async function setRule(e) {
+    if (e.layered) return setLayeredRule(e);
     // Valid: either optimiser with the network's own budget (a per-layer budget holds after any step).
     let rule = randomRule(r.chance(0.5), e.global, r.int(0, 1));
     let spoiled = false;
@@ -439,7 +522,7 @@ async function fuzzNative(addon) {
     const started = await attempt("train", t.args, () => { running = e.net.train(...t.args); }, [], { valid: true, note: "left running" });
     if (!started.ok) return;
     const which = r.pick(["info", "train", "evaluate", "predict", "exportState", "importState", "check", "setRule", "dispose"]);
-    const args = which === "train" ? t.args : which === "evaluate" ? [t.args[0], t.args[1]] : which === "predict" ? [t.args[0], new Float32Array(t.n * t.classes)] : which === "exportState" || which === "importState" ? [storesOf(stateArrays(e, e.budgets)), 0] : which === "setRule" ? [randomRule(true, e.global, 0)] : [];
+    const args = which === "train" ? t.args : which === "evaluate" ? [t.args[0], t.args[1]] : which === "predict" ? [t.args[0], new Float32Array(t.n * t.classes)] : which === "exportState" || which === "importState" ? [e.layered ? layeredStateArrays(e.layered.stores, e.budgets, e.rule.optimiser) : storesOf(stateArrays(e, e.budgets)), 0] : which === "setRule" ? [e.rule ?? randomRule(true, e.global, 0)] : [];
     await attempt(which, args, () => e.net[which](...args), [], {
       note: "while busy",
       check: (v) => (which === "info" && v?.busy === true ? "" : which === "info" ? "info() during an operation did not say busy" : `${which} during an operation was not refused`),
@@ -536,7 +619,7 @@ function fixtures(dir) {
   return f;
 }
 
-async function fuzzTs(api) {
+async function fuzzTs(api, { networkWidths }) {
   const { Model, loadMnist, loadCifar10, parseIdx, readIdxFile, DataFormatError, CheckpointError } = api;
   const FNS = ["Model.create", "fit", "evaluate", "predict", "save", "Model.load", "exportLayers", "importLayers", "checkInvariants", "dispose", "loadMnist", "loadCifar10", "parseIdx", "readIdxFile"];
   const f = fixtures(opts.tmp);
@@ -544,7 +627,15 @@ async function fuzzTs(api) {
   const saved = []; // checkpoint paths written
   const live = () => models.filter((m) => !m.disposed);
 
+  /** What a model's data looks like: values per sample, outputs per sample, and whether its head takes target values. */
+  function shapeOf(model) {
+    const { inputs, outputs } = networkWidths(model.options);
+    const head = model.options.layers.at(-1);
+    return { features: inputs, outputs, values: head?.kind === "mean_squared_error", sampleShape: model.options.inputShape };
+  }
+
   function validOptions() {
+    if (r.chance(0.3)) return layerListOptions();
     const depth = r.int(2, 4);
     const layers = Array.from({ length: depth }, () => r.int(1, 10));
     layers[depth - 1] = r.int(2, 6);
@@ -560,7 +651,70 @@ async function fuzzTs(api) {
     return o;
   }
 
+  // A layer list of the kinds beyond sparse_linear and relu (README, "Layer lists"), under any rule;
+  // every sparse layer keeps at least one connection.
+  function layerListOptions() {
+    const rule = r.pick(["deep-r", "deep-r", "dense", "fixed", "prune", "l1"]);
+    const connectivity = (positions) => (rule === "dense" || positions < 4 || r.chance(0.3) ? 1 : r.real(0.5, 1));
+    const layers = [];
+    let inputShape, width;
+    switch (r.int(0, 2)) {
+      case 0: {
+        const channels = r.int(1, 2), side = r.int(3, 5), kernel = r.int(1, 3), stride = r.int(1, 2), padding = r.int(0, kernel - 1), outChannels = r.int(1, 3);
+        inputShape = [channels, side, side];
+        const conv = { outChannels, kernel, stride, padding, bias: r.chance(0.5) };
+        layers.push(r.chance(0.5) ? { kind: "sparse_conv2d", ...conv, connectivity: connectivity(outChannels * channels * kernel * kernel) } : { kind: "dense_conv2d", ...conv });
+        let out = Math.floor((side + 2 * padding - kernel) / stride) + 1;
+        if (r.chance(0.5)) layers.push({ kind: "relu" });
+        if (out >= 2 && r.chance(0.5)) {
+          const pool = r.int(1, out);
+          layers.push({ kind: "max_pool2d", kernel: pool });
+          out = Math.floor((out - pool) / pool) + 1;
+        }
+        width = outChannels * out * out;
+        break;
+      }
+      case 1: {
+        const steps = r.int(1, 4), features = r.int(1, 3), units = r.int(1, 4), sequence = r.chance(0.3);
+        inputShape = [steps, features];
+        layers.push({ kind: "sparse_lstm", units, connectivity: connectivity(4), sequence });
+        width = sequence ? steps * units : units;
+        break;
+      }
+      default: {
+        inputShape = [r.int(1, 8)];
+        width = r.int(2, 8);
+        layers.push(r.chance(0.5) ? { kind: "dense_linear", outputs: width } : { kind: "sparse_linear", outputs: width, connectivity: connectivity(inputShape[0] * width) });
+        if (r.chance(0.5)) layers.push({ kind: "relu" });
+      }
+    }
+    const values = r.chance(0.4), outputs = values ? r.int(1, 3) : r.int(2, 4);
+    layers.push(r.chance(0.5) ? { kind: "dense_linear", outputs, bias: r.chance(0.5) } : { kind: "sparse_linear", outputs, connectivity: connectivity(width * outputs), bias: r.chance(0.5) });
+    layers.push({ kind: values ? "mean_squared_error" : "softmax_cross_entropy" });
+    const o = { inputShape, layers, rule };
+    if (rule === "prune") Object.assign(o, { pruneStart: r.int(0, 6), pruneEvery: r.int(1, 4), pruneTimes: r.int(0, 2), quality: r.real(0, 1) });
+    if (rule === "l1") o.pruneStart = r.int(0, 6);
+    if (rule === "deep-r" && r.chance(0.3)) o.budget = "global";
+    if (r.chance(0.5)) o.seed = r.int(0, 2 ** 20);
+    return o;
+  }
+
+  function spoilLayerList(o) {
+    const s = { ...o, layers: o.layers.map((l) => ({ ...l })) };
+    const one = r.pick(s.layers.filter((l) => Object.keys(l).length > 1));
+    switch (r.int(0, 6)) {
+      case 0: one[r.pick(Object.keys(one).filter((k) => k !== "kind"))] = r.pick([0, -1, 1.5, NaN, 2 ** 31, "2", null, [1, 2, 3]]); return s;
+      case 1: one[r.pick(["units", "kernel", "outChannels", "extra", "inputConnectivity"])] = r.pick([0, 1.01, -2, "3", {}]); return s;
+      case 2: s.inputShape = r.pick([[], [0], [2, -1], "3", null, [1.5], [2 ** 31, 2 ** 31]]); return s;
+      case 3: s.layers.splice(r.int(0, s.layers.length - 1), 0, { kind: r.pick(["conv3d", "softmax_cross_entropy", "mean_squared_error", "max_pool2d", 1]) }); return s;
+      case 4: s.rule = r.pick(["deepr", "l2", 1, null, "dense"]); if (s.rule === "dense") one.connectivity = 0.5; return s;
+      case 5: s[r.pick(["pruneStart", "pruneEvery", "quality"])] = r.pick([-1, 1.5, NaN, "1", 5]); return s; // out of range, or a setting of another rule
+      default: s.budget = s.rule === "deep-r" ? "all" : "global"; return s;
+    }
+  }
+
   function spoilOptions(o) {
+    if (o.inputShape) return r.chance(0.8) ? spoilLayerList(o) : anything(r);
     const s = { ...o, layers: [...o.layers] };
     switch (r.int(0, 10)) {
       case 0: return anything(r);
@@ -583,7 +737,7 @@ async function fuzzTs(api) {
     const arg = spoiled ? spoilOptions(o) : o;
     // A small connectivity can leave a layer without connections: a documented RangeError.
     const p = (l) => (Array.isArray(o.connectivity) ? o.connectivity[l] : o.connectivity);
-    const empty = o.layers.slice(1).some((out, l) => Math.floor(o.layers[l] * out * p(l)) < 1);
+    const empty = !o.inputShape && o.layers.slice(1).some((out, l) => Math.floor(o.layers[l] * out * p(l)) < 1);
     const res = await attempt("Model.create", [arg], () => Model.create(arg), ["options"], { valid: !spoiled && !empty });
     if (res.ok) {
       models.push({ model: res.value, disposed: false, broken: false });
@@ -597,13 +751,28 @@ async function fuzzTs(api) {
   }
 
   function dataFor(model, n = r.int(1, 24)) {
-    const features = model.options.layers[0], classes = model.options.layers.at(-1);
+    const { features, outputs: classes, values, sampleShape } = shapeOf(model);
     if (features > 64) return { inputs: new Float32Array(4), labels: new Int32Array(1), count: 1, features, classes };
+    if (values) return { inputs: randomInputs(n, features), targets: Float32Array.from({ length: n * classes }, () => r.real(-1, 1)), sampleShape, features };
     const labels = Int32Array.from({ length: n }, () => r.int(0, classes - 1));
     return { inputs: randomInputs(n, features), labels, count: n, features, classes };
   }
 
+  // Regression data with one wrong thing: its inputs, targets or sample shape, labels instead of targets, or no data at all.
+  function spoilRegression(d) {
+    const s = { ...d };
+    switch (r.int(0, 5)) {
+      case 0: return anything(r);
+      case 1: s.targets = badTyped(r, Float32Array, d.targets.length, (a) => a.fill(0.5)); return s;
+      case 2: s.targets = Float32Array.from(d.targets); s.targets[r.int(0, s.targets.length - 1)] = r.pick([NaN, Infinity, -Infinity]); return s;
+      case 3: s.sampleShape = r.pick([[d.features + 1], [], null, "4", [0], undefined]); return s;
+      case 4: delete s.targets; s.labels = new Int32Array(d.targets.length); return s;
+      default: s.inputs = badTyped(r, Float32Array, d.inputs.length, (a) => a.fill(0.5)); return s;
+    }
+  }
+
   function spoilData(d) {
+    if (d.targets) return spoilRegression(d);
     const s = { ...d };
     switch (r.int(0, 8)) {
       case 0: return anything(r);
@@ -623,6 +792,12 @@ async function fuzzTs(api) {
     if (r.chance(0.5)) o.lr = 10 ** r.real(-3, -0.5);
     if (r.chance(0.3)) o.batchSize = r.int(1, 30);
     if (r.chance(0.2)) o.momentum = r.real(0, 0.95);
+    else if (r.chance(0.25)) { // an optimiser by name; a momentum the model kept would contradict sgd and adam
+      o.optimizer = r.pick(["sgd", "momentum", "adam"]);
+      o.momentum = o.optimizer === "momentum" ? r.real(0.1, 0.95) : 0;
+      if (o.optimizer === "adam") Object.assign(o, { beta1: r.real(0, 0.99), beta2: r.real(0.9, 0.9999), epsilon: 10 ** r.real(-10, -4) });
+    }
+    if (r.chance(0.1)) o.weightDecay = r.real(0, 0.01);
     if (r.chance(0.2)) o[r.pick(["noise", "temperature"])] = r.real(0, 0.01);
     if (r.chance(0.2)) o.lrSchedule = r.pick(["exponential", "cosine"]);
     if (r.chance(0.2)) o.checkInvariants = true;
@@ -633,7 +808,7 @@ async function fuzzTs(api) {
 
   function spoilFitOptions(o) {
     const s = { ...o };
-    switch (r.int(0, 9)) {
+    switch (r.int(0, 11)) {
       case 0: return anything(r);
       case 1: s[r.pick(["epochs", "batchSize"])] = r.pick([-1, 1.5, NaN, Infinity, 2 ** 31, 0, "2", null]); break;
       case 2: s[r.pick(["lr", "lrDecay", "alpha", "momentum", "noise", "temperature"])] = r.pick([-1, 0, NaN, Infinity, 1e7, 1, "0.1", null]); break;
@@ -643,6 +818,8 @@ async function fuzzTs(api) {
       case 6: s.onNonFinite = r.pick(["ignore", 1, null, true]); break;
       case 7: s.lrSchedule = r.pick(["linear", 0]); break;
       case 8: s.validation = r.pick([{}, 5, null]); break;
+      case 9: s.optimizer = r.pick(["rmsprop", "Adam", 1, null]); break;
+      case 10: Object.assign(s, r.pick([{ optimizer: "adam", momentum: 0.5 }, { optimizer: "momentum", momentum: 0 }, { beta1: 1 }, { epsilon: 0 }, { weightDecay: -1 }])); break;
       default: s.unknownOption = 1; break;
     }
     return s;
@@ -700,7 +877,20 @@ async function fuzzTs(api) {
     let layers;
     try { layers = await source.model.exportLayers(); } catch { return; }
     let step = r.int(0, 100), spoiled = source !== m || m.broken;
-    if (r.chance(0.7)) {
+    const flat = layers.every((l) => l.theta instanceof Float32Array); // a sparse MLP's layers, else a layer list's
+    if (!flat && r.chance(0.7)) {
+      spoiled = true;
+      const withStores = layers.filter((l) => l.stores && Object.keys(l.stores).length > 0);
+      const stores = withStores.length ? r.pick(withStores).stores : undefined;
+      const store = stores?.[r.pick(Object.keys(stores))];
+      switch (store ? r.int(0, 4) : r.int(3, 4)) {
+        case 0: { const field = r.pick(Object.keys(store)); store[field] = badTyped(r, store[field].constructor, store[field].length); break; }
+        case 1: if (store.theta?.length) store.theta[r.int(0, store.theta.length - 1)] = r.pick([NaN, Infinity]); else if (store.value?.length) store.value[0] = NaN; break;
+        case 2: if (store.positions?.length) store.positions[r.int(0, store.positions.length - 1)] = r.pick([-1, 2 ** 31 - 1]); else delete store[r.pick(Object.keys(store))]; break;
+        case 3: step = badNumber(r); break;
+        default: layers = r.chance(0.5) ? layers.slice(1) : anything(r);
+      }
+    } else if (flat && r.chance(0.7)) {
       spoiled = true;
       const l = r.int(0, layers.length - 1);
       const k = layers[l].theta.length;
@@ -764,13 +954,13 @@ async function fuzzTs(api) {
         break;
       }
       case "predict": {
-        const features = m.model.options.layers[0];
+        const { features, outputs } = shapeOf(m.model);
         const n = r.int(1, 20);
         const good = features <= 64 ? randomInputs(n, features) : undefined;
         const inputs = good && r.chance(0.4) ? good : r.chance(0.5) ? badTyped(r, Float32Array, good ? good.length : 3) : r.pick([new Float32Array(0), oddValid(r, Float32Array, good ? good.length : 2), null]);
         await attempt("predict", [inputs], () => m.model.predict(inputs), ["inputs"], {
           valid: good !== undefined && inputs === good && !m.disposed,
-          check: (p) => (p instanceof Float32Array && p.length === (inputs.length / features) * m.model.options.layers.at(-1) ? "" : "predict returned the wrong shape"),
+          check: (p) => (p instanceof Float32Array && p.length === (inputs.length / features) * outputs ? "" : "predict returned the wrong shape"),
         });
         break;
       }
@@ -836,7 +1026,7 @@ if (opts.part === "native") {
   const addon = opts.addon ? createRequire(import.meta.url)(opts.addon) : (await import("../../dist/native.js")).native();
   fns = await fuzzNative(addon);
 } else {
-  fns = await fuzzTs(await import("../../dist/index.js"));
+  fns = await fuzzTs(await import("../../dist/index.js"), await import("../../dist/options.js"));
 }
 log.write("finished");
 if (opts.messages) for (const [m, n] of [...messages].sort()) process.stderr.write(`${String(n).padStart(6)} ${m}\n`);
