@@ -79,7 +79,7 @@ void Network::set_rule(const RuleSpec& spec) {
   // Whatever else the new structure rule keeps must hold already: a global budget needs the
   // network's connections to fill it (a prune removed some), a baseline's per-store bound each
   // store within its own budget (DEEP R's global budget moves connections between stores).
-  if (const std::string problem = structure->check(sparse_stores_); !problem.empty())
+  if (const std::string problem = structure->admits(sparse_stores_); !problem.empty())
     throw std::invalid_argument("rule.structure \"" + spec.structure + "\" (rule.budget \"" + spec.budget +
                                 "\") does not hold for the network as trained: " + problem);
   const std::vector<std::string> states = state_names(rule);

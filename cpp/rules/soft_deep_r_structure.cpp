@@ -90,4 +90,10 @@ std::string SoftDeepRStructure::check(const std::vector<SparseStore*>& stores) c
   return "";
 }
 
+std::string SoftDeepRStructure::admits(const std::vector<SparseStore*>& stores) const {
+  for (const SparseStore* store : stores)
+    if (store->dormant_theta.size() == store->positions()) return check(stores);  // kept from a soft-DEEP R rule
+  return "";
+}
+
 }  // namespace deepr

@@ -51,6 +51,8 @@ class SoftDeepRStructure : public StructureRule {
 
   // Every store has one theta per position: 0 where active, in [theta_min, 0) where dormant; "" or what is wrong.
   std::string check(const std::vector<SparseStore*>& stores) const override;
+  // Any active set: there is no bound, and adopt() draws the dormant theta the stores lack.
+  std::string admits(const std::vector<SparseStore*>& stores) const override;
 
  private:
   // Marks the active positions of `store` (its slots, those that died in this step included) in active_.

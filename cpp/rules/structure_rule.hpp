@@ -40,6 +40,10 @@ class StructureRule {
 
   // The rule's bound on the active connections: "" or what is wrong.
   virtual std::string check(const std::vector<SparseStore*>& stores) const = 0;
+
+  // Whether the rule can take over stores trained by another rule (set_rule), before adopt():
+  // "" or what is wrong. By default what the rule keeps must hold already: its check().
+  virtual std::string admits(const std::vector<SparseStore*>& stores) const { return check(stores); }
 };
 
 // The strict bound of a rule that never activates a connection: at most K (the budget the store
