@@ -10,8 +10,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from py_common import emit, numpy_openblas, python_info, spec, summary, time_steps
 
 KERNEL = 5
-CONVS = [(1, 16), (16, 32)]  # (in channels, out channels)
-LINEARS = [(512, 128), (128, 10)]
+CONVS = [(1, 32), (32, 64)]  # (in channels, out channels)
+LINEARS = [(1024, 256), (256, 10)]
 
 
 def init(rng):

@@ -1,7 +1,7 @@
 """Dense baseline of bench/cnn.mjs: the small convolutional network in PyTorch (eager, autograd,
 torch.optim.SGD), float32, every layer with a bias:
-[1, 28, 28] -> conv 5x5 16 -> relu -> max_pool 2 -> conv 5x5 32 -> relu -> max_pool 2 ->
-linear 512 -> 128 -> relu -> linear 128 -> 10 -> softmax cross-entropy.
+[1, 28, 28] -> conv 5x5 32 -> relu -> max_pool 2 -> conv 5x5 64 -> relu -> max_pool 2 ->
+linear 1024 -> 256 -> relu -> linear 256 -> 10 -> softmax cross-entropy.
 Input (argv[1], JSON): {"batches", "warmup", "steps", "max_seconds", "threads", "lr", "seed"}."""
 import torch
 import torch.nn.functional as F
@@ -12,11 +12,11 @@ from py_common import emit, python_info, spec, summary, time_steps
 
 def network():
     return torch.nn.Sequential(
-        torch.nn.Conv2d(1, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Conv2d(16, 32, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(1, 32, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(32, 64, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Flatten(),
-        torch.nn.Linear(512, 128), torch.nn.ReLU(),
-        torch.nn.Linear(128, 10),
+        torch.nn.Linear(1024, 256), torch.nn.ReLU(),
+        torch.nn.Linear(256, 10),
     )
 
 

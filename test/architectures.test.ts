@@ -28,22 +28,25 @@ async function counts(model: Model) {
 }
 
 describe("architecture()", () => {
-  // conv 5x5: 28 -> 24, pool 2 -> 12, conv 5x5 -> 8, pool -> 4: 32 x 4 x 4 = 512 features. A convolution's
+  // conv 5x5: 28 -> 24, pool 2 -> 12, conv 5x5 -> 8, pool -> 4: 64 x 4 x 4 = 1024 features. A convolution's
   // store has one row per output channel of in_channels x 5 x 5 kernel entries.
-  it("cnn on MNIST images [1, 28, 28]: 16 and 32 channels of 5 x 5, 512 features into 128, 10 classes, biases", async () => {
+  it("cnn on MNIST images [1, 28, 28]: 32 and 64 channels of 5 x 5, 1024 features into 256, 10 classes, biases, 10 % overall", async () => {
     const net = architecture("cnn");
     expect(net.inputShape).toEqual([1, 28, 28]);
     const model = Model.create({ ...net, seed: 1 });
-    const p = 0.1;
-    const positions = [[1 * 25, 16], [16 * 25, 32], [512, 128], [128, 10]];
-    expect(await counts(model)).toEqual({ stores: positions.map(([i, o]) => [i, o, Math.floor(i * o * p)]), biases: [16, 32, 128, 10] });
+    const p = [0.5, 0.2, 0.075, 0.5];
+    const positions = [[1 * 25, 32], [32 * 25, 64], [1024, 256], [256, 10]];
+    expect(await counts(model)).toEqual({ stores: positions.map(([i, o], l) => [i, o, Math.floor(i * o * p[l])]), biases: [32, 64, 256, 10] });
+    const budget = positions.reduce((sum, [i, o], l) => sum + Math.floor(i * o * p[l]), 0);
+    const weights = positions.reduce((sum, [i, o]) => sum + i * o, 0);
+    expect(budget / weights).toBeCloseTo(0.1, 3);
     model.dispose();
   });
 
-  it("cnn on CIFAR-10 images [3, 32, 32]: 32 -> 28 -> 14 -> 10 -> 5, so 32 x 5 x 5 = 800 features; connectivity per layer", async () => {
+  it("cnn on CIFAR-10 images [3, 32, 32]: 32 -> 28 -> 14 -> 10 -> 5, so 64 x 5 x 5 = 1600 features; connectivity per layer", async () => {
     const connectivity = [0.5, 0.2, 0.05, 0.3];
     const model = Model.create({ ...architecture("cnn", { inputShape: [3, 32, 32], connectivity }), seed: 1 });
-    const positions = [[3 * 25, 16], [16 * 25, 32], [800, 128], [128, 10]];
+    const positions = [[3 * 25, 32], [32 * 25, 64], [1600, 256], [256, 10]];
     expect((await counts(model)).stores).toEqual(positions.map(([i, o], l) => [i, o, Math.floor(i * o * connectivity[l])]));
     model.dispose();
   });

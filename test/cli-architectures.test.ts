@@ -35,7 +35,7 @@ describe("deepr train --model NAME", () => {
     expect(trained.stderr).toBe("");
     expect(trained.code).toBe(0);
     const final = jsonLines(trained.stdout).at(-1);
-    expect(final.layers.map((l: { inputs: number; outputs: number }) => [l.inputs, l.outputs])).toEqual([[25, 16], [400, 32], [512, 128], [128, 10]]);
+    expect(final.layers.map((l: { inputs: number; outputs: number }) => [l.inputs, l.outputs])).toEqual([[25, 32], [800, 64], [1024, 256], [256, 10]]);
     expect(final.testAccuracy).toBeGreaterThan(0.3);
 
     const evaluated = await deepr(["eval", out, "--json"]);
@@ -46,8 +46,8 @@ describe("deepr train --model NAME", () => {
       `deepr: ${out} has a layer list of samples [1, 28, 28], 784 inputs, and 10 outputs but --data ${csv} has 2 inputs per sample and 2 classes; evaluate it on the data set it was trained on\n`,
     );
     const inspected = await deepr(["inspect", out]);
-    expect(inspected.stdout).toContain("  layer 2: max_pool2d [16 x 24 x 24] -> [16 x 12 x 12], kernel 2 x 2, stride 2, padding 0\n");
-    expect(inspected.stdout).toContain("  layer 6: sparse_linear 512 -> 128; weight sparse [512 x 128], K 6553, active 6553 (9.999 %); bias dense [128]\n");
+    expect(inspected.stdout).toContain("  layer 2: max_pool2d [32 x 24 x 24] -> [32 x 12 x 12], kernel 2 x 2, stride 2, padding 0\n");
+    expect(inspected.stdout).toContain("  layer 6: sparse_linear 1024 -> 256; weight sparse [1024 x 256], K 19660, active 19660 (7.500 %) + m, v; bias dense [256] + m, v\n");
   });
 
   it("trains the lstm on MNIST read row by row, with --connectivity for every layer", async () => {

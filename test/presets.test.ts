@@ -51,7 +51,7 @@ describe("a preset naming an architecture, a rule and an optimiser", () => {
     const model = await Model.load(out);
     expect(model.options.rule).toBe("fixed");
     expect(model.options.inputShape).toEqual([1, 28, 28]);
-    const positions = [25 * 16, 400 * 32, 512 * 128, 128 * 10];
+    const positions = [25 * 32, 800 * 64, 1024 * 256, 256 * 10];
     expect(model.layers().map((l) => l.budget)).toEqual(positions.map((p, l) => Math.floor(p * (tinyCnn.model.connectivity as number[])[l])));
     expect(model.trainOptions).toMatchObject({ lr: 0.002, batchSize: 20, epochs: 1 });
     expect(Object.keys((await model.exportLayers())[0].stores.weight)).toEqual(expect.arrayContaining(["m", "v"]));
@@ -60,7 +60,7 @@ describe("a preset naming an architecture, a rule and an optimiser", () => {
 
   it("is listed by --help with its architecture and description", () => {
     // The usage is wider than the flags' column: the help starts on the next line.
-    expect(HELP).toContain("  --preset reference|tuned|tiny-cnn\n                                 a named recipe");
+    expect(HELP).toContain("  --preset reference|tuned|tuned-1.33|cnn|cnn-2|lstm|tiny-cnn\n                                 a named recipe");
     // Wrapped by column 100, the next line at the help column.
     expect(HELP).toMatch(/^ {33}tiny-cnn \(--model cnn\): a test recipe: the cnn at 50\/20\/5\/30 %,\n {33}fixed sparsity, Adam$/m);
   });

@@ -1,6 +1,7 @@
 // lstm: one LSTM layer and a linear readout of its last output, the recurrent network of the
 // paper's TIMIT experiment (Bellec et al. 2018, sec. 4) at 128 units; by default on sequential MNIST,
-// an image read row by row ([28, 28]: 28 time steps of 28 pixels).
+// an image read row by row ([28, 28]: 28 time steps of 28 pixels). The default connectivity keeps
+// 10 % of the 81,152 weights on sequential MNIST: 9.35 % of both LSTM matrices, 50 % of the readout.
 import { integer, MAX_SIZE } from "../checks.js";
 import { built, checkOptions, linear, type Architecture, type CommonArchitectureOptions } from "./architecture.js";
 
@@ -14,7 +15,7 @@ export const LSTM_INPUT_SHAPE = [28, 28];
 
 export function lstm(options?: LstmOptions): Architecture {
   const checked = checkOptions(options, {
-    name: "lstm", inputShape: LSTM_INPUT_SHAPE, connectivity: [0.1, 0.1], bias: true, keys: ["units"],
+    name: "lstm", inputShape: LSTM_INPUT_SHAPE, connectivity: [0.0935, 0.5], bias: true, keys: ["units"],
   });
   const { classes, connectivity, dense, bias, given } = checked;
   const units = given.units === undefined ? 128 : integer("options.units", given.units, 1, Math.floor(MAX_SIZE / 4));

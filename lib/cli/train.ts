@@ -9,7 +9,7 @@ import { entry } from "../data/paths.js";
 import type { RegressionSplits } from "../data/regression-file.js";
 import { Model, type EpochStats } from "../model.js";
 import { networkWidths, normalizeTrainOptions, type ModelOptions, type NormalizedTrainOptions, type TrainOptions } from "../options.js";
-import { presets, type Preset, type PresetName } from "../presets.js";
+import { defaultPresets, presets, type Preset, type PresetName } from "../presets.js";
 import { optimizer, type OptimizerName } from "../rules/optimiser.js";
 import { findRule, rule, type RuleName } from "../rules/registry.js";
 import { hyperparameters, structureSettings } from "../hyperparameters.js";
@@ -123,8 +123,8 @@ async function buildModel(
     return { model, trainOptions, sources: { flags, origin: `${resume}'s`, values: { ...model.options, ...model.trainOptions } } };
   }
   const presetName = flags.choice<PresetName>("preset");
-  // The reference recipe is the mlp's default; another architecture without a preset takes the declared defaults.
-  const preset: Preset | undefined = presetName !== undefined ? presets[presetName] : built === "mlp" || built === undefined ? presets.reference : undefined;
+  // Without --preset, an architecture trains with its own recipe (defaultPresets), a --model file with the reference recipe.
+  const preset: Preset | undefined = presetName !== undefined ? presets[presetName] : presets[defaultPresets[built ?? "mlp"]];
   const file = built === undefined ? flags.text("model") : undefined;
   const ruleName = flags.choice<RuleName>(rule.flag) ?? preset?.model.rule;
   const connectivityFlag = flags.list("connectivity");
