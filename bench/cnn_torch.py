@@ -4,10 +4,9 @@ torch.optim.SGD), float32, every layer with a bias:
 linear 1024 -> 256 -> relu -> linear 256 -> 10 -> softmax cross-entropy.
 Input (argv[1], JSON): {"batches", "warmup", "steps", "max_seconds", "threads", "lr", "seed"}."""
 import torch
-import torch.nn.functional as F
 
-from dense_torch import limit_threads
-from py_common import emit, python_info, spec, summary, time_steps
+from dense_torch import limit_threads, time_sgd_steps
+from py_common import emit, python_info, spec, summary
 
 
 def network():
@@ -31,17 +30,7 @@ def main():
     results = []
     for batch in s.get("batches", [32]):
         model = network()
-        opt = torch.optim.SGD(model.parameters(), lr=s.get("lr", 0.05))
-        per_epoch = samples // batch
-
-        def step(i):
-            b = i % per_epoch
-            opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(x_all[b * batch:(b + 1) * batch]), y_all[b * batch:(b + 1) * batch])
-            loss.backward()
-            opt.step()
-
-        times = time_steps(step, s)
+        times = time_sgd_steps(model, x_all, y_all, batch, s)
         results.append({"batch": batch, "parameters": sum(p.numel() for p in model.parameters()), **summary(times)})
     emit({"baseline": "torch", "threads": threads, "torch_threads": torch.get_num_threads(),
           "versions": {"torch": torch.__version__, **python_info()}, "results": results})

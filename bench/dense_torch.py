@@ -20,6 +20,22 @@ def limit_threads(threads):
         return None
 
 
+def time_sgd_steps(model, x_all, y_all, batch, s):
+    """Times full training steps of `model` (forward, mean cross-entropy, backward, SGD update) on
+    the batches of x_all, y_all in turn, as py_common.time_steps does."""
+    opt = torch.optim.SGD(model.parameters(), lr=s.get("lr", 0.05))
+    per_epoch = len(x_all) // batch
+
+    def step(i):
+        b = i % per_epoch
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x_all[b * batch:(b + 1) * batch]), y_all[b * batch:(b + 1) * batch])
+        loss.backward()
+        opt.step()
+
+    return time_steps(step, s)
+
+
 def main():
     s = spec()
     sizes = s.get("sizes", [784, 300, 100, 10])
@@ -35,19 +51,7 @@ def main():
             *[m for l in range(len(sizes) - 1) for m in
               ([torch.nn.Linear(sizes[l], sizes[l + 1], bias=False)] + ([torch.nn.ReLU()] if l < len(sizes) - 2 else []))]
         )
-        opt = torch.optim.SGD(model.parameters(), lr=s.get("lr", 0.05))
-        per_epoch = samples // batch
-
-        def step(i):
-            b = i % per_epoch
-            x = x_all[b * batch:(b + 1) * batch]
-            y = y_all[b * batch:(b + 1) * batch]
-            opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-
-        times = time_steps(step, s)
+        times = time_sgd_steps(model, x_all, y_all, batch, s)
         results.append({"batch": batch, **summary(times)})
     emit({
         "baseline": "torch",

@@ -3,10 +3,9 @@ torch.nn.LSTM (128 units, the last step's hidden state) and an nn.Linear 128 -> 
 cross-entropy, eager autograd, torch.optim.SGD, float32.
 Input (argv[1], JSON): {"batches", "warmup", "steps", "max_seconds", "threads", "lr", "seed", "units"}."""
 import torch
-import torch.nn.functional as F
 
-from dense_torch import limit_threads
-from py_common import emit, python_info, spec, summary, time_steps
+from dense_torch import limit_threads, time_sgd_steps
+from py_common import emit, python_info, spec, summary
 
 STEPS, FEATURES, CLASSES = 28, 28, 10
 
@@ -33,17 +32,7 @@ def main():
     results = []
     for batch in s.get("batches", [32]):
         model = LstmReadout(s.get("units", 128))
-        opt = torch.optim.SGD(model.parameters(), lr=s.get("lr", 0.05))
-        per_epoch = samples // batch
-
-        def step(i):
-            b = i % per_epoch
-            opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(x_all[b * batch:(b + 1) * batch]), y_all[b * batch:(b + 1) * batch])
-            loss.backward()
-            opt.step()
-
-        times = time_steps(step, s)
+        times = time_sgd_steps(model, x_all, y_all, batch, s)
         results.append({"batch": batch, "parameters": sum(p.numel() for p in model.parameters()), **summary(times)})
     emit({"baseline": "torch", "threads": threads, "torch_threads": torch.get_num_threads(),
           "versions": {"torch": torch.__version__, **python_info()}, "results": results})

@@ -5,22 +5,19 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CheckedData } from "../lib/data-checks.js";
 import { augmentationDraws, epochAugmenter, type AugmentationSettings } from "../lib/image-augmentation.js";
 import { Dataset, Model, type LayerState } from "../lib/index.js";
 import { deepr, jsonLines } from "./helpers/cli.js";
+import { disposables } from "./helpers/disposables.js";
 
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "deepr-augment-"));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
-let disposable: Model[] = [];
-afterEach(() => {
-  for (const m of disposable) m.dispose();
-  disposable = [];
-});
+const disposable = disposables<Model>();
 
 /** Sample n of `inputs` ([channels, height, width]) padded by `crop` zeros, cut at (top, left), mirrored when `flipped`. */
 function reference(inputs: Float32Array, n: number, [channels, height, width]: number[], crop: number, top: number, left: number, flipped: boolean): number[] {

@@ -5,24 +5,21 @@
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { decodeSafetensors } from "../lib/checkpoint/safetensors.js";
 import { Model, type EpochStats, type ModelOptions } from "../lib/index.js";
 import { deepr, jsonLines } from "./helpers/cli.js";
 import { editedCopy, loadError, setJson } from "./helpers/checkpoint-files.js";
 import { blobs } from "./helpers/synthetic.js";
+import { disposables } from "./helpers/disposables.js";
 
 const data = blobs(240, 20, 4);
 // 24 steps an epoch.
 const fit = { batchSize: 10, lr: 0.05 };
 let dir: string;
-let disposable: Model[] = [];
+const disposable = disposables<Model>();
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "deepr-baselines-"));
-});
-afterEach(() => {
-  for (const m of disposable) m.dispose();
-  disposable = [];
 });
 function create(options: Omit<ModelOptions, "layers">): Model {
   const model = Model.create({ layers: [20, 16, 4], bias: true, seed: 4, ...options });

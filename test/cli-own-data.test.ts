@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toOnnx } from "../lib/export/onnx.js";
 import { Model } from "../lib/model.js";
 import { deepr, jsonLines } from "./helpers/cli.js";
+import { npyFile } from "./helpers/npy-file.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -27,17 +28,6 @@ function samples(count: number): { rows: number[][]; labels: number[] } {
     rows.push(row);
   }
   return { rows, labels };
-}
-
-/** A version-1.0 .npy file: header padded so the data starts at a multiple of 64 bytes. */
-function npy(descr: string, shape: number[], data: ArrayBufferView): Buffer {
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;
-  header += " ".repeat(63 - ((10 + header.length) % 64)) + "\n";
-  const prefix = Buffer.alloc(10);
-  prefix.write("\x93NUMPY", 0, "latin1");
-  prefix.writeUInt8(1, 6);
-  prefix.writeUInt16LE(header.length, 8);
-  return Buffer.concat([prefix, Buffer.from(header, "latin1"), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
 }
 
 describe("deepr train and eval on --data FILE", () => {
@@ -65,8 +55,8 @@ describe("deepr train and eval on --data FILE", () => {
   it("trains on a .npy inputs file with --labels, and says so when --labels is missing", async () => {
     const { rows, labels } = samples(1500);
     const x = join(dir, "x.npy"), y = join(dir, "y.npy");
-    await writeFile(x, npy("<f8", [1500, 6], Float64Array.from(rows.flat())));
-    await writeFile(y, npy("<i8", [1500], BigInt64Array.from(labels.map(BigInt))));
+    await writeFile(x, npyFile("<f8", [1500, 6], Float64Array.from(rows.flat())));
+    await writeFile(y, npyFile("<i8", [1500], BigInt64Array.from(labels.map(BigInt))));
     const missing = await deepr(["train", "--data", x]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^deepr train: --data .*x\.npy holds inputs only; give the \.npy file of its labels with --labels FILE \(or its float targets with --targets FILE\)\n/);

@@ -5,19 +5,16 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Model, type LayerState } from "../lib/index.js";
 import { deepr } from "./helpers/cli.js";
 import { blobs } from "./helpers/synthetic.js";
+import { disposables } from "./helpers/disposables.js";
 
 const data = blobs(60, 20, 4);
 // One step an epoch (the whole data set per batch) at a constant learning rate.
 const fit = { batchSize: 60, lr: 0.05, lrDecay: 1 };
-let disposable: Model[] = [];
-afterEach(() => {
-  for (const m of disposable) m.dispose();
-  disposable = [];
-});
+const disposable = disposables<Model>();
 
 function create(): Model {
   const model = Model.create({ layers: [20, 16, 4], bias: true, rule: "dense", seed: 3 });

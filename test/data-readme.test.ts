@@ -4,17 +4,9 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
+import { npyFile } from "./helpers/npy-file.js";
 
 const root = join(import.meta.dirname, "..");
-
-/** A version 1.0 .npy file of one dtype, its header padded to 64 bytes as NumPy does. */
-function npy(descr: string, shape: number[], payload: Uint8Array): Buffer {
-  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;
-  while ((10 + dict.length + 1) % 64 !== 0) dict += " ";
-  const prefix = Buffer.from([0x93, ...Buffer.from("NUMPY"), 1, 0, 0, 0]);
-  prefix.writeUInt16LE(dict.length + 1, 8);
-  return Buffer.concat([prefix, Buffer.from(dict + "\n", "latin1"), payload]);
-}
 
 it("runs the README's own-data example", async () => {
   const readme = await readFile(join(root, "README.md"), "utf8");
@@ -26,8 +18,8 @@ it("runs the README's own-data example", async () => {
   await writeFile(join(dir, "example.mjs"), code! + "console.log(csv.train.classNames.join(), csv.test.count, npy.train.count, npy.train.shape.join('x'), Math.max(...npy.train.inputs));\n");
   const species = ["setosa", "versicolor", "virginica"];
   await writeFile(join(dir, "iris.csv"), "sepal,petal,species\n" + Array.from({ length: 30 }, (_, n) => `${5 + (n % 7) / 10},${1 + (n % 5) / 10},${species[n % 3]}`).join("\n") + "\n");
-  await writeFile(join(dir, "x.npy"), npy("|u1", [20, 2, 2], Uint8Array.from({ length: 80 }, (_, i) => (i * 37) % 256)));
-  await writeFile(join(dir, "y.npy"), npy("<i8", [20], new Uint8Array(BigInt64Array.from({ length: 20 }, (_, n) => BigInt(n % 2)).buffer)));
+  await writeFile(join(dir, "x.npy"), npyFile("|u1", [20, 2, 2], Uint8Array.from({ length: 80 }, (_, i) => (i * 37) % 256)));
+  await writeFile(join(dir, "y.npy"), npyFile("<i8", [20], new Uint8Array(BigInt64Array.from({ length: 20 }, (_, n) => BigInt(n % 2)).buffer)));
   const { stdout } = await promisify(execFile)(process.execPath, ["example.mjs"], { cwd: dir });
   const lines = stdout.trim().split("\n");
   expect(lines[0]).toMatch(/^3 2 Float32Array\(2\) \[ -?\d/);

@@ -2,7 +2,7 @@
 // format 2's tensors, `layers.{l}.{store}.{field}` (lib/checkpoint/graph.ts): an export through the
 // addon, laid out by the graph's own field lists, holds exactly the tensors format 2 writes for the
 // same state, and an import refuses a state that lacks a store the layer has.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CheckpointState } from "../lib/checkpoint/checkpoint-state.js";
 import { format2Tensors } from "../lib/checkpoint/format-2.js";
 import { graphOf } from "../lib/checkpoint/graph.js";
@@ -11,13 +11,10 @@ import { buildNetwork, importState } from "../lib/model-state.js";
 import type { NativeLayerState, NativeNetwork } from "../lib/native.js";
 import type { OptimizerName } from "../lib/rules/optimiser.js";
 import { blobs } from "./helpers/synthetic.js";
+import { disposables } from "./helpers/disposables.js";
 
 const data = blobs(60, 12, 3, 2);
-let disposable: { dispose(): void }[] = [];
-afterEach(() => {
-  for (const d of disposable) d.dispose();
-  disposable = [];
-});
+const disposable = disposables<{ dispose(): void }>();
 
 /** Arrays for every field of every store of the graph, in the graph's layout, sized from the network. */
 function graphArrays(network: NativeNetwork, model: Model, optimizer: OptimizerName): NativeLayerState[] {

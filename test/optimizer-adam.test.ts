@@ -4,18 +4,15 @@
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { decodeSafetensors } from "../lib/checkpoint/safetensors.js";
 import { Model } from "../lib/model.js";
 import { blobs } from "./helpers/synthetic.js";
+import { disposables } from "./helpers/disposables.js";
 
 const spec = { layers: [20, 12, 3], connectivity: [0.3, 0.5], seed: 3, bias: true };
 const data = blobs(60, 20, 3);
-let disposable: Model[] = [];
-afterEach(() => {
-  for (const m of disposable) m.dispose();
-  disposable = [];
-});
+const disposable = disposables<Model>();
 function create(): Model {
   const model = Model.create(spec);
   disposable.push(model);

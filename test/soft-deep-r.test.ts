@@ -5,13 +5,14 @@
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { decodeSafetensors } from "../lib/checkpoint/safetensors.js";
 import type { Dataset } from "../lib/data/dataset.js";
 import { loadMnist } from "../lib/data/mnist.js";
 import { Dataset as Datasets, Model, type ModelOptions } from "../lib/index.js";
 import { deepr, jsonLines } from "./helpers/cli.js";
 import { blobs } from "./helpers/synthetic.js";
+import { disposables } from "./helpers/disposables.js";
 
 const data = blobs(240, 20, 4);
 // beta = 2 alpha / (lr noise^2) = 2e-2 / (0.5 * 1e-4) = 400 at lr 0.5: theta_min = -(1 - p0) / (p0 * 400), -5.83e-3 at p0 = 0.3.
@@ -19,13 +20,9 @@ const fit = { batchSize: 10, alpha: 0.01, noise: 0.01 };
 const soft = { rule: "soft-deep-r", beta: 400, connectivity: 0.3 } as const;
 const lrs = { sgd: 0.5, momentum: 0.05, adam: 0.01 } as const;
 let dir: string;
-let disposable: Model[] = [];
+const disposable = disposables<Model>();
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "deepr-soft-"));
-});
-afterEach(() => {
-  for (const m of disposable) m.dispose();
-  disposable = [];
 });
 function create(options: Omit<ModelOptions, "layers">): Model {
   const model = Model.create({ layers: [20, 16, 4], bias: true, seed: 4, ...options });
