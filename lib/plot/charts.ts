@@ -76,15 +76,13 @@ export interface HeatmapOptions {
   valueTitle: string;
   /** d3-format of the cell text, e.g. ".1f". Default ".2f". */
   format?: string;
-  /** Colour scheme (https://vega.github.io/vega/docs/schemes/). Default "viridis". */
-  scheme?: string;
   /** A logarithmic colour scale (for values spanning decades, such as connectivity). */
   logColor?: boolean;
 }
 
 /** A grid of cells coloured by `value`, each with the value written in it. */
 export function heatmap(o: HeatmapOptions): VegaLiteSpec {
-  const x = { field: o.x, type: "ordinal", title: o.xTitle, sort: "ascending" };
+  const x = { field: o.x, type: "ordinal", title: o.xTitle, sort: "ascending", axis: { labelAngle: 0 } };
   const y = { field: o.y, type: "ordinal", title: o.yTitle, sort: "descending" };
   const value = { field: o.value, type: "quantitative", aggregate: "mean" };
   return {
@@ -97,7 +95,7 @@ export function heatmap(o: HeatmapOptions): VegaLiteSpec {
         mark: "rect",
         encoding: {
           x, y,
-          color: { ...value, title: o.valueTitle, scale: { scheme: o.scheme ?? "viridis", ...(o.logColor ? { type: "log" } : {}) } },
+          color: { ...value, title: o.valueTitle, legend: { format: o.format ?? ".2f" }, scale: { scheme: "viridis", ...(o.logColor ? { type: "log" } : {}) } },
         },
       },
       {
@@ -105,7 +103,7 @@ export function heatmap(o: HeatmapOptions): VegaLiteSpec {
         encoding: {
           x, y,
           text: { ...value, format: o.format ?? ".2f" },
-          // Light text on the dark end of the scale, dark on the light end.
+          // Light text on the dark (low) end of viridis, dark text on the light end.
           color: { condition: { test: `datum['mean_${o.value}'] < ${midpoint(o)}`, value: "white" }, value: "black" },
         },
       },
