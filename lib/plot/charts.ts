@@ -22,6 +22,8 @@ export interface LineChartOptions {
   colorTitle?: string;
   /** A logarithmic x axis. */
   logX?: boolean;
+  /** Ticks at whole numbers only (epochs). */
+  integerX?: boolean;
   /** A logarithmic y axis. */
   logY?: boolean;
   /** A point on the line at every x. Default true. */
@@ -34,7 +36,10 @@ export interface LineChartOptions {
 
 /** Median lines (with a point per x) over a shaded min-max band. */
 export function lineChart(o: LineChartOptions): VegaLiteSpec {
-  const x = { field: o.x, type: "quantitative", title: o.xTitle, scale: o.logX ? { type: "log" } : { zero: false } };
+  const x = {
+    field: o.x, type: "quantitative", title: o.xTitle, scale: o.logX ? { type: "log" } : { zero: false },
+    ...(o.integerX ? { axis: { tickMinStep: 1, format: "d" } } : {}),
+  };
   const yScale = { ...(o.logY ? { type: "log" } : { zero: false }), ...(o.yDomain ? { domain: o.yDomain, clamp: true } : {}) };
   const series = o.color ? { field: o.color, type: "nominal", title: o.colorTitle ?? o.color } : undefined;
   // Each series also gets its own dash pattern, so that lines lying on each other all stay visible

@@ -16,7 +16,7 @@ export function trainingChart(epochs: readonly EpochStats[], title: string): Veg
   }
   // Connectivities of one run span decades (1 % next to 30 %): a log axis shows each layer's changes.
   const panel = (data: Row[], title: string, yTitle: string, colorTitle: string, logY = false) =>
-    lineChart({ data, x: "epoch", y: "value", color: "series", band: false, title, xTitle: "epoch", yTitle, colorTitle, logY });
+    lineChart({ data, x: "epoch", y: "value", color: "series", band: false, title, xTitle: "epoch", yTitle, colorTitle, logY, integerX: true });
   return figure(title, [
     panel(loss, "Loss", "mean loss per sample", "data"),
     ...(accuracy.length > 0 ? [panel(accuracy, "Accuracy", "accuracy (%)", "data")] : []),
