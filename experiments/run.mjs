@@ -7,7 +7,12 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const USAGE = "usage: node experiments/run.mjs NAME|all [--quick] [--scale full] [--seeds N] [--data DIR]";
+const USAGE = `usage: node experiments/run.mjs NAME|all [--quick] [--scale full] [--seeds N] [--data DIR]
+  (or npx deepr experiment ...)
+  --quick        a small version of each run (seconds), results in experiments/results/NAME.quick.*
+  --scale full   the paper's sizes (longer training, finer grids; hours on 2 cores)
+  --seeds N      the number of seeds instead of the experiment's own
+  --data DIR     the data set's files (MNIST IDX files; default: the copy bundled with deepr)`;
 
 async function main() {
   if (!existsSync(join(HERE, "..", "dist", "index.js")))
@@ -18,7 +23,7 @@ async function main() {
   });
   const experiments = await loadExperiments();
   const names = experiments.map((e) => e.name).join(", ");
-  if (values.help) return console.log(`${USAGE}\nexperiments: ${names}`);
+  if (values.help || positionals[0] === "help") return console.log(`${USAGE}\nexperiments: ${names}`);
   if (positionals.length !== 1) throw new Error(`${USAGE}\nexperiments: ${names}`);
   if (values.scale !== undefined && values.scale !== "full") throw new Error(`--scale takes only "full" (the paper's sizes), got ${JSON.stringify(values.scale)}`);
   if (values.quick && values.scale) throw new Error("--quick and --scale full contradict each other: give one");

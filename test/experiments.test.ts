@@ -1,8 +1,8 @@
 // The experiments (experiments/): every one runs with --quick in under two minutes in all and writes
 // results that parse and an SVG figure; the plotting module renders titled axes, and says how to
-// install vega when it is missing. Accuracies are not checked here: the quick runs are too small.
+// install vega when it is missing; `deepr experiment` forwards to the runner. Accuracies are not checked here: the quick runs are too small.
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { figure, heatmap, lineChart } from "../lib/plot/charts.js";
 import { renderSvg } from "../lib/plot/render.js";
 import { ensureBuilt, root, scratch } from "./helpers/child.js";
+import { deepr } from "./helpers/cli.js";
 
 const experimentsDir = join(root, "experiments");
 
@@ -77,5 +78,31 @@ describe("the plotting module", () => {
     const script = `import("${pathToFileURL(join(dir, "render.js")).href}").then((m) => m.renderSvg({ mark: "point" })).then(() => console.log("rendered"), (e) => console.log(e.message))`;
     const { stdout } = await promisify(execFile)(process.execPath, ["-e", script], { cwd: dir });
     expect(stdout.trim()).toBe("plotting needs the packages vega and vega-lite, which deepr does not install: run `npm install vega vega-lite` and try again");
+  });
+});
+
+describe("deepr experiment", () => {
+  it("hands its arguments to experiments/run.mjs and takes its exit status", async () => {
+    const listed = await deepr(["experiment", "help"]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^usage: node experiments\/run\.mjs NAME\|all/);
+    expect(listed.stdout).toMatch(/experiments: .*fig1-mlp, .*fig5-prune-grid/);
+
+    const unknown = await deepr(["experiment", "fig9"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^experiments: no experiment named "fig9"; the experiments are fig1-mlp, .*\(or all\)/);
+  });
+
+  it("says the experiments come with a clone of the repository when they are missing (the npm package)", async () => {
+    ensureBuilt();
+    // The built command line copied without experiments/ beside it, as the npm package installs it.
+    const dir = scratch("deepr-experiment-");
+    mkdirSync(join(dir, "dist", "cli"), { recursive: true });
+    writeFileSync(join(dir, "package.json"), '{"type": "module"}');
+    copyFileSync(join(root, "dist", "cli", "experiment.js"), join(dir, "dist", "cli", "experiment.js"));
+    const script = `import("${pathToFileURL(join(dir, "dist", "cli", "experiment.js")).href}").then((m) => m.experiment(["fig1"])).catch((e) => console.log(e.message))`;
+    const { stdout } = await promisify(execFile)(process.execPath, ["-e", script], { cwd: dir });
+    expect(stdout).toMatch(/^deepr experiment runs the paper's experiments from a clone of the deepr repository; the npm package does not ship them/);
+    expect(stdout).toContain("npx deepr experiment fig1-mlp --quick");
   });
 });

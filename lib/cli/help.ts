@@ -71,6 +71,8 @@ Usage:
   deepr inspect FILE [--json]    layers, shapes, budgets and active counts of a saved model
   deepr info [--json]            version, native binary and how it was found, SIMD level, threads
   deepr export FILE [options]    a saved model as ONNX, for onnxruntime and other runtimes
+  deepr experiment NAME|all ...  run one of the paper's experiments (in a clone of the repository;
+                                 see experiments/README.md and \`deepr experiment help\`)
   deepr --version                the version
 
 Data (train, eval):
