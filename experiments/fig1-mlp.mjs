@@ -8,19 +8,19 @@ import { layerSplit, mnist, overallConnectivity, trainMlp } from "./lib/mnist-ml
 const RULES = ["deep-r", "soft-deep-r", "fixed", "prune", "l1"];
 const PRUNE_TIMES = 3;
 // The reference script's recipe, for every rule: plain SGD, lr 0.5 decayed by 0.8 per epoch, batch 10.
-const RECIPE = { lr: 0.5, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 10, optimizer: "sgd" };
+export const RECIPE = { lr: 0.5, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 10, optimizer: "sgd" };
 const ALPHA = 1e-5, NOISE = 1e-5;
 
 // Overall connectivities (the 1:3:30 split of the reference code); the iteration panels use LOW.
 const SIZES = {
   quick: { targets: [0.01, 0.05], seeds: 1, epochs: 2, trainCount: 3000, testCount: 1000 },
-  hour: { targets: [0.005, 0.01, 0.02, 0.05, 0.2], seeds: 3, epochs: 10 },
+  hour: { targets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.2], seeds: 3, epochs: 10 },
   full: { targets: [0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5], seeds: 3, epochs: 30 },
 };
 const LOW = 0.01;
 
 /** Each rule's model settings and fit options for the overall target connectivity, given the steps of the run. */
-function settings(rule, target, steps) {
+export function settings(rule, target, steps) {
   const split = layerSplit(target);
   switch (rule) {
     case "deep-r":

@@ -11,7 +11,7 @@ const PRUNE_TIMES = 3;
 
 const SIZES = {
   quick: { weightDecays: [1e-5, 1e-4], qualities: [0.5, 1], seeds: 1, epochs: 2, trainCount: 3000, testCount: 1000 },
-  hour: { weightDecays: [0, 1e-5, 1e-4, 1e-3], qualities: [0.5, 0.75, 1, 1.25, 1.5], seeds: 1, epochs: 10 },
+  hour: { weightDecays: [0, 1e-5, 1e-4, 1e-3], qualities: [0.5, 0.75, 1, 1.25, 1.5], seeds: 2, epochs: 10 },
   full: { weightDecays: [0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3], qualities: [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2], seeds: 3, epochs: 30 },
 };
 
