@@ -92,7 +92,9 @@ function figureOf(rows) {
   const oneRun = low.filter((r) => r.seed === 1).flatMap((r) => (r.rule === "dense" ? [{ step: 0, connectivity: 1 }, ...r.curve] : r.trace).map((t) => ({ rule: r.rule, step: t.step, connectivity: 100 * t.connectivity })));
   const seeds = new Set(rows.map((r) => r.seed)).size;
   return figure(`LeNet-300-100 on MNIST (${rows[0].trainSamples} training samples, ${seeds} seed${seeds > 1 ? "s" : ""}: median, range shaded)`, [
-    lineChart({ data: placed, x: "connectivity", y: "accuracy", color: "rule", title: "Test accuracy against connectivity", xTitle: "connectivity (% of possible connections, log)", yTitle: "test accuracy (%)", colorTitle: "rule", logX: true }),
+    lineChart({ data: placed, x: "connectivity", y: "accuracy", color: "rule", title: "Test accuracy against connectivity", xTitle: "connectivity (% of possible connections, log)", yTitle: "test accuracy (%)", colorTitle: "rule", logX: true,
+      // Room for the dense runs' points at 100 %.
+      xDomain: [Math.min(...placed.map((p) => p.connectivity)) / 1.5, 150] }),
     lineChart({ data: overSteps, x: "step", y: "accuracy", color: "rule", title: `Test accuracy over training at ${pct(LOW)} target`, xTitle: "step (batches of 10)", yTitle: "test accuracy (%)", colorTitle: "rule" }),
     lineChart({ data: oneRun, x: "step", y: "connectivity", color: "rule", band: false, points: false, title: `Connectivity over training (seed 1, ${pct(LOW)} target)`, xTitle: "step (batches of 10)", yTitle: "connectivity (%, log)", colorTitle: "rule", logY: true }),
   ]);

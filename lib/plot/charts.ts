@@ -22,6 +22,8 @@ export interface LineChartOptions {
   colorTitle?: string;
   /** A logarithmic x axis. */
   logX?: boolean;
+  /** Fixes the x axis to this range (room for points at its ends). */
+  xDomain?: [number, number];
   /** Ticks at whole numbers only (epochs). */
   integerX?: boolean;
   /** A logarithmic y axis. */
@@ -37,7 +39,8 @@ export interface LineChartOptions {
 /** Median lines (with a point per x) over a shaded min-max band. */
 export function lineChart(o: LineChartOptions): VegaLiteSpec {
   const x = {
-    field: o.x, type: "quantitative", title: o.xTitle, scale: o.logX ? { type: "log" } : { zero: false },
+    field: o.x, type: "quantitative", title: o.xTitle,
+    scale: { ...(o.logX ? { type: "log" } : { zero: false }), ...(o.xDomain ? { domain: o.xDomain, nice: false } : {}) },
     ...(o.integerX ? { axis: { tickMinStep: 1, format: "d" } } : {}),
   };
   const yScale = { ...(o.logY ? { type: "log" } : { zero: false }), ...(o.yDomain ? { domain: o.yDomain, clamp: true } : {}) };
