@@ -69,6 +69,15 @@ describe("the plotting module", () => {
     expect(svg).toContain(">0.25<");
   });
 
+  it("shades a band from the given low and high fields, or none with band: false", async () => {
+    const data = [1, 2, 3].map((x) => ({ x, y: x, lo: x - 1, hi: x + 1, series: "a" }));
+    const chart = (band: { lo: string; hi: string } | false) =>
+      renderSvg(lineChart({ data, x: "x", y: "y", color: "series", band, title: "t", xTitle: "x", yTitle: "y" }));
+    expect(await chart({ lo: "lo", hi: "hi" })).toContain("mark-area");
+    expect(await chart(false)).not.toContain("mark-area");
+    expect(await chart(false)).toContain("mark-line");
+  });
+
   it("says to install vega and vega-lite when they are missing", async () => {
     ensureBuilt();
     // The built module copied where no node_modules can be found.
