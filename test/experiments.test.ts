@@ -56,12 +56,12 @@ describe("the experiments", () => {
 });
 
 describe("the plotting module", () => {
-  it("renders a line chart and a heat map to SVG with their titles and axis titles", async () => {
+  it("renders a line chart and a heat map in a grid of two columns to SVG with their titles and axis titles", async () => {
     const data = [1, 2, 3].flatMap((x) => [1, 2].map((seed) => ({ x, y: x * seed, series: "a" })));
     const svg = await renderSvg(figure("Both charts", [
       lineChart({ data, x: "x", y: "y", color: "series", title: "Lines", xTitle: "step count", yTitle: "accuracy in percent", logX: true }),
       heatmap({ data: [{ a: 1, b: 2, v: 0.5 }, { a: 2, b: 2, v: 0.25 }], x: "a", y: "b", value: "v", title: "Cells", xTitle: "quality q", yTitle: "decay λ", valueTitle: "value v" }),
-    ]));
+    ], 2));
     expect(svg).toMatch(/^<svg/);
     for (const text of ["Both charts", "Lines", "step count", "accuracy in percent", "Cells", "quality q", "decay λ", "value v"]) expect(svg).toContain(text);
     // The heat map writes each cell's value.

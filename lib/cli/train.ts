@@ -110,20 +110,25 @@ export async function train(flags: Flags): Promise<void> {
     if (!controller.signal.aborted) throw flagError(e, sources);
     if (out !== undefined) await model.save(out);
     console.error(`\ninterrupted${out !== undefined ? `; saved the model at the last completed step to ${out}` : "; nothing was saved (give --out FILE to keep the model)"}`);
+    // The epochs completed before the interrupt are drawn.
+    if (plot !== undefined && trained.length > 0) {
+      await drawRun(plot, model, trained);
+      console.error(`drew the ${trained.length} completed epoch${trained.length > 1 ? "s" : ""} to ${plot}`);
+    }
     process.exitCode = 130;
     return;
   } finally {
     process.off("SIGINT", interrupt);
   }
-  if (plot !== undefined) await writeSvg(plot, trainingChart(trained, `deepr train: ${describeRun(model, trained)}`));
+  if (plot !== undefined) await drawRun(plot, model, trained);
   report(flags, model, finalStats, (performance.now() - started) / 1000);
 }
 
-// The plot's title: the rule and the final test accuracy and connectivity.
-function describeRun(model: Model, trained: EpochStats[]): string {
+// --plot: the epochs trained, titled with the rule, the epochs and the final test accuracy.
+function drawRun(path: string, model: Model, trained: EpochStats[]): Promise<void> {
   const last = trained.at(-1)!;
   const score = last.testAccuracy !== undefined ? `, test accuracy ${percent(last.testAccuracy)}` : "";
-  return `rule ${model.options.rule}, epochs ${trained[0].epoch}-${last.epoch}${score}`;
+  return writeSvg(path, trainingChart(trained, `deepr train: rule ${model.options.rule}, epochs ${trained[0].epoch}-${last.epoch}${score}`));
 }
 
 // A new model from the preset and the flags, or the resumed one; its options are validated here,
