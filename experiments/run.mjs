@@ -5,6 +5,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { resultsPath, writeResults } from "./lib/results.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const USAGE = `usage: node experiments/run.mjs NAME|all [--quick] [--scale full] [--seeds N] [--data DIR]
@@ -47,7 +48,7 @@ function find(experiments, name, names) {
 }
 
 async function runOne(experiment, options) {
-  const { writeResults, resultsPath } = await import("./lib/results.mjs");
+  // Imported after main()'s check for dist/: the plotting module loads the built package.
   const { writeSvg, loadRenderer } = await import("./lib/plot.mjs");
   await loadRenderer();  // a missing vega fails here, before minutes of training
   const log = (line) => console.error(`[${experiment.name}] ${line}`);

@@ -124,7 +124,8 @@ Run and output:
                                  or dense matrices (for tools that reject sparse initializers)
   --json                         one JSON object per line: each epoch, then a final summary
   --plot FILE.svg                train: draw loss, accuracy and each layer's connectivity per epoch
-                                 as SVG when training ends (needs \`npm install vega vega-lite\`)
+                                 as SVG when training ends or is interrupted (needs
+                                 \`npm install vega vega-lite\`)
   -h, --help                     this text
 
 Exit status: 0 done, 1 failed (missing file, bad data or checkpoint), 2 bad command line, 130 interrupted.
