@@ -18,7 +18,7 @@ describe("deepr train --plot", () => {
     const final = jsonLines(trained.stdout).at(-1);
     const svg = await readFile(plot, "utf8");
     expect(svg).toMatch(/^<svg/);
-    for (const title of ["Loss", "Accuracy", "Connectivity per layer", "epoch", "mean loss per sample", "accuracy (%)", "active connections (% of possible)", "layer 1", "layer 2"])
+    for (const title of ["Loss", "Accuracy", "Connectivity per layer", "epoch", "mean loss per sample", "accuracy (%)", "active connections (%, log)", "layer 1", "layer 2"])
       expect(svg).toContain(title);
     expect(svg).toContain(`test accuracy ${(100 * final.testAccuracy).toFixed(2)} %`);
   }, 60_000);

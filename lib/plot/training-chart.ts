@@ -20,7 +20,7 @@ export function trainingChart(epochs: readonly EpochStats[], title: string): Veg
   return figure(title, [
     panel(loss, "Loss", "mean loss per sample", "data"),
     ...(accuracy.length > 0 ? [panel(accuracy, "Accuracy", "accuracy (%)", "data")] : []),
-    ...(connectivity.length > 0 ? [panel(connectivity, "Connectivity per layer", "active connections (% of possible)", "sparse layer", true)] : []),
+    ...(connectivity.length > 0 ? [panel(connectivity, "Connectivity per layer", "active connections (%, log)", "sparse layer", true)] : []),
   ]);
 }
 
