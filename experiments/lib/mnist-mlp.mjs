@@ -34,7 +34,6 @@ export function layerSplit(overall) {
     if (overallOf(mid) < overall) lo = mid;
     else hi = mid;
   }
-  // Each layer keeps at least one connection per output: K is rounded from connectivity × positions.
   return RATIO.map((r) => Math.min(1, r * hi));
 }
 
