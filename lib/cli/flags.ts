@@ -47,6 +47,7 @@ export const flags = {
   ...declaredFlags([optimizer]),
   threads: { kind: "number", option: "threads" },
   out: { kind: "text" },
+  plot: { kind: "text" },
   json: { kind: "boolean" },
   format: { kind: "choice", choices: ["onnx"] },
   weights: { kind: "choice", choices: ["sparse", "dense"] },

@@ -71,6 +71,8 @@ Usage:
   deepr inspect FILE [--json]    layers, shapes, budgets and active counts of a saved model
   deepr info [--json]            version, native binary and how it was found, SIMD level, threads
   deepr export FILE [options]    a saved model as ONNX, for onnxruntime and other runtimes
+  deepr experiment NAME|all ...  run one of the paper's experiments (in a clone of the repository;
+                                 see experiments/README.md and \`deepr experiment help\`)
   deepr --version                the version
 
 Data (train, eval):
@@ -121,6 +123,9 @@ Run and output:
   --weights sparse|dense         export: weights as ONNX sparse initializers (default, O(K) bytes)
                                  or dense matrices (for tools that reject sparse initializers)
   --json                         one JSON object per line: each epoch, then a final summary
+  --plot FILE.svg                train: draw loss, accuracy and each layer's connectivity per epoch
+                                 as SVG when training ends or is interrupted (needs
+                                 \`npm install vega vega-lite\`)
   -h, --help                     this text
 
 Exit status: 0 done, 1 failed (missing file, bad data or checkpoint), 2 bad command line, 130 interrupted.

@@ -2,6 +2,7 @@
 import { parseCommandLine, type CommandLine } from "./args.js";
 import { commands } from "./commands.js";
 import { evaluate } from "./evaluate.js";
+import { experiment } from "./experiment.js";
 import { exportModel } from "./export.js";
 import { HELP } from "./help.js";
 import { info, version } from "./info.js";
@@ -10,6 +11,8 @@ import { train } from "./train.js";
 import { UsageError } from "./usage-error.js";
 
 export async function main(argv: readonly string[]): Promise<void> {
+  // The experiments parse their own arguments (experiments/run.mjs).
+  if (argv[0] === "experiment") return experiment(argv.slice(1));
   const line = parseCommandLine(argv);
   if (line.help) return void process.stdout.write(HELP);
   if (line.version) return void console.log(version());

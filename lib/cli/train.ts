@@ -14,6 +14,8 @@ import { optimizer, type OptimizerName } from "../rules/optimiser.js";
 import { findRule, rule, type RuleName } from "../rules/registry.js";
 import { hyperparameters, structureSettings } from "../hyperparameters.js";
 import { getThreads } from "../threads.js";
+import { loadRenderer, writeSvg } from "../plot/render.js";
+import { trainingChart } from "../plot/training-chart.js";
 import { flagError, type OptionSources } from "./api-errors.js";
 import type { Flags } from "./args.js";
 import type { FlagName } from "./flags.js";
@@ -47,7 +49,12 @@ export async function train(flags: Flags): Promise<void> {
   const { epochs, batchSize } = normalized;
   const limit = flags.number("limit");
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--limit must be a positive integer, got ${limit}`);
-  if (out !== undefined) await checkWritable(out);
+  if (out !== undefined) await checkWritable(out, "out");
+  const plot = flags.text("plot");
+  if (plot !== undefined) {
+    await checkWritable(plot, "plot");
+    await loadRenderer();  // a missing vega fails now, not after the training
+  }
   if (model.progress.epoch >= epochs) return nothingToTrain(flags, model, epochs);
 
   const regression = regressionModel(model.options);
@@ -67,6 +74,7 @@ export async function train(flags: Flags): Promise<void> {
   const progress = new ProgressDisplay(process.stderr, epochs, batchSize);
   const started = performance.now();
   let finalStats: EpochStats | undefined;
+  const trained: EpochStats[] = [];
   try {
     // fit() takes labelled or regression data; its overloads name one kind at a time.
     await model.fit(data.train as LabelledData, {
@@ -77,6 +85,7 @@ export async function train(flags: Flags): Promise<void> {
       onBatchEnd: json ? undefined : (b) => progress.batch(b),
       onEpochEnd: async (s) => {
         finalStats = s;
+        trained.push(s);
         if (out !== undefined) await model.save(out);
         progress.epochEnd();
         if (json) console.log(JSON.stringify({ type: "epoch", ...s }));
@@ -101,12 +110,25 @@ export async function train(flags: Flags): Promise<void> {
     if (!controller.signal.aborted) throw flagError(e, sources);
     if (out !== undefined) await model.save(out);
     console.error(`\ninterrupted${out !== undefined ? `; saved the model at the last completed step to ${out}` : "; nothing was saved (give --out FILE to keep the model)"}`);
+    // The epochs completed before the interrupt are drawn.
+    if (plot !== undefined && trained.length > 0) {
+      await drawRun(plot, model, trained);
+      console.error(`drew the ${trained.length} completed epoch${trained.length > 1 ? "s" : ""} to ${plot}`);
+    }
     process.exitCode = 130;
     return;
   } finally {
     process.off("SIGINT", interrupt);
   }
+  if (plot !== undefined) await drawRun(plot, model, trained);
   report(flags, model, finalStats, (performance.now() - started) / 1000);
+}
+
+// --plot: the epochs trained, titled with the rule, the epochs and the final test accuracy.
+function drawRun(path: string, model: Model, trained: EpochStats[]): Promise<void> {
+  const last = trained.at(-1)!;
+  const score = last.testAccuracy !== undefined ? `, test accuracy ${percent(last.testAccuracy)}` : "";
+  return writeSvg(path, trainingChart(trained, `deepr train: rule ${model.options.rule}, epochs ${trained[0].epoch}-${last.epoch}${score}`));
 }
 
 // A new model from the preset and the flags, or the resumed one; its options are validated here,
@@ -245,16 +267,17 @@ function trainOptionsFrom(flags: Flags, preset: TrainOptions): TrainOptions {
 }
 
 /** Fails now, not after the first epoch, when --out cannot be written. */
-async function checkWritable(out: string): Promise<void> {
+async function checkWritable(out: string, flag: "out" | "plot"): Promise<void> {
   const dir = dirname(resolve(out));
   const folder = await entry(dir);
-  if (!folder) throw new Error(`--out ${out}: the directory ${dir} does not exist; create it first`);
-  if (!folder.isDirectory()) throw new Error(`--out ${out}: ${dir} is not a directory`);
-  if ((await entry(out))?.isDirectory()) throw new Error(`--out ${out} is a directory; give a file name, e.g. ${out.replace(/\/*$/, "")}/model.safetensors`);
+  if (!folder) throw new Error(`--${flag} ${out}: the directory ${dir} does not exist; create it first`);
+  if (!folder.isDirectory()) throw new Error(`--${flag} ${out}: ${dir} is not a directory`);
+  const example = flag === "out" ? "model.safetensors" : "training.svg";
+  if ((await entry(out))?.isDirectory()) throw new Error(`--${flag} ${out} is a directory; give a file name, e.g. ${out.replace(/\/*$/, "")}/${example}`);
   try {
     await access(dir, constants.W_OK);
   } catch {
-    throw new Error(`--out ${out}: cannot write in ${dir} (permission denied)`);
+    throw new Error(`--${flag} ${out}: cannot write in ${dir} (permission denied)`);
   }
 }
 

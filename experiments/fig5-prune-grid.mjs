@@ -1,0 +1,67 @@
+// Fig. 5 of Bellec et al. 2018: the pruning baseline (Han et al. 2015) over its two hyper-parameters,
+// the l2 weight decay and the quality factor q (each prune removes |w| <= q·σ), on LeNet-300-100 and
+// MNIST: test accuracy and the connectivity reached as two heat maps, which show that the baseline
+// the other figures compare with was tuned fairly.
+import { figure, heatmap } from "./lib/plot.mjs";
+import { mnist, overallConnectivity, trainMlp } from "./lib/mnist-mlp.mjs";
+
+// The fig1 recipe and prune schedule: dense to 30 % of the steps, 3 prunes 15 % apart, then retraining.
+const RECIPE = { lr: 0.5, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 10, optimizer: "sgd", alpha: 0, noise: 0 };
+const PRUNE_TIMES = 3;
+
+const SIZES = {
+  quick: { weightDecays: [1e-5, 1e-4], qualities: [0.5, 1], seeds: 1, epochs: 2, trainCount: 3000, testCount: 1000 },
+  hour: { weightDecays: [0, 1e-5, 1e-4, 1e-3], qualities: [0.5, 0.75, 1, 1.25, 1.5], seeds: 2, epochs: 10 },
+  full: { weightDecays: [0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3], qualities: [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2], seeds: 3, epochs: 30 },
+};
+
+async function run({ quick, scale, seeds, data: dir, log }) {
+  const size = quick ? SIZES.quick : scale === "full" ? SIZES.full : SIZES.hour;
+  const data = await mnist({ dir, trainCount: size.trainCount, testCount: size.testCount });
+  const steps = size.epochs * Math.ceil(data.train.count / RECIPE.batchSize);
+  const rows = [];
+  for (let seed = 1; seed <= (seeds ?? size.seeds); seed++) {
+    for (const weightDecay of size.weightDecays) {
+      for (const quality of size.qualities) {
+        const structure = { pruneStart: Math.round(0.3 * steps), pruneEvery: Math.round(0.15 * steps), pruneTimes: PRUNE_TIMES, quality };
+        const train = { ...RECIPE, epochs: size.epochs, weightDecay };
+        const result = await trainMlp({ rule: "prune", connectivity: [1, 1, 1], structure, seed, data, train });
+        const last = result.epochs.at(-1);
+        const row = {
+          seed, rule: "prune", weightDecay, quality, hyperparameters: { ...train, ...structure },
+          trainSamples: data.train.count, testSamples: data.test.count,
+          testAccuracy: last.testAccuracy, reachedConnectivity: overallConnectivity(last.layers),
+          layerConnectivity: last.layers.map((l) => l.connectivity), seconds: result.seconds,
+        };
+        rows.push(row);
+        log(`seed ${seed} weight decay ${weightDecay} quality ${quality}: test ${pct(row.testAccuracy)} at ${pct(row.reachedConnectivity)} connectivity, ${row.seconds.toFixed(1)} s`);
+      }
+    }
+  }
+  return rows;
+}
+
+const pct = (x) => `${(100 * x).toPrecision(3)} %`;
+
+function figureOf(rows) {
+  const cells = rows.map((r) => ({ weightDecay: r.weightDecay, quality: r.quality, accuracy: 100 * r.testAccuracy, connectivity: 100 * r.reachedConnectivity }));
+  const seeds = new Set(rows.map((r) => r.seed)).size;
+  const axes = { data: cells, x: "quality", y: "weightDecay", xTitle: "quality factor q (prune |w| ≤ q·σ)", yTitle: "l2 weight decay λ" };
+  return figure(`Pruning (Han et al. 2015) on LeNet-300-100, MNIST: ${rows[0].trainSamples} training samples, mean of ${seeds} seed${seeds > 1 ? "s" : ""}`, [
+    heatmap({ ...axes, value: "accuracy", title: "Test accuracy", valueTitle: "test accuracy (%)", format: ".1f" }),
+    heatmap({ ...axes, value: "connectivity", title: "Connectivity reached", valueTitle: "connectivity (%)", format: ".2~r", logColor: true }),
+  ]);
+}
+
+/** One line per cell, averaged over the seeds. */
+function summary(rows) {
+  const cells = new Map();
+  for (const r of rows) cells.set(`${r.weightDecay} ${r.quality}`, [...(cells.get(`${r.weightDecay} ${r.quality}`) ?? []), r]);
+  const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
+  return [...cells.values()].map((c) => ({
+    "weight decay": c[0].weightDecay, quality: c[0].quality,
+    "test accuracy": pct(mean(c.map((r) => r.testAccuracy))), connectivity: pct(mean(c.map((r) => r.reachedConnectivity))), seeds: c.length,
+  }));
+}
+
+export default { name: "fig5-prune-grid", title: "Fig. 5: pruning's weight decay × quality factor grid on MNIST", run, figure: figureOf, summary };
