@@ -1,0 +1,56 @@
+// One run of the transfer experiment (Bellec et al. 2018, sec. 4): a network trains on MNIST for
+// a number of epochs, each epoch a new task whose labels are a fresh random permutation of the 10
+// classes (the first epoch the original labels), without any reset between tasks. After every
+// epoch it records the test accuracy under that epoch's permutation and, per layer, what changed
+// since the epoch before: the weights' and the activities' correlation and the connections
+// created and removed.
+import { Model, architecture } from "../../dist/index.js";
+import { layerActivations } from "./activations.mjs";
+import { labelPermutation, permuteLabels } from "./label-permutation.mjs";
+import { connectionChanges, correlation, weightCorrelation } from "./transfer-metrics.mjs";
+
+/**
+ * Trains the mlp under `rule` with seed `seed` for `epochs` tasks of one epoch each on `train`,
+ * evaluating on `test`, with the activities measured on `probe` (samples with inputs and count);
+ * `trainOptions` are fit()'s (a constant learning rate: every task deserves the same steps).
+ * Returns one row per epoch.
+ */
+export async function transferRun({ rule, seed, epochs, train, test, probe, trainOptions, log = () => {} }) {
+  const model = Model.create({ ...architecture("mlp", { rule }), rule, seed });
+  try {
+    let before = await model.exportLayers();
+    let activityBefore = layerActivations(before, probe.inputs, probe.count);
+    const rows = [];
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const permutation = labelPermutation(seed, epoch);
+      const started = performance.now();
+      const [stats] = await model.fit(
+        { ...train, labels: permuteLabels(train.labels, permutation) },
+        { ...trainOptions, epochs: epoch, validation: { ...test, labels: permuteLabels(test.labels, permutation) } },
+      );
+      const after = await model.exportLayers();
+      const activityAfter = layerActivations(after, probe.inputs, probe.count);
+      rows.push({
+        rule, seed, epoch,
+        permutation: [...permutation],
+        testAccuracy: stats.testAccuracy,
+        trainAccuracy: stats.trainAccuracy,
+        loss: stats.loss,
+        layers: after.map((layer, l) => ({
+          weightCorrelation: weightCorrelation(before[l], layer),
+          activityCorrelation: correlation(activityBefore[l], activityAfter[l]),
+          ...connectionChanges(before[l], layer),
+          regrown: stats.layers[l].rewired,
+          active: stats.layers[l].active,
+        })),
+        seconds: (performance.now() - started) / 1000,
+      });
+      log(`fig4 ${rule} seed ${seed} epoch ${epoch}: test accuracy ${(100 * stats.testAccuracy).toFixed(2)} %`);
+      before = after;
+      activityBefore = activityAfter;
+    }
+    return rows;
+  } finally {
+    model.dispose();
+  }
+}
