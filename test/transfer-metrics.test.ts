@@ -8,7 +8,7 @@ import { loadMnist } from "../lib/data/mnist.js";
 import { architecture, Model } from "../lib/index.js";
 import { layerActivations } from "../experiments/lib/activations.mjs";
 import { labelPermutation, permuteLabels } from "../experiments/lib/label-permutation.mjs";
-import { connectionChanges, correlation, weightCorrelation } from "../experiments/lib/transfer-metrics.mjs";
+import { connectionChanges, correlation, silentUnits, weightCorrelation } from "../experiments/lib/transfer-metrics.mjs";
 import { transferRun } from "../experiments/lib/transfer-run.mjs";
 
 let mnist: { train: Dataset; test: Dataset };
@@ -60,6 +60,13 @@ describe("weightCorrelation() and connectionChanges()", () => {
     expect(connectionChanges(before, after)).toEqual({ created: 1, removed: 1 });
     expect(connectionChanges(before, layer(2, 2, [[1, 1, 5]]))).toEqual({ created: 1, removed: 3 });
     expect(connectionChanges(after, after)).toEqual({ created: 0, removed: 0 });
+  });
+});
+
+describe("silentUnits()", () => {
+  it("counts the units that are 0 for every sample: of 3 units over 3 samples, the first and the last", () => {
+    expect(silentUnits(Float64Array.from([0, 1, 0, 0, 2, 0, 0, 0, 0]), 3)).toBeCloseTo(2 / 3, 15);
+    expect(silentUnits(Float64Array.from([0, 1, 0, 0, 2, 0, 0, 0, 5]), 3)).toBeCloseTo(1 / 3, 15);
   });
 });
 
@@ -143,6 +150,7 @@ describe("transferRun()", () => {
         expect(row.testAccuracy).toBeGreaterThanOrEqual(0);
         expect(row.testAccuracy).toBeLessThanOrEqual(1);
         expect(row.layers).toHaveLength(3);
+        expect(row.layers.map((l) => l.silentUnits === undefined)).toEqual([false, false, true]);
         for (const l of row.layers) {
           for (const r of [l.weightCorrelation, l.activityCorrelation]) {
             expect(r).toBeGreaterThan(-1);

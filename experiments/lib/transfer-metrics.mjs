@@ -51,3 +51,17 @@ function weightsByPosition({ positions, theta, sign, outputs }) {
   for (let k = 0; k < theta.length; k++) weights.set(positions[2 * k] * outputs + positions[2 * k + 1], sign[k] * theta[k]);
   return weights;
 }
+
+/**
+ * The fraction of a layer's units that are 0 for every sample of `activity` (row-major samples x
+ * `units`, after ReLU): units that no input drives any more, which pass no gradient and so cannot learn.
+ */
+export function silentUnits(activity, units) {
+  let silent = 0;
+  for (let j = 0; j < units; j++) {
+    let active = false;
+    for (let k = j; k < activity.length && !active; k += units) active = activity[k] > 0;
+    if (!active) silent++;
+  }
+  return silent / units;
+}

@@ -3,11 +3,11 @@
 // classes (the first epoch the original labels), without any reset between tasks. After every
 // epoch it records the test accuracy under that epoch's permutation and, per layer, what changed
 // since the epoch before: the weights' and the activities' correlation and the connections
-// created and removed.
+// created and removed; and per hidden layer the units silent on every probe input.
 import { Model, architecture } from "../../dist/index.js";
 import { layerActivations } from "./activations.mjs";
 import { labelPermutation, permuteLabels } from "./label-permutation.mjs";
-import { connectionChanges, correlation, weightCorrelation } from "./transfer-metrics.mjs";
+import { connectionChanges, correlation, silentUnits, weightCorrelation } from "./transfer-metrics.mjs";
 
 /**
  * Trains the mlp under `rule` with seed `seed` for `epochs` tasks of one epoch each on `train`,
@@ -42,6 +42,7 @@ export async function transferRun({ rule, seed, epochs, train, test, probe, trai
           ...connectionChanges(before[l], layer),
           regrown: stats.layers[l].rewired,
           active: stats.layers[l].active,
+          ...(l < after.length - 1 ? { silentUnits: silentUnits(activityAfter[l], layer.outputs) } : {}),
         })),
         seconds: (performance.now() - started) / 1000,
       });
