@@ -9,7 +9,7 @@ import { architecture, Model } from "../lib/index.js";
 import { layerActivations } from "../experiments/lib/activations.mjs";
 import { labelPermutation, permuteLabels } from "../experiments/lib/label-permutation.mjs";
 import { connectionChanges, correlation, silentUnits, weightCorrelation } from "../experiments/lib/transfer-metrics.mjs";
-import { transferRun } from "../experiments/lib/transfer-run.mjs";
+import { EARLY_BATCHES, transferRun } from "../experiments/lib/transfer-run.mjs";
 
 let mnist: { train: Dataset; test: Dataset };
 beforeAll(async () => {
@@ -140,6 +140,7 @@ describe("transferRun()", () => {
   });
 
   it("records per epoch the permutation, the accuracy and per layer the changes: none under fixed, as many created as removed under DEEP R's layer budget", async () => {
+    expect(EARLY_BATCHES).toBe(100);
     const options = { train: first(mnist.train, 1000), test: first(mnist.test, 300), probe: first(mnist.test, 100), epochs: 2, trainOptions: { lr: 0.05, lrDecay: 1, batchSize: 10 } };
     const runs = await Promise.all(["deep-r", "fixed"].map((rule) => transferRun({ ...options, rule, seed: 2 })));
     for (const rows of runs) {
@@ -147,6 +148,8 @@ describe("transferRun()", () => {
       expect(rows[0].permutation).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       expect(rows[1].permutation).toEqual([...labelPermutation(2, 2)]);
       for (const row of rows) {
+        // 1 000 samples are 100 batches of 10: the first EARLY_BATCHES are the whole epoch.
+        expect(row.earlyAccuracy).toBeCloseTo(row.trainAccuracy, 12);
         expect(row.testAccuracy).toBeGreaterThanOrEqual(0);
         expect(row.testAccuracy).toBeLessThanOrEqual(1);
         expect(row.layers).toHaveLength(3);

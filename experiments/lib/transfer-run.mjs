@@ -3,11 +3,15 @@
 // classes (the first epoch the original labels), without any reset between tasks. After every
 // epoch it records the test accuracy under that epoch's permutation and, per layer, what changed
 // since the epoch before: the weights' and the activities' correlation and the connections
-// created and removed; and per hidden layer the units silent on every probe input.
+// created and removed; and per hidden layer the units silent on every probe input. How fast a new
+// task is picked up shows in the training accuracy of its first batches.
 import { Model, architecture } from "../../dist/index.js";
 import { layerActivations } from "./activations.mjs";
 import { labelPermutation, permuteLabels } from "./label-permutation.mjs";
 import { connectionChanges, correlation, silentUnits, weightCorrelation } from "./transfer-metrics.mjs";
+
+/** The batches at the start of each task whose training accuracy the row reports as `earlyAccuracy`. */
+export const EARLY_BATCHES = 100;
 
 /**
  * Trains the mlp under `rule` with seed `seed` for `epochs` tasks of one epoch each on `train`,
@@ -24,9 +28,13 @@ export async function transferRun({ rule, seed, epochs, train, test, probe, trai
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const permutation = labelPermutation(seed, epoch);
       const started = performance.now();
+      let early = 0, earlyBatches = 0;
       const [stats] = await model.fit(
         { ...train, labels: permuteLabels(train.labels, permutation) },
-        { ...trainOptions, epochs: epoch, validation: { ...test, labels: permuteLabels(test.labels, permutation) } },
+        {
+          ...trainOptions, epochs: epoch, validation: { ...test, labels: permuteLabels(test.labels, permutation) },
+          onBatchEnd: ({ batch, accuracy }) => { if (batch < EARLY_BATCHES) { early += accuracy; earlyBatches++; } },
+        },
       );
       const after = await model.exportLayers();
       const activityAfter = layerActivations(after, probe.inputs, probe.count);
@@ -35,6 +43,7 @@ export async function transferRun({ rule, seed, epochs, train, test, probe, trai
         permutation: [...permutation],
         testAccuracy: stats.testAccuracy,
         trainAccuracy: stats.trainAccuracy,
+        earlyAccuracy: early / earlyBatches,
         loss: stats.loss,
         layers: after.map((layer, l) => ({
           weightCorrelation: weightCorrelation(before[l], layer),
