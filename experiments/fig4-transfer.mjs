@@ -68,7 +68,7 @@ function panels(rows) {
       rows.filter((row) => row.rule === "deep-r").flatMap((row) => row.layers.map((l, n) => ({ epoch: row.epoch, seed: row.seed, layer: `layer ${n + 1}`, value: (100 * l.created) / l.active }))),
       "layer", "DEEP R", "DEEP R: connections replaced per epoch", "created (= removed), % of the layer's K",
     ),
-    // Not one of the paper's panels: it shows why the network without rewiring stops learning (dead ReLU units).
+    // Not one of the paper's panels: dead ReLU units, which with fixed connections cannot learn again.
     "silent-units": chart(
       rows.flatMap((row) => row.layers.slice(0, -1).map((l, n) => ({ epoch: row.epoch, seed: row.seed, series: `${RULES[row.rule]}, layer ${n + 1}`, value: 100 * l.silentUnits }))),
       "series", "fixed: no rewiring", "Hidden units silent on every probe input", "silent units (% of the layer)",
