@@ -4,6 +4,7 @@
 import { figure, lineChart } from "./lib/plot.mjs";
 import { l1Alpha, pruneQuality } from "./lib/baseline-settings.mjs";
 import { layerSplit, mnist, overallConnectivity, trainMlp } from "./lib/mnist-mlp.mjs";
+import { median, pct } from "./lib/summary-stats.mjs";
 
 const RULES = ["deep-r", "soft-deep-r", "fixed", "prune", "l1"];
 const PRUNE_TIMES = 3;
@@ -76,7 +77,6 @@ async function run({ quick, scale, seeds, data: dir, log }) {
   return rows;
 }
 
-const pct = (x) => `${(100 * x).toPrecision(3)} %`;
 
 function figureOf(rows) {
   const points = rows.map((r) => ({ rule: r.rule, connectivity: 100 * r.plotConnectivity, target: r.targetConnectivity, accuracy: 100 * r.testAccuracy }));
@@ -98,11 +98,6 @@ function figureOf(rows) {
     lineChart({ data: overSteps, x: "step", y: "accuracy", color: "rule", title: `Test accuracy over training at ${pct(LOW)} target`, xTitle: "step (batches of 10)", yTitle: "test accuracy (%)", colorTitle: "rule" }),
     lineChart({ data: oneRun, x: "step", y: "connectivity", color: "rule", band: false, points: false, title: `Connectivity over training (seed 1, ${pct(LOW)} target)`, xTitle: "step (batches of 10)", yTitle: "connectivity (%, log)", colorTitle: "rule", logY: true }),
   ]);
-}
-
-function median(values) {
-  const s = [...values].sort((a, b) => a - b), m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Per rule and target: the median test accuracy and reached connectivity over the seeds. */

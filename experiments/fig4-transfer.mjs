@@ -7,14 +7,16 @@
 // epoch before; and DEEP R's connections created and removed per layer. Two more: the training
 // accuracy of each task's first batches (how fast it is picked up), and the hidden units no probe
 // input drives any more.
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadMnist } from "../dist/index.js";
 import { lineChart, writeSvg } from "./lib/plot.mjs";
+import { median, pct } from "./lib/summary-stats.mjs";
 import { EARLY_BATCHES, transferRun } from "./lib/transfer-run.mjs";
 
-export const name = "fig4-transfer";
-export const title = "Fig. 4: transfer learning, MNIST labels permuted after every epoch, DEEP R against rewiring off";
+const name = "fig4-transfer";
+const title = "Fig. 4: transfer learning, MNIST labels permuted after every epoch, DEEP R against rewiring off";
 
 // The legend's names (the charts' titles say that "fixed" is rewiring off).
 const RULES = { "deep-r": "DEEP R", fixed: "fixed" };
@@ -30,7 +32,7 @@ function sizes(quick, scale) {
   return { seeds: 5, epochs: 100, train: 60000, test: 10000, probe: 1000 };
 }
 
-export async function run({ quick = false, scale, seeds, data, log = () => {} } = {}) {
+async function run({ quick = false, scale, seeds, data, log = () => {} } = {}) {
   const size = sizes(quick, scale);
   const seedList = Array.isArray(seeds) ? seeds : Array.from({ length: seeds ?? size.seeds }, (_, n) => n + 1);
   const mnist = await loadMnist(data);
@@ -46,6 +48,7 @@ export async function run({ quick = false, scale, seeds, data, log = () => {} } 
     }
   const suffix = quick ? ".quick" : "";
   const results = fileURLToPath(new URL("./results/", import.meta.url));
+  await mkdir(results, { recursive: true });
   for (const [panel, spec] of Object.entries(panels(rows))) await writeSvg(join(results, `${name}-${panel}${suffix}.svg`), spec);
   return rows;
 }
@@ -79,3 +82,15 @@ function panels(rows) {
 function first(data, count) {
   return { ...data, count, inputs: data.inputs.subarray(0, count * data.features), labels: data.labels.subarray(0, count) };
 }
+
+/** Per rule: the last task's test accuracy (median over the seeds) and its first 100 batches' training accuracy. */
+function summary(rows) {
+  const last = Math.max(...rows.map((r) => r.epoch));
+  return Object.entries(RULES).map(([rule, label]) => {
+    const final = rows.filter((r) => r.rule === rule && r.epoch === last);
+    return { rule: label, epoch: last, "test accuracy": pct(median(final.map((r) => r.testAccuracy))), "early accuracy": pct(median(final.map((r) => r.earlyAccuracy))), seeds: final.length };
+  });
+}
+
+// The experiment, as experiments/run.mjs loads it; run() draws its own panels (one SVG each).
+export default { name, title, run, summary };

@@ -4,6 +4,7 @@
 // the other figures compare with was tuned fairly.
 import { figure, heatmap } from "./lib/plot.mjs";
 import { mnist, overallConnectivity, trainMlp } from "./lib/mnist-mlp.mjs";
+import { mean, pct } from "./lib/summary-stats.mjs";
 
 // The fig1 recipe and prune schedule: dense to 30 % of the steps, 3 prunes 15 % apart, then retraining.
 const RECIPE = { lr: 0.5, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 10, optimizer: "sgd", alpha: 0, noise: 0 };
@@ -41,7 +42,6 @@ async function run({ quick, scale, seeds, data: dir, log }) {
   return rows;
 }
 
-const pct = (x) => `${(100 * x).toPrecision(3)} %`;
 
 function figureOf(rows) {
   const cells = rows.map((r) => ({ weightDecay: r.weightDecay, quality: r.quality, accuracy: 100 * r.testAccuracy, connectivity: 100 * r.reachedConnectivity }));
@@ -57,7 +57,6 @@ function figureOf(rows) {
 function summary(rows) {
   const cells = new Map();
   for (const r of rows) cells.set(`${r.weightDecay} ${r.quality}`, [...(cells.get(`${r.weightDecay} ${r.quality}`) ?? []), r]);
-  const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
   return [...cells.values()].map((c) => ({
     "weight decay": c[0].weightDecay, quality: c[0].quality,
     "test accuracy": pct(mean(c.map((r) => r.testAccuracy))), connectivity: pct(mean(c.map((r) => r.reachedConnectivity))), seeds: c.length,
