@@ -45,9 +45,9 @@ export function lineChart(o: LineChartOptions): VegaLiteSpec {
   };
   const yScale = { ...(o.logY ? { type: "log" } : { zero: false }), ...(o.yDomain ? { domain: o.yDomain, clamp: true } : {}) };
   const series = o.color ? { field: o.color, type: "nominal", title: o.colorTitle ?? o.color } : undefined;
-  // Each series also gets its own dash pattern, so that lines lying on each other all stay visible
-  // (the legend shows the colours).
-  const color = series ? { color: series, strokeDash: { ...series, legend: null } } : {};
+  // Each series also gets its own dash pattern, so that lines lying on each other all stay visible;
+  // one legend shows both (colour and dash encode the same field).
+  const color = series ? { color: series, strokeDash: series } : {};
   const line = {
     mark: { type: "line", point: o.points === false ? false : { size: 30 }, strokeWidth: 1.8 },
     encoding: { x, y: { field: o.y, type: "quantitative", aggregate: "median", title: o.yTitle, scale: yScale }, ...color },
@@ -116,7 +116,7 @@ export function heatmap(o: HeatmapOptions): VegaLiteSpec {
         },
       },
     ],
-    resolve: { scale: { color: "independent" } },
+    resolve: { scale: { color: "independent", strokeDash: "independent" } },
   };
 }
 
@@ -133,7 +133,7 @@ export function figure(title: string, charts: VegaLiteSpec[], columns?: number):
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: { text: title, fontSize: 15 },
     ...(columns !== undefined ? { columns, concat: charts } : { hconcat: charts }),
-    resolve: { scale: { color: "independent" } },
+    resolve: { scale: { color: "independent", strokeDash: "independent" } },
     config: { background: "white", view: { stroke: "#ddd" }, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11 } },
   };
 }
