@@ -39,17 +39,17 @@ export const presets = {
     train: { epochs: 30, lr: 0.5, lrSchedule: "cosine", batchSize: 10, alpha: 1e-4, noise: 1e-5, momentum: 0 },
   },
   cnn: {
-    description: "the cnn at 10 % overall (50 / 20 / 7.5 / 50 % per layer), DEEP R, Adam lr 0.001 on a cosine schedule, batch 32, 12 epochs",
+    description: "the cnn at 10 % overall (50 / 20 / 7.5 / 50 % per layer), DEEP R, Adam lr 0.003 on a cosine schedule, batch 32, 12 epochs",
     architecture: "cnn",
     model: { connectivity: [0.5, 0.2, 0.075, 0.5] },
-    train: { epochs: 12, lr: 0.001, lrSchedule: "cosine", batchSize: 32, alpha: 1e-5, noise: 1e-5 },
+    train: { epochs: 12, lr: 0.003, lrSchedule: "cosine", batchSize: 32, alpha: 1e-5, noise: 1e-5 },
     optimizer: "adam",
   },
   "cnn-2": {
     description: "the cnn at 2 % overall (50 / 5 / 0.99 / 30 % per layer), otherwise as the cnn preset",
     architecture: "cnn",
     model: { connectivity: [0.5, 0.05, 0.0099, 0.3] },
-    train: { epochs: 12, lr: 0.001, lrSchedule: "cosine", batchSize: 32, alpha: 1e-5, noise: 1e-5 },
+    train: { epochs: 12, lr: 0.003, lrSchedule: "cosine", batchSize: 32, alpha: 1e-5, noise: 1e-5 },
     optimizer: "adam",
   },
   lstm: {
