@@ -29,3 +29,19 @@ export interface LayerState {
   velocity?: Float32Array;
   biasVelocity?: Float32Array;
 }
+
+/** The state of a layer with a sparse `weight` store and a dense `bias`: the stores, and the flat fields as views of the same arrays. */
+export function sparseWeightState(stores: StoreStates, inputs: number, outputs: number): LayerState {
+  const { weight, bias } = stores;
+  return {
+    stores,
+    inputs,
+    outputs,
+    positions: weight.positions as Int32Array,
+    theta: weight.theta as Float32Array,
+    sign: weight.sign as Int8Array,
+    velocity: weight.velocity as Float32Array | undefined,
+    bias: bias?.value as Float32Array | undefined,
+    biasVelocity: bias?.velocity as Float32Array | undefined,
+  };
+}

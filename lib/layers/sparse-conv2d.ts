@@ -5,6 +5,7 @@
 import { real, rejectUnknown } from "../checks.js";
 import { FLOAT, floatBytes, sparseTensor, tensor } from "../export/onnx-nodes.js";
 import type { LayerKind } from "./layer-kind.js";
+import { sparseWeightState } from "./layer-state.js";
 import { describeWindow, outputSize } from "./image-window.js";
 import { CONVOLUTION_FIELDS, convolutionSpec, kernelEntries, malformedConvolution, nativeConvolution, onnxConvolution, planConvolution, type Convolution } from "./convolution.js";
 import { describeStore, storeFields, type DenseStore, type SparseStore } from "./stores.js";
@@ -37,20 +38,7 @@ export const sparseConv2d: LayerKind<SparseConv2dLayer> = {
 
   stores: {
     // The flat view: the weight store as a sparse_linear layer's, (kernel entry, out channel) pairs.
-    state(layer, stores) {
-      const { weight, bias } = stores;
-      return {
-        stores,
-        inputs: kernelEntries(layer),
-        outputs: layer.outChannels,
-        positions: weight.positions as Int32Array,
-        theta: weight.theta as Float32Array,
-        sign: weight.sign as Int8Array,
-        velocity: weight.velocity as Float32Array | undefined,
-        bias: bias?.value as Float32Array | undefined,
-        biasVelocity: bias?.velocity as Float32Array | undefined,
-      };
-    },
+    state: (layer, stores) => sparseWeightState(stores, kernelEntries(layer), layer.outChannels),
     onnxBytes: (layer, weights) => (weights === "dense" ? 4 * layer.inputs * layer.outputs : 12 * layer.theta.length) + 4 * (layer.bias?.length ?? 0),
   },
 

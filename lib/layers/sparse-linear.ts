@@ -3,7 +3,7 @@
 import { ExportError } from "../export/export-error.js";
 import { FLOAT, floatBytes, node, sparseTensor, tensor } from "../export/onnx-nodes.js";
 import { ProtoMessage } from "../export/protobuf.js";
-import type { LayerState } from "./layer-state.js";
+import { sparseWeightState, type LayerState } from "./layer-state.js";
 import type { LayerKind } from "./layer-kind.js";
 import { boolean, integer, MAX_SIZE, real, rejectUnknown, shapeSize } from "../checks.js";
 import { describeStore, storeFields, type DenseStore, type SparseStore } from "./stores.js";
@@ -49,21 +49,7 @@ export const sparseLinear: LayerKind<SparseLinearLayer> = {
   native: ({ inputs, outputs, stores }) => ({ kind: "sparse_linear", inputs, outputs, budget: stores.weight.budget, bias: stores.bias !== undefined }),
 
   stores: {
-    // The flat fields of today's LayerState are the same arrays as the stores'.
-    state({ inputs, outputs }, stores) {
-      const { weight, bias } = stores;
-      return {
-        stores,
-        inputs,
-        outputs,
-        positions: weight.positions as Int32Array,
-        theta: weight.theta as Float32Array,
-        sign: weight.sign as Int8Array,
-        velocity: weight.velocity as Float32Array | undefined,
-        bias: bias?.value as Float32Array | undefined,
-        biasVelocity: bias?.velocity as Float32Array | undefined,
-      };
-    },
+    state: ({ inputs, outputs }, stores) => sparseWeightState(stores, inputs, outputs),
 
     onnxBytes: (layer, weights) =>
       (weights === "dense" ? 4 * layer.inputs * layer.outputs : 12 * layer.theta.length) + 4 * (layer.bias?.length ?? 0),
