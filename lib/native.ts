@@ -5,7 +5,6 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { diagnoseBinaries, whyBinaryFails } from "./binary-diagnosis.js";
-import type { StructureSettings } from "./rules/registry.js";
 
 /**
  * A layer as the core's registry builds it (cpp/layer_registry.hpp): its kind and its fields, each
@@ -14,11 +13,20 @@ import type { StructureSettings } from "./rules/registry.js";
  */
 export type NativeLayerSpec = Readonly<{ kind: string } & Record<string, string | number | boolean>>;
 
-/** The training rule by the names of its three parts (cpp/rules/rule.hpp), with the structure's settings. */
-export interface NativeRule extends StructureSettings {
+/** The training rule by the names of its three parts (cpp/rules/rule.hpp). */
+export interface NativeRule {
   optimiser: "sgd" | "momentum" | "adam";
   prior: "deep-r" | "none" | "l2" | "l1-shrink";
   structure: "deep-r" | "fixed" | "prune" | "soft-deep-r";
+  budget: "layer" | "global";
+  globalShare: "budget" | "dormant";
+  /** The prune structure's settings (cpp/rules/prune_structure.hpp). */
+  pruneStart?: number;
+  pruneEvery?: number;
+  pruneTimes?: number;
+  quality?: number;
+  /** The soft-deep-r structure's setting (cpp/rules/soft_deep_r_structure.hpp). */
+  beta?: number;
 }
 
 export interface NativeSpec {
