@@ -11,6 +11,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadMnist } from "../dist/index.js";
+import { firstSamples } from "./lib/data.mjs";
 import { lineChart, writeSvg } from "./lib/plot.mjs";
 import { median, pct } from "./lib/summary-stats.mjs";
 import { EARLY_BATCHES, transferRun } from "./lib/transfer-run.mjs";
@@ -36,7 +37,7 @@ async function run({ quick = false, scale, seeds, data, log = () => {} } = {}) {
   const size = sizes(quick, scale);
   const seedList = Array.isArray(seeds) ? seeds : Array.from({ length: seeds ?? size.seeds }, (_, n) => n + 1);
   const mnist = await loadMnist(data);
-  const train = first(mnist.train, size.train), test = first(mnist.test, size.test);
+  const train = firstSamples(mnist.train, size.train), test = firstSamples(mnist.test, size.test);
   // The activities are measured on the last samples of the test split, the same inputs after every epoch.
   const probe = { inputs: mnist.test.inputs.subarray((mnist.test.count - size.probe) * mnist.test.features), count: size.probe };
   const settings = { ...TRAIN_OPTIONS, epochs: size.epochs, trainSamples: train.count, testSamples: test.count, probeSamples: probe.count };
@@ -77,10 +78,6 @@ function panels(rows) {
       "series", "fixed: no rewiring", "Hidden units silent on every probe input", "silent units (% of the layer)",
     ),
   };
-}
-
-function first(data, count) {
-  return { ...data, count, inputs: data.inputs.subarray(0, count * data.features), labels: data.labels.subarray(0, count) };
 }
 
 /** Per rule: the last task's test accuracy (median over the seeds) and its first 100 batches' training accuracy. */

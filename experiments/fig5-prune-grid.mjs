@@ -3,7 +3,8 @@
 // MNIST: test accuracy and the connectivity reached as two heat maps, which show that the baseline
 // the other figures compare with was tuned fairly.
 import { figure, heatmap } from "./lib/plot.mjs";
-import { mnist, overallConnectivity, trainMlp } from "./lib/mnist-mlp.mjs";
+import { overallConnectivity, trainRun } from "./lib/connectivity-sweep.mjs";
+import { mnist } from "./lib/data.mjs";
 import { mean, pct } from "./lib/summary-stats.mjs";
 
 // The fig1 recipe and prune schedule: dense to 30 % of the steps, 3 prunes 15 % apart, then retraining.
@@ -26,7 +27,7 @@ async function run({ quick, scale, seeds, data: dir, log }) {
       for (const quality of size.qualities) {
         const structure = { pruneStart: Math.round(0.3 * steps), pruneEvery: Math.round(0.15 * steps), pruneTimes: PRUNE_TIMES, quality };
         const train = { ...RECIPE, epochs: size.epochs, weightDecay };
-        const result = await trainMlp({ rule: "prune", connectivity: [1, 1, 1], structure, seed, data, train });
+        const result = await trainRun({ network: { architecture: "mlp" }, rule: "prune", connectivity: [1, 1, 1], structure, seed, data, train });
         const last = result.epochs.at(-1);
         const row = {
           seed, rule: "prune", weightDecay, quality, hyperparameters: { ...train, ...structure },

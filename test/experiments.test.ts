@@ -19,7 +19,7 @@ describe("the experiments", () => {
     ensureBuilt();
     const files = readdirSync(experimentsDir).filter((f) => f.endsWith(".mjs") && f !== "run.mjs");
     const experiments = await Promise.all(files.map(async (f) => (await import(pathToFileURL(join(experimentsDir, f)).href)).default));
-    expect(experiments.map((e) => e.name)).toEqual(expect.arrayContaining(["fig1-mlp", "fig5-prune-grid"]));
+    expect(experiments.map((e) => e.name)).toEqual(expect.arrayContaining(["fig1-mlp", "fig1b-cnn", "fig2-lstm", "fig4-transfer", "fig5-prune-grid"]));
 
     const started = performance.now();
     const { stdout } = await promisify(execFile)(process.execPath, [join(experimentsDir, "run.mjs"), "all", "--quick"], { cwd: root, maxBuffer: 1 << 24 });
@@ -39,18 +39,21 @@ describe("the experiments", () => {
       const svg = join(experimentsDir, "results", `${name}.quick.svg`);
       if (existsSync(svg)) expect(readFileSync(svg, "utf8")).toMatch(/^<svg[^>]*>[\s\S]*<\/svg>$/);
     }
-    // fig1 and fig5 draw through run.mjs: their figures exist.
-    for (const name of ["fig1-mlp", "fig5-prune-grid"]) expect(existsSync(join(experimentsDir, "results", `${name}.quick.svg`))).toBe(true);
+    // The sweeps and fig5 draw through run.mjs: their figures exist.
+    for (const name of ["fig1-mlp", "fig1b-cnn", "fig2-lstm", "fig5-prune-grid"]) expect(existsSync(join(experimentsDir, "results", `${name}.quick.svg`))).toBe(true);
 
-    // fig1 runs every rule and records the connectivity each reached: DEEP R and fixed exactly at their budget.
-    const fig1 = JSON.parse(readFileSync(join(experimentsDir, "results", "fig1-mlp.quick.json"), "utf8"));
-    expect(new Set(fig1.map((r: { rule: string }) => r.rule))).toEqual(new Set(["deep-r", "soft-deep-r", "fixed", "prune", "l1", "dense"]));
-    for (const r of fig1) {
-      expect(r.reachedConnectivity).toBeGreaterThan(0);
-      expect(r.reachedConnectivity).toBeLessThanOrEqual(1);
-      // The hard budget: K rounded per layer from the 1:3:30 split of the target.
-      if (r.rule === "deep-r" || r.rule === "fixed") expect(r.reachedConnectivity).toBeCloseTo(r.targetConnectivity, 3);
-      if (r.rule === "soft-deep-r") expect(r.plotConnectivity).toBe(r.maxConnectivity);
+    // The sweeps run every rule and record the connectivity each reached: DEEP R and fixed exactly at their budget.
+    const sweeps = { "fig1-mlp": ["deep-r", "soft-deep-r", "fixed", "prune", "l1", "dense"], "fig1b-cnn": ["deep-r", "soft-deep-r", "fixed", "prune", "l1", "dense"], "fig2-lstm": ["deep-r", "soft-deep-r", "fixed", "dense"] };
+    for (const [name, rules] of Object.entries(sweeps)) {
+      const rows = JSON.parse(readFileSync(join(experimentsDir, "results", `${name}.quick.json`), "utf8"));
+      expect(new Set(rows.map((r: { rule: string }) => r.rule))).toEqual(new Set(rules));
+      for (const r of rows) {
+        expect(r.reachedConnectivity).toBeGreaterThan(0);
+        expect(r.reachedConnectivity).toBeLessThanOrEqual(1);
+        // The hard budget: K rounded per layer from the split of the target.
+        if (r.rule === "deep-r" || r.rule === "fixed") expect(r.reachedConnectivity).toBeCloseTo(r.targetConnectivity, 3);
+        if (r.rule === "soft-deep-r") expect(r.plotConnectivity).toBe(r.maxConnectivity);
+      }
     }
   }, 150_000);
 });

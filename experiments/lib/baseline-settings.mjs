@@ -32,13 +32,14 @@ export function pruneQuality(target, times) {
 // 6e-4 the network collapses: with this recipe l1 has no accurate point below about 2 %. α for a
 // target is interpolated log-linearly between the measured points (extrapolated from the end
 // pairs outside them); the reached value is recorded with every run.
-const L1_MEASURED = [[1e-4, 0.101], [3e-4, 0.0262], [4.54e-4, 0.023], [6e-4, 0.00205], [1e-3, 0.00136]];
+export const L1_MEASURED_MLP = [[1e-4, 0.101], [3e-4, 0.0262], [4.54e-4, 0.023], [6e-4, 0.00205], [1e-3, 0.00136]];
 
-export function l1Alpha(target) {
+/** α for a target connectivity, from `measured` pairs [α, connectivity reached] sorted by α (default the mlp's). */
+export function l1Alpha(target, measured = L1_MEASURED_MLP) {
   // The segment whose connectivities bracket the target (they fall as α grows), else the nearest end.
-  let i = L1_MEASURED.findIndex(([, c], k) => k > 0 && target >= c);
-  i = i < 0 ? L1_MEASURED.length - 2 : Math.max(0, i - 1);
-  const [[a0, c0], [a1, c1]] = [L1_MEASURED[i], L1_MEASURED[i + 1]];
+  let i = measured.findIndex(([, c], k) => k > 0 && target >= c);
+  i = i < 0 ? measured.length - 2 : Math.max(0, i - 1);
+  const [[a0, c0], [a1, c1]] = [measured[i], measured[i + 1]];
   const slope = Math.log(a1 / a0) / Math.log(c1 / c0);
   return a0 * (target / c0) ** slope;
 }

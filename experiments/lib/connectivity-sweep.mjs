@@ -1,0 +1,130 @@
+// The accuracy-against-connectivity experiments (Fig. 1A / 3A, 1B / 3B, 2 / 3C of Bellec et al. 2018):
+// every rule at every target connectivity, and the dense network, once per seed. Each run records its
+// test accuracy, the connectivity it reached (soft-DEEP R is plotted at the highest it reached, as in
+// the paper), its test accuracy after each epoch and its overall connectivity every 1 % of the steps.
+// The figure and the summary table the three experiments share are here too.
+import { architecture, Model } from "../../dist/index.js";
+import { figure, lineChart } from "./plot.mjs";
+import { median, pct } from "./summary-stats.mjs";
+
+/**
+ * The per-entry connectivities min(1, ratios[l]·c) whose overall connectivity is `overall`, where
+ * `positions[l]` counts the possible connections of connectivity entry l: bisection on c.
+ */
+export function splitConnectivity(overall, ratios, positions) {
+  if (overall >= 1) return ratios.map(() => 1);
+  const total = positions.reduce((a, b) => a + b);
+  const overallOf = (c) => ratios.reduce((sum, r, l) => sum + Math.min(1, r * c) * positions[l], 0) / total;
+  let lo = 0, hi = 1 / Math.min(...ratios);
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (overallOf(mid) < overall) lo = mid;
+    else hi = mid;
+  }
+  return ratios.map((r) => Math.min(1, r * hi));
+}
+
+/** Active connections over possible ones, over every sparse store of `layers` (EpochStats.layers or LayerInfo[]). */
+export function overallConnectivity(layers) {
+  const active = layers.reduce((sum, l) => sum + l.active, 0);
+  const positions = layers.reduce((sum, l) => sum + (l.positions ?? l.inputs * l.outputs), 0);
+  return active / positions;
+}
+
+/**
+ * Trains one network: the ready-made architecture `network.architecture` (with `network.options`)
+ * under `rule`, its per-entry `connectivity` (undefined for rule "dense"), the rule's model settings
+ * `structure` (prune schedule, beta) and fit options `train`. Every `traceEvery` steps the overall
+ * connectivity is recorded (the iteration panels). Returns the epoch stats, the trace and the wall seconds.
+ */
+export async function trainRun({ network, rule, connectivity, structure = {}, seed, data, train, traceEvery }) {
+  const options = { ...network.options, rule, ...(connectivity === undefined ? {} : { connectivity }) };
+  const model = Model.create({ ...architecture(network.architecture, options), rule, seed, ...structure });
+  const trace = [];
+  const batches = Math.ceil(data.train.count / train.batchSize);
+  const started = performance.now();
+  const epochs = await model.fit(data.train, {
+    ...train,
+    validation: data.test,
+    onBatchEnd: traceEvery === undefined ? undefined : (b) => {
+      const step = b.epoch * batches + b.batch + 1;  // b.epoch counts from 0
+      if (step % traceEvery === 0) trace.push({ step, connectivity: overallConnectivity(model.layers()) });
+    },
+  });
+  return { epochs, trace, batches, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * The sweep: for each seed, every rule of `rules` at every target of `size.targets`, then the dense
+ * network. `settings(rule, target, steps)` gives a run's per-entry connectivity, structure settings
+ * and fit options (over `recipe`); `size` has targets, seeds and epochs. One row per run.
+ */
+export async function connectivitySweep({ network, rules, size, seeds, data, recipe, settings, log }) {
+  const batches = Math.ceil(data.train.count / recipe.batchSize), steps = size.epochs * batches;
+  const traceEvery = Math.max(1, Math.round(steps / 100));
+  const runs = [...size.targets.flatMap((target) => rules.map((rule) => ({ rule, target }))), { rule: "dense", target: 1 }];
+  const rows = [];
+  for (let seed = 1; seed <= (seeds ?? size.seeds); seed++) {
+    for (const { rule, target } of runs) {
+      const s = settings(rule, target, steps);
+      const train = { ...recipe, epochs: size.epochs, ...s.train };
+      const result = await trainRun({ network, rule, connectivity: s.connectivity, structure: s.structure, seed, data, train, traceEvery });
+      const last = result.epochs.at(-1);
+      const reached = rule === "dense" ? 1 : overallConnectivity(last.layers);
+      const row = {
+        seed, rule, targetConnectivity: target, layerConnectivity: s.connectivity ?? last.layers.map(() => 1),
+        hyperparameters: { ...train, ...s.structure }, trainSamples: data.train.count, testSamples: data.test.count,
+        testAccuracy: last.testAccuracy, reachedConnectivity: reached,
+        maxConnectivity: rule === "dense" ? 1 : last.maxConnectivity,
+        // soft-DEEP R is plotted at the highest connectivity it reached, as in the paper.
+        plotConnectivity: rule === "soft-deep-r" ? last.maxConnectivity : reached,
+        curve: result.epochs.map((e) => ({ step: e.epoch * batches, testAccuracy: e.testAccuracy, connectivity: rule === "dense" ? 1 : overallConnectivity(e.layers) })),
+        trace: rule === "dense" ? [] : result.trace,
+        seconds: result.seconds,
+      };
+      rows.push(row);
+      log(`seed ${seed} ${rule} at ${pct(target)}: test ${pct(row.testAccuracy)} at ${pct(row.plotConnectivity)} connectivity, ${row.seconds.toFixed(1)} s`);
+    }
+  }
+  return rows;
+}
+
+/**
+ * Three panels: (left) median test accuracy against connectivity (log axis) per rule, the range
+ * over the seeds shaded; (middle) test accuracy after each epoch at the target `low`; (right) the
+ * overall connectivity over the steps of seed 1 at `low`. `title` names the network and data.
+ */
+export function sweepFigure(rows, { title, low }) {
+  const points = rows.map((r) => ({ rule: r.rule, connectivity: 100 * r.plotConnectivity, target: r.targetConnectivity, accuracy: 100 * r.testAccuracy }));
+  // A rule's x is the median reached connectivity of its runs at one target (prune and l1 land near it, not on it).
+  const medianX = new Map();
+  for (const p of points) {
+    const key = `${p.rule}@${p.target}`;
+    medianX.set(key, [...(medianX.get(key) ?? []), p.connectivity]);
+  }
+  const placed = points.map((p) => ({ ...p, connectivity: median(medianX.get(`${p.rule}@${p.target}`)) }));
+  const lowRows = rows.filter((r) => r.targetConnectivity === low || r.rule === "dense");
+  const overSteps = lowRows.flatMap((r) => r.curve.map((c) => ({ rule: r.rule, step: c.step, accuracy: 100 * c.testAccuracy })));
+  const oneRun = lowRows.filter((r) => r.seed === 1).flatMap((r) => (r.rule === "dense" ? [{ step: 0, connectivity: 1 }, ...r.curve] : r.trace).map((t) => ({ rule: r.rule, step: t.step, connectivity: 100 * t.connectivity })));
+  const seeds = new Set(rows.map((r) => r.seed)).size;
+  const stepUnit = `step (batches of ${rows[0].hyperparameters.batchSize})`;
+  return figure(`${title} (${rows[0].trainSamples} training samples, ${seeds} seed${seeds > 1 ? "s" : ""}: median, range shaded)`, [
+    lineChart({ data: placed, x: "connectivity", y: "accuracy", color: "rule", title: "Test accuracy against connectivity", xTitle: "connectivity (% of possible connections, log)", yTitle: "test accuracy (%)", colorTitle: "rule", logX: true,
+      // Room for the dense runs' points at 100 %.
+      xDomain: [Math.min(...placed.map((p) => p.connectivity)) / 1.5, 150] }),
+    lineChart({ data: overSteps, x: "step", y: "accuracy", color: "rule", title: `Test accuracy over training at ${pct(low)} target`, xTitle: stepUnit, yTitle: "test accuracy (%)", colorTitle: "rule" }),
+    lineChart({ data: oneRun, x: "step", y: "connectivity", color: "rule", band: false, points: false, title: `Connectivity over training (seed 1, ${pct(low)} target)`, xTitle: stepUnit, yTitle: "connectivity (%, log)", colorTitle: "rule", logY: true }),
+  ]);
+}
+
+/** Per rule and target: the median test accuracy and reached connectivity over the seeds. */
+export function sweepSummary(rows) {
+  const groups = new Map();
+  for (const r of rows) groups.set(`${r.rule} ${r.targetConnectivity}`, [...(groups.get(`${r.rule} ${r.targetConnectivity}`) ?? []), r]);
+  return [...groups.values()].map((g) => ({
+    rule: g[0].rule, target: pct(g[0].targetConnectivity),
+    connectivity: pct(median(g.map((r) => r.plotConnectivity))),
+    "test accuracy": pct(median(g.map((r) => r.testAccuracy))),
+    seeds: g.length, "seconds each": median(g.map((r) => r.seconds)).toFixed(1),
+  }));
+}
