@@ -55,14 +55,18 @@ export async function trainRun({ network, rule, connectivity, structure = {}, se
 }
 
 /**
- * The sweep: for each seed, every rule of `rules` at every target of `size.targets`, then the dense
- * network. `settings(rule, target, steps)` gives a run's per-entry connectivity, structure settings
- * and fit options (over `recipe`); `size` has targets, seeds and epochs. One row per run.
+ * The sweep: for each seed, every rule of `rules` at every target of `size.targets` (or of
+ * `size.targetsOf[rule]` where given), then the dense network. `settings(rule, target, steps)` gives
+ * a run's per-entry connectivity, structure settings and fit options (over `recipe`); `size` has the
+ * targets, seeds and epochs. One row per run.
  */
 export async function connectivitySweep({ network, rules, size, seeds, data, recipe, settings, log }) {
   const batches = Math.ceil(data.train.count / recipe.batchSize), steps = size.epochs * batches;
   const traceEvery = Math.max(1, Math.round(steps / 100));
-  const runs = [...size.targets.flatMap((target) => rules.map((rule) => ({ rule, target }))), { rule: "dense", target: 1 }];
+  const runs = [
+    ...size.targets.flatMap((target) => rules.filter((rule) => (size.targetsOf?.[rule] ?? size.targets).includes(target)).map((rule) => ({ rule, target }))),
+    { rule: "dense", target: 1 },
+  ];
   const rows = [];
   for (let seed = 1; seed <= (seeds ?? size.seeds); seed++) {
     for (const { rule, target } of runs) {
