@@ -1,14 +1,13 @@
 // Fig. 1A / 3A of Bellec et al. 2018: LeNet-300-100 on MNIST, test accuracy against connectivity for
 // DEEP R, soft-DEEP R, fixed sparse, pruning, l1-shrinkage and dense; beside it the accuracy over the
 // steps at one low connectivity, and the connectivity over the steps of one run per rule.
-import { l1Alpha, pruneQuality } from "./lib/baseline-settings.mjs";
-import { connectivitySweep, splitConnectivity, sweepFigure, sweepSummary } from "./lib/connectivity-sweep.mjs";
+import { l1Alpha } from "./lib/baseline-settings.mjs";
+import { connectivitySweep, ruleSettings, splitConnectivity, sweepFigure, sweepSummary } from "./lib/connectivity-sweep.mjs";
 import { mnist } from "./lib/data.mjs";
 
 const RULES = ["deep-r", "soft-deep-r", "fixed", "prune", "l1"];
-const PRUNE_TIMES = 3;
 // The reference script's recipe, for every rule: plain SGD, lr 0.5 decayed by 0.8 per epoch, batch 10.
-export const RECIPE = { lr: 0.5, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 10, optimizer: "sgd" };
+const RECIPE = { lr: 0.5, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 10, optimizer: "sgd" };
 const ALPHA = 1e-5, NOISE = 1e-5;
 
 // Overall connectivities (the 1:3:30 split of the reference code); the iteration panels use LOW.
@@ -26,28 +25,9 @@ const RATIO = [1, 3, 30];
 const POSITIONS = [784 * 300, 300 * 100, 100 * 10];
 
 /** Each rule's model settings and fit options for the overall target connectivity, given the steps of the run. */
-export function settings(rule, target, steps) {
+function settings(rule, target, steps) {
   const split = splitConnectivity(target, RATIO, POSITIONS);
-  switch (rule) {
-    case "deep-r":
-    case "fixed":
-      return { connectivity: split, structure: {}, train: { alpha: rule === "deep-r" ? ALPHA : 0, noise: rule === "deep-r" ? NOISE : 0 } };
-    case "soft-deep-r":
-      // beta = alpha / T with T = lr·noise²/2, as the authors' soft-DEEP R script sets it.
-      return { connectivity: split, structure: { beta: (2 * ALPHA) / (RECIPE.lr * NOISE ** 2) }, train: { alpha: ALPHA, noise: NOISE } };
-    case "prune":
-      // Dense training to 30 % of the steps, a prune every 15 %, the last 40 % retraining the survivors.
-      return {
-        connectivity: [1, 1, 1],
-        structure: { pruneStart: Math.round(0.3 * steps), pruneEvery: Math.round(0.15 * steps), pruneTimes: PRUNE_TIMES, quality: pruneQuality(target, PRUNE_TIMES) },
-        train: { alpha: 0, noise: 0, weightDecay: 1e-4 },
-      };
-    case "l1":
-      // Shrinkage to 40 % of the steps, then the zeroed weights go and the rest retrain.
-      return { connectivity: [1, 1, 1], structure: { pruneStart: Math.round(0.4 * steps) }, train: { alpha: l1Alpha(target), noise: 0 } };
-    case "dense":
-      return { connectivity: undefined, structure: {}, train: { alpha: 0, noise: 0 } };
-  }
+  return ruleSettings(rule, { split, target, steps, lr: RECIPE.lr, alpha: ALPHA, noise: NOISE, l1: l1Alpha(target) });
 }
 
 async function run({ quick, scale, seeds, data: dir, log }) {

@@ -3,12 +3,11 @@
 // sparse, pruning, l1-shrinkage and dense. The paper trains it on CIFAR-10, which deepr cannot
 // download: here it trains on MNIST, and on CIFAR-10 when --data names a folder holding its binary
 // batches (data_batch_1.bin ... test_batch.bin).
-import { l1Alpha, pruneQuality } from "./lib/baseline-settings.mjs";
-import { connectivitySweep, splitConnectivity, sweepFigure, sweepSummary } from "./lib/connectivity-sweep.mjs";
+import { l1Alpha } from "./lib/baseline-settings.mjs";
+import { connectivitySweep, ruleSettings, splitConnectivity, sweepFigure, sweepSummary } from "./lib/connectivity-sweep.mjs";
 import { imagesFor } from "./lib/data.mjs";
 
 const RULES = ["deep-r", "soft-deep-r", "fixed", "prune", "l1"];
-const PRUNE_TIMES = 3;
 // The cnn preset's recipe (the README's accuracy table) for every rule: Adam, lr 0.003 on a cosine schedule, batch 32.
 const RECIPE = { lr: 0.003, lrSchedule: "cosine", batchSize: 32, optimizer: "adam" };
 const ALPHA = 1e-5, NOISE = 1e-5;
@@ -39,24 +38,7 @@ const L1_MEASURED_CNN = [[0.03, 0.58], [0.1, 0.246], [0.2, 0.082], [0.3, 0.0244]
 function settings(shape) {
   return (rule, target, steps) => {
     const split = splitConnectivity(target, RATIO, positions(shape));
-    switch (rule) {
-      case "deep-r":
-      case "fixed":
-        return { connectivity: split, structure: {}, train: { alpha: rule === "deep-r" ? ALPHA : 0, noise: rule === "deep-r" ? NOISE : 0 } };
-      case "soft-deep-r":
-        // beta = alpha / T with T = lr·noise²/2, as for the mlp.
-        return { connectivity: split, structure: { beta: (2 * ALPHA) / (RECIPE.lr * NOISE ** 2) }, train: { alpha: ALPHA, noise: NOISE } };
-      case "prune":
-        return {
-          connectivity: [1, 1, 1, 1],
-          structure: { pruneStart: Math.round(0.3 * steps), pruneEvery: Math.round(0.15 * steps), pruneTimes: PRUNE_TIMES, quality: pruneQuality(target, PRUNE_TIMES) },
-          train: { alpha: 0, noise: 0, weightDecay: 1e-4 },
-        };
-      case "l1":
-        return { connectivity: [1, 1, 1, 1], structure: { pruneStart: Math.round(0.4 * steps) }, train: { alpha: l1Alpha(target, L1_MEASURED_CNN), noise: 0 } };
-      case "dense":
-        return { connectivity: undefined, structure: {}, train: { alpha: 0, noise: 0 } };
-    }
+    return ruleSettings(rule, { split, target, steps, lr: RECIPE.lr, alpha: ALPHA, noise: NOISE, l1: l1Alpha(target, L1_MEASURED_CNN) });
   };
 }
 

@@ -3,7 +3,7 @@
 // fixed sparse and dense. The paper's task, framewise phone recognition on TIMIT, needs a licensed
 // corpus: here the network reads MNIST row by row (28 time steps of 28 pixels), and the user's own
 // sequences when --data names a folder with x_train.npy, y_train.npy, x_test.npy and y_test.npy.
-import { connectivitySweep, splitConnectivity, sweepFigure, sweepSummary } from "./lib/connectivity-sweep.mjs";
+import { connectivitySweep, ruleSettings, splitConnectivity, sweepFigure, sweepSummary } from "./lib/connectivity-sweep.mjs";
 import { sequencesFor } from "./lib/data.mjs";
 
 const RULES = ["deep-r", "soft-deep-r", "fixed"];
@@ -25,19 +25,8 @@ const RATIO = [1, 10];
 function settings([, features], classes) {
   // The LSTM's input and recurrent matrices (four gates each) share one connectivity entry.
   const positions = [4 * UNITS * (features + UNITS), UNITS * classes];
-  return (rule, target) => {
-    const split = splitConnectivity(target, RATIO, positions);
-    switch (rule) {
-      case "deep-r":
-      case "fixed":
-        return { connectivity: split, structure: {}, train: { alpha: rule === "deep-r" ? ALPHA : 0, noise: rule === "deep-r" ? NOISE : 0 } };
-      case "soft-deep-r":
-        // beta = alpha / T with T = lr·noise²/2, as for the mlp.
-        return { connectivity: split, structure: { beta: (2 * ALPHA) / (RECIPE.lr * NOISE ** 2) }, train: { alpha: ALPHA, noise: NOISE } };
-      case "dense":
-        return { connectivity: undefined, structure: {}, train: { alpha: 0, noise: 0 } };
-    }
-  };
+  return (rule, target, steps) =>
+    ruleSettings(rule, { split: splitConnectivity(target, RATIO, positions), target, steps, lr: RECIPE.lr, alpha: ALPHA, noise: NOISE });
 }
 
 async function run({ quick, scale, seeds, data: dir, log }) {

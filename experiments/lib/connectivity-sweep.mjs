@@ -4,6 +4,7 @@
 // the paper), its test accuracy after each epoch and its overall connectivity every 1 % of the steps.
 // The figure and the summary table the three experiments share are here too.
 import { architecture, Model } from "../../dist/index.js";
+import { pruneQuality } from "./baseline-settings.mjs";
 import { figure, lineChart } from "./plot.mjs";
 import { median, pct } from "./summary-stats.mjs";
 
@@ -29,6 +30,40 @@ export function overallConnectivity(layers) {
   const active = layers.reduce((sum, l) => sum + l.active, 0);
   const positions = layers.reduce((sum, l) => sum + (l.positions ?? l.inputs * l.outputs), 0);
   return active / positions;
+}
+
+const PRUNE_TIMES = 3;
+
+/**
+ * A rule's model settings and fit options at one overall `target`, for a run of `steps` steps with
+ * the recipe's learning rate `lr`: DEEP R and fixed start at the per-entry `split` and keep it;
+ * soft-DEEP R starts there with DEEP R's α and noise and β = α/T, T = lr·noise²/2, as the authors'
+ * soft-DEEP R script sets it; pruning (Han et al. 2015) and l1-shrinkage start dense. Pruning trains
+ * densely to 30 % of the steps, prunes every 15 % (3 times, q from the target) and retrains for the
+ * last 40 %, with weight decay 1e-4; l1 shrinks by lr·`l1` per step to 40 % of the steps, then its
+ * zeroed weights go and the rest retrain.
+ */
+export function ruleSettings(rule, { split, target, steps, lr, alpha, noise, l1 }) {
+  const dense = split.map(() => 1);
+  switch (rule) {
+    case "deep-r":
+      return { connectivity: split, structure: {}, train: { alpha, noise } };
+    case "fixed":
+      return { connectivity: split, structure: {}, train: { alpha: 0, noise: 0 } };
+    case "soft-deep-r":
+      return { connectivity: split, structure: { beta: (2 * alpha) / (lr * noise ** 2) }, train: { alpha, noise } };
+    case "prune":
+      return {
+        connectivity: dense,
+        structure: { pruneStart: Math.round(0.3 * steps), pruneEvery: Math.round(0.15 * steps), pruneTimes: PRUNE_TIMES, quality: pruneQuality(target, PRUNE_TIMES) },
+        train: { alpha: 0, noise: 0, weightDecay: 1e-4 },
+      };
+    case "l1":
+      return { connectivity: dense, structure: { pruneStart: Math.round(0.4 * steps) }, train: { alpha: l1, noise: 0 } };
+    case "dense":
+      return { connectivity: undefined, structure: {}, train: { alpha: 0, noise: 0 } };
+  }
+  throw new Error(`no settings for rule ${rule}`);
 }
 
 /**
