@@ -3,7 +3,7 @@
 // MNIST: test accuracy and the connectivity reached as two heat maps, which show that the baseline
 // the other figures compare with was tuned fairly.
 import { figure, heatmap } from "./lib/plot.mjs";
-import { overallConnectivity, trainRun } from "./lib/connectivity-sweep.mjs";
+import { trainRun } from "./lib/connectivity-sweep.mjs";
 import { mnist } from "./lib/data.mjs";
 import { mean, pct } from "./lib/summary-stats.mjs";
 
@@ -28,15 +28,15 @@ async function run({ quick, scale, seeds, data: dir, log }) {
         const structure = { pruneStart: Math.round(0.3 * steps), pruneEvery: Math.round(0.15 * steps), pruneTimes: PRUNE_TIMES, quality };
         const train = { ...RECIPE, epochs: size.epochs, weightDecay };
         const result = await trainRun({ network: { architecture: "mlp" }, rule: "prune", connectivity: [1, 1, 1], structure, seed, data, train });
-        const last = result.epochs.at(-1);
         const row = {
           seed, rule: "prune", weightDecay, quality, hyperparameters: { ...train, ...structure },
           trainSamples: data.train.count, testSamples: data.test.count,
-          testAccuracy: last.testAccuracy, reachedConnectivity: overallConnectivity(last.layers),
-          layerConnectivity: last.layers.map((l) => l.connectivity), seconds: result.seconds,
+          // A run that diverged has no accuracy: null, and `diverged` says where it stopped.
+          testAccuracy: result.diverged ? null : result.epochs.at(-1).testAccuracy, diverged: result.diverged,
+          reachedConnectivity: result.connectivity, layerConnectivity: result.layerConnectivity, seconds: result.seconds,
         };
         rows.push(row);
-        log(`seed ${seed} weight decay ${weightDecay} quality ${quality}: test ${pct(row.testAccuracy)} at ${pct(row.reachedConnectivity)} connectivity, ${row.seconds.toFixed(1)} s`);
+        log(`seed ${seed} weight decay ${weightDecay} quality ${quality}: ${row.diverged ? `diverged (${row.diverged})` : `test ${pct(row.testAccuracy)}`} at ${pct(row.reachedConnectivity)} connectivity, ${row.seconds.toFixed(1)} s`);
       }
     }
   }
@@ -45,7 +45,8 @@ async function run({ quick, scale, seeds, data: dir, log }) {
 
 
 function figureOf(rows) {
-  const cells = rows.map((r) => ({ weightDecay: r.weightDecay, quality: r.quality, accuracy: 100 * r.testAccuracy, connectivity: 100 * r.reachedConnectivity }));
+  // A diverged run has no accuracy (null, which the cell's mean leaves out); its connectivity counts.
+  const cells = rows.map((r) => ({ weightDecay: r.weightDecay, quality: r.quality, accuracy: r.diverged ? null : 100 * r.testAccuracy, connectivity: 100 * r.reachedConnectivity }));
   const seeds = new Set(rows.map((r) => r.seed)).size;
   const axes = { data: cells, x: "quality", y: "weightDecay", xTitle: "quality factor q (prune |w| ≤ q·σ)", yTitle: "l2 weight decay λ" };
   return figure(`Pruning (Han et al. 2015) on LeNet-300-100, MNIST: ${rows[0].trainSamples} training samples, mean of ${seeds} seed${seeds > 1 ? "s" : ""}`, [
@@ -54,14 +55,18 @@ function figureOf(rows) {
   ]);
 }
 
-/** One line per cell, averaged over the seeds. */
+/** One line per cell, averaged over the seeds (the accuracy over those that did not diverge). */
 function summary(rows) {
   const cells = new Map();
   for (const r of rows) cells.set(`${r.weightDecay} ${r.quality}`, [...(cells.get(`${r.weightDecay} ${r.quality}`) ?? []), r]);
-  return [...cells.values()].map((c) => ({
-    "weight decay": c[0].weightDecay, quality: c[0].quality,
-    "test accuracy": pct(mean(c.map((r) => r.testAccuracy))), connectivity: pct(mean(c.map((r) => r.reachedConnectivity))), seeds: c.length,
-  }));
+  return [...cells.values()].map((c) => {
+    const finished = c.filter((r) => !r.diverged);
+    return {
+      "weight decay": c[0].weightDecay, quality: c[0].quality,
+      "test accuracy": finished.length ? pct(mean(finished.map((r) => r.testAccuracy))) : "–", connectivity: pct(mean(c.map((r) => r.reachedConnectivity))),
+      seeds: c.length, diverged: c.length - finished.length,
+    };
+  });
 }
 
 export default { name: "fig5-prune-grid", title: "Fig. 5: pruning's weight decay × quality factor grid on MNIST", run, figure: figureOf, summary };

@@ -58,6 +58,25 @@ describe("the experiments", () => {
   }, 150_000);
 });
 
+describe("a run of the sweeps", () => {
+  it("that diverges is recorded with the error's message and the epochs it finished, so the sweep goes on", async () => {
+    ensureBuilt();
+    const { trainRun } = await import(pathToFileURL(join(experimentsDir, "lib", "connectivity-sweep.mjs")).href);
+    const { mnist } = await import(pathToFileURL(join(experimentsDir, "lib", "data.mjs")).href);
+    const data = await mnist({ trainCount: 500, testCount: 100 });
+    const train = { batchSize: 10, epochs: 2, optimizer: "sgd", alpha: 0, noise: 0 };
+    const run = (lr: number) => trainRun({ network: { architecture: "mlp" }, rule: "fixed", connectivity: [0.05, 0.1, 0.5], seed: 1, data, train: { ...train, lr } });
+    const exploded = await run(1e4);
+    expect(exploded.diverged).toMatch(/training stopped at epoch 0.*lower the learning rate/);
+    expect(exploded.epochs).toEqual([]);
+    // The structure it stopped with is still reported: fixed keeps its budget.
+    expect(exploded.layerConnectivity.map((c: number) => +c.toFixed(2))).toEqual([0.05, 0.1, 0.5]);
+    const fine = await run(0.05);
+    expect(fine.diverged).toBeNull();
+    expect(fine.epochs).toHaveLength(2);
+  });
+});
+
 describe("the plotting module", () => {
   it("renders a line chart and a heat map in a grid of two columns to SVG with their titles and axis titles", async () => {
     const data = [1, 2, 3].flatMap((x) => [1, 2].map((seed) => ({ x, y: x * seed, series: "a" })));

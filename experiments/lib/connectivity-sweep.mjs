@@ -3,7 +3,7 @@
 // test accuracy, the connectivity it reached (soft-DEEP R is plotted at the highest it reached, as in
 // the paper), its test accuracy after each epoch and its overall connectivity every 1 % of the steps.
 // The figure and the summary table the three experiments share are here too.
-import { architecture, Model } from "../../dist/index.js";
+import { architecture, Model, NonFiniteError } from "../../dist/index.js";
 import { pruneQuality } from "./baseline-settings.mjs";
 import { figure, lineChart } from "./plot.mjs";
 import { median, pct } from "./summary-stats.mjs";
@@ -70,23 +70,35 @@ export function ruleSettings(rule, { split, target, steps, lr, alpha, noise, l1 
  * Trains one network: the ready-made architecture `network.architecture` (with `network.options`)
  * under `rule`, its per-entry `connectivity` (undefined for rule "dense"), the rule's model settings
  * `structure` (prune schedule, beta) and fit options `train`. Every `traceEvery` steps the overall
- * connectivity is recorded (the iteration panels). Returns the epoch stats, the trace and the wall seconds.
+ * connectivity is recorded (the iteration panels). Returns the stats of the epochs it finished, the
+ * trace, the wall seconds, the connectivity it ended at (overall and per sparse store), and `diverged`: null, or the message of the
+ * NonFiniteError that stopped it (a learning rate too high for the rule: the sweep records the run
+ * and goes on).
  */
 export async function trainRun({ network, rule, connectivity, structure = {}, seed, data, train, traceEvery }) {
   const options = { ...network.options, rule, ...(connectivity === undefined ? {} : { connectivity }) };
   const model = Model.create({ ...architecture(network.architecture, options), rule, seed, ...structure });
-  const trace = [];
+  const trace = [], epochs = [];
   const batches = Math.ceil(data.train.count / train.batchSize);
   const started = performance.now();
-  const epochs = await model.fit(data.train, {
-    ...train,
-    validation: data.test,
-    onBatchEnd: traceEvery === undefined ? undefined : (b) => {
-      const step = b.epoch * batches + b.batch + 1;  // b.epoch counts from 0
-      if (step % traceEvery === 0) trace.push({ step, connectivity: overallConnectivity(model.layers()) });
-    },
-  });
-  return { epochs, trace, batches, seconds: (performance.now() - started) / 1000 };
+  let diverged = null;
+  try {
+    await model.fit(data.train, {
+      ...train,
+      validation: data.test,
+      onEpochEnd: (stats) => { epochs.push(stats); },
+      onBatchEnd: traceEvery === undefined ? undefined : (b) => {
+        const step = b.epoch * batches + b.batch + 1;  // b.epoch counts from 0
+        if (step % traceEvery === 0) trace.push({ step, connectivity: overallConnectivity(model.layers()) });
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof NonFiniteError)) throw e;
+    diverged = e.message;
+  }
+  const layers = model.layers();
+  const layerConnectivity = layers.map((l) => l.active / (l.inputs * l.outputs));
+  return { epochs, trace, batches, seconds: (performance.now() - started) / 1000, connectivity: overallConnectivity(layers), layerConnectivity, diverged };
 }
 
 /**
@@ -109,20 +121,21 @@ export async function connectivitySweep({ network, rules, size, seeds, data, rec
       const train = { ...recipe, epochs: size.epochs, ...s.train };
       const result = await trainRun({ network, rule, connectivity: s.connectivity, structure: s.structure, seed, data, train, traceEvery });
       const last = result.epochs.at(-1);
-      const reached = rule === "dense" ? 1 : overallConnectivity(last.layers);
+      const reached = rule === "dense" ? 1 : result.diverged ? result.connectivity : overallConnectivity(last.layers);
+      const maxConnectivity = rule === "dense" ? 1 : result.diverged ? Math.max(result.connectivity, ...result.trace.map((t) => t.connectivity)) : last.maxConnectivity;
       const row = {
-        seed, rule, targetConnectivity: target, layerConnectivity: s.connectivity ?? last.layers.map(() => 1),
+        seed, rule, targetConnectivity: target, layerConnectivity: s.connectivity ?? settings("deep-r", 1, steps).connectivity,
         hyperparameters: { ...train, ...s.structure }, trainSamples: data.train.count, testSamples: data.test.count,
-        testAccuracy: last.testAccuracy, reachedConnectivity: reached,
-        maxConnectivity: rule === "dense" ? 1 : last.maxConnectivity,
+        // A run that diverged has no accuracy: null, and `diverged` says where it stopped.
+        testAccuracy: result.diverged ? null : last.testAccuracy, diverged: result.diverged, reachedConnectivity: reached, maxConnectivity,
         // soft-DEEP R is plotted at the highest connectivity it reached, as in the paper.
-        plotConnectivity: rule === "soft-deep-r" ? last.maxConnectivity : reached,
+        plotConnectivity: rule === "soft-deep-r" ? maxConnectivity : reached,
         curve: result.epochs.map((e) => ({ step: e.epoch * batches, testAccuracy: e.testAccuracy, connectivity: rule === "dense" ? 1 : overallConnectivity(e.layers) })),
         trace: rule === "dense" ? [] : result.trace,
         seconds: result.seconds,
       };
       rows.push(row);
-      log(`seed ${seed} ${rule} at ${pct(target)}: test ${pct(row.testAccuracy)} at ${pct(row.plotConnectivity)} connectivity, ${row.seconds.toFixed(1)} s`);
+      log(`seed ${seed} ${rule} at ${pct(target)}: ${row.diverged ? `diverged (${row.diverged})` : `test ${pct(row.testAccuracy)}`} at ${pct(row.plotConnectivity)} connectivity, ${row.seconds.toFixed(1)} s`);
     }
   }
   return rows;
@@ -134,7 +147,8 @@ export async function connectivitySweep({ network, rules, size, seeds, data, rec
  * overall connectivity over the steps of seed 1 at `low`. `title` names the network and data.
  */
 export function sweepFigure(rows, { title, low }) {
-  const points = rows.map((r) => ({ rule: r.rule, connectivity: 100 * r.plotConnectivity, target: r.targetConnectivity, accuracy: 100 * r.testAccuracy }));
+  // Diverged runs have no accuracy; the summary table counts them.
+  const points = rows.filter((r) => !r.diverged).map((r) => ({ rule: r.rule, connectivity: 100 * r.plotConnectivity, target: r.targetConnectivity, accuracy: 100 * r.testAccuracy }));
   // A rule's x is the median reached connectivity of its runs at one target (prune and l1 land near it, not on it).
   const medianX = new Map();
   for (const p of points) {
@@ -156,14 +170,17 @@ export function sweepFigure(rows, { title, low }) {
   ]);
 }
 
-/** Per rule and target: the median test accuracy and reached connectivity over the seeds. */
+/** Per rule and target: the median test accuracy (over the seeds that did not diverge) and reached connectivity. */
 export function sweepSummary(rows) {
   const groups = new Map();
   for (const r of rows) groups.set(`${r.rule} ${r.targetConnectivity}`, [...(groups.get(`${r.rule} ${r.targetConnectivity}`) ?? []), r]);
-  return [...groups.values()].map((g) => ({
-    rule: g[0].rule, target: pct(g[0].targetConnectivity),
-    connectivity: pct(median(g.map((r) => r.plotConnectivity))),
-    "test accuracy": pct(median(g.map((r) => r.testAccuracy))),
-    seeds: g.length, "seconds each": median(g.map((r) => r.seconds)).toFixed(1),
-  }));
+  return [...groups.values()].map((g) => {
+    const finished = g.filter((r) => !r.diverged);
+    return {
+      rule: g[0].rule, target: pct(g[0].targetConnectivity),
+      connectivity: pct(median(g.map((r) => r.plotConnectivity))),
+      "test accuracy": finished.length ? pct(median(finished.map((r) => r.testAccuracy))) : "–",
+      seeds: g.length, diverged: g.length - finished.length, "seconds each": median(g.map((r) => r.seconds)).toFixed(1),
+    };
+  });
 }
