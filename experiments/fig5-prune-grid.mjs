@@ -45,17 +45,19 @@ async function run({ quick, scale, seeds, data: dir, log }) {
 
 
 function figureOf(rows) {
-  // A diverged run has no accuracy (null, which the cell's mean leaves out); its connectivity counts.
-  const cells = rows.map((r) => ({ weightDecay: r.weightDecay, quality: r.quality, accuracy: r.diverged ? null : 100 * r.testAccuracy, connectivity: 100 * r.reachedConnectivity }));
-  const seeds = new Set(rows.map((r) => r.seed)).size;
+  // A run that diverged has neither accuracy nor a connectivity that pruning made: it is left out,
+  // and the title counts it (the summary table gives each cell's count).
+  const finished = rows.filter((r) => !r.diverged);
+  const cells = finished.map((r) => ({ weightDecay: r.weightDecay, quality: r.quality, accuracy: 100 * r.testAccuracy, connectivity: 100 * r.reachedConnectivity }));
+  const seeds = new Set(rows.map((r) => r.seed)).size, diverged = rows.length - finished.length;
   const axes = { data: cells, x: "quality", y: "weightDecay", xTitle: "quality factor q (prune |w| ≤ q·σ)", yTitle: "l2 weight decay λ" };
-  return figure(`Pruning (Han et al. 2015) on LeNet-300-100, MNIST: ${rows[0].trainSamples} training samples, mean of ${seeds} seed${seeds > 1 ? "s" : ""}`, [
+  return figure(`Pruning (Han et al. 2015) on LeNet-300-100, MNIST: ${rows[0].trainSamples} training samples, mean of ${seeds} seed${seeds > 1 ? "s" : ""}${diverged ? ` (${diverged} of ${rows.length} runs diverged and are left out)` : ""}`, [
     heatmap({ ...axes, value: "accuracy", title: "Test accuracy", valueTitle: "test accuracy (%)", format: ".1f" }),
     heatmap({ ...axes, value: "connectivity", title: "Connectivity reached", valueTitle: "connectivity (%)", format: ".2~r", logColor: true }),
   ]);
 }
 
-/** One line per cell, averaged over the seeds (the accuracy over those that did not diverge). */
+/** One line per cell, averaged over the seeds that did not diverge. */
 function summary(rows) {
   const cells = new Map();
   for (const r of rows) cells.set(`${r.weightDecay} ${r.quality}`, [...(cells.get(`${r.weightDecay} ${r.quality}`) ?? []), r]);
@@ -63,7 +65,8 @@ function summary(rows) {
     const finished = c.filter((r) => !r.diverged);
     return {
       "weight decay": c[0].weightDecay, quality: c[0].quality,
-      "test accuracy": finished.length ? pct(mean(finished.map((r) => r.testAccuracy))) : "–", connectivity: pct(mean(c.map((r) => r.reachedConnectivity))),
+      "test accuracy": finished.length ? pct(mean(finished.map((r) => r.testAccuracy))) : "–",
+      connectivity: finished.length ? pct(mean(finished.map((r) => r.reachedConnectivity))) : "–",
       seeds: c.length, diverged: c.length - finished.length,
     };
   });

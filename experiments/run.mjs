@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 // Runs one experiment (or all): node experiments/run.mjs NAME|all [--quick] [--scale full] [--seeds N] [--data DIR]
 // Writes experiments/results/<name>[.quick].json and .svg and prints the experiment's summary table.
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { resultsPath, writeResults } from "./lib/results.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const USAGE = `usage: node experiments/run.mjs NAME|all [--quick] [--scale full] [--seeds N] [--data DIR]
+const USAGE = `usage: node experiments/run.mjs NAME|all [--quick] [--scale full] [--seeds N] [--data DIR] [--replot]
   (or npx deepr experiment ...)
   --quick        a small version of each run (seconds), results in experiments/results/NAME.quick.*
+  --replot       no training: draw the figure and print the summary of the results already saved
   --scale full   the paper's sizes (longer training, finer grids; hours on 2 cores)
   --seeds N      the number of seeds instead of the experiment's own
   --data DIR     the data set's files (MNIST IDX files; default: the copy bundled with deepr)`;
@@ -20,7 +21,7 @@ async function main() {
     throw new Error("the experiments run the built package: run `npm run build` first");
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { quick: { type: "boolean" }, scale: { type: "string" }, seeds: { type: "string" }, data: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: { quick: { type: "boolean" }, scale: { type: "string" }, seeds: { type: "string" }, data: { type: "string" }, replot: { type: "boolean" }, help: { type: "boolean", short: "h" } },
   });
   const experiments = await loadExperiments();
   const names = experiments.map((e) => e.name).join(", ");
@@ -31,7 +32,7 @@ async function main() {
   const seeds = values.seeds === undefined ? undefined : Number(values.seeds);
   if (seeds !== undefined && !(Number.isInteger(seeds) && seeds >= 1)) throw new Error(`--seeds must be a positive integer, got ${values.seeds}`);
   const chosen = positionals[0] === "all" ? experiments : [find(experiments, positionals[0], names)];
-  for (const experiment of chosen) await runOne(experiment, { quick: values.quick === true, scale: values.scale, seeds, data: values.data });
+  for (const experiment of chosen) await runOne(experiment, { quick: values.quick === true, scale: values.scale, seeds, data: values.data, replot: values.replot === true });
 }
 
 // Every experiments/*.mjs but this file, by name, in file order.
@@ -54,14 +55,17 @@ async function runOne(experiment, options) {
   const log = (line) => console.error(`[${experiment.name}] ${line}`);
   log(`${experiment.title}${options.quick ? " (quick)" : options.scale ? ` (scale ${options.scale})` : ""}`);
   const started = performance.now();
-  const rows = await experiment.run({ ...options, log });
-  const json = await writeResults(experiment.name, rows, { quick: options.quick });
+  const json = resultsPath(experiment.name, { quick: options.quick });
+  if (options.replot && !existsSync(json)) throw new Error(`--replot draws saved results, and ${json} does not exist: run the experiment first`);
+  const rows = options.replot ? JSON.parse(readFileSync(json, "utf8")) : await experiment.run({ ...options, log });
+  if (!options.replot) await writeResults(experiment.name, rows, { quick: options.quick });
   // figure() and summary() are optional: an experiment may draw its own SVG inside run().
-  const svg = resultsPath(experiment.name, { quick: options.quick }).replace(/\.json$/, ".svg");
+  const svg = json.replace(/\.json$/, ".svg");
   if (experiment.figure) await writeSvg(svg, experiment.figure(rows, options));
   console.log(`\n${experiment.title}`);
   console.table(experiment.summary ? experiment.summary(rows) : rows);
-  console.log(`${rows.length} runs in ${((performance.now() - started) / 1000).toFixed(0)} s; wrote ${json}${experiment.figure ? ` and ${svg}` : ""}`);
+  if (options.replot) console.log(`${rows.length} runs from ${json}${experiment.figure ? `; drew ${svg}` : ""}`);
+  else console.log(`${rows.length} runs in ${((performance.now() - started) / 1000).toFixed(0)} s; wrote ${json}${experiment.figure ? ` and ${svg}` : ""}`);
 }
 
 main().catch((e) => {

@@ -2,7 +2,7 @@
 // results that parse and an SVG figure; the plotting module renders titled axes, and says how to
 // install vega when it is missing; `deepr experiment` forwards to the runner. Accuracies are not checked here: the quick runs are too small.
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
@@ -41,6 +41,13 @@ describe("the experiments", () => {
     }
     // The sweeps and fig5 draw through run.mjs: their figures exist.
     for (const name of ["fig1-mlp", "fig1b-cnn", "fig2-lstm", "fig5-prune-grid"]) expect(existsSync(join(experimentsDir, "results", `${name}.quick.svg`))).toBe(true);
+
+    // --replot draws the saved results again without training.
+    const fig5Svg = join(experimentsDir, "results", "fig5-prune-grid.quick.svg");
+    rmSync(fig5Svg);
+    const replotted = await promisify(execFile)(process.execPath, [join(experimentsDir, "run.mjs"), "fig5", "--quick", "--replot"], { cwd: root });
+    expect(replotted.stdout).toContain("runs from");
+    expect(readFileSync(fig5Svg, "utf8")).toMatch(/^<svg[^>]*>[\s\S]*<\/svg>$/);
 
     // The sweeps run every rule and record the connectivity each reached: DEEP R and fixed exactly at their budget.
     const sweeps = { "fig1-mlp": ["deep-r", "soft-deep-r", "fixed", "prune", "l1", "dense"], "fig1b-cnn": ["deep-r", "soft-deep-r", "fixed", "prune", "l1", "dense"], "fig2-lstm": ["deep-r", "soft-deep-r", "fixed", "dense"] };
