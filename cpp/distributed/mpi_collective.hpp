@@ -1,0 +1,36 @@
+// Collective on MPI, loaded at run time: deepr never links against MPI, so it installs and runs
+// without it, and only a process that asks for MPI needs libmpi.
+//
+// The ABI is Open MPI's (libmpi.so.40, Open MPI 3 and 4): its handles (MPI_COMM_WORLD, MPI_FLOAT,
+// MPI_SUM) are the addresses of exported objects, found with dlsym. MPICH's integer handles are a
+// different ABI and are not supported.
+#pragma once
+
+#include "collective.hpp"
+
+namespace deepr {
+
+class MpiCollective final : public Collective {
+ public:
+  // The process's MPI, initialised on first use with MPI_THREAD_SERIALIZED (training runs on
+  // worker threads, one call at a time) and finalised at exit. Throws std::runtime_error that
+  // names what to install when libmpi cannot be loaded, or when MPI cannot give that thread level.
+  static MpiCollective& instance();
+
+  uint32_t rank() const override { return rank_; }
+  uint32_t ranks() const override { return ranks_; }
+  void sum(float* values, size_t count) override;
+
+ private:
+  MpiCollective();
+
+  using AllReduce = int (*)(const void*, void*, int, void*, void*, void*);
+  AllReduce all_reduce_ = nullptr;
+  void* comm_world_ = nullptr;
+  void* float_type_ = nullptr;
+  void* sum_op_ = nullptr;
+  uint32_t rank_ = 0;
+  uint32_t ranks_ = 1;
+};
+
+}  // namespace deepr
