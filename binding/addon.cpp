@@ -23,7 +23,7 @@ class Addon : public Napi::Addon<Addon> {
  public:
   Addon(Napi::Env env, Napi::Object exports) {
     DefineAddon(exports, {InstanceValue("NativeNetwork", NetworkWrap::Define(env), napi_enumerable),
-                          InstanceValue("abiVersion", Napi::Number::New(env, 3), napi_enumerable),
+                          InstanceValue("abiVersion", Napi::Number::New(env, 4), napi_enumerable),
                           InstanceMethod("threads", &Addon::Threads, napi_enumerable),
                           InstanceMethod("setThreads", &Addon::SetThreads, napi_enumerable),
                           InstanceMethod("simdLevel", &Addon::SimdLevel, napi_enumerable)});

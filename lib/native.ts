@@ -107,6 +107,8 @@ export interface NativeNetwork {
   exportState(layers: NativeLayerState[]): Promise<void>;
   importState(layers: NativeLayerState[], step: number): Promise<void>;
   check(): Promise<string>;
+  /** Data-parallel training over MPI from now on: this process's share of every batch; throws when MPI cannot load. */
+  distribute(engine: "mpi"): { rank: number; ranks: number };
   dispose(): void;
 }
 
@@ -119,7 +121,7 @@ interface Addon {
   simdLevel(): "avx512" | "avx2" | "sse2" | "none";
 }
 
-const ABI_VERSION = 3;
+const ABI_VERSION = 4;
 
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

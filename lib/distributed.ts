@@ -1,0 +1,47 @@
+// Data-parallel training over several processes (README, "Training on several processes (MPI)"):
+// the option that asks for it, its start on a native network, and the one condition it puts on
+// the data. The core shards every batch and sums the gradients; this module holds the policy.
+import { oneOf } from "./checks.js";
+import type { NativeNetwork } from "./native.js";
+
+/** The engines a model can train on several processes with. */
+export const distributedEngines = ["mpi"] as const;
+export type DistributedEngine = (typeof distributedEngines)[number];
+
+/** Which process this is, and how many train the model together (rank 0 of 1 when it trains alone). */
+export interface Distribution {
+  rank: number;
+  ranks: number;
+}
+
+export const alone: Distribution = { rank: 0, ranks: 1 };
+
+/** The `distributed` option: undefined (one process) or an engine. */
+export function distributedOption(name: string, value: unknown): DistributedEngine | undefined {
+  return value === undefined ? undefined : oneOf(name, value, distributedEngines);
+}
+
+/**
+ * Joins the processes started by mpirun: from now on `network` trains this process's share of
+ * every batch and sums the gradients with the others. Throws when MPI cannot be loaded.
+ */
+export function distribute(network: NativeNetwork, engine: DistributedEngine): Distribution {
+  try {
+    return network.distribute(engine);
+  } catch (cause) {
+    throw new Error(`deepr: cannot train with distributed: "${engine}": ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Every batch of an epoch of `samples` must give each process at least one sample. */
+export function checkShardable(samples: number, batchSize: number, { ranks }: Distribution): void {
+  const last = samples % batchSize;
+  const smallest = last === 0 ? Math.min(batchSize, samples) : last;
+  if (smallest < ranks)
+    throw new RangeError(
+      `a batch of ${smallest} samples cannot be split over ${ranks} processes: ` +
+        (batchSize < ranks
+          ? `give a batchSize of at least ${ranks}`
+          : `the last batch of each epoch (${samples} samples, batchSize ${batchSize}) is too small; choose a batchSize whose remainder is 0 or at least ${ranks}`),
+    );
+}
