@@ -1,15 +1,15 @@
 // Helper process for test/distributed-mpi.test.ts: trains a 784-64-10 MLP at 5 % (DEEP R, so
-// connections die and regrow) on the first SAMPLES MNIST images, sample NAN_SAMPLE (if >= 0) made
+// connections die and regrow) on the first SAMPLES MNIST images in batches of BATCH, sample NAN_SAMPLE (if >= 0) made
 // NaN and its batch skipped, and writes what it ends with to OUT_DIR/rank-<rank>.json.
 //
-//   node distributed-train.mjs OUT_DIR SAMPLES EPOCHS NAN_SAMPLE [mpi]
+//   node distributed-train.mjs OUT_DIR SAMPLES BATCH EPOCHS NAN_SAMPLE [mpi]
 //
 // With "mpi" (started by mpirun) the processes train together, each on its share of every batch.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadMnist, Model } from "../../dist/index.js";
 
-const [out, samples, epochs, nanSample, engine] = process.argv.slice(2);
+const [out, samples, batch, epochs, nanSample, engine] = process.argv.slice(2);
 const count = Number(samples);
 const { train } = await loadMnist();
 const inputs = train.inputs.slice(0, count * train.features);
@@ -17,7 +17,7 @@ if (Number(nanSample) >= 0) inputs[Number(nanSample) * train.features] = NaN;
 const data = { ...train, count, inputs, labels: train.labels.slice(0, count) };
 
 const model = Model.create({ layers: [784, 64, 10], connectivity: 0.05, seed: 5, distributed: engine });
-const history = await model.fit(data, { epochs: Number(epochs), batchSize: 32, onNonFinite: "skip" });
+const history = await model.fit(data, { epochs: Number(epochs), batchSize: Number(batch), onNonFinite: "skip" });
 const layers = await model.exportLayers();
 const arrays = (_, v) => (ArrayBuffer.isView(v) ? Array.from(v) : v);
 const { rank, ranks } = model.distribution;

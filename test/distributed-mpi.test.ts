@@ -1,0 +1,127 @@
+// Data-parallel training on MPI (README, "Training on several processes (MPI)"): 2 and 4
+// processes under mpirun end with the parameters of one process trained on the same global
+// batches, after hundreds of steps with rewiring, and every process with the same bits; a batch
+// that is not finite on one process is skipped by all. Needs Open MPI (scripts/install-mpi.sh):
+// without it these tests skip, unless DEEPR_REQUIRE_MPI=1 (CI) makes that a failure.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkShardable } from "../lib/distributed.js";
+import { Model } from "../lib/index.js";
+import { describeFailure, ensureBuilt, runDriver, scratch, type ChildResult } from "./helpers/child.js";
+
+const DRIVER = "test/children/distributed-train.mjs";
+const SAMPLES = 3000, EPOCHS = 3;  // 3 x 94 = 282 steps at batch 32
+const mpiFound = spawnSync("mpirun", ["--version"], { encoding: "utf8" }).status === 0;
+const required = process.env.DEEPR_REQUIRE_MPI === "1";
+if (!mpiFound && !required) console.warn("test/distributed-mpi.test.ts: mpirun not found, the MPI tests skip (scripts/install-mpi.sh installs Open MPI)");
+
+interface StoreArrays {
+  positions: number[];
+  theta: number[];
+  sign: number[];
+}
+interface Run {
+  rank: number;
+  ranks: number;
+  step: number;
+  losses: number[];
+  skipped: number[];
+  layers: { stores: { weight: StoreArrays } }[];
+}
+
+let dir = "";
+beforeAll(() => {
+  ensureBuilt();
+  dir = scratch("deepr-mpi-");
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Trains in `processes` processes (1: plain node, no MPI) and returns every process's result. */
+async function train(name: string, processes: number, batch: number, nanSample = -1): Promise<Run[]> {
+  const out = join(dir, name);
+  rmSync(out, { recursive: true, force: true });
+  const args = [out, String(SAMPLES), String(batch), String(EPOCHS), String(nanSample)];
+  mkdirSync(out, { recursive: true });
+  let r: ChildResult;
+  if (processes === 1) r = await runDriver(DRIVER, args, { timeoutMs: 60_000 });
+  else {
+    const mpirun = spawnSync(
+      "mpirun",
+      ["--allow-run-as-root", "--oversubscribe", "-np", String(processes), process.execPath, DRIVER, ...args, "mpi"],
+      { encoding: "utf8", timeout: 120_000 },
+    );
+    r = { code: mpirun.status, signal: mpirun.signal, timedOut: mpirun.error !== undefined, stdout: mpirun.stdout, stderr: mpirun.stderr, lastCases: "" };
+  }
+  if (r.code !== 0) throw new Error(describeFailure(`${processes} process(es) of ${DRIVER}`, r));
+  return Array.from({ length: processes }, (_, rank) => JSON.parse(readFileSync(join(out, `rank-${rank}.json`), "utf8")) as Run);
+}
+
+// One process's float32 sums over its batch differ from the sum of the processes' partial sums
+// only in the order of the additions (each share's weight, rows / batch, is applied exactly or
+// within one rounding), so every step's gradients agree to a few ulps and the same connections
+// die and regrow. Over 282 steps θ drifts apart by at most 4e-7 here; 1e-5 leaves room for other
+// CPUs' SIMD widths while a wrong weighting of the shares (a sum instead of the mean, equal
+// weights for unequal shares) moves θ by more than 1e-3.
+const THETA_TOLERANCE = 1e-5;
+
+function expectEquivalent(single: Run, distributed: Run[]): void {
+  expect(distributed.map((r) => r.rank)).toEqual(distributed.map((_, n) => n));
+  for (const r of distributed) {
+    expect(r.ranks).toBe(distributed.length);
+    expect(r.step).toBe(single.step);
+    expect(r.skipped).toEqual(single.skipped);
+    // Every process holds the same bits: they applied the same summed gradients, noise and regrowth.
+    expect(r.layers).toEqual(distributed[0].layers);
+    r.losses.forEach((loss, e) => expect(Math.abs(loss - single.losses[e])).toBeLessThan(1e-5));
+    single.layers.forEach((layer, l) => {
+      const [a, b] = [layer.stores.weight, r.layers[l].stores.weight];
+      expect(b.positions).toEqual(a.positions);
+      expect(b.sign).toEqual(a.sign);
+      const drift = Math.max(...a.theta.map((t, k) => Math.abs(t - b.theta[k])));
+      expect(drift).toBeLessThan(THETA_TOLERANCE);
+    });
+  }
+}
+
+describe.runIf(mpiFound || required)("distributed: \"mpi\" under mpirun", () => {
+  it("finds mpirun (DEEPR_REQUIRE_MPI=1: scripts/install-mpi.sh installs Open MPI)", () => {
+    expect(mpiFound).toBe(true);
+  });
+
+  it("2 processes end with one process's parameters, after 282 steps with rewiring", async () => {
+    const [single] = await train("single-32", 1, 32);
+    const initial = (await Model.create({ layers: [784, 64, 10], connectivity: 0.05, seed: 5 }).exportLayers())[0].stores.weight!;
+    // The structure changed: the comparison covers connections that died and regrew.
+    expect(Array.from(initial.positions!)).not.toEqual(single.layers[0].stores.weight.positions);
+    expectEquivalent(single, await train("mpi-2", 2, 32));
+  }, 120_000);
+
+  it("4 processes with unequal shares of each batch (30 rows: 7, 8, 7, 8) end with one process's parameters", async () => {
+    const [single] = await train("single-30", 1, 30);
+    expectEquivalent(single, await train("mpi-4", 4, 30));
+  }, 120_000);
+
+  it("a batch that is NaN on one process only is skipped by every process, as one process skips it", async () => {
+    const [single] = await train("single-nan", 1, 32, 1234);
+    expect(single.skipped).toEqual([1, 1, 1]);  // the NaN sample's batch, once an epoch
+    expectEquivalent(single, await train("mpi-2-nan", 2, 32, 1234));
+  }, 120_000);
+});
+
+describe("the distributed option", () => {
+  it("names its engines", () => {
+    expect(() => Model.create({ layers: [4, 2], connectivity: 0.5, distributed: "nccl" as "mpi" })).toThrow(
+      new RangeError('options.distributed must be one of "mpi", got "nccl"'),
+    );
+  });
+
+  it("refuses a batch that cannot give every process a sample", () => {
+    expect(() => checkShardable(100, 32, { rank: 0, ranks: 4 })).not.toThrow();  // 32, 32, 32, 4
+    expect(() => checkShardable(96, 32, { rank: 0, ranks: 4 })).not.toThrow();
+    expect(() => checkShardable(99, 32, { rank: 0, ranks: 4 })).toThrow(/a batch of 3 samples cannot be split over 4 processes.*remainder is 0 or at least 4/);
+    expect(() => checkShardable(100, 2, { rank: 0, ranks: 4 })).toThrow(/give a batchSize of at least 4/);
+    expect(() => checkShardable(1, 32, { rank: 0, ranks: 1 })).not.toThrow();
+  });
+});
