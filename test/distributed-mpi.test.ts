@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkShardable } from "../lib/distributed.js";
 import { Model } from "../lib/index.js";
-import { describeFailure, ensureBuilt, runDriver, scratch, type ChildResult } from "./helpers/child.js";
+import { describeFailure, ensureBuilt, runDriver, scratch } from "./helpers/child.js";
+import { deepr } from "./helpers/cli.js";
 
 const DRIVER = "test/children/distributed-train.mjs";
 const SAMPLES = 3000, EPOCHS = 3;  // 3 x 94 = 282 steps at batch 32
@@ -38,23 +39,28 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** mpirun with `processes` processes of node running `args`; throws with its output when it fails. */
+function mpirun(processes: number, args: string[]): { stdout: string; stderr: string } {
+  const r = spawnSync("mpirun", ["--allow-run-as-root", "--oversubscribe", "-np", String(processes), process.execPath, ...args], {
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  const result = { code: r.status, signal: r.signal, timedOut: r.error !== undefined, stdout: r.stdout, stderr: r.stderr, lastCases: "" };
+  if (r.status !== 0) throw new Error(describeFailure(`mpirun -np ${processes} ${args.join(" ")}`, result));
+  return result;
+}
+
 /** Trains in `processes` processes (1: plain node, no MPI) and returns every process's result. */
 async function train(name: string, processes: number, batch: number, nanSample = -1): Promise<Run[]> {
   const out = join(dir, name);
   rmSync(out, { recursive: true, force: true });
   const args = [out, String(SAMPLES), String(batch), String(EPOCHS), String(nanSample)];
   mkdirSync(out, { recursive: true });
-  let r: ChildResult;
-  if (processes === 1) r = await runDriver(DRIVER, args, { timeoutMs: 60_000 });
+  if (processes > 1) mpirun(processes, [DRIVER, ...args, "mpi"]);
   else {
-    const mpirun = spawnSync(
-      "mpirun",
-      ["--allow-run-as-root", "--oversubscribe", "-np", String(processes), process.execPath, DRIVER, ...args, "mpi"],
-      { encoding: "utf8", timeout: 120_000 },
-    );
-    r = { code: mpirun.status, signal: mpirun.signal, timedOut: mpirun.error !== undefined, stdout: mpirun.stdout, stderr: mpirun.stderr, lastCases: "" };
+    const r = await runDriver(DRIVER, args, { timeoutMs: 60_000 });
+    if (r.code !== 0) throw new Error(describeFailure(DRIVER, r));
   }
-  if (r.code !== 0) throw new Error(describeFailure(`${processes} process(es) of ${DRIVER}`, r));
   return Array.from({ length: processes }, (_, rank) => JSON.parse(readFileSync(join(out, `rank-${rank}.json`), "utf8")) as Run);
 }
 
@@ -107,6 +113,23 @@ describe.runIf(mpiFound || required)("distributed: \"mpi\" under mpirun", () => 
     const [single] = await train("single-nan", 1, 32, 1234);
     expect(single.skipped).toEqual([1, 1, 1]);  // the NaN sample's batch, once an epoch
     expectEquivalent(single, await train("mpi-2-nan", 2, 32, 1234));
+  }, 120_000);
+
+  it("deepr train --distributed mpi: rank 0 alone prints and saves, and a run resumed on 4 processes continues as one process does", async () => {
+    const flags = ["--layers", "784,64,10", "--connectivity", "0.05", "--limit", "2000", "--json"];
+    const [first, resumed, alone] = ["first", "resumed", "alone"].map((name) => join(dir, `${name}.safetensors`));
+    const started = mpirun(2, ["dist/cli.js", "train", ...flags, "--epochs", "1", "--distributed", "mpi", "--out", first]);
+    // One epoch line and one summary: rank 1 printed nothing.
+    expect(started.stdout.trim().split("\n").map((l) => JSON.parse(l).type)).toEqual(["epoch", "final"]);
+    mpirun(4, ["dist/cli.js", "train", "--resume", first, "--limit", "2000", "--epochs", "2", "--distributed", "mpi", "--out", resumed]);
+    const single = await deepr(["train", "--resume", first, "--limit", "2000", "--epochs", "2", "--out", alone]);
+    expect(single.code, single.stderr).toBe(0);
+    const [a, b] = await Promise.all([alone, resumed].map(async (path) => (await Model.load(path)).exportLayers()));
+    a.forEach((layer, l) => {
+      const [x, y] = [layer.stores.weight!, b[l].stores.weight!];
+      expect(Array.from(y.positions!)).toEqual(Array.from(x.positions!));
+      expect(Math.max(...x.theta!.map((t, k) => Math.abs(t - y.theta![k])))).toBeLessThan(THETA_TOLERANCE);
+    });
   }, 120_000);
 });
 
