@@ -3,6 +3,7 @@
 // except the process-wide thread pool of the core.
 #include <napi.h>
 
+#include "distributed/mpi_collective.hpp"
 #include "network_wrap.hpp"
 #include "simd.hpp"
 #include "thread_pool.hpp"
@@ -26,13 +27,23 @@ class Addon : public Napi::Addon<Addon> {
                           InstanceValue("abiVersion", Napi::Number::New(env, 4), napi_enumerable),
                           InstanceMethod("threads", &Addon::Threads, napi_enumerable),
                           InstanceMethod("setThreads", &Addon::SetThreads, napi_enumerable),
-                          InstanceMethod("simdLevel", &Addon::SimdLevel, napi_enumerable)});
+                          InstanceMethod("simdLevel", &Addon::SimdLevel, napi_enumerable),
+                          InstanceMethod("endDistributed", &Addon::EndDistributed, napi_enumerable)});
   }
 
  private:
   Napi::Value SimdLevel(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), simd_level()); }
 
   Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), deepr::ThreadPool::shared().size()); }
+
+  // endDistributed(exitCode): this process's end of a distributed run (MpiCollective::end); lib/
+  // calls it from process.on("exit") once a network has joined one.
+  Napi::Value EndDistributed(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "exitCode must be a number");
+    deepr::MpiCollective::instance().end(info[0].As<Napi::Number>().Int32Value());
+    return env.Undefined();
+  }
 
   // setThreads(n): threads used to split large layers (1 to 256); lib/ validates n.
   Napi::Value SetThreads(const Napi::CallbackInfo& info) {

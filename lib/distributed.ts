@@ -2,7 +2,7 @@
 // the option that asks for it, its start on a native network, and the one condition it puts on
 // the data. The core shards every batch and sums the gradients; this module holds the policy.
 import { oneOf } from "./checks.js";
-import type { NativeNetwork } from "./native.js";
+import { native, type NativeNetwork } from "./native.js";
 
 /** The engines a model can train on several processes with. */
 export const distributedEngines = ["mpi"] as const;
@@ -16,6 +16,9 @@ export interface Distribution {
 
 export const alone: Distribution = { rank: 0, ranks: 1 };
 
+/** Whether this process ends its part of the distributed run at exit (once, for all its models). */
+let endsAtExit = false;
+
 /** The `distributed` option: undefined (one process) or an engine. */
 export function distributedOption(name: string, value: unknown): DistributedEngine | undefined {
   return value === undefined ? undefined : oneOf(name, value, distributedEngines);
@@ -26,11 +29,17 @@ export function distributedOption(name: string, value: unknown): DistributedEngi
  * every batch and sums the gradients with the others. Throws when MPI cannot be loaded.
  */
 export function distribute(network: NativeNetwork, engine: DistributedEngine): Distribution {
+  let distribution: Distribution;
   try {
-    return network.distribute(engine);
+    distribution = network.distribute(engine);
   } catch (cause) {
     throw new Error(`deepr: cannot train with distributed: "${engine}": ${(cause as Error).message}`, { cause });
   }
+  // A process that fails (an uncaught error, a non-zero exit) aborts the run, so that the others
+  // end with mpirun's error instead of waiting for its gradients forever.
+  if (!endsAtExit) process.once("exit", (code) => native().endDistributed(code));
+  endsAtExit = true;
+  return distribution;
 }
 
 /** Every batch of an epoch of `samples` must give each process at least one sample. */

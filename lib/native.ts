@@ -119,6 +119,8 @@ interface Addon {
   setThreads(threads: number): void;
   /** The instruction set the core's dispatched loops run on: "avx512", "avx2", "sse2", or "none" (built without dispatch). */
   simdLevel(): "avx512" | "avx2" | "sse2" | "none";
+  /** This process's end of a distributed run: MPI_Finalize for exit code 0, else MPI_Abort (which stops the other processes). */
+  endDistributed(exitCode: number): void;
 }
 
 const ABI_VERSION = 4;

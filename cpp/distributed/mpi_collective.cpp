@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <climits>
-#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -48,8 +47,6 @@ void check(int status, const char* call) {
                              std::to_string(status));
 }
 
-int (*finalize)() = nullptr;
-
 }  // namespace
 
 MpiCollective& MpiCollective::instance() {
@@ -65,20 +62,16 @@ MpiCollective::MpiCollective() {
   const auto comm_rank = function<int (*)(void*, int*)>(handle, "MPI_Comm_rank");
   const auto comm_size = function<int (*)(void*, int*)>(handle, "MPI_Comm_size");
   all_reduce_ = function<AllReduce>(handle, "MPI_Allreduce");
+  finalize_ = function<int (*)()>(handle, "MPI_Finalize");
+  abort_ = function<int (*)(void*, int)>(handle, "MPI_Abort");
   comm_world_ = symbol(handle, "ompi_mpi_comm_world");
   float_type_ = symbol(handle, "ompi_mpi_float");
   sum_op_ = symbol(handle, "ompi_mpi_op_sum");
 
   int already = 0, provided = 0;
   check(initialized(&already), "MPI_Initialized");
-  if (already) {
-    check(query_thread(&provided), "MPI_Query_thread");
-  } else {
-    check(init_thread(nullptr, nullptr, kThreadSerialized, &provided), "MPI_Init_thread");
-    finalize = function<int (*)()>(handle, "MPI_Finalize");
-    // mpirun reports a process that exits without MPI_Finalize as failed.
-    std::atexit([] { finalize(); });
-  }
+  if (already) check(query_thread(&provided), "MPI_Query_thread");
+  else check(init_thread(nullptr, nullptr, kThreadSerialized, &provided), "MPI_Init_thread");
   if (provided < kThreadSerialized)
     throw std::runtime_error("distributed training on MPI: this MPI gives thread level " + std::to_string(provided) +
                              "; deepr needs MPI_THREAD_SERIALIZED (it trains on worker threads)");
@@ -87,6 +80,13 @@ MpiCollective::MpiCollective() {
   check(comm_size(comm_world_, &size), "MPI_Comm_size");
   rank_ = uint32_t(rank);
   ranks_ = uint32_t(size);
+}
+
+void MpiCollective::end(int exit_code) {
+  if (ended_) return;
+  ended_ = true;
+  if (exit_code == 0) finalize_();
+  else abort_(comm_world_, exit_code);
 }
 
 void MpiCollective::sum(float* values, size_t count) {

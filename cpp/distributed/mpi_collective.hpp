@@ -13,19 +13,28 @@ namespace deepr {
 class MpiCollective final : public Collective {
  public:
   // The process's MPI, initialised on first use with MPI_THREAD_SERIALIZED (training runs on
-  // worker threads, one call at a time) and finalised at exit. Throws std::runtime_error that
-  // names what to install when libmpi cannot be loaded, or when MPI cannot give that thread level.
+  // worker threads, one call at a time). Throws std::runtime_error that names what to install
+  // when libmpi cannot be loaded, or when MPI cannot give that thread level.
   static MpiCollective& instance();
 
   uint32_t rank() const override { return rank_; }
   uint32_t ranks() const override { return ranks_; }
   void sum(float* values, size_t count) override;
 
+  // Ends this process's part, once, as the process exits with `exit_code`: MPI_Finalize after a
+  // clean exit (mpirun counts a process that exits without it as failed); otherwise MPI_Abort,
+  // which makes mpirun stop the other processes at once instead of leaving them blocked in an
+  // all-reduce this process will never join (a finalize would block this one too).
+  void end(int exit_code);
+
  private:
   MpiCollective();
 
   using AllReduce = int (*)(const void*, void*, int, void*, void*, void*);
   AllReduce all_reduce_ = nullptr;
+  int (*finalize_)() = nullptr;
+  int (*abort_)(void*, int) = nullptr;
+  bool ended_ = false;
   void* comm_world_ = nullptr;
   void* float_type_ = nullptr;
   void* sum_op_ = nullptr;

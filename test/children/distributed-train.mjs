@@ -5,6 +5,7 @@
 //   node distributed-train.mjs OUT_DIR SAMPLES BATCH EPOCHS NAN_SAMPLE [mpi]
 //
 // With "mpi" (started by mpirun) the processes train together, each on its share of every batch.
+// DEEPR_TEST_EXIT_RANK=r: process r exits with code 3 after the first epoch, as a failing one would.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadMnist, Model } from "../../dist/index.js";
@@ -17,9 +18,12 @@ if (Number(nanSample) >= 0) inputs[Number(nanSample) * train.features] = NaN;
 const data = { ...train, count, inputs, labels: train.labels.slice(0, count) };
 
 const model = Model.create({ layers: [784, 64, 10], connectivity: 0.05, seed: 5, distributed: engine });
-const history = await model.fit(data, { epochs: Number(epochs), batchSize: Number(batch), onNonFinite: "skip" });
+const { rank, ranks } = model.distribution;
+const fails = process.env.DEEPR_TEST_EXIT_RANK === String(rank);
+const history = await model.fit(data, {
+  epochs: Number(epochs), batchSize: Number(batch), onNonFinite: "skip", onEpochEnd: fails ? () => process.exit(3) : undefined,
+});
 const layers = await model.exportLayers();
 const arrays = (_, v) => (ArrayBuffer.isView(v) ? Array.from(v) : v);
-const { rank, ranks } = model.distribution;
 const result = { rank, ranks, step: model.progress.step, losses: history.map((e) => e.loss), skipped: history.map((e) => e.skipped), layers };
 writeFileSync(join(out, `rank-${rank}.json`), JSON.stringify(result, arrays));
