@@ -28,7 +28,7 @@ class Addon : public Napi::Addon<Addon> {
                           InstanceMethod("threads", &Addon::Threads, napi_enumerable),
                           InstanceMethod("setThreads", &Addon::SetThreads, napi_enumerable),
                           InstanceMethod("simdLevel", &Addon::SimdLevel, napi_enumerable),
-                          InstanceMethod("endDistributed", &Addon::EndDistributed, napi_enumerable)});
+                          InstanceMethod("setExitCode", &Addon::SetExitCode, napi_enumerable)});
   }
 
  private:
@@ -36,12 +36,12 @@ class Addon : public Napi::Addon<Addon> {
 
   Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), deepr::ThreadPool::shared().size()); }
 
-  // endDistributed(exitCode): this process's end of a distributed run (MpiCollective::end); lib/
+  // setExitCode(code): how a distributed run ends at exit (MpiCollective::set_exit_code); lib/
   // calls it from process.on("exit") once a network has joined one.
-  Napi::Value EndDistributed(const Napi::CallbackInfo& info) {
+  Napi::Value SetExitCode(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "exitCode must be a number");
-    deepr::MpiCollective::instance().end(info[0].As<Napi::Number>().Int32Value());
+    deepr::MpiCollective::set_exit_code(info[0].As<Napi::Number>().Int32Value());
     return env.Undefined();
   }
 

@@ -453,20 +453,22 @@ Napi::Value NetworkWrap::SetRule(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// distribute("mpi") -> {rank, ranks}: from now on every train() trains this process's share of
-// each batch and sums the gradients with the other processes over MPI (loaded now, so that a
-// missing MPI fails here with what to install).
+// distribute("mpi", agreeEvery) -> {rank, ranks}: from now on every train() trains this process's
+// share of each batch and sums the gradients with the other processes over MPI (loaded now, so
+// that a missing MPI fails here with what to install), comparing the processes' states every
+// agreeEvery steps.
 Napi::Value NetworkWrap::Distribute(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   deepr::Network& net = Ready(env);
   if (!info[0].IsString() || info[0].As<Napi::String>().Utf8Value() != "mpi") ThrowType(env, "engine must be \"mpi\"");
+  const uint64_t agree_every = Integer(env, info[1], "agreeEvery", 0, (uint64_t(1) << 53) - 1);
   deepr::Collective* collective = nullptr;
   try {
     collective = &deepr::MpiCollective::instance();
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, e.what());
   }
-  net.set_gradient_exchange(deepr::data_parallel_exchange(*collective));
+  net.set_gradient_exchange(deepr::data_parallel_exchange(*collective, net, agree_every));
   shard_ = deepr::BatchShard{collective->rank(), collective->ranks()};
   Napi::Object result = Napi::Object::New(env);
   result.Set("rank", shard_.rank);

@@ -16,6 +16,12 @@ export interface Distribution {
 
 export const alone: Distribution = { rank: 0, ranks: 1 };
 
+/**
+ * Steps between two checks that every process holds the same network (a hash of each one's state,
+ * gathered in that step's gradient all-reduce): a pass over the state, negligible at this interval.
+ */
+const AGREEMENT_STEPS = 100;
+
 /** Whether this process ends its part of the distributed run at exit (once, for all its models). */
 let endsAtExit = false;
 
@@ -31,13 +37,13 @@ export function distributedOption(name: string, value: unknown): DistributedEngi
 export function distribute(network: NativeNetwork, engine: DistributedEngine): Distribution {
   let distribution: Distribution;
   try {
-    distribution = network.distribute(engine);
+    distribution = network.distribute(engine, AGREEMENT_STEPS);
   } catch (cause) {
     throw new Error(`deepr: cannot train with distributed: "${engine}": ${(cause as Error).message}`, { cause });
   }
   // A process that fails (an uncaught error, a non-zero exit) aborts the run, so that the others
   // end with mpirun's error instead of waiting for its gradients forever.
-  if (!endsAtExit) process.once("exit", (code) => native().endDistributed(code));
+  if (!endsAtExit) process.once("exit", (code) => native().setExitCode(code));
   endsAtExit = true;
   return distribution;
 }

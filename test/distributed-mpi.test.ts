@@ -126,6 +126,15 @@ describe.runIf(mpiFound || required)("distributed: \"mpi\" under mpirun", () => 
     expect(performance.now() - started).toBeLessThan(30_000);
   }, 60_000);
 
+  it("processes whose networks differ stop at the next comparison of their states, naming the one that differs", () => {
+    const out = join(dir, "nudged");
+    mkdirSync(out, { recursive: true });
+    const r = mpirun(3, [DRIVER, out, String(SAMPLES), "32", String(EPOCHS), "-1", "mpi"], { failing: true, env: { DEEPR_TEST_NUDGE_RANK: "2" } });
+    expect(r.timedOut).toBe(false);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("data-parallel training stopped at step 0: the state of process 2 differs from process 0's");
+  }, 60_000);
+
   it("deepr train --distributed mpi: rank 0 alone prints and saves, and a run resumed on 4 processes continues as one process does", async () => {
     const flags = ["--layers", "784,64,10", "--connectivity", "0.05", "--limit", "2000", "--json"];
     const [first, resumed, alone] = ["first", "resumed", "alone"].map((name) => join(dir, `${name}.safetensors`));

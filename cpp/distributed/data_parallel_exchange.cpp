@@ -3,6 +3,9 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <string>
+
+#include "distributed/state_agreement.hpp"
 
 namespace deepr {
 
@@ -49,10 +52,26 @@ void unpack_gradients(const std::vector<float>& buffer, std::vector<LayerGradien
   loss.samples = uint32_t(rows);
 }
 
-GradientExchange data_parallel_exchange(Collective& collective) {
-  return [&collective, buffer = std::vector<float>()](std::vector<LayerGradients>& layers, BatchLoss& loss) mutable {
+GradientExchange data_parallel_exchange(Collective& collective, const Network& net, uint64_t agree_every) {
+  return [&collective, &net, agree_every, buffer = std::vector<float>()](std::vector<LayerGradients>& layers,
+                                                                         BatchLoss& loss) mutable {
     pack_gradients(layers, loss, buffer);
+    // Every process decides from the step count alone, so all send buffers of the same size.
+    const bool agree = agree_every > 0 && net.step() % agree_every == 0;
+    const size_t packed = buffer.size();
+    if (agree) {
+      buffer.resize(packed + size_t(kHashSlots) * collective.ranks());
+      pack_state_hash(state_hash(net), collective.rank(), collective.ranks(), buffer.data() + packed);
+    }
     collective.sum(buffer.data(), buffer.size());
+    if (agree) {
+      const std::string problem = state_disagreement(buffer.data() + packed, collective.ranks());
+      if (!problem.empty())
+        throw std::runtime_error("data-parallel training stopped at step " + std::to_string(net.step()) + ": " + problem +
+                                 ", so the processes no longer train the same network (one resumed from another "
+                                 "checkpoint, or a fault changed its memory)");
+      buffer.resize(packed);
+    }
     unpack_gradients(buffer, layers, loss);
   };
 }

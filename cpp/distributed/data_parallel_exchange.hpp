@@ -9,6 +9,7 @@
 
 #include "distributed/collective.hpp"
 #include "gradients.hpp"
+#include "network.hpp"
 
 namespace deepr {
 
@@ -23,7 +24,10 @@ void pack_gradients(const std::vector<LayerGradients>& layers, const BatchLoss& 
 // process's was not finite) and rows. Throws std::logic_error when the buffer does not fit.
 void unpack_gradients(const std::vector<float>& buffer, std::vector<LayerGradients>& layers, BatchLoss& loss);
 
-// The exchange that packs, sums over `collective` and unpacks; the collective must outlive it.
-GradientExchange data_parallel_exchange(Collective& collective);
+// The exchange of `net` that packs, sums over `collective` and unpacks. Every `agree_every` steps
+// (0: never) the same all-reduce also gathers every process's state_hash (state_agreement.hpp)
+// and, when they differ, the step throws std::runtime_error on every process before updating
+// anything. The collective and the network must outlive it.
+GradientExchange data_parallel_exchange(Collective& collective, const Network& net, uint64_t agree_every);
 
 }  // namespace deepr

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -47,7 +48,24 @@ void check(int status, const char* call) {
                              std::to_string(status));
 }
 
+// How MPI ends at exit: plain data, so that it outlives the static objects destroyed before the
+// handler runs.
+struct Ending {
+  int (*finalize)() = nullptr;
+  int (*abort)(void*, int) = nullptr;
+  void* comm_world = nullptr;
+  int exit_code = 1;
+};
+Ending ending;
+
+void end_at_exit() {
+  if (ending.exit_code == 0) ending.finalize();
+  else ending.abort(ending.comm_world, ending.exit_code);
+}
+
 }  // namespace
+
+void MpiCollective::set_exit_code(int exit_code) { ending.exit_code = exit_code; }
 
 MpiCollective& MpiCollective::instance() {
   static MpiCollective collective;  // thread-safe initialisation; a throw leaves it for a retry
@@ -62,16 +80,21 @@ MpiCollective::MpiCollective() {
   const auto comm_rank = function<int (*)(void*, int*)>(handle, "MPI_Comm_rank");
   const auto comm_size = function<int (*)(void*, int*)>(handle, "MPI_Comm_size");
   all_reduce_ = function<AllReduce>(handle, "MPI_Allreduce");
-  finalize_ = function<int (*)()>(handle, "MPI_Finalize");
-  abort_ = function<int (*)(void*, int)>(handle, "MPI_Abort");
+  ending.finalize = function<int (*)()>(handle, "MPI_Finalize");
+  ending.abort = function<int (*)(void*, int)>(handle, "MPI_Abort");
   comm_world_ = symbol(handle, "ompi_mpi_comm_world");
   float_type_ = symbol(handle, "ompi_mpi_float");
   sum_op_ = symbol(handle, "ompi_mpi_op_sum");
 
   int already = 0, provided = 0;
   check(initialized(&already), "MPI_Initialized");
-  if (already) check(query_thread(&provided), "MPI_Query_thread");
-  else check(init_thread(nullptr, nullptr, kThreadSerialized, &provided), "MPI_Init_thread");
+  if (already) {
+    check(query_thread(&provided), "MPI_Query_thread");
+  } else {
+    check(init_thread(nullptr, nullptr, kThreadSerialized, &provided), "MPI_Init_thread");
+    ending.comm_world = comm_world_;
+    std::atexit(end_at_exit);
+  }
   if (provided < kThreadSerialized)
     throw std::runtime_error("distributed training on MPI: this MPI gives thread level " + std::to_string(provided) +
                              "; deepr needs MPI_THREAD_SERIALIZED (it trains on worker threads)");
@@ -80,13 +103,6 @@ MpiCollective::MpiCollective() {
   check(comm_size(comm_world_, &size), "MPI_Comm_size");
   rank_ = uint32_t(rank);
   ranks_ = uint32_t(size);
-}
-
-void MpiCollective::end(int exit_code) {
-  if (ended_) return;
-  ended_ = true;
-  if (exit_code == 0) finalize_();
-  else abort_(comm_world_, exit_code);
 }
 
 void MpiCollective::sum(float* values, size_t count) {

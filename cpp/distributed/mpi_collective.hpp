@@ -21,20 +21,18 @@ class MpiCollective final : public Collective {
   uint32_t ranks() const override { return ranks_; }
   void sum(float* values, size_t count) override;
 
-  // Ends this process's part, once, as the process exits with `exit_code`: MPI_Finalize after a
-  // clean exit (mpirun counts a process that exits without it as failed); otherwise MPI_Abort,
-  // which makes mpirun stop the other processes at once instead of leaving them blocked in an
-  // all-reduce this process will never join (a finalize would block this one too).
-  void end(int exit_code);
+  // The code the process is about to exit with (1 until told). At exit (std::atexit, after
+  // everything else has been printed) MPI then ends with MPI_Finalize for 0 (mpirun counts a
+  // process that exits without it as failed), otherwise with MPI_Abort, which makes mpirun stop
+  // the other processes at once instead of leaving them blocked in an all-reduce this process
+  // will never join (a finalize would block this one too).
+  static void set_exit_code(int exit_code);
 
  private:
   MpiCollective();
 
   using AllReduce = int (*)(const void*, void*, int, void*, void*, void*);
   AllReduce all_reduce_ = nullptr;
-  int (*finalize_)() = nullptr;
-  int (*abort_)(void*, int) = nullptr;
-  bool ended_ = false;
   void* comm_world_ = nullptr;
   void* float_type_ = nullptr;
   void* sum_op_ = nullptr;

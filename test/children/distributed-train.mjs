@@ -6,6 +6,7 @@
 //
 // With "mpi" (started by mpirun) the processes train together, each on its share of every batch.
 // DEEPR_TEST_EXIT_RANK=r: process r exits with code 3 after the first epoch, as a failing one would.
+// DEEPR_TEST_NUDGE_RANK=r: process r starts from a network with one theta changed by one ulp.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadMnist, Model } from "../../dist/index.js";
@@ -19,6 +20,12 @@ const data = { ...train, count, inputs, labels: train.labels.slice(0, count) };
 
 const model = Model.create({ layers: [784, 64, 10], connectivity: 0.05, seed: 5, distributed: engine });
 const { rank, ranks } = model.distribution;
+if (process.env.DEEPR_TEST_NUDGE_RANK === String(rank)) {
+  const layers = await model.exportLayers();
+  const bits = new Uint32Array(layers[0].stores.weight.theta.buffer);
+  bits[0] += 1;  // the next float32 up
+  await model.importLayers(layers, 0);
+}
 const fails = process.env.DEEPR_TEST_EXIT_RANK === String(rank);
 const history = await model.fit(data, {
   epochs: Number(epochs), batchSize: Number(batch), onNonFinite: "skip", onEpochEnd: fails ? () => process.exit(3) : undefined,
