@@ -120,6 +120,7 @@ export class Model {
       this.trainOptions = o;
       const trainee: Trainee = {
         network: this.#native,
+        lockstep: this.#distribution.ranks > 1,
         position: this.#position,
         peak: { connectivity: overallConnectivity(this.#native) },
         exclusive: <T>(operation: () => Promise<T>) => this.#exclusive(operation),

@@ -4,12 +4,13 @@
 // that is not finite on one process is skipped by all. Needs Open MPI (scripts/install-mpi.sh):
 // without it these tests skip, unless DEEPR_REQUIRE_MPI=1 (CI) makes that a failure.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkShardable } from "../lib/distributed.js";
 import { Model } from "../lib/index.js";
-import { describeFailure, ensureBuilt, runDriver, scratch, type ChildResult } from "./helpers/child.js";
+import { describeFailure, ensureBuilt, root, runDriver, scratch, type ChildResult } from "./helpers/child.js";
 import { deepr } from "./helpers/cli.js";
 
 const DRIVER = "test/children/distributed-train.mjs";
@@ -153,7 +154,25 @@ describe.runIf(mpiFound || required)("distributed: \"mpi\" under mpirun", () => 
   }, 120_000);
 });
 
+// Where Open MPI is installed, a child in a mount namespace of its own (root and unshare only)
+// sees an empty file in place of libmpi, as a machine without a usable MPI would.
+const libmpi = spawnSync("sh", ["-c", "readlink -f $(ldconfig -p | sed -n 's/.*libmpi\\.so\\.40 .*=> //p' | head -n 1)"], { encoding: "utf8" }).stdout?.trim();
+const canHide = process.getuid?.() === 0 && spawnSync("unshare", ["--version"]).status === 0;
+
 describe("the distributed option", () => {
+  it.runIf(!mpiFound || (libmpi && canHide))("without a loadable MPI says what to install", () => {
+    const script = join(dir, "no-mpi.mjs");
+    writeFileSync(script, `import { Model } from ${JSON.stringify(pathToFileURL(join(root, "dist/index.js")).href)};
+Model.create({ layers: [4, 2], connectivity: 0.5, distributed: "mpi" });\n`);
+    const r = mpiFound
+      ? spawnSync("unshare", ["-m", "sh", "-c", 'mount --bind /dev/null "$0" && exec "$1" "$2"', libmpi, process.execPath, script], { encoding: "utf8", timeout: 30_000 })
+      : spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 30_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /Error: deepr: cannot train with distributed: "mpi": cannot load Open MPI \(.*libmpi\.so\.40.*\): install Open MPI \(Debian, Ubuntu: sudo apt-get install openmpi-bin libopenmpi-dev;/,
+    );
+  });
+
   it("names its engines", () => {
     expect(() => Model.create({ layers: [4, 2], connectivity: 0.5, distributed: "nccl" as "mpi" })).toThrow(
       new RangeError('options.distributed must be one of "mpi", got "nccl"'),

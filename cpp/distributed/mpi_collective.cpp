@@ -23,16 +23,17 @@ const char* const kInstall =
 
 void* library() {
   // RTLD_GLOBAL: Open MPI's own plugins, which it dlopens in turn, resolve their symbols in libmpi.
-  for (const char* name : {"libmpi.so.40", "libmpi.so"})
-    if (void* handle = dlopen(name, RTLD_NOW | RTLD_GLOBAL)) return handle;
-  throw std::runtime_error(std::string("distributed training on MPI: cannot load libmpi.so.40 (") + dlerror() +
-                           "): " + kInstall);
+  if (void* handle = dlopen("libmpi.so.40", RTLD_NOW | RTLD_GLOBAL)) return handle;
+  const std::string why = dlerror();
+  // libopenmpi-dev's unversioned name, for an Open MPI whose soname is not .40.
+  if (void* handle = dlopen("libmpi.so", RTLD_NOW | RTLD_GLOBAL)) return handle;
+  throw std::runtime_error("cannot load Open MPI (" + why + "): " + kInstall);
 }
 
 void* symbol(void* handle, const char* name) {
   void* address = dlsym(handle, name);
   if (!address)
-    throw std::runtime_error(std::string("distributed training on MPI: the loaded libmpi has no ") + name +
+    throw std::runtime_error(std::string("the loaded libmpi has no ") + name +
                              ", so it is not Open MPI's (the only MPI deepr supports): " + kInstall);
   return address;
 }
@@ -44,8 +45,7 @@ F function(void* handle, const char* name) {
 
 void check(int status, const char* call) {
   if (status != kSuccess)
-    throw std::runtime_error(std::string("distributed training on MPI: ") + call + " failed with error " +
-                             std::to_string(status));
+    throw std::runtime_error(std::string("MPI: ") + call + " failed with error " + std::to_string(status));
 }
 
 // How MPI ends at exit: plain data, so that it outlives the static objects destroyed before the
@@ -96,7 +96,7 @@ MpiCollective::MpiCollective() {
     std::atexit(end_at_exit);
   }
   if (provided < kThreadSerialized)
-    throw std::runtime_error("distributed training on MPI: this MPI gives thread level " + std::to_string(provided) +
+    throw std::runtime_error("this MPI gives thread level " + std::to_string(provided) +
                              "; deepr needs MPI_THREAD_SERIALIZED (it trains on worker threads)");
   int rank = 0, size = 0;
   check(comm_rank(comm_world_, &rank), "MPI_Comm_rank");
