@@ -3,7 +3,7 @@
 // batches, after hundreds of steps with rewiring, and every process with the same bits; a batch
 // that is not finite on one process is skipped by all. Needs Open MPI (scripts/install-mpi.sh):
 // without it these tests skip, unless DEEPR_REQUIRE_MPI=1 (CI) makes that a failure.
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { join } from "node:path";
@@ -17,6 +17,8 @@ const DRIVER = "test/children/distributed-train.mjs";
 const SAMPLES = 3000, EPOCHS = 3;  // 3 x 94 = 282 steps at batch 32
 const mpiFound = spawnSync("mpirun", ["--version"], { encoding: "utf8" }).status === 0;
 const required = process.env.DEEPR_REQUIRE_MPI === "1";
+// Two hosts on this machine: network namespaces (root and iproute2).
+const canMakeHosts = process.getuid?.() === 0 && spawnSync("ip", ["netns", "list"]).status === 0;
 if (!mpiFound && !required) console.warn("test/distributed-mpi.test.ts: mpirun not found, the MPI tests skip (scripts/install-mpi.sh installs Open MPI)");
 
 interface StoreArrays {
@@ -40,9 +42,12 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** mpirun with `processes` processes of node running `args`; throws with its output when it fails, unless `failing`. */
-function mpirun(processes: number, args: string[], { failing = false, env = {} } = {}): ChildResult {
-  const r = spawnSync("mpirun", ["--allow-run-as-root", "--oversubscribe", "-np", String(processes), process.execPath, ...args], {
+/**
+ * mpirun with `processes` processes of node running `args` (after mpirun's own `options`); throws
+ * with its output when it fails, unless `failing`.
+ */
+function mpirun(processes: number, args: string[], { failing = false, env = {}, options = [] as string[] } = {}): ChildResult {
+  const r = spawnSync("mpirun", [...options, "--allow-run-as-root", "--oversubscribe", "-np", String(processes), process.execPath, ...args], {
     encoding: "utf8",
     timeout: 60_000,
     env: { ...process.env, ...env },
@@ -135,6 +140,40 @@ describe.runIf(mpiFound || required)("distributed: \"mpi\" under mpirun", () => 
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("data-parallel training stopped at step 0: the state of process 2 differs from process 0's");
   }, 60_000);
+
+  it.runIf(canMakeHosts)("across two hosts, two network namespaces joined by a veth pair, over TCP, as on one", async () => {
+    // Host a (10.77.0.1) runs mpirun; it starts host b's processes through `agent`, which stands
+    // in for ssh by entering b's namespace.
+    const [a, b] = [`deepr-${process.pid}-a`, `deepr-${process.pid}-b`];
+    const agent = join(dir, "netns-agent.sh");
+    writeFileSync(agent, `#!/bin/sh\nhost=$1; shift\ncase $host in 10.77.0.1) ns=${a};; 10.77.0.2) ns=${b};; *) exit 1;; esac\nexec ip netns exec $ns sh -c "$*"\n`, { mode: 0o755 });
+    const ip = (...args: string[]) => execFileSync("ip", args);
+    try {
+      ip("netns", "add", a);
+      ip("netns", "add", b);
+      ip("link", "add", `${a}-v`, "type", "veth", "peer", "name", `${b}-v`);
+      for (const [ns, address] of [[a, "10.77.0.1/24"], [b, "10.77.0.2/24"]]) {
+        ip("link", "set", `${ns}-v`, "netns", ns);
+        ip("-n", ns, "addr", "add", address, "dev", `${ns}-v`);
+        ip("-n", ns, "link", "set", `${ns}-v`, "up");
+        ip("-n", ns, "link", "set", "lo", "up");
+      }
+      const [single] = await train("single-32-hosts", 1, 32);
+      const out = join(dir, "hosts");
+      mkdirSync(out, { recursive: true });
+      const tcp = ["--mca", "plm_rsh_agent", agent, "--mca", "btl", "tcp,self", "--mca", "btl_tcp_if_include", "10.77.0.0/24",
+        "--mca", "oob_tcp_if_include", "10.77.0.0/24", "-H", "10.77.0.1:1,10.77.0.2:1"];
+      const where = `rank $OMPI_COMM_WORLD_RANK on $(ip -o -4 addr show | grep -o '10\\.77\\.0\\.[12]')`;
+      const hosts = spawnSync("ip", ["netns", "exec", a, "mpirun", ...tcp, "--allow-run-as-root", "-np", "2", "sh", "-c", `echo ${where}`], { encoding: "utf8", timeout: 60_000 });
+      expect(hosts.stdout.trim().split("\n").sort()).toEqual(["rank 0 on 10.77.0.1", "rank 1 on 10.77.0.2"]);
+      const args = [DRIVER, out, String(SAMPLES), "32", String(EPOCHS), "-1", "mpi"];
+      const r = spawnSync("ip", ["netns", "exec", a, "mpirun", ...tcp, "--allow-run-as-root", "-np", "2", process.execPath, ...args], { encoding: "utf8", timeout: 60_000 });
+      if (r.status !== 0) throw new Error(`mpirun across the namespaces exited with ${r.status}: ${r.stderr}`);
+      expectEquivalent(single, [0, 1].map((rank) => JSON.parse(readFileSync(join(out, `rank-${rank}.json`), "utf8")) as Run));
+    } finally {
+      for (const ns of [a, b]) spawnSync("ip", ["netns", "delete", ns]);
+    }
+  }, 120_000);
 
   it("deepr train --distributed mpi: rank 0 alone prints and saves, and a run resumed on 4 processes continues as one process does", async () => {
     const flags = ["--layers", "784,64,10", "--connectivity", "0.05", "--limit", "2000", "--json"];
