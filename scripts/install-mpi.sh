@@ -2,10 +2,11 @@
 # Open MPI from Debian (openmpi-bin: mpirun; libopenmpi-dev: the unversioned libmpi.so), for the
 # data-parallel training tests (test/distributed-mpi.test.ts). deepr itself never links against MPI:
 # it loads libmpi at run time, so this is needed only to train with `distributed: "mpi"`.
-# Idempotent: quiet when mpirun and libmpi are already there.
+# Idempotent: quiet when mpirun and libmpi are already there (grep without -q reads all of
+# ldconfig's list, so that pipefail never sees it killed by SIGPIPE).
 set -euo pipefail
 
-if command -v mpirun >/dev/null 2>&1 && ldconfig -p | grep -q 'libmpi\.so\.40'; then
+if command -v mpirun >/dev/null 2>&1 && ldconfig -p | grep 'libmpi\.so\.40' >/dev/null; then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
