@@ -3,6 +3,7 @@
 // except the process-wide thread pool of the core.
 #include <napi.h>
 
+#include "distributed/mpi_collective.hpp"
 #include "network_wrap.hpp"
 #include "simd.hpp"
 #include "thread_pool.hpp"
@@ -23,16 +24,26 @@ class Addon : public Napi::Addon<Addon> {
  public:
   Addon(Napi::Env env, Napi::Object exports) {
     DefineAddon(exports, {InstanceValue("NativeNetwork", NetworkWrap::Define(env), napi_enumerable),
-                          InstanceValue("abiVersion", Napi::Number::New(env, 3), napi_enumerable),
+                          InstanceValue("abiVersion", Napi::Number::New(env, 4), napi_enumerable),
                           InstanceMethod("threads", &Addon::Threads, napi_enumerable),
                           InstanceMethod("setThreads", &Addon::SetThreads, napi_enumerable),
-                          InstanceMethod("simdLevel", &Addon::SimdLevel, napi_enumerable)});
+                          InstanceMethod("simdLevel", &Addon::SimdLevel, napi_enumerable),
+                          InstanceMethod("setExitCode", &Addon::SetExitCode, napi_enumerable)});
   }
 
  private:
   Napi::Value SimdLevel(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), simd_level()); }
 
   Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), deepr::ThreadPool::shared().size()); }
+
+  // setExitCode(code): how a distributed run ends at exit (MpiCollective::set_exit_code); lib/
+  // calls it from process.on("exit") once a network has joined one.
+  Napi::Value SetExitCode(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "exitCode must be a number");
+    deepr::MpiCollective::set_exit_code(info[0].As<Napi::Number>().Int32Value());
+    return env.Undefined();
+  }
 
   // setThreads(n): threads used to split large layers (1 to 256); lib/ validates n.
   Napi::Value SetThreads(const Napi::CallbackInfo& info) {

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "distributed/data_parallel_exchange.hpp"
+#include "distributed/mpi_collective.hpp"
 #include "non_finite_error.hpp"
 #include "promise_worker.hpp"
 #include "random.hpp"
@@ -358,7 +360,7 @@ Napi::Function NetworkWrap::Define(Napi::Env env) {
                       InstanceMethod("evaluate", &NetworkWrap::Evaluate), InstanceMethod("predict", &NetworkWrap::Predict),
                       InstanceMethod("exportState", &NetworkWrap::ExportState),
                       InstanceMethod("importState", &NetworkWrap::ImportState), InstanceMethod("check", &NetworkWrap::Check),
-                      InstanceMethod("setRule", &NetworkWrap::SetRule),
+                      InstanceMethod("setRule", &NetworkWrap::SetRule), InstanceMethod("distribute", &NetworkWrap::Distribute),
                       InstanceMethod("dispose", &NetworkWrap::Dispose)});
 }
 
@@ -451,6 +453,29 @@ Napi::Value NetworkWrap::SetRule(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// distribute("mpi", agreeEvery) -> {rank, ranks}: from now on every train() trains this process's
+// share of each batch and sums the gradients with the other processes over MPI (loaded now, so
+// that a missing MPI fails here with what to install), comparing the processes' states every
+// agreeEvery steps.
+Napi::Value NetworkWrap::Distribute(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  deepr::Network& net = Ready(env);
+  if (!info[0].IsString() || info[0].As<Napi::String>().Utf8Value() != "mpi") ThrowType(env, "engine must be \"mpi\"");
+  const uint64_t agree_every = Integer(env, info[1], "agreeEvery", 0, (uint64_t(1) << 53) - 1);
+  deepr::Collective* collective = nullptr;
+  try {
+    collective = &deepr::MpiCollective::instance();
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+  net.set_gradient_exchange(deepr::data_parallel_exchange(*collective, net, agree_every));
+  shard_ = deepr::BatchShard{collective->rank(), collective->ranks()};
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("rank", shard_.rank);
+  result.Set("ranks", shard_.ranks);
+  return result;
+}
+
 // train(inputs, labels or targets (DataArgs), epoch, firstBatch, batches, batchSize, hyper: {name: number}, check)
 //   -> Promise<{loss: Float32Array, correct: Uint32Array, rewired: number[], regrowthSeconds: number,
 //                noiseSeconds: number, step: number}>
@@ -470,13 +495,13 @@ Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
   auto stats = std::make_shared<deepr::ChunkStats>();
   return Queue(
       env, busy_, {info[0], info[1], Value()},
-      [this, &net, data, epoch, batch_size, first, batches, hyper, check, stats] {
+      [this, &net, data, epoch, batch_size, first, batches, hyper, check, stats, shard = shard_] {
         if (order_epoch_ != epoch || order_.size() != data.samples) {
           order_ = deepr::epoch_order(net.spec().seed, epoch, uint32_t(data.samples));
           order_epoch_ = epoch;
         }
         deepr::train_batches(net, deepr::DataView{data.inputs, data.labels, uint32_t(data.samples), data.values}, order_, uint32_t(batch_size), first,
-                             batches, hyper, check, *stats);
+                             batches, hyper, check, *stats, shard);
       },
       [stats, &net](Napi::Env env) -> Napi::Value {
         Napi::Object result = Napi::Object::New(env);

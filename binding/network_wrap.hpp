@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "network.hpp"
+#include "training.hpp"
 
 namespace deepr_binding {
 
@@ -27,6 +28,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   Napi::Value ImportState(const Napi::CallbackInfo& info);
   Napi::Value Check(const Napi::CallbackInfo& info);
   Napi::Value SetRule(const Napi::CallbackInfo& info);
+  Napi::Value Distribute(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   // Throws when the model is disposed or another operation is running; otherwise marks it busy.
@@ -37,6 +39,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   std::atomic<bool> busy_{false};
   std::vector<uint32_t> order_;  // sample order of the epoch being trained
   uint64_t order_epoch_ = ~uint64_t(0);
+  deepr::BatchShard shard_;  // this process's share of every batch (distribute())
   // The step and active counts when the running operation started: info() reports these while busy.
   uint64_t snapshot_step_ = 0;
   std::vector<uint64_t> snapshot_active_;

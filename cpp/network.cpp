@@ -147,12 +147,11 @@ void Network::train_step(const float* inputs, const SampleTargets& sample_target
   dlogits.resize(size_t(classes()) * stride);
   stats.noise_seconds = 0;
   stats.loss = head_->loss(buffers_[out_.back()].data(), targets, batch, stride, dlogits.data());
-  if (!std::isfinite(stats.loss.loss_sum))
-    throw NonFiniteError("loss is not finite at step " + std::to_string(step_) +
-                             ": the batch holds NaN or Infinity, or training diverged (lower the learning rate)",
-                         parameter_layer_.back() - 1);
+  // With an exchange the check waits for the combined loss (backward_exchange_update), so that
+  // processes sharing a batch all stop at the same step.
+  if (!exchange_) throw_if_not_finite(stats.loss);
 
-  if (exchange_ || hyper.clip_norm > 0) backward_exchange_update(stride, hyper, stats);
+  if (exchange_ || hyper.clip_norm > 0) backward_exchange_update(stride, batch, hyper, stats);
   else backward_and_update(stride, hyper, stats);
   const auto regrowth_start = std::chrono::steady_clock::now();
   structure_->restructure(sparse_stores_, went_dormant_, spec_.seed, step_, hyper, stats.rewired);
@@ -163,6 +162,13 @@ void Network::train_step(const float* inputs, const SampleTargets& sample_target
 SlotUpdate Network::update_for(const SparseStore* store, const StepHyper& hyper) const {
   // The noise stream of the store's id; a dense store draws no noise.
   return SlotUpdate{rule_, hyper, RngStream{spec_.seed, step_, store ? store->id : 0, Purpose::kNoise}};
+}
+
+void Network::throw_if_not_finite(const LossResult& loss) const {
+  if (!std::isfinite(loss.loss_sum))
+    throw NonFiniteError("loss is not finite at step " + std::to_string(step_) +
+                             ": the batch holds NaN or Infinity, or training diverged (lower the learning rate)",
+                         parameter_layer_.back() - 1);
 }
 
 void Network::throw_diverged(size_t i) const {
@@ -200,9 +206,14 @@ void Network::backward_and_update(uint32_t stride, const StepHyper& hyper, StepS
   }
 }
 
-void Network::backward_exchange_update(uint32_t stride, const StepHyper& hyper, StepStats& stats) {
+void Network::backward_exchange_update(uint32_t stride, uint32_t batch, const StepHyper& hyper, StepStats& stats) {
   for (size_t i = layers_.size(); i-- > 0;) backward_layer(i, stride);
-  if (exchange_) exchange_(gradients_);
+  if (exchange_) {
+    BatchLoss combined{stats.loss, batch};
+    exchange_(gradients_, combined);
+    stats.loss = combined.loss;
+    throw_if_not_finite(stats.loss);
+  }
   for (size_t i = 0; i < layers_.size(); ++i) {  // before any update, so a refused step changes nothing
     const std::vector<StoreRef> stores = layers_[i]->stores();
     bool same = gradients_.size() == layers_.size() && gradients_[i].stores.size() == stores.size();

@@ -66,7 +66,8 @@ class Network {
   // prior, then its structure rule. Without an exchange or clipping the backward pass and the
   // update of a sparse_linear layer run fused, one sweep per layer; with one, as two passes with
   // the gradients in between. Both give the same bits. Throws
-  // NonFiniteError, before changing anything, when the loss is not finite; std::invalid_argument
+  // NonFiniteError, before changing anything, when the loss (with an exchange: the combined loss)
+  // is not finite; std::invalid_argument
   // when `targets` does not hold what the head takes.
   void train_step(const float* inputs, const SampleTargets& targets, const uint32_t* rows, uint32_t batch,
                   const StepHyper& hyper, StepStats& stats);
@@ -102,7 +103,7 @@ class Network {
   // From the head down: backward and update of every layer, fused where a layer has a fused sweep.
   void backward_and_update(uint32_t stride, const StepHyper& hyper, StepStats& stats);
   // Backward of every layer into gradients_, the exchange, the clipping, then the update of every layer.
-  void backward_exchange_update(uint32_t stride, const StepHyper& hyper, StepStats& stats);
+  void backward_exchange_update(uint32_t stride, uint32_t batch, const StepHyper& hyper, StepStats& stats);
   // The backward pass of layer i: dE/d its input from dE/d its output (grads_), and its gradients.
   void backward_layer(size_t i, uint32_t stride);
   // dE/d the input of layer i, sized for `stride` samples; null for the first layer (nothing needs it).
@@ -110,6 +111,8 @@ class Network {
   // The rule's update of every store of layer i from gradients_[i].
   void update_layer(size_t i, const StepHyper& hyper, StepStats& stats);
   SlotUpdate update_for(const SparseStore* store, const StepHyper& hyper) const;
+  // NonFiniteError, before anything changes, when the batch's loss is not finite.
+  void throw_if_not_finite(const LossResult& loss) const;
   [[noreturn]] void throw_diverged(size_t i) const;
 
   NetworkSpec spec_;

@@ -18,6 +18,12 @@ import {
 
 /** Each call into the addon trains for about this long, so abort, callbacks and timers stay responsive. */
 const CHUNK_MS = 40;
+/**
+ * Processes that train together (distributed: "mpi") cut every epoch into the same chunks, so
+ * that a skipped batch's replay makes the same steps, and the same all-reduces, on each: the
+ * chunk doubles from 1 batch up to this many, whatever each process's timing.
+ */
+const LOCKSTEP_CHUNK = 32;
 
 /** The options of FitOptions that are not training options. */
 const FIT_KEYS = ["optimizer", "validation", "onBatchEnd", "onEpochEnd", "signal", "onNonFinite"] as const;
@@ -50,6 +56,8 @@ export type Position = Omit<Progress, "step">;
 /** What the loop needs of the model it trains. */
 export interface Trainee {
   readonly network: NativeNetwork;
+  /** Whether other processes train this network with it, chunk for chunk (LOCKSTEP_CHUNK). */
+  readonly lockstep: boolean;
   /** Advanced in place as batches are trained; exact when the loop stops, however it stops. */
   readonly position: Position;
   /** The highest overall connectivity of the sparse stores in this fit so far (EpochStats.maxConnectivity), raised as the loop measures it. */
@@ -106,7 +114,9 @@ export async function trainEpoch(
     const ms = performance.now() - started;
     seconds += ms / 1000;
     // Grow or shrink the chunk towards CHUNK_MS of work per call.
-    chunk = Math.max(1, Math.min(Math.round((chunk * CHUNK_MS) / Math.max(ms, 0.01)), chunk * 4));
+    chunk = model.lockstep
+      ? Math.min(chunk * 2, LOCKSTEP_CHUNK)
+      : Math.max(1, Math.min(Math.round((chunk * CHUNK_MS) / Math.max(ms, 0.01)), chunk * 4));
     position.batchInEpoch += r.trained + r.skipped;
     skipped += r.skipped;
     for (let n = 0; n < r.trained; n++) {

@@ -3,6 +3,7 @@
 // data checks, prediction, the state export and the checkpoint files live in modules of their own.
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint/model-checkpoint.js";
 import type { LabelledData } from "./data/dataset.js";
+import { alone, checkShardable, distribute, distributedOption, type Distribution } from "./distributed.js";
 import { checkDataset, checkRegressionData, type CheckedData, type NonFiniteInputs } from "./data-checks.js";
 import { normalizeFitOptions, overallConnectivity, trainEpoch, type Position, type Trainee } from "./fit-loop.js";
 import { epochAugmenter, imageShape } from "./image-augmentation.js";
@@ -12,6 +13,7 @@ import type { LayerArrays, NativeNetwork } from "./native.js";
 import type { OptimizerName } from "./rules/optimiser.js";
 import { predictOutputs, type PredictInputs } from "./predict.js";
 import { Snapshot } from "./snapshot.js";
+import { object, rejectUnknown } from "./checks.js";
 import {
   networkWidths,
   nonEmptyString,
@@ -40,6 +42,8 @@ export class Model {
   readonly #position: Position = { epoch: 0, batchInEpoch: 0, batchSize: 0 };
   #fitting = false;
   #disposed = false;
+  /** Which process of a distributed run this is: rank 0 of 1 alone. */
+  #distribution: Distribution = alone;
   /** Native operations run one at a time, in call order: see #exclusive. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -56,14 +60,22 @@ export class Model {
    */
   static create(options: ModelOptions): Model {
     const normalized = normalizeModelOptions(options);
+    const engine = distributedOption("options.distributed", options.distributed);
     try {
-      return new Model(normalized, "sgd");
+      const model = new Model(normalized, "sgd");
+      if (engine !== undefined) model.#distribution = distribute(model.#native, engine);
+      return model;
     } catch (error) {
       // What only the core checks (a layer list it cannot build) is an error of the options: name the layer as they do.
       if (!(error instanceof RangeError) || !error.message.startsWith("spec: ")) throw error;
       const problem = error.message.slice("spec: ".length).replace(/^layer (\d+)/, "[$1]");
       throw new RangeError(`options.layers${problem.startsWith("[") ? "" : ": "}${problem}`, { cause: error });
     }
+  }
+
+  /** Which process of a distributed run this is (`{ rank: 0, ranks: 1 }` without `distributed`). */
+  get distribution(): Distribution {
+    return { ...this.#distribution };
   }
 
   get progress(): Progress {
@@ -96,6 +108,7 @@ export class Model {
     this.#fitting = true;
     try {
       const samples = await this.#checkData(data, "data", skip ? "allow" : "hint");
+      checkShardable(samples.count, o.batchSize, this.#distribution);
       const validation = options.validation === undefined ? undefined : await this.#checkData(options.validation, "options.validation");
       // Augmented images are drawn for each epoch, from the seed and the epoch alone, into one buffer.
       const augment = o.crop > 0 || o.flip;
@@ -107,6 +120,7 @@ export class Model {
       this.trainOptions = o;
       const trainee: Trainee = {
         network: this.#native,
+        lockstep: this.#distribution.ranks > 1,
         position: this.#position,
         peak: { connectivity: overallConnectivity(this.#native) },
         exclusive: <T>(operation: () => Promise<T>) => this.#exclusive(operation),
@@ -204,10 +218,15 @@ export class Model {
     await saveCheckpoint({ options: this.options, trainOptions: this.trainOptions, ...state }, path);
   }
 
-  /** Loads a model saved by save(); training resumes exactly where it stopped. */
-  static async load(path: string): Promise<Model> {
+  /**
+   * Loads a model saved by save(); training resumes exactly where it stopped, with
+   * `{ distributed: "mpi" }` on every process mpirun started (any number of them).
+   */
+  static async load(path: string, options: Pick<ModelOptions, "distributed"> = {}): Promise<Model> {
     nonEmptyString("path", path);
-    return loadCheckpoint(path, {
+    rejectUnknown("options", object("options", options), ["distributed"], "Model.load");
+    const engine = distributedOption("options.distributed", options.distributed);
+    const model = await loadCheckpoint(path, {
       build: (options, optimizer) => new Model(options, optimizer),
       restore: async (model, { trainOptions, progress: { step, ...position }, layers }) => {
         model.trainOptions = trainOptions;
@@ -215,6 +234,8 @@ export class Model {
         await model.importLayers(layers, step);
       },
     });
+    if (engine !== undefined) model.#distribution = distribute(model.#native, engine);
+    return model;
   }
 
   /** Frees the native memory now instead of at garbage collection. The model is unusable after. */

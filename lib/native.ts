@@ -107,6 +107,11 @@ export interface NativeNetwork {
   exportState(layers: NativeLayerState[]): Promise<void>;
   importState(layers: NativeLayerState[], step: number): Promise<void>;
   check(): Promise<string>;
+  /**
+   * Data-parallel training over MPI from now on: this process's share of every batch, the states
+   * compared every `agreeEvery` steps (0: never); throws when MPI cannot load.
+   */
+  distribute(engine: "mpi", agreeEvery: number): { rank: number; ranks: number };
   dispose(): void;
 }
 
@@ -117,9 +122,11 @@ interface Addon {
   setThreads(threads: number): void;
   /** The instruction set the core's dispatched loops run on: "avx512", "avx2", "sse2", or "none" (built without dispatch). */
   simdLevel(): "avx512" | "avx2" | "sse2" | "none";
+  /** The code this process exits with: a distributed run then ends with MPI_Finalize for 0, else MPI_Abort (which stops the other processes). */
+  setExitCode(exitCode: number): void;
 }
 
-const ABI_VERSION = 3;
+const ABI_VERSION = 4;
 
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

@@ -68,6 +68,12 @@ export interface ModelOptions {
   beta?: number;
   /** Seeds initialisation, signs, noise, regrowth and shuffling. An integer in [0, 2^53). Default 1. */
   seed?: number;
+  /**
+   * `"mpi"`: train on all the processes mpirun started, data-parallel: each trains its share of
+   * every batch and the gradients are summed over MPI (README, "Training on several processes
+   * (MPI)"). Needs Open MPI. Not saved in checkpoints: a run resumes on any number of processes.
+   */
+  distributed?: "mpi";
 }
 
 export interface NormalizedModelOptions {
@@ -178,7 +184,7 @@ export function seedOption(name: string, value: unknown): number {
 }
 
 const MODEL_KEYS = [
-  "layers", "inputShape", "connectivity", "budget", "globalShare", "bias", "rule", "seed",
+  "layers", "inputShape", "connectivity", "budget", "globalShare", "bias", "rule", "seed", "distributed",
   ...structureSettings.flatMap((d) => (d.type === "choice" ? [] : [d.option])),
 ] as const;
 

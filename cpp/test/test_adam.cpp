@@ -87,7 +87,7 @@ TEST(adam_steps_match_float64_on_sparse_and_dense_stores) {
   auto& linear = *dynamic_cast<SparseLinear*>(net.layers()[0].get());
   auto& readout = *dynamic_cast<DenseLinear*>(net.layers()[2].get());
   std::vector<LayerGradients> gradients;
-  net.set_gradient_exchange([&](std::vector<LayerGradients>& g) { gradients = g; });  // sees them, changes nothing
+  net.set_gradient_exchange([&](std::vector<LayerGradients>& g, BatchLoss&) { gradients = g; });  // sees them, changes nothing
   uint64_t compared = 0, died = 0, regrown = 0;
   for (uint32_t step = 0; step < 12; ++step) {
     const uint64_t count = net.step();

@@ -116,7 +116,7 @@ TEST(baseline_priors_match_a_float64_update) {
       std::vector<std::vector<float>> before;
       for (const MlpLayer& layer : mlp_layers(net)) before.push_back(layer.theta);
       const auto gradient = [](size_t l, size_t k) { return float(0.3 * std::sin(1.0 + 7.0 * l + 0.37 * k)); };
-      net.set_gradient_exchange([&](std::vector<LayerGradients>& g) {
+      net.set_gradient_exchange([&](std::vector<LayerGradients>& g, BatchLoss&) {
         for (size_t i = 0, l = 0; i < g.size(); ++i)
           if (!g[i].stores.empty()) {
             for (size_t k = 0; k < g[i].stores[0].size(); ++k) g[i].stores[0][k] = gradient(l, k);
@@ -157,7 +157,7 @@ TEST(baseline_rules_keep_their_invariants_and_give_the_same_bits_fused_and_split
   for (const RuleCase& c : rule_cases()) {
     const NetworkSpec spec = baseline_spec({16, 14, 5}, {0, 0}, c.momentum, c.prior, c.structure, c.settings);
     Network fused(spec), split(spec);
-    split.set_gradient_exchange([](std::vector<LayerGradients>&) {});
+    split.set_gradient_exchange([](std::vector<LayerGradients>&, BatchLoss&) {});
     const uint64_t positions = 16 * 14 + 14 * 5;
     CHECK(active(fused) == positions);  // dense: every position is active from the start
     std::vector<uint64_t> k_before(fused.sparse_stores().size());

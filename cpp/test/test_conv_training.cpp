@@ -106,7 +106,7 @@ TEST(conv_net_gradients_match_finite_differences) {
   const std::vector<StoreRef> stores = net.layers()[0]->stores();
   for (uint32_t oc = 0; oc < 4; ++oc) stores[1].dense->value[oc] = 0.1f * float(oc) - 0.15f;
   std::vector<LayerGradients> seen;
-  net.set_gradient_exchange([&](std::vector<LayerGradients>& g) { seen = g; });
+  net.set_gradient_exchange([&](std::vector<LayerGradients>& g, BatchLoss&) { seen = g; });
   std::vector<uint32_t> rows(batch);
   for (uint32_t b = 0; b < batch; ++b) rows[b] = b;
   StepStats stats;

@@ -88,7 +88,7 @@ TEST(a_step_with_clip_norm_applies_the_clipped_gradients) {
   // The gradients as the hook sees them (before clipping), keyed as the parameters.
   std::map<std::string, double> gradient;
   std::vector<LayerGradients> seen;
-  net.set_gradient_exchange([&](std::vector<LayerGradients>& g) {
+  net.set_gradient_exchange([&](std::vector<LayerGradients>& g, BatchLoss&) {
     seen = g;
     for (size_t i = 0; i < net.layers().size(); ++i) {
       const std::vector<StoreRef> stores = net.layers()[i]->stores();

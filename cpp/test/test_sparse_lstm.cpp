@@ -276,7 +276,7 @@ TEST(sparse_lstm_loss_gradient_matches_finite_differences) {
   std::vector<uint32_t> rows(batch);
   for (uint32_t b = 0; b < batch; ++b) rows[b] = b;
   std::vector<LayerGradients> seen;
-  net.set_gradient_exchange([&](std::vector<LayerGradients>& g) { seen = g; });
+  net.set_gradient_exchange([&](std::vector<LayerGradients>& g, BatchLoss&) { seen = g; });
   StepHyper frozen{0.0f, 0.0f, 0.0f, 0.0f};  // lr 0: the step only reports its gradients
   StepStats stats;
   net.train_step(data.inputs.data(), data.labels.data(), rows.data(), batch, frozen, stats);

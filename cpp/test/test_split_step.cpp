@@ -82,9 +82,9 @@ uint64_t run_side_by_side(const Case& c, const std::vector<uint32_t>& sizes, con
   spec.rule.optimiser = c.optimiser;
   Network fused(spec), split(spec);
   uint64_t calls = 0;
-  split.set_gradient_exchange([&](std::vector<LayerGradients>& g) {
+  split.set_gradient_exchange([&](std::vector<LayerGradients>& g, BatchLoss& loss) {
     ++calls;
-    exchange(g);
+    exchange(g, loss);
   });
   // Adam's steps are about eta whatever the gradient: a smaller eta keeps the network from diverging.
   StepHyper hyper{kLr, kAlpha, kNoiseStd, c.optimiser == "momentum" ? kMomentum : 0.0f};
@@ -191,7 +191,7 @@ int64_t slot_of(const MlpLayer& layer, uint64_t position) {
 TEST(split_step_matches_the_fused_step_bit_for_bit) {
   uint64_t regrown = 0;
   for (const Case& c : all_cases())
-    regrown += run_side_by_side(c, kSizes, kBudgets, 300, [](std::vector<LayerGradients>&) {});
+    regrown += run_side_by_side(c, kSizes, kBudgets, 300, [](std::vector<LayerGradients>&, BatchLoss&) {});
   CHECK(regrown > 1000);  // rewiring happened all along, so regrown slots were compared too
 }
 
@@ -202,7 +202,7 @@ TEST(split_step_matches_the_fused_step_for_any_thread_count) {
     ThreadPool::shared().resize(t);
     for (const char* optimiser : {"momentum", "adam"}) {
       const uint64_t regrown = run_side_by_side(Case{100, true, optimiser, false}, {784, 300, 10}, {30000, 500}, 15,
-                                                [](std::vector<LayerGradients>&) {});
+                                                [](std::vector<LayerGradients>&, BatchLoss&) {});
       CHECK(regrown > 0);
     }
   }
@@ -211,7 +211,7 @@ TEST(split_step_matches_the_fused_step_for_any_thread_count) {
 
 TEST(an_all_reduce_of_two_identical_ranks_changes_nothing) {
   // The sum of two ranks' identical gradients, averaged: what data parallelism does, on one process.
-  const auto all_reduce = [](std::vector<LayerGradients>& gradients) {
+  const auto all_reduce = [](std::vector<LayerGradients>& gradients, BatchLoss&) {
     for (LayerGradients& layer : gradients)
       for (std::vector<float>& store : layer.stores) {
         const std::vector<float> other = store;  // the second rank's copy
@@ -230,7 +230,7 @@ TEST(the_exchange_sees_each_layers_gradients) {
     const Float64Gradients expected = float64_gradients(net, data, rows);
     std::vector<LayerGradients> seen;
     size_t layers = 0, without_stores = 0;
-    net.set_gradient_exchange([&](std::vector<LayerGradients>& g) {
+    net.set_gradient_exchange([&](std::vector<LayerGradients>& g, BatchLoss&) {
       layers = g.size();
       for (size_t i = 0; i < g.size(); ++i)  // the sparse_linear layers are 0, 2, 4: relu and the head have no stores
         if (i % 2 == 0 && i + 1 < g.size()) seen.push_back(g[i]);
@@ -265,7 +265,7 @@ TEST(zero_gradients_leave_only_the_prior) {
   const DataSet data = make_data(kSizes.front(), kSizes.back());
   const uint64_t seed = 5;
   Network net(deepr_test::mlp_spec(kSizes, kBudgets, true, false, false, GlobalShare::kByBudget, seed));
-  net.set_gradient_exchange([](std::vector<LayerGradients>& gradients) {
+  net.set_gradient_exchange([](std::vector<LayerGradients>& gradients, BatchLoss&) {
     for (LayerGradients& layer : gradients)
       for (std::vector<float>& store : layer.stores) std::fill(store.begin(), store.end(), 0.0f);
   });
@@ -310,7 +310,7 @@ TEST(zero_gradients_leave_only_the_prior) {
 TEST(an_exchange_that_resizes_the_gradients_is_refused) {
   const DataSet data = make_data(kSizes.front(), kSizes.back());
   Network net(deepr_test::mlp_spec(kSizes, kBudgets, false, false, false, GlobalShare::kByBudget, 9));
-  net.set_gradient_exchange([](std::vector<LayerGradients>& gradients) { gradients[2].stores[0].pop_back(); });
+  net.set_gradient_exchange([](std::vector<LayerGradients>& gradients, BatchLoss&) { gradients[2].stores[0].pop_back(); });
   const std::vector<uint32_t> rows = rows_of(0, 5);
   StepStats stats;
   const std::vector<float> last_theta = mlp_layers(net)[2].theta;

@@ -1,6 +1,7 @@
 // Every flag of the command line: what its value is, and which API option it sets (so that the
 // API's errors, which name `options.x`, can be reported as the flag the user typed). The training
 // hyper-parameters' and the structure rule's flags come from their declarations (lib/hyperparameters.ts).
+import { distributedEngines } from "../distributed.js";
 import { hyperparameters, structureSettings, type HyperparameterDeclaration } from "../hyperparameters.js";
 import { presets } from "../presets.js";
 import { optimizer } from "../rules/optimiser.js";
@@ -46,6 +47,7 @@ export const flags = {
   ...declaredFlags(hyperparameters),
   ...declaredFlags([optimizer]),
   threads: { kind: "number", option: "threads" },
+  distributed: { kind: "choice", choices: distributedEngines },
   out: { kind: "text" },
   plot: { kind: "text" },
   json: { kind: "boolean" },

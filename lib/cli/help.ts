@@ -117,6 +117,8 @@ ${declaredHelp([...hyperparameters, optimizer])}
 
 Run and output:
   --threads N                    threads for large layers (train, eval; default DEEPR_THREADS, else the cores)
+  --distributed mpi              train: on every process mpirun starts, each on its share of every
+                                 batch (needs Open MPI); rank 0 alone prints and writes --out, --plot
   --out FILE                     train: save a safetensors checkpoint after every epoch (atomic);
                                  export: the file to write (default FILE with the .onnx extension)
   --format onnx                  export: the format (ONNX, opset 13)

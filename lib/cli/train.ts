@@ -6,6 +6,7 @@ import type { CommonArchitectureOptions } from "../architectures/architecture.js
 import { architecture, type ArchitectureName } from "../architectures/registry.js";
 import type { Dataset, DatasetSplits, LabelledData } from "../data/dataset.js";
 import { entry } from "../data/paths.js";
+import type { DistributedEngine } from "../distributed.js";
 import type { RegressionSplits } from "../data/regression-file.js";
 import { Model, type EpochStats } from "../model.js";
 import { networkWidths, normalizeTrainOptions, type ModelOptions, type NormalizedTrainOptions, type TrainOptions } from "../options.js";
@@ -67,6 +68,9 @@ export async function train(flags: Flags): Promise<void> {
     data = firstSamples(early ?? (await loadSplits(flags)), limit);
     checkShape(flags, model, data.train);
   }
+  // In a distributed run every process trains; rank 0 alone prints, saves and draws.
+  const lead = model.distribution.rank === 0;
+  const save = lead ? out : undefined;
   const json = flags.boolean("json") === true;
   const controller = new AbortController();
   const interrupt = () => controller.abort(new Error("interrupted"));
@@ -82,11 +86,12 @@ export async function train(flags: Flags): Promise<void> {
       optimizer: flags.choice<OptimizerName>(optimizer.flag) ?? presetOptimizer,
       validation: data.test,
       signal: controller.signal,
-      onBatchEnd: json ? undefined : (b) => progress.batch(b),
+      onBatchEnd: json || !lead ? undefined : (b) => progress.batch(b),
       onEpochEnd: async (s) => {
         finalStats = s;
         trained.push(s);
-        if (out !== undefined) await model.save(out);
+        if (save !== undefined) await model.save(save);
+        if (!lead) return;
         progress.epochEnd();
         if (json) console.log(JSON.stringify({ type: "epoch", ...s }));
         else {
@@ -108,6 +113,8 @@ export async function train(flags: Flags): Promise<void> {
     progress.clear();
     // fit() checks what only it can (the batch size of a model stopped mid-epoch): name the flag.
     if (!controller.signal.aborted) throw flagError(e, sources);
+    process.exitCode = 130;
+    if (!lead) return;
     if (out !== undefined) await model.save(out);
     console.error(`\ninterrupted${out !== undefined ? `; saved the model at the last completed step to ${out}` : "; nothing was saved (give --out FILE to keep the model)"}`);
     // The epochs completed before the interrupt are drawn.
@@ -115,11 +122,11 @@ export async function train(flags: Flags): Promise<void> {
       await drawRun(plot, model, trained);
       console.error(`drew the ${trained.length} completed epoch${trained.length > 1 ? "s" : ""} to ${plot}`);
     }
-    process.exitCode = 130;
     return;
   } finally {
     process.off("SIGINT", interrupt);
   }
+  if (!lead) return;
   if (plot !== undefined) await drawRun(plot, model, trained);
   report(flags, model, finalStats, (performance.now() - started) / 1000);
 }
@@ -140,7 +147,7 @@ async function buildModel(
   if (resume !== undefined) {
     const changed = MODEL_FLAGS.find((flag) => flags.has(flag));
     if (changed) throw new UsageError(`--${changed} cannot change a resumed model; drop it or start a new run`);
-    const model = await Model.load(resume);
+    const model = await Model.load(resume, { distributed: flags.choice<DistributedEngine>("distributed") });
     const trainOptions = trainOptionsFrom(flags, {});
     return { model, trainOptions, sources: { flags, origin: `${resume}'s`, values: { ...model.options, ...model.trainOptions } } };
   }
@@ -173,7 +180,8 @@ async function buildModel(
   const trainOptions = trainOptionsFrom(flags, preset?.train ?? {});
   const sources = { flags, origin, values: { connectivity, ...modelOptions, ...trainOptions } };
   try {
-    return { model: Model.create(modelOptions), trainOptions, optimizer: preset?.optimizer, sources };
+    const distributed = flags.choice<DistributedEngine>("distributed");
+    return { model: Model.create({ ...modelOptions, distributed }), trainOptions, optimizer: preset?.optimizer, sources };
   } catch (e) {
     // The file's layer specs and input shape are named as the file names them.
     const fileOption = /options\.(layers|inputShape)\b/g;
@@ -283,6 +291,7 @@ async function checkWritable(out: string, flag: "out" | "plot"): Promise<void> {
 
 /** The model has already completed `epochs`: says so, and still writes --out when given. */
 async function nothingToTrain(flags: Flags, model: Model, epochs: number): Promise<void> {
+  if (model.distribution.rank !== 0) return;  // rank 0 speaks for a distributed run
   const out = flags.text("out");
   const { epoch } = model.progress;
   const what = flags.has("resume") ? flags.text("resume") : "the model";
