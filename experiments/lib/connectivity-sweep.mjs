@@ -142,32 +142,36 @@ export async function connectivitySweep({ network, rules, size, seeds, data, rec
 }
 
 /**
- * Three panels: (left) median test accuracy against connectivity (log axis) per rule, the range
- * over the seeds shaded; (middle) test accuracy after each epoch at the target `low`; (right) the
- * overall connectivity over the steps of seed 1 at `low`. `title` names the network and data.
+ * Four panels: (top left) median test accuracy against connectivity (log axis) per rule, the range
+ * over the seeds shaded; (top right) the same from one point under DEEP R's lowest median up, where
+ * the rules differ (lower values are drawn on the bottom edge: runs that collapsed stay visible);
+ * (bottom left) test accuracy after each epoch at the target `low`, on the same zoom; (bottom right)
+ * the overall connectivity over the steps of seed 1 at `low`. `title` names the network and data.
  */
 export function sweepFigure(rows, { title, low }) {
   // Diverged runs have no accuracy; the summary table counts them.
   const points = rows.filter((r) => !r.diverged).map((r) => ({ rule: r.rule, connectivity: 100 * r.plotConnectivity, target: r.targetConnectivity, accuracy: 100 * r.testAccuracy }));
   // A rule's x is the median reached connectivity of its runs at one target (prune and l1 land near it, not on it).
-  const medianX = new Map();
-  for (const p of points) {
-    const key = `${p.rule}@${p.target}`;
-    medianX.set(key, [...(medianX.get(key) ?? []), p.connectivity]);
-  }
-  const placed = points.map((p) => ({ ...p, connectivity: median(medianX.get(`${p.rule}@${p.target}`)) }));
+  const byTarget = (p) => `${p.rule}@${p.target}`;
+  const groups = new Map();
+  for (const p of points) groups.set(byTarget(p), [...(groups.get(byTarget(p)) ?? []), p]);
+  const placed = points.map((p) => ({ ...p, connectivity: median(groups.get(byTarget(p)).map((q) => q.connectivity)) }));
+  const deepR = [...groups.values()].filter((g) => g[0].rule === "deep-r").map((g) => median(g.map((p) => p.accuracy)));
+  const zoom = [Math.max(0, Math.floor(Math.min(...deepR)) - 1), 100];
   const lowRows = rows.filter((r) => r.targetConnectivity === low || r.rule === "dense");
   const overSteps = lowRows.flatMap((r) => r.curve.map((c) => ({ rule: r.rule, step: c.step, accuracy: 100 * c.testAccuracy })));
   const oneRun = lowRows.filter((r) => r.seed === 1).flatMap((r) => (r.rule === "dense" ? [{ step: 0, connectivity: 1 }, ...r.curve] : r.trace).map((t) => ({ rule: r.rule, step: t.step, connectivity: 100 * t.connectivity })));
   const seeds = new Set(rows.map((r) => r.seed)).size;
   const stepUnit = `step (batches of ${rows[0].hyperparameters.batchSize})`;
+  const accuracyAxes = { x: "connectivity", y: "accuracy", color: "rule", xTitle: "connectivity (% of possible connections, log)", yTitle: "test accuracy (%)", colorTitle: "rule", logX: true,
+    // Room for the dense runs' points at 100 %.
+    xDomain: [Math.min(...placed.map((p) => p.connectivity)) / 1.5, 150] };
   return figure(`${title} (${rows[0].trainSamples} training samples, ${seeds} seed${seeds > 1 ? "s" : ""}: median, range shaded)`, [
-    lineChart({ data: placed, x: "connectivity", y: "accuracy", color: "rule", title: "Test accuracy against connectivity", xTitle: "connectivity (% of possible connections, log)", yTitle: "test accuracy (%)", colorTitle: "rule", logX: true,
-      // Room for the dense runs' points at 100 %.
-      xDomain: [Math.min(...placed.map((p) => p.connectivity)) / 1.5, 150] }),
-    lineChart({ data: overSteps, x: "step", y: "accuracy", color: "rule", title: `Test accuracy over training at ${pct(low)} target`, xTitle: stepUnit, yTitle: "test accuracy (%)", colorTitle: "rule" }),
+    lineChart({ ...accuracyAxes, data: placed, title: "Test accuracy against connectivity" }),
+    lineChart({ ...accuracyAxes, data: placed, title: `The same from ${zoom[0]} % (lower values on the bottom edge)`, yDomain: zoom }),
+    lineChart({ data: overSteps, x: "step", y: "accuracy", color: "rule", title: `Test accuracy over training at ${pct(low)} target (from ${zoom[0]} %)`, xTitle: stepUnit, yTitle: "test accuracy (%)", colorTitle: "rule", yDomain: zoom }),
     lineChart({ data: oneRun, x: "step", y: "connectivity", color: "rule", band: false, points: false, title: `Connectivity over training (seed 1, ${pct(low)} target)`, xTitle: stepUnit, yTitle: "connectivity (%, log)", colorTitle: "rule", logY: true }),
-  ]);
+  ], 2);
 }
 
 /** Per rule and target: the median test accuracy (over the seeds that did not diverge) and reached connectivity. */
