@@ -468,7 +468,7 @@ Napi::Value NetworkWrap::Distribute(const Napi::CallbackInfo& info) {
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, e.what());
   }
-  net.set_gradient_exchange(deepr::data_parallel_exchange(*collective, net, agree_every));
+  net.set_gradient_exchange(deepr::data_parallel_exchange(*collective, net, agree_every, &exchange_meter_));
   shard_ = deepr::BatchShard{collective->rank(), collective->ranks()};
   Napi::Object result = Napi::Object::New(env);
   result.Set("rank", shard_.rank);
@@ -478,7 +478,7 @@ Napi::Value NetworkWrap::Distribute(const Napi::CallbackInfo& info) {
 
 // train(inputs, labels or targets (DataArgs), epoch, firstBatch, batches, batchSize, hyper: {name: number}, check)
 //   -> Promise<{loss: Float32Array, correct: Uint32Array, rewired: number[], regrowthSeconds: number,
-//                noiseSeconds: number, step: number}>
+//                noiseSeconds: number, allReduceSeconds: number, allReduceBytes: number, step: number}>
 Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   deepr::Network& net = Ready(env);
@@ -493,17 +493,21 @@ Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
   Acquire(env);
 
   auto stats = std::make_shared<deepr::ChunkStats>();
+  auto exchanged = std::make_shared<deepr::ExchangeMeter>();  // the chunk's share of exchange_meter_
   return Queue(
       env, busy_, {info[0], info[1], Value()},
-      [this, &net, data, epoch, batch_size, first, batches, hyper, check, stats, shard = shard_] {
+      [this, &net, data, epoch, batch_size, first, batches, hyper, check, stats, exchanged, shard = shard_] {
         if (order_epoch_ != epoch || order_.size() != data.samples) {
           order_ = deepr::epoch_order(net.spec().seed, epoch, uint32_t(data.samples));
           order_epoch_ = epoch;
         }
+        const deepr::ExchangeMeter before = exchange_meter_;
         deepr::train_batches(net, deepr::DataView{data.inputs, data.labels, uint32_t(data.samples), data.values}, order_, uint32_t(batch_size), first,
                              batches, hyper, check, *stats, shard);
+        *exchanged = {exchange_meter_.all_reduces - before.all_reduces, exchange_meter_.bytes - before.bytes,
+                      exchange_meter_.seconds - before.seconds};
       },
-      [stats, &net](Napi::Env env) -> Napi::Value {
+      [stats, exchanged, &net](Napi::Env env) -> Napi::Value {
         Napi::Object result = Napi::Object::New(env);
         Napi::Float32Array loss = Napi::Float32Array::New(env, stats->batch_loss.size());
         std::copy(stats->batch_loss.begin(), stats->batch_loss.end(), loss.Data());
@@ -516,6 +520,8 @@ Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
         result.Set("rewired", rewired);
         result.Set("regrowthSeconds", stats->regrowth_seconds);
         result.Set("noiseSeconds", stats->noise_seconds);
+        result.Set("allReduceSeconds", exchanged->seconds);
+        result.Set("allReduceBytes", double(exchanged->bytes));
         result.Set("step", double(net.step()));
         return result;
       });

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "distributed/data_parallel_exchange.hpp"
 #include "network.hpp"
 #include "training.hpp"
 
@@ -40,6 +41,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   std::vector<uint32_t> order_;  // sample order of the epoch being trained
   uint64_t order_epoch_ = ~uint64_t(0);
   deepr::BatchShard shard_;  // this process's share of every batch (distribute())
+  deepr::ExchangeMeter exchange_meter_;  // the all-reduces of the gradient exchange (distribute())
   // The step and active counts when the running operation started: info() reports these while busy.
   uint64_t snapshot_step_ = 0;
   std::vector<uint64_t> snapshot_active_;

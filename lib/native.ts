@@ -79,6 +79,10 @@ export interface NativeTrainResult {
   regrowthSeconds: number;
   /** Time the chunk spent drawing the updates' Gaussian noise (summed over threads). */
   noiseSeconds: number;
+  /** Time the chunk spent in the gradient all-reduces of distributed training (0 alone). */
+  allReduceSeconds: number;
+  /** Bytes this process contributed to those all-reduces (0 alone). */
+  allReduceBytes: number;
   step: number;
 }
 

@@ -1,5 +1,6 @@
 #include "distributed/data_parallel_exchange.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -52,9 +53,10 @@ void unpack_gradients(const std::vector<float>& buffer, std::vector<LayerGradien
   loss.samples = uint32_t(rows);
 }
 
-GradientExchange data_parallel_exchange(Collective& collective, const Network& net, uint64_t agree_every) {
-  return [&collective, &net, agree_every, buffer = std::vector<float>()](std::vector<LayerGradients>& layers,
-                                                                         BatchLoss& loss) mutable {
+GradientExchange data_parallel_exchange(Collective& collective, const Network& net, uint64_t agree_every,
+                                        ExchangeMeter* meter) {
+  return [&collective, &net, agree_every, meter, buffer = std::vector<float>()](std::vector<LayerGradients>& layers,
+                                                                                BatchLoss& loss) mutable {
     pack_gradients(layers, loss, buffer);
     // Every process decides from the step count alone, so all send buffers of the same size.
     const bool agree = agree_every > 0 && net.step() % agree_every == 0;
@@ -63,7 +65,13 @@ GradientExchange data_parallel_exchange(Collective& collective, const Network& n
       buffer.resize(packed + size_t(kHashSlots) * collective.ranks());
       pack_state_hash(state_hash(net), collective.rank(), collective.ranks(), buffer.data() + packed);
     }
+    const auto started = std::chrono::steady_clock::now();
     collective.sum(buffer.data(), buffer.size());
+    if (meter) {
+      meter->all_reduces += 1;
+      meter->bytes += buffer.size() * sizeof(float);
+      meter->seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    }
     if (agree) {
       const std::string problem = state_disagreement(buffer.data() + packed, collective.ranks());
       if (!problem.empty())

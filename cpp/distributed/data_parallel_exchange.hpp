@@ -24,10 +24,21 @@ void pack_gradients(const std::vector<LayerGradients>& layers, const BatchLoss& 
 // process's was not finite) and rows. Throws std::logic_error when the buffer does not fit.
 void unpack_gradients(const std::vector<float>& buffer, std::vector<LayerGradients>& layers, BatchLoss& loss);
 
+// What an exchange has all-reduced so far, for the benchmarks' split of a step into compute and
+// communication: the all-reduces, the bytes this process contributed to them, and their seconds
+// (which include waiting for the slowest process to arrive).
+struct ExchangeMeter {
+  uint64_t all_reduces = 0;
+  uint64_t bytes = 0;
+  double seconds = 0;
+};
+
 // The exchange of `net` that packs, sums over `collective` and unpacks. Every `agree_every` steps
 // (0: never) the same all-reduce also gathers every process's state_hash (state_agreement.hpp)
 // and, when they differ, the step throws std::runtime_error on every process before updating
-// anything. The collective and the network must outlive it.
-GradientExchange data_parallel_exchange(Collective& collective, const Network& net, uint64_t agree_every);
+// anything. Each all-reduce is added to `meter` when given. The collective, the network and the
+// meter must outlive it.
+GradientExchange data_parallel_exchange(Collective& collective, const Network& net, uint64_t agree_every,
+                                        ExchangeMeter* meter = nullptr);
 
 }  // namespace deepr

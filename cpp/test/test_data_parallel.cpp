@@ -1,13 +1,19 @@
 // The packing of the data-parallel gradient exchange: buffers of several processes, summed as the
-// all-reduce sums them, unpack to the mean over the global batch computed in float64.
+// all-reduce sums them, unpack to the mean over the global batch computed in float64; and the
+// meter of what the exchange all-reduces.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "check.hpp"
+#include "counter_data.hpp"
 #include "distributed/data_parallel_exchange.hpp"
+#include "distributed/state_agreement.hpp"
+#include "mlp.hpp"
 
 using namespace deepr;
 
@@ -101,4 +107,56 @@ TEST(a_buffer_of_another_size_is_refused) {
     refused = true;
   }
   CHECK(refused);
+}
+
+namespace {
+
+// Process 0 of two whose partner holds the same network and sends the same gradients (the sum
+// doubles them, and adds the partner's state hash when hashes are gathered); it records every
+// all-reduce's length and takes kAllReduceDelay over each, as a network would.
+class RecordingPartner final : public Collective {
+ public:
+  RecordingPartner(const Network& net, size_t shared) : net_(net), shared_(shared) {}
+  uint32_t rank() const override { return 0; }
+  uint32_t ranks() const override { return 2; }
+  void sum(float* values, size_t count) override {
+    std::this_thread::sleep_for(kAllReduceDelay);
+    for (size_t n = 0; n < shared_; ++n) values[n] *= 2;
+    if (count > shared_) {
+      std::vector<float> partner(count - shared_);
+      pack_state_hash(state_hash(net_), 1, 2, partner.data());
+      for (size_t n = 0; n < partner.size(); ++n) values[shared_ + n] += partner[n];
+    }
+    counts.push_back(count);
+  }
+  static constexpr std::chrono::milliseconds kAllReduceDelay{2};
+  std::vector<size_t> counts;
+
+ private:
+  const Network& net_;
+  size_t shared_;  // the gradients and loss fields
+};
+
+}  // namespace
+
+TEST(the_meter_counts_every_all_reduce_its_bytes_and_its_time) {
+  // 24-20-5 with biases: per step K = 96 + 40 weights, 20 + 5 biases and the 4 loss fields; every
+  // 2nd step (0, 2, 4) the state hash adds kHashSlots per process.
+  const deepr_test::CounterData data = deepr_test::counter_data(200, 24, 5);
+  Network net(deepr_test::mlp_spec({24, 20, 5}, {96, 40}, true, false, false, GlobalShare::kByBudget, 3));
+  const size_t per_step = 96 + 40 + 20 + 5 + 4, hash = 2 * size_t(kHashSlots);
+  RecordingPartner partner(net, per_step);
+  ExchangeMeter meter;
+  net.set_gradient_exchange(data_parallel_exchange(partner, net, 2, &meter));
+  StepStats stats;
+  const StepHyper hyper{0.05f, 0.02f, 0.003f, 0.0f};
+  for (uint32_t s = 0; s < 5; ++s) {
+    const std::vector<uint32_t> rows = deepr_test::walk_rows(s, 16, 200);
+    net.train_step(data.inputs.data(), data.labels.data(), rows.data(), 16, hyper, stats);
+  }
+  CHECK(partner.counts == std::vector<size_t>({per_step + hash, per_step, per_step + hash, per_step, per_step + hash}));
+  CHECK(meter.all_reduces == 5);
+  CHECK(meter.bytes == (5 * per_step + 3 * hash) * sizeof(float));
+  CHECK(meter.seconds >= 5 * std::chrono::duration<double>(RecordingPartner::kAllReduceDelay).count());
+  CHECK(meter.seconds < 5.0);
 }
