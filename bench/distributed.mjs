@@ -3,18 +3,21 @@
 // bench/deepr.mjs times it: (a) 1 process, DEEPR_THREADS=1; (b) 1 process, DEEPR_THREADS=2;
 // (c) N processes under mpirun, 1 thread each; (d) 1 process under mpirun, 1 thread (the step of
 // (c) with an all-reduce over itself); (e) as (d) at batch 1, the work every process repeats
-// whatever its share of the batch (the update of all K and rewiring). Every case trains the same global batches (under mpirun each process takes
-// its share of every batch, as `distributed: "mpi"` does). The bytes per step are what the gradient exchange all-reduced, counted by the core, and
-// the communication time is the core's clock around those all-reduces; compute is the rest.
+// whatever its share of the batch (the update of all K and rewiring); and (d) with the rows of one
+// of 4, 8, ... 64 processes (--shares), one process's compute in a larger run. Every case trains
+// the same global batches (under mpirun each process takes its share of every batch, as
+// `distributed: "mpi"` does). The bytes per step are what the gradient exchange all-reduced,
+// counted by the core, and the communication time is the core's clock around those all-reduces;
+// compute is the rest.
 // Prints a Markdown table and writes it to bench/RESULTS-distributed.md (--out=FILE elsewhere).
 //
 //   node bench/distributed.mjs [--inputs=20000] [--outputs=20000] [--connectivity=0.01] [--batch=256]
-//                              [--ranks=2] [--warmup=3] [--steps=20] [--out=FILE] [--json=FILE]
+//                              [--ranks=2] [--warmup=3] [--steps=20] [--shares=4,8,16,32,64] [--out=FILE] [--json=FILE]
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join, relative } from "node:path";
-import { BENCH, HYPER, ROOT, benchEnv, budgetsOf, fmtUs, fmtX, loadAddon, machineInfo, median, runJson, syntheticData } from "./common.mjs";
+import { BENCH, HYPER, benchEnv, budgetsOf, fmtUs, fmtX, loadAddon, machineInfo, median, runJson, syntheticData } from "./common.mjs";
 
 const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const SCRIPT = fileURLToPath(import.meta.url);
@@ -71,6 +74,7 @@ if (process.argv[2] === "--worker") {
     batch: Number(arg("batch", 256)), warmup: Number(arg("warmup", 3)), steps: Number(arg("steps", 20)),
   };
   const ranks = Number(arg("ranks", 2));
+  const shardCounts = arg("shares", "4,8,16,32,64").split(",").map(Number);
   if (!(Number.isInteger(ranks) && ranks >= 2)) throw new RangeError(`--ranks must be an integer of at least 2, not ${arg("ranks")}`);
   const out = arg("out", join(BENCH, "RESULTS-distributed.md"));
   const jsonFile = arg("json", undefined);
@@ -94,6 +98,13 @@ if (process.argv[2] === "--worker") {
     const r = await c.run();
     rows.push({ name: c.name, ...r });
     console.error(`${c.name}: ${fmtUs(r.stepSeconds * 1e6)} per step`);
+  }
+  // One process's compute when N share the global batch: (d) with its share of the rows.
+  const shares = [];
+  for (const n of shardCounts.filter((n) => n <= spec.batch)) {
+    const r = await mpirun(1, Math.floor(spec.batch / n));
+    shares.push({ processes: n, rows: Math.floor(spec.batch / n), computeSeconds: r.computeSeconds });
+    console.error(`share of ${n} processes: ${fmtUs(r.computeSeconds * 1e6)} compute per step`);
   }
   const [a, b, d, c, e] = rows;
   // The exchanging step (d, c) runs the backward pass, the all-reduce, then the update of all K.
@@ -140,9 +151,15 @@ if (process.argv[2] === "--worker") {
       `For N = ${ranks} that predicts ${ms(shared / ranks + repeated)} against (c)'s ${ms(c.computeSeconds)} measured: ` +
       "the difference is what the model leaves out (a process's cost per row changes with its share of the batch, as its rows fit its caches better).",
     "",
+    "One process's compute per step when N processes share the global batch, measured as (d) with its rows (what docs/SCALING.md builds on):",
+    "",
+    `| processes N | rows per process | compute / step | × (d)'s compute / N |`,
+    "|---|---|---|---|",
+    ...shares.map((s) => `| ${s.processes} | ${s.rows} | ${ms(s.computeSeconds)} | ${((s.computeSeconds * s.processes) / d.computeSeconds).toFixed(2)} |`),
+    "",
   ];
   const table = lines.join("\n");
   console.log(table);
   if (out !== "-") writeFileSync(out, table);
-  if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ machine, spec, ranks, rows, shared, repeated }, null, 2));
+  if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ machine, spec, ranks, rows, shared, repeated, shares }, null, 2));
 }
