@@ -144,8 +144,8 @@ if (process.argv[2] === "--worker") {
       `around MPI_Allreduce on process 0: it includes waiting for the slower process, so it bounds the transfer from above.`,
     `- Under mpirun: \`${["mpirun", ...mpiArgs(ranks)].join(" ")}\`, processes on the same machine (Open MPI's shared-memory transport); ` +
       "the processes' state comparison (every 100 steps in `distributed: \"mpi\"`) is off. docs/SCALING.md extrapolates these numbers to clusters.",
-    `- The exchanging step (d) against the fused one (a): ${fmtX(d.stepSeconds / a.stepSeconds)} the time. Alone, the backward pass and the update ` +
-      "of a layer run in one sweep; with an exchange the gradients must exist before the update, so the layer is swept twice.",
+    `- The exchanging step (d) against the fused one (a): ${fmtX(d.stepSeconds / a.stepSeconds)} the time (alone, the backward pass and the ` +
+      "update of the layer run in one sweep; with an exchange, in two, since the update waits for the summed gradients).",
     `- compute(N) = F / N + R: R = ${ms(repeated)}, (e)'s compute (update, noise and rewiring of all K, which every process repeats), ` +
       `F = ${ms(shared)}, the rest of (d) (forward and backward of the global batch, which the processes split). ` +
       `For N = ${ranks} that predicts ${ms(shared / ranks + repeated)} against (c)'s ${ms(c.computeSeconds)} measured: ` +
