@@ -1,7 +1,8 @@
 // Data-parallel training on MPI (README, "Training on several processes (MPI)"): 2 and 4
 // processes under mpirun end with the parameters of one process trained on the same global
 // batches, after hundreds of steps with rewiring, and every process with the same bits; a batch
-// that is not finite on one process is skipped by all. Needs Open MPI (scripts/install-mpi.sh):
+// that is not finite on one process is skipped by all; train() reports the bytes and time of its
+// all-reduces. Needs Open MPI (scripts/install-mpi.sh):
 // without it these tests skip, unless DEEPR_REQUIRE_MPI=1 (CI) makes that a failure.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -121,6 +122,23 @@ describe.runIf(mpiFound || required)("distributed: \"mpi\" under mpirun", () => 
     expect(single.skipped).toEqual([1, 1, 1]);  // the NaN sample's batch, once an epoch
     expectEquivalent(single, await train("mpi-2-nan", 2, 32, 1234));
   }, 120_000);
+
+  it("train() reports the bytes and seconds of the chunk's all-reduces, the state comparisons' steps included", () => {
+    const out = join(dir, "meter");
+    mkdirSync(out, { recursive: true });
+    mpirun(2, ["test/children/distributed-meter.mjs", out]);
+    // K = 300 gradients, 30 biases and 4 loss fields a step; steps 0, 2 and 4 also carry 4 hash
+    // slots per process (2 in the first call of steps 0-2, 1 in the second of steps 3-5).
+    const step = (300 + 30 + 4) * 4, hashes = 2 * 4 * 4;
+    for (const rank of [0, 1]) {
+      const calls = JSON.parse(readFileSync(join(out, `meter-${rank}.json`), "utf8")) as { bytes: number; seconds: number; wallSeconds: number }[];
+      expect(calls.map((c) => c.bytes)).toEqual([3 * step + 2 * hashes, 3 * step + hashes]);
+      for (const c of calls) {
+        expect(c.seconds).toBeGreaterThan(0);
+        expect(c.seconds).toBeLessThan(c.wallSeconds);
+      }
+    }
+  }, 60_000);
 
   it("a process that fails ends the run: the others stop with mpirun's error instead of waiting for it", () => {
     const out = join(dir, "failing");
