@@ -2,8 +2,8 @@
 // processes under mpirun end with the parameters of one process trained on the same global
 // batches, after hundreds of steps with rewiring, and every process with the same bits; a batch
 // that is not finite on one process is skipped by all; train() reports the bytes and time of its
-// all-reduces. Needs Open MPI (scripts/install-mpi.sh):
-// without it these tests skip, unless DEEPR_REQUIRE_MPI=1 (CI) makes that a failure.
+// all-reduces. Needs Open MPI (scripts/install-mpi.sh): without it these tests skip, unless
+// DEEPR_REQUIRE_MPI=1 (CI) makes that a failure.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
