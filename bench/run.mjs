@@ -515,6 +515,13 @@ if (overhead) {
 for (const r of [cnn, lstm, lstmMemory]) if (r) md.push(`## ${r.title}`, "", ...r.markdown);
 
 md.push("## Plot", "", "![step time against connectivity and against active connections](step-time.svg)", "");
+md.push(
+  "## Other result files",
+  "",
+  "- [RESULTS-distributed.md](RESULTS-distributed.md): data-parallel training on MPI, one 20000 × 20000 layer at 1 % on 1 and 2 processes (`node bench/distributed.mjs`); docs/SCALING.md extrapolates it to clusters.",
+  "- [RESULTS-16-cores.md](RESULTS-16-cores.md): thread scaling on a 16-core machine (`node bench/scaling.mjs`).",
+  "",
+);
 md.push("## Method and notes", "");
 md.push(
   `- Network 784-300-100-10, ReLU, softmax cross-entropy, no biases (deepr's reference network); the same for every baseline. Inputs uniform in [0, 1), labels uniform over 10 classes, 4096 samples cycled; fixed seeds.`,
