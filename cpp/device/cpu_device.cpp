@@ -282,6 +282,19 @@ deepr_status rewire(deepr_device_context* context, deepr_sparse_view* weight, ui
   });
 }
 
+deepr_status device_count(uint32_t* count) {
+  if (!count) return DEEPR_INVALID_ARGUMENT;
+  *count = 1;
+  return DEEPR_OK;
+}
+
+deepr_status describe(int32_t ordinal, char* buffer, uint32_t capacity) {
+  static const char kDescription[] = "{\"name\":\"cpu\"}";
+  if (ordinal != 0 || !buffer || capacity < sizeof kDescription) return DEEPR_INVALID_ARGUMENT;
+  std::memcpy(buffer, kDescription, sizeof kDescription);
+  return DEEPR_OK;
+}
+
 const deepr_device kCpuDevice = {
     DEEPR_DEVICE_ABI_VERSION,
     sizeof(deepr_device),
@@ -304,6 +317,8 @@ const deepr_device kCpuDevice = {
     update_sparse,
     update_dense,
     rewire,
+    device_count,
+    describe,
 };
 
 }  // namespace

@@ -40,7 +40,7 @@
 extern "C" {
 #endif
 
-#define DEEPR_DEVICE_ABI_VERSION 1u
+#define DEEPR_DEVICE_ABI_VERSION 2u
 #define DEEPR_DEVICE_ENTRY_NAME "deepr_device_table"
 
 /* Status codes; every call but close, release and last_error returns one. */
@@ -161,6 +161,16 @@ typedef struct deepr_device {
   deepr_status (*rewire)(deepr_device_context* context, deepr_sparse_view* weight, uint32_t capacity, uint64_t seed,
                          const uint32_t* host_dying, uint32_t dying_count, const uint64_t* host_born,
                          uint32_t born_count);
+
+  /* Version 2. How many devices the library can open, with no context: 0 and DEEPR_DEVICE_FAILURE
+   * when none can be used, last_error(NULL) then saying why (no driver, a driver too old for the
+   * library, no device). */
+  deepr_status (*device_count)(uint32_t* count);
+  /* Device `ordinal` as one line of JSON, NUL-terminated, into `capacity` bytes of host memory:
+   * {"name": string, "computeCapability": string, "memoryBytes": number, "driver": string}, the
+   * members a device does not have left out. DEEPR_INVALID_ARGUMENT for an ordinal that is not a
+   * device or a buffer too small. */
+  deepr_status (*describe)(int32_t ordinal, char* buffer, uint32_t capacity);
 } deepr_device;
 
 typedef const deepr_device* (*deepr_device_entry)(uint32_t abi_version);

@@ -275,6 +275,12 @@ TEST(device_table_is_versioned) {
   CHECK(std::string(cpu().last_error(nullptr)).find("ordinal") != std::string::npos);
   CHECK(cpu().open(0, &context) == DEEPR_OK && context != nullptr && std::string(cpu().last_error(nullptr)).empty());
   cpu().close(context);
+  uint32_t count = 0;
+  CHECK(cpu().device_count(&count) == DEEPR_OK && count == 1);
+  char description[32];
+  CHECK(cpu().describe(0, description, sizeof description) == DEEPR_OK && std::string(description) == "{\"name\":\"cpu\"}");
+  CHECK(cpu().describe(1, description, sizeof description) == DEEPR_INVALID_ARGUMENT);
+  CHECK(cpu().describe(0, description, 4) == DEEPR_INVALID_ARGUMENT);
 }
 
 TEST(device_table_refuses_bad_arguments_with_a_code_and_a_message) {
