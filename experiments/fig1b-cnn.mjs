@@ -47,8 +47,7 @@ async function run({ quick, scale, seeds, data: dir, log }) {
   const data = await imagesFor({ dir, trainCount: size.trainCount, testCount: size.testCount });
   const shape = data.train.sampleShape;
   const network = { architecture: "cnn", options: { inputShape: shape, classes: data.train.classes } };
-  const rows = await connectivitySweep({ network, rules: RULES, size, seeds, data, recipe: RECIPE, settings: settings(shape), log });
-  return rows.map((row) => ({ data: data.name, ...row }));
+  return connectivitySweep({ network, rules: RULES, size, seeds, data, recipe: RECIPE, settings: settings(shape), log });
 }
 
 export default {

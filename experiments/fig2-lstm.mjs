@@ -34,8 +34,7 @@ async function run({ quick, scale, seeds, data: dir, log }) {
   const data = await sequencesFor({ dir, trainCount: size.trainCount, testCount: size.testCount });
   const shape = data.train.sampleShape, classes = data.train.classes;
   const network = { architecture: "lstm", options: { inputShape: shape, classes, units: UNITS } };
-  const rows = await connectivitySweep({ network, rules: RULES, size, seeds, data, recipe: RECIPE, settings: settings(shape, classes), log });
-  return rows.map((row) => ({ data: data.name, ...row }));
+  return connectivitySweep({ network, rules: RULES, size, seeds, data, recipe: RECIPE, settings: settings(shape, classes), log });
 }
 
 export default {

@@ -3,13 +3,12 @@
 // MNIST: test accuracy and the connectivity reached as two heat maps, which show that the baseline
 // the other figures compare with was tuned fairly.
 import { figure, heatmap } from "./lib/plot.mjs";
-import { trainRun } from "./lib/connectivity-sweep.mjs";
+import { ruleSettings, trainRun } from "./lib/connectivity-sweep.mjs";
 import { mnist } from "./lib/data.mjs";
 import { mean, pct } from "./lib/summary-stats.mjs";
 
-// The fig1 recipe and prune schedule: dense to 30 % of the steps, 3 prunes 15 % apart, then retraining.
-const RECIPE = { lr: 0.5, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 10, optimizer: "sgd", alpha: 0, noise: 0 };
-const PRUNE_TIMES = 3;
+// The fig1 recipe; the prune schedule is fig1's (ruleSettings): dense to 30 % of the steps, 3 prunes 15 % apart, then retraining.
+const RECIPE = { lr: 0.5, lrSchedule: "exponential", lrDecay: 0.8, batchSize: 10, optimizer: "sgd" };
 
 const SIZES = {
   quick: { weightDecays: [1e-5, 1e-4], qualities: [0.5, 1], seeds: 1, epochs: 2, trainCount: 3000, testCount: 1000 },
@@ -25,9 +24,9 @@ async function run({ quick, scale, seeds, data: dir, log }) {
   for (let seed = 1; seed <= (seeds ?? size.seeds); seed++) {
     for (const weightDecay of size.weightDecays) {
       for (const quality of size.qualities) {
-        const structure = { pruneStart: Math.round(0.3 * steps), pruneEvery: Math.round(0.15 * steps), pruneTimes: PRUNE_TIMES, quality };
-        const train = { ...RECIPE, epochs: size.epochs, weightDecay };
-        const result = await trainRun({ network: { architecture: "mlp" }, rule: "prune", connectivity: [1, 1, 1], structure, seed, data, train });
+        const s = ruleSettings("prune", { split: [1, 1, 1], steps, quality, weightDecay });
+        const structure = s.structure, train = { ...RECIPE, epochs: size.epochs, ...s.train };
+        const result = await trainRun({ network: { architecture: "mlp" }, rule: "prune", connectivity: s.connectivity, structure, seed, data, train });
         const row = {
           seed, rule: "prune", weightDecay, quality, hyperparameters: { ...train, ...structure },
           trainSamples: data.train.count, testSamples: data.test.count,

@@ -60,7 +60,17 @@ describe("the experiments", () => {
         // The hard budget: K rounded per layer from the split of the target.
         if (r.rule === "deep-r" || r.rule === "fixed") expect(r.reachedConnectivity).toBeCloseTo(r.targetConnectivity, 3);
         if (r.rule === "soft-deep-r") expect(r.plotConnectivity).toBe(r.maxConnectivity);
+        // Every row records one connectivity per entry of the split; the dense network's are all ones.
+        const entries = rows.find((d: { rule: string }) => d.rule === "deep-r").layerConnectivity.length;
+        expect(r.layerConnectivity).toHaveLength(entries);
+        if (r.rule === "dense") expect(r.layerConnectivity).toEqual(Array(entries).fill(1));
+        // The sweeps that choose their data set name it on every row.
+        if (name !== "fig1-mlp") expect(r.data).toBe(name === "fig2-lstm" ? "sequential MNIST" : "MNIST");
       }
+    }
+    // fig5 trains fig1's prune schedule, with each cell's quality and weight decay.
+    for (const r of JSON.parse(readFileSync(join(experimentsDir, "results", "fig5-prune-grid.quick.json"), "utf8"))) {
+      expect(r.hyperparameters).toMatchObject({ quality: r.quality, weightDecay: r.weightDecay, pruneTimes: 3, alpha: 0, noise: 0 });
     }
   }, 150_000);
 });

@@ -40,10 +40,12 @@ const PRUNE_TIMES = 3;
  * soft-DEEP R starts there with DEEP R's α and noise and β = α/T, T = lr·noise²/2, as the authors'
  * soft-DEEP R script sets it; pruning (Han et al. 2015) and l1-shrinkage start dense. Pruning trains
  * densely to 30 % of the steps, prunes every 15 % (3 times, q from the target) and retrains for the
- * last 40 %, with weight decay 1e-4; l1 shrinks by lr·`l1` per step to 40 % of the steps, then its
- * zeroed weights go and the rest retrain.
+ * last 40 %, with weight decay 1e-4 (or `weightDecay`; `quality` in place of the target's q, for
+ * fig5's grid); l1 shrinks by lr·`l1` per step to 40 % of the steps, then its zeroed weights go and
+ * the rest retrain. The dense network records its per-entry connectivity, all ones, as
+ * `layerConnectivity`.
  */
-export function ruleSettings(rule, { split, target, steps, lr, alpha, noise, l1 }) {
+export function ruleSettings(rule, { split, target, steps, lr, alpha, noise, l1, quality, weightDecay = 1e-4 }) {
   const dense = split.map(() => 1);
   switch (rule) {
     case "deep-r":
@@ -55,13 +57,16 @@ export function ruleSettings(rule, { split, target, steps, lr, alpha, noise, l1 
     case "prune":
       return {
         connectivity: dense,
-        structure: { pruneStart: Math.round(0.3 * steps), pruneEvery: Math.round(0.15 * steps), pruneTimes: PRUNE_TIMES, quality: pruneQuality(target, PRUNE_TIMES) },
-        train: { alpha: 0, noise: 0, weightDecay: 1e-4 },
+        structure: {
+          pruneStart: Math.round(0.3 * steps), pruneEvery: Math.round(0.15 * steps), pruneTimes: PRUNE_TIMES,
+          quality: quality ?? pruneQuality(target, PRUNE_TIMES),
+        },
+        train: { alpha: 0, noise: 0, weightDecay },
       };
     case "l1":
       return { connectivity: dense, structure: { pruneStart: Math.round(0.4 * steps) }, train: { alpha: l1, noise: 0 } };
     case "dense":
-      return { connectivity: undefined, structure: {}, train: { alpha: 0, noise: 0 } };
+      return { connectivity: undefined, layerConnectivity: dense, structure: {}, train: { alpha: 0, noise: 0 } };
   }
   throw new Error(`no settings for rule ${rule}`);
 }
@@ -124,7 +129,8 @@ export async function connectivitySweep({ network, rules, size, seeds, data, rec
       const reached = rule === "dense" ? 1 : result.diverged ? result.connectivity : overallConnectivity(last.layers);
       const maxConnectivity = rule === "dense" ? 1 : result.diverged ? Math.max(result.connectivity, ...result.trace.map((t) => t.connectivity)) : last.maxConnectivity;
       const row = {
-        seed, rule, targetConnectivity: target, layerConnectivity: s.connectivity ?? settings("deep-r", 1, steps).connectivity,
+        ...(data.name === undefined ? {} : { data: data.name }),
+        seed, rule, targetConnectivity: target, layerConnectivity: s.connectivity ?? s.layerConnectivity,
         hyperparameters: { ...train, ...s.structure }, trainSamples: data.train.count, testSamples: data.test.count,
         // A run that diverged has no accuracy: null, and `diverged` says where it stopped.
         testAccuracy: result.diverged ? null : last.testAccuracy, diverged: result.diverged, reachedConnectivity: reached, maxConnectivity,
