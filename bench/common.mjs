@@ -118,9 +118,19 @@ export function syntheticData(count, features, classes, seed = 7) {
 
 /**
  * Runs a child process that prints one JSON object as its last stdout line; resolves with it.
- * stderr is passed through (prefixed) so failures are visible.
+ * When the child fails, the error carries the end of its stderr.
  */
-export function runJson(command, args, { env = benchEnv(), timeoutMs = 600_000, label = command } = {}) {
+export function runJson(command, args, options = {}) {
+  return runChild(command, args, options, (out) => JSON.parse(out.trim().split("\n").pop() ?? ""));
+}
+
+/** Runs a child process whose every stdout line is one JSON object (as `deepr train --json` prints); resolves with them in order. */
+export function runJsonLines(command, args, options = {}) {
+  return runChild(command, args, options, (out) => out.trim().split("\n").map((line) => JSON.parse(line)));
+}
+
+/** Runs a child process and resolves with `parse(stdout)`; an exit other than 0 or a parse error rejects with the end of its stderr. */
+function runChild(command, args, { env = benchEnv(), timeoutMs = 600_000, label = command } = {}, parse) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "", err = "";
@@ -130,10 +140,9 @@ export function runJson(command, args, { env = benchEnv(), timeoutMs = 600_000, 
     child.on("error", (e) => { clearTimeout(timer); reject(e); });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      const last = out.trim().split("\n").pop() ?? "";
       try {
         if (code !== 0) throw new Error(`exit ${code ?? signal}`);
-        resolve(JSON.parse(last));
+        resolve(parse(out));
       } catch (e) {
         reject(new Error(`${label} failed (${e.message}):\n${err.trim().split("\n").slice(-15).join("\n")}`));
       }
