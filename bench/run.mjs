@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { BENCH, benchEnv, breakEvenDensity, budgetsOf, DEEPR_MLP_STEPS, fmtUs, fmtX, HYPER, machineInfo, MLP, PY_MALLOC, pythonEnv, ROOT, runJson, UNSET_VARS } from "./common.mjs";
 import { commitBuild, DEFAULT_COMMIT } from "./commit-build.mjs";
 import { panel, svg } from "./svg.mjs";
+import { measureRealTraining, realTrainingGoals, realTrainingMarkdown } from "./real-training.mjs";
 import { compareWithCommit, VS_COMMIT_TOLERANCE, vsCommitMarkdown } from "./vs-commit.mjs";
 import { staleDist } from "./working-build.mjs";
 
@@ -220,6 +221,8 @@ await attempt("deepr MLP cases, DEEPR_THREADS=1 and 2 alternating", async () => 
     }
 });
 const vsCommit = olderBuild && await attempt(`this build against ${olderBuild.short}, 1 % MLP, processes alternating`, () => compareWithCommit(olderBuild, { quick, log }));
+// The default `deepr train` and the 1 % batch-32 case on real MNIST (the synthetic cases train on random labels).
+const realTraining = await attempt(`real training on MNIST (deepr train --json${olderBuild ? `; the default run also with ${olderBuild.short}` : ""})`, () => measureRealTraining(olderBuild, { quick, log }));
 
 const deeprOf = (threads, c) => deeprMlp[threads]?.find((r) => r.batch === c.batch && sameConn(r.connectivity, c.connectivity));
 
@@ -378,6 +381,7 @@ const goals = [
   ["same at 100 %, dense rule (dense state, O(inputs × outputs)): measured", "reported",
     lstmDenseMemory ? `${lstmDenseMemory.ratio.toFixed(2)}× (${((lstmDenseMemory.peak - lstmDenseMemory.idle) / 2 ** 20).toFixed(0)} MiB above idle; state ${(lstmDenseMemory.state / 2 ** 20).toFixed(1)} MiB)` : "–",
     lstmDenseMemory ? "measured" : "not measured"],
+  ...(realTraining ? realTrainingGoals(realTraining) : [["default `deepr train` on MNIST (real data): issue 19's goals", "see \"Real training on MNIST\"", "–", "not measured"]]),
 ];
 
 // ---------------------------------------------------------------- report
@@ -458,12 +462,14 @@ table(
 md.push(`Round brackets: speed-up over the fastest dense baseline of the batch size. Break-even is interpolated linearly between the two measured densities around it. deepr: ${threadsHonoured ? "the faster of DEEPR_THREADS=1 and 2 (thread count in square brackets)" : "DEEPR_THREADS=1"}.`, "");
 
 md.push("### Rewiring and noise", "");
-md.push("Both are timed inside the core, with a clock read before and after each (a train call returns `regrowthSeconds` and `noiseSeconds`; `Model.fit` reports them per epoch): regrowth (choosing the dormant connections to activate, dropping the dead slots, inserting the new ones) once per step, the noise around each call to the normal generator, which draws up to 4096 normals at a time inside the fused update sweep. Dormancy itself costs nothing apart: the sweep lists the θ that cross zero as it writes them. Shares are of the mean step time of the same run, DEEPR_THREADS=1. Earlier versions estimated the cost as the full step less the step with lr = 0 or with noise 0; both mislead, because the trajectory changes: with lr = 0 the structure never changes and the CPU's branch predictors learn every row's length.", "");
+md.push("Both are timed inside the core, with a clock read before and after each (a train call returns `regrowthSeconds` and `noiseSeconds`; `Model.fit` reports them per epoch): regrowth (choosing the dormant connections to activate, dropping the dead slots, inserting the new ones) once per step, the noise around each call to the normal generator, which draws up to 4096 normals at a time inside the fused update sweep. Dormancy itself costs nothing apart: the sweep lists the θ that cross zero as it writes them. Shares are of the mean step time of the same run, DEEPR_THREADS=1. Earlier versions estimated the cost as the full step less the step with lr = 0 or with noise 0; both mislead, because the trajectory changes: with lr = 0 the structure never changes and the CPU's branch predictors learn every row's length. These cases train on random labels, on which DEEP R rewires less than on digits: \"Real training on MNIST\" below times the runs users make.", "");
 table(
   ["case", "batch", "mean step", "rewired / step", "regrowth / step", "noise / step", "regrowth share", "noise share", "rewiring + noise share"],
   overheads.map((o) => [o.name, o.batch, fmtUs(o.mean), o.rewired?.toFixed(1) ?? "–", fmtUs(o.regrowth), fmtUs(o.noise),
     `${(o.regrowthShare * 100).toFixed(1)} %`, `${(o.noiseShare * 100).toFixed(1)} %`, `${(o.share * 100).toFixed(1)} %`]),
 );
+
+if (realTraining) md.push("## Real training on MNIST", "", ...realTrainingMarkdown(realTraining));
 
 md.push("## One 100000 × 100000 layer at 0.1 % (K = 10 M), batch 32", "");
 md.push("deepr only: the dense layer would need 40 GB for its weights alone. Each thread setting runs in its own process; peak RSS is that process's (Node itself, 64 samples of input data, the network, one batch of activations).", "");
