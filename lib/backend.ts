@@ -35,7 +35,7 @@ export interface BackendInfo {
   /** With "cuda": the device's ordinal and its description. */
   device?: number;
   description?: DeviceDescription;
-  /** The device library trained through, with "cuda". */
+  /** The CUDA device library: trained through with "cuda"; found but not usable (the reason says why) with "cpu". */
   library?: string;
   /** Why this backend, in words (the option asked for it, or what `auto` found). */
   reason: string;
@@ -155,7 +155,7 @@ export function placeNetwork(network: NativeNetwork, backend: BackendName, devic
   }
   if (unavailable !== undefined) {
     if (backend === "cuda") throw new CudaUnavailableError(unavailable);
-    return { name: "cpu", reason: unavailable };
+    return { name: "cpu", reason: unavailable, ...(probe.library !== undefined ? { library: probe.library } : {}) };
   }
   const description = probe.devices[device];
   const why = backend === "auto" ? "a usable CUDA device was found" : 'backend "cuda" was asked for';

@@ -266,7 +266,7 @@ export class Model {
       this.#backend = placeNetwork(this.#native, backend, device);
       return;
     }
-    if (backend === "cuda") throw new RangeError('options.backend "cuda" cannot train with options.distributed: distributed training runs on the CPU; use backend "auto" or "cpu"');
+    if (backend === "cuda") throw new RangeError('options.backend is "cuda", but distributed training (MPI) runs on the CPU only; use backend "auto" or "cpu"');
     this.#backend = { name: "cpu", reason: "distributed training runs on the CPU" };
     this.#distribution = distribute(this.#native, engine);
   }
