@@ -364,6 +364,7 @@ Napi::Function NetworkWrap::Define(Napi::Env env) {
                       InstanceMethod("setRule", &NetworkWrap::SetRule), InstanceMethod("distribute", &NetworkWrap::Distribute),
                       InstanceMethod("deviceSupport", &NetworkWrap::DeviceSupport),
                       InstanceMethod("useDevice", &NetworkWrap::UseDevice),
+                      InstanceMethod("releaseDevice", &NetworkWrap::ReleaseDevice),
                       InstanceMethod("dispose", &NetworkWrap::Dispose)});
 }
 
@@ -506,6 +507,14 @@ Napi::Value NetworkWrap::UseDevice(const Napi::CallbackInfo& info) {
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, e.what());
   }
+  return env.Undefined();
+}
+
+// releaseDevice(): train() runs on the CPU again, and the device context is closed.
+Napi::Value NetworkWrap::ReleaseDevice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Ready(env);
+  device_.reset();
   return env.Undefined();
 }
 

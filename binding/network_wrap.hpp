@@ -33,6 +33,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   Napi::Value Distribute(const Napi::CallbackInfo& info);
   Napi::Value DeviceSupport(const Napi::CallbackInfo& info);
   Napi::Value UseDevice(const Napi::CallbackInfo& info);
+  Napi::Value ReleaseDevice(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   // Throws when the model is disposed or another operation is running; otherwise marks it busy.

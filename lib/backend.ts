@@ -32,6 +32,8 @@ export interface DeviceDescription {
 export interface BackendInfo {
   /** "cuda": train() runs on a GPU; evaluation, prediction and checkpoints stay on the CPU. */
   name: "cpu" | "cuda";
+  /** The backend option it was chosen for. */
+  requested: BackendName;
   /** With "cuda": the device's ordinal and its description. */
   device?: number;
   description?: DeviceDescription;
@@ -135,12 +137,12 @@ export function describeDevice(d: DeviceDescription): string {
  * device is usable and trains this network, else on the CPU with the reason.
  */
 export function placeNetwork(network: NativeNetwork, backend: BackendName, device: number): BackendInfo {
-  if (backend === "cpu") return { name: "cpu", reason: 'backend "cpu" was asked for' };
+  if (backend === "cpu") return { name: "cpu", requested: "cpu", reason: 'backend "cpu" was asked for' };
   const unsupported = network.deviceSupport();
   if (unsupported !== "") {
     if (backend === "cuda")
       throw new RangeError(`options.backend is "cuda", but the CUDA backend does not train ${unsupported} yet; use backend "auto" or "cpu"`);
-    return { name: "cpu", reason: `the CUDA backend does not train ${unsupported} yet` };
+    return { name: "cpu", requested: backend, reason: `the CUDA backend does not train ${unsupported} yet` };
   }
   const probe = probeCuda();
   let unavailable = probe.unavailable;
@@ -155,9 +157,9 @@ export function placeNetwork(network: NativeNetwork, backend: BackendName, devic
   }
   if (unavailable !== undefined) {
     if (backend === "cuda") throw new CudaUnavailableError(unavailable);
-    return { name: "cpu", reason: unavailable, ...(probe.library !== undefined ? { library: probe.library } : {}) };
+    return { name: "cpu", requested: backend, reason: unavailable, ...(probe.library !== undefined ? { library: probe.library } : {}) };
   }
   const description = probe.devices[device];
   const why = backend === "auto" ? "a usable CUDA device was found" : 'backend "cuda" was asked for';
-  return { name: "cuda", device, description, library: probe.library, reason: `${why}: ${describeDevice(description)}` };
+  return { name: "cuda", requested: backend, device, description, library: probe.library, reason: `${why}: ${describeDevice(description)}` };
 }

@@ -46,7 +46,7 @@ export class Model {
   /** Which process of a distributed run this is: rank 0 of 1 alone. */
   #distribution: Distribution = alone;
   /** Where train() runs, and why there. */
-  #backend: BackendInfo = { name: "cpu", reason: 'backend "cpu" was asked for' };
+  #backend: BackendInfo = { name: "cpu", requested: "cpu", reason: 'backend "cpu" was asked for' };
   /** Native operations run one at a time, in call order: see #exclusive. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -267,7 +267,7 @@ export class Model {
       return;
     }
     if (backend === "cuda") throw new RangeError('options.backend is "cuda", but distributed training (MPI) runs on the CPU only; use backend "auto" or "cpu"');
-    this.#backend = { name: "cpu", reason: "distributed training runs on the CPU" };
+    this.#backend = { name: "cpu", requested: backend, reason: "distributed training runs on the CPU" };
     this.#distribution = distribute(this.#native, engine);
   }
 
@@ -295,9 +295,16 @@ export class Model {
 
   // The network trains with `optimizer` from now on: the core replaces the old optimiser's state
   // arrays with the new one's, at zero (Adam's step count continues from the network's step).
+  // A model that backend "auto" put on a GPU moves to the CPU when the GPU does not train the new
+  // optimiser; with backend "cuda" the next chunk of training rejects it.
   #switchOptimizer(optimizer: OptimizerName): void {
     this.#native.setRule(nativeRule(this.options, optimizer));
     this.#optimizer = optimizer;
+    const unsupported = this.#backend.name === "cuda" && this.#native.deviceSupport();
+    if (unsupported && this.#backend.requested === "auto") {
+      this.#native.releaseDevice();
+      this.#backend = { name: "cpu", requested: "auto", reason: `the CUDA backend does not train ${unsupported} yet` };
+    }
   }
 
   // Labels for a classifier, values for a regression model: as its head declares.

@@ -120,6 +120,8 @@ export interface NativeNetwork {
   deviceSupport(): string;
   /** From now on train() runs on device `ordinal` of the device library at `path`; throws with the reason when it cannot. */
   useDevice(path: string, ordinal: number): void;
+  /** train() runs on the CPU again; the device context is closed. */
+  releaseDevice(): void;
   /** Frees the native memory, and the device context if it has one. */
   dispose(): void;
 }
