@@ -8,8 +8,8 @@ import { dirname, join } from "node:path";
 import { integer, oneOf } from "./checks.js";
 import { native, packageRoot, type NativeNetwork } from "./native.js";
 
-export const backendNames = ["auto", "cpu", "cuda"] as const;
-export type BackendName = (typeof backendNames)[number];
+export type BackendName = "auto" | "cpu" | "cuda";
+export const backendNames: readonly BackendName[] = ["auto", "cpu", "cuda"];
 
 /** Environment variable naming the CUDA device library to load instead of searching for one. */
 export const CUDA_LIBRARY_VARIABLE = "DEEPR_CUDA_LIB";
