@@ -141,8 +141,8 @@ export function placeNetwork(network: NativeNetwork, backend: BackendName, devic
   const unsupported = network.deviceSupport();
   if (unsupported !== "") {
     if (backend === "cuda")
-      throw new RangeError(`options.backend is "cuda", but the CUDA backend does not train ${unsupported} yet; use backend "auto" or "cpu"`);
-    return { name: "cpu", requested: backend, reason: `the CUDA backend does not train ${unsupported} yet` };
+      throw new RangeError(`options.backend is "cuda", but the CUDA backend does not yet train ${unsupported}; use backend "auto" or "cpu"`);
+    return { name: "cpu", requested: backend, reason: `the CUDA backend does not yet train ${unsupported}` };
   }
   const probe = probeCuda();
   let unavailable = probe.unavailable;

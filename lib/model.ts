@@ -303,7 +303,7 @@ export class Model {
     const unsupported = this.#backend.name === "cuda" && this.#native.deviceSupport();
     if (unsupported && this.#backend.requested === "auto") {
       this.#native.releaseDevice();
-      this.#backend = { name: "cpu", requested: "auto", reason: `the CUDA backend does not train ${unsupported} yet` };
+      this.#backend = { name: "cpu", requested: "auto", reason: `the CUDA backend does not yet train ${unsupported}` };
     }
   }
 

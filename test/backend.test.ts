@@ -107,10 +107,10 @@ describe('backend "cuda" through a device library', () => {
       layers: [{ kind: "sparse_conv2d", outChannels: 2, kernel: 3, connectivity: 0.5 }, { kind: "relu" }, { kind: "sparse_linear", outputs: 3, connectivity: 0.5 }, { kind: "softmax_cross_entropy" }],
     };
     expect(() => Model.create({ ...cnn, backend: "cuda" })).toThrow(
-      'options.backend is "cuda", but the CUDA backend does not train layer 0 (sparse_conv2d): it trains sparse_linear layers with relu between them and a softmax_cross_entropy head yet; use backend "auto" or "cpu"',
+      'options.backend is "cuda", but the CUDA backend does not yet train layer 0 (sparse_conv2d): a device trains sparse_linear layers with relu between them and a softmax_cross_entropy head; use backend "auto" or "cpu"',
     );
     const auto = Model.create(cnn);
-    expect(auto.backend).toEqual({ name: "cpu", requested: "auto", reason: expect.stringMatching(/^the CUDA backend does not train layer 0 \(sparse_conv2d\)/) });
+    expect(auto.backend).toEqual({ name: "cpu", requested: "auto", reason: expect.stringMatching(/^the CUDA backend does not yet train layer 0 \(sparse_conv2d\): a device trains sparse_linear layers/) });
     auto.dispose();
 
     // Adam is chosen when fit() switches the optimiser: "auto" moves the model to the CPU, where it trains.
@@ -118,12 +118,12 @@ describe('backend "cuda" through a device library', () => {
     const adam = Model.create({ ...mnistLike, seed: 3 });
     expect(adam.backend.name).toBe("cuda");
     await adam.fit(train, { ...fitOptions, epochs: 1, optimizer: "adam", lr: 1e-3 });
-    expect(adam.backend).toEqual({ name: "cpu", requested: "auto", reason: "the CUDA backend does not train the adam optimiser yet" });
+    expect(adam.backend).toEqual({ name: "cpu", requested: "auto", reason: "the CUDA backend does not yet train the adam optimiser" });
     expect(openContexts()).toBe(before);
     adam.dispose();
     const cudaAdam = Model.create({ ...mnistLike, backend: "cuda" });
     await expect(cudaAdam.fit(train, { ...fitOptions, epochs: 1, optimizer: "adam", lr: 1e-3 })).rejects.toThrow(
-      "the cpu backend does not train the adam optimiser yet; train this model on the CPU",
+      "the cpu backend does not yet train the adam optimiser; train this model on the CPU",
     );
     cudaAdam.dispose();
   });

@@ -37,7 +37,7 @@ std::string device_unsupported(const Network& net) {
     const char* expected = i + 1 == n ? "softmax_cross_entropy" : i % 2 == 0 ? "sparse_linear" : "relu";
     if (kind != expected || (i + 1 == n && i % 2 == 0))
       return "layer " + std::to_string(i) + " (" + kind +
-             "): it trains sparse_linear layers with relu between them and a softmax_cross_entropy head";
+             "): a device trains sparse_linear layers with relu between them and a softmax_cross_entropy head";
   }
   const RuleSpec& rule = net.spec().rule;
   if (rule.optimiser != "sgd" && rule.optimiser != "momentum") return "the " + rule.optimiser + " optimiser";
@@ -276,11 +276,11 @@ void DeviceTrainer::train_batches(Network& net, const DataView& data, const std:
                                   uint32_t batch_size, uint64_t first_batch, uint64_t batches, const StepHyper& hyper,
                                   bool check, ChunkStats& stats) {
   if (const std::string what = device_unsupported(net); !what.empty())
-    throw std::invalid_argument("the " + std::string(device_.name) + " backend does not train " + what +
-                                " yet; train this model on the CPU");
+    throw std::invalid_argument("the " + std::string(device_.name) + " backend does not yet train " + what +
+                                "; train this model on the CPU");
   if (hyper.clip_norm > 0)
     throw std::invalid_argument("the " + std::string(device_.name) +
-                                " backend does not clip gradients (clipNorm) yet; train this model on the CPU");
+                                " backend does not yet clip gradients (clipNorm); train this model on the CPU");
   if (!data.labels) throw std::invalid_argument("the loss head (softmax_cross_entropy) takes class labels");
   if (batch_size == 0) throw std::invalid_argument("batch size must be at least 1");
   if (order.size() != data.count) throw std::invalid_argument("sample order does not match the data set");

@@ -180,7 +180,7 @@ TEST(device_trainer_refuses_what_the_device_interface_does_not_cover) {
   };
   NetworkSpec adam = deepr_test::mlp_spec(kSizes, kBudgets, true, false, false, GlobalShare::kByBudget, 1);
   adam.rule.optimiser = "adam";
-  CHECK(refusal(adam, StepHyper{}) == "the cpu backend does not train the adam optimiser yet; train this model on the CPU");
+  CHECK(refusal(adam, StepHyper{}) == "the cpu backend does not yet train the adam optimiser; train this model on the CPU");
   NetworkSpec fixed = deepr_test::mlp_spec(kSizes, kBudgets, true, false, false, GlobalShare::kByBudget, 1);
   fixed.rule.structure = "fixed";
   fixed.rule.prior = "none";
