@@ -203,7 +203,9 @@ void DeviceTrainer::step(uint64_t first, uint32_t batch, const StepHyper& hyper,
        "sparse_forward");
   loss_sum = 0;
   correct = 0;
-  ok(device_.softmax_cross_entropy(context_, activations_[n], labels_ + first, classes_, batch, stride, gradients_[n],
+  // Device pointers are opaque to the host: the batch's labels go to a buffer of their own.
+  write(labels_, &chunk_labels_[first], batch * sizeof(int32_t));
+  ok(device_.softmax_cross_entropy(context_, activations_[n], labels_, classes_, batch, stride, gradients_[n],
                                    &loss_sum, &correct),
      "softmax_cross_entropy");
   // Before anything changes, as Network::train_step; the layer is the last one with parameters.
@@ -292,7 +294,8 @@ void DeviceTrainer::train_batches(Network& net, const DataView& data, const std:
   const uint64_t rows = std::min<uint64_t>((first_batch + batches) * batch_size, data.count) - first_row;
   const uint32_t features = net.input_size(), classes = net.classes();
   std::vector<float> inputs(rows * features);
-  std::vector<int32_t> labels(rows);
+  std::vector<int32_t>& labels = chunk_labels_;
+  labels.resize(rows);
   for (uint64_t r = 0; r < rows; ++r) {
     const uint32_t sample = order[first_row + r];
     labels[r] = data.labels[sample];
@@ -308,7 +311,7 @@ void DeviceTrainer::train_batches(Network& net, const DataView& data, const std:
   stats.regrowth_seconds = stats.noise_seconds = 0;
   upload(net, uint32_t(std::min<uint64_t>(batch_size, rows)));
   inputs_ = upload_array(inputs);
-  labels_ = upload_array(labels);
+  labels_ = alloc<int32_t>(std::min<uint64_t>(batch_size, rows));
   structure_ = DeepRStructure(net.rule().global_budget, net.rule().share);
   uint64_t step = net.step();
   try {

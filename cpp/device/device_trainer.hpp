@@ -95,7 +95,8 @@ class DeviceTrainer {
   bool momentum_ = false;
   uint32_t classes_ = 0, features_ = 0;
   float* inputs_ = nullptr;  // the chunk's samples, row-major, in training order
-  int32_t* labels_ = nullptr;
+  std::vector<int32_t> chunk_labels_;  // the chunk's labels in training order, on the host
+  int32_t* labels_ = nullptr;          // one batch of them on the device
   std::vector<float*> activations_, gradients_;  // [0]: the input batch; [l + 1]: layer l's output
   RewireScratch rewire_scratch_;
   uint64_t capacity_growths_ = 0;
