@@ -234,7 +234,8 @@ export class Model {
   }
 
   /**
-   * Loads a model saved by save(); training resumes exactly where it stopped, with
+   * Loads a model saved by save(); training resumes exactly where it stopped, on the `backend` and
+   * `device` given (as Model.create takes them: a checkpoint moves freely between the CPU and a GPU), or with
    * `{ distributed: "mpi" }` on every process mpirun started (any number of them).
    */
   static async load(path: string, options: Pick<ModelOptions, "distributed" | "backend" | "device"> = {}): Promise<Model> {

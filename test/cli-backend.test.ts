@@ -1,11 +1,13 @@
 // --backend and --device on the command line, and the backends deepr info lists: CUDA through the
 // test device library (the CPU table loaded as a device library), the reasons it is unusable, and
 // that the default run says nothing about backends where no CUDA library is installed.
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { root } from "./helpers/child.js";
 import { deepr, jsonLines } from "./helpers/cli.js";
 import { buildTestDeviceLibrary } from "./helpers/test-device.js";
@@ -80,4 +82,47 @@ describe("deepr info", () => {
     expect(disabled.stdout).toMatch(/\nbackends cpu \(cuda not available: DEEPR_DISABLE_CUDA=1 is set\)\n$/);
     expect(foreign.stdout).toContain("is not a deepr device library (it exports no deepr_device_table) (named by DEEPR_CUDA_LIB))\nlibrary  ");
   });
+});
+
+describe("the CUDA library search", () => {
+  const copies: string[] = [];
+  afterAll(() => Promise.all(copies.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+  // A copy of the package whose node_modules holds the optional CUDA package, and whose build/Release/
+  // holds a source build's library: `deepr info` in it reports which one it found.
+  async function packageCopy(withPackage: boolean, withBuild: boolean): Promise<string> {
+    const copy = await mkdtemp(join(tmpdir(), "deepr-cuda-search-"));
+    copies.push(copy);
+    await cp(join(root, "package.json"), join(copy, "package.json"));
+    await cp(join(root, "dist"), join(copy, "dist"), { recursive: true });
+    await mkdir(join(copy, "build", "Release"), { recursive: true });
+    await symlink(join(root, "build", "Release", "deepr.node"), join(copy, "build", "Release", "deepr.node"));
+    if (withBuild) await cp(library, join(copy, "build", "Release", "libdeepr_cuda.so"));
+    await mkdir(join(copy, "node_modules"));
+    for (const name of await readdir(join(root, "node_modules"))) await symlink(join(root, "node_modules", name), join(copy, "node_modules", name));
+    if (withPackage) {
+      const cuda = join(copy, "node_modules", "@deepr", `cuda-${process.platform}-${process.arch}`);
+      await mkdir(cuda, { recursive: true });
+      await writeFile(join(cuda, "package.json"), JSON.stringify({ name: `@deepr/cuda-${process.platform}-${process.arch}`, version: "0.1.0" }));
+      await cp(library, join(cuda, "libdeepr_cuda.so"));
+    }
+    return copy;
+  }
+
+  async function found(copy: string, env: NodeJS.ProcessEnv = {}): Promise<{ library?: string; source?: string }> {
+    const { stdout } = await promisify(execFile)(process.execPath, [join(copy, "dist", "cli.js"), "info", "--json"], {
+      env: { ...process.env, DEEPR_CUDA_LIB: "", ...env },
+    });
+    return JSON.parse(stdout).cuda;
+  }
+
+  it("takes DEEPR_CUDA_LIB first, then the optional package, then a source build's", async () => {
+    const both = await packageCopy(true, true);
+    const cuda = join(both, "node_modules", "@deepr", `cuda-${process.platform}-${process.arch}`, "libdeepr_cuda.so");
+    expect(await found(both, { DEEPR_CUDA_LIB: library })).toMatchObject({ library, source: "DEEPR_CUDA_LIB" });
+    expect(await found(both)).toMatchObject({ library: cuda, source: "package", devices: [{ name: "cpu" }] });
+    const built = await packageCopy(false, true);
+    expect(await found(built)).toMatchObject({ library: join(built, "build", "Release", "libdeepr_cuda.so"), source: "build" });
+    expect(await found(await packageCopy(false, false))).toEqual({ devices: [], unavailable: expect.stringMatching(/^no CUDA device library was found/) });
+  }, 60_000);
 });
