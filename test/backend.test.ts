@@ -91,6 +91,22 @@ describe('backend "cuda" through a device library', () => {
     straight.dispose();
   });
 
+  it("skips a batch whose loss is not finite and checks invariants as the CPU does", async () => {
+    process.env.DEEPR_CUDA_LIB = library;
+    const bad = { ...train, inputs: train.inputs.slice() };
+    bad.inputs[5 * 784 + 3] = Number.NaN;
+    const run = async (backend: "cpu" | "cuda") => {
+      const model = Model.create({ ...mnistLike, bias: true, seed: 5, backend });
+      const stats = await model.fit(bad, { ...fitOptions, epochs: 2, onNonFinite: "skip", checkInvariants: true });
+      const layers = bits(await model.exportLayers());
+      model.dispose();
+      return { stats: stats.map(untimed), layers };
+    };
+    const [cpu, cuda] = [await run("cpu"), await run("cuda")];
+    expect(cpu.stats.map((e) => e.skipped)).toEqual([1, 1]);
+    expect(cuda).toEqual(cpu);
+  });
+
   it("closes the device context when the model is disposed", () => {
     process.env.DEEPR_CUDA_LIB = library;
     const before = openContexts();
