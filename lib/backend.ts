@@ -12,11 +12,11 @@ export type BackendName = "auto" | "cpu" | "cuda";
 export const backendNames: readonly BackendName[] = ["auto", "cpu", "cuda"];
 
 /** Environment variable naming the CUDA device library to load instead of searching for one. */
-export const CUDA_LIBRARY_VARIABLE = "DEEPR_CUDA_LIB";
+const CUDA_LIBRARY_VARIABLE = "DEEPR_CUDA_LIB";
 /** Environment variable that, set to 1, keeps every model on the CPU (backend "cuda" then fails). */
-export const DISABLE_CUDA_VARIABLE = "DEEPR_DISABLE_CUDA";
+const DISABLE_CUDA_VARIABLE = "DEEPR_DISABLE_CUDA";
 /** The optional package that ships the CUDA device library for this platform. */
-export const cudaPackage = `@deepr/cuda-${process.platform}-${process.arch}`;
+const cudaPackage = `@deepr/cuda-${process.platform}-${process.arch}`;
 /** The file name of the CUDA device library, in that package and in a source build's build/Release/. */
 const CUDA_LIBRARY_FILE = "libdeepr_cuda.so";
 
