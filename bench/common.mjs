@@ -84,7 +84,7 @@ export function budgetsOf(sizes, connectivity) {
 export function loadAddon() {
   const require = createRequire(join(ROOT, "package.json"));
   const addon = require("node-gyp-build")(ROOT);
-  if (addon.abiVersion !== 4) throw new Error(`bench: addon interface version ${addon.abiVersion}, expected 4; rebuild with npx cmake-js build`);
+  if (addon.abiVersion !== 5) throw new Error(`bench: addon interface version ${addon.abiVersion}, expected 5; rebuild with npx cmake-js build`);
   return addon;
 }
 

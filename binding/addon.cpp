@@ -3,6 +3,7 @@
 // except the process-wide thread pool of the core.
 #include <napi.h>
 
+#include "device/device_library.hpp"
 #include "distributed/mpi_collective.hpp"
 #include "network_wrap.hpp"
 #include "simd.hpp"
@@ -24,7 +25,8 @@ class Addon : public Napi::Addon<Addon> {
  public:
   Addon(Napi::Env env, Napi::Object exports) {
     DefineAddon(exports, {InstanceValue("NativeNetwork", NetworkWrap::Define(env), napi_enumerable),
-                          InstanceValue("abiVersion", Napi::Number::New(env, 4), napi_enumerable),
+                          InstanceValue("abiVersion", Napi::Number::New(env, 5), napi_enumerable),
+                          InstanceMethod("probeDeviceLibrary", &Addon::ProbeDeviceLibrary, napi_enumerable),
                           InstanceMethod("threads", &Addon::Threads, napi_enumerable),
                           InstanceMethod("setThreads", &Addon::SetThreads, napi_enumerable),
                           InstanceMethod("simdLevel", &Addon::SimdLevel, napi_enumerable),
@@ -33,6 +35,21 @@ class Addon : public Napi::Addon<Addon> {
 
  private:
   Napi::Value SimdLevel(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), simd_level()); }
+
+  // probeDeviceLibrary(path) -> {ok, reason, devices: [each device's describe() JSON]}: loads the
+  // device library at `path` (deepr::load_device_library); lib/ decides what to do with the answer.
+  Napi::Value ProbeDeviceLibrary(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsString()) throw Napi::TypeError::New(env, "path must be a string");
+    const deepr::DeviceLibrary library = deepr::load_device_library(info[0].As<Napi::String>().Utf8Value());
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("ok", library.table != nullptr);
+    result.Set("reason", library.reason);
+    Napi::Array devices = Napi::Array::New(env, library.devices.size());
+    for (uint32_t n = 0; n < library.devices.size(); ++n) devices.Set(n, library.devices[n]);
+    result.Set("devices", devices);
+    return result;
+  }
 
   Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), deepr::ThreadPool::shared().size()); }
 

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "device/device_library.hpp"
 #include "distributed/data_parallel_exchange.hpp"
 #include "distributed/mpi_collective.hpp"
 #include "non_finite_error.hpp"
@@ -361,6 +362,9 @@ Napi::Function NetworkWrap::Define(Napi::Env env) {
                       InstanceMethod("exportState", &NetworkWrap::ExportState),
                       InstanceMethod("importState", &NetworkWrap::ImportState), InstanceMethod("check", &NetworkWrap::Check),
                       InstanceMethod("setRule", &NetworkWrap::SetRule), InstanceMethod("distribute", &NetworkWrap::Distribute),
+                      InstanceMethod("deviceSupport", &NetworkWrap::DeviceSupport),
+                      InstanceMethod("useDevice", &NetworkWrap::UseDevice),
+                      InstanceMethod("releaseDevice", &NetworkWrap::ReleaseDevice),
                       InstanceMethod("dispose", &NetworkWrap::Dispose)});
 }
 
@@ -461,6 +465,7 @@ Napi::Value NetworkWrap::Distribute(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   deepr::Network& net = Ready(env);
   if (!info[0].IsString() || info[0].As<Napi::String>().Utf8Value() != "mpi") ThrowType(env, "engine must be \"mpi\"");
+  if (device_) throw Napi::Error::New(env, "distributed training runs on the CPU only; create the model with backend \"cpu\"");
   const uint64_t agree_every = Integer(env, info[1], "agreeEvery", 0, (uint64_t(1) << 53) - 1);
   deepr::Collective* collective = nullptr;
   try {
@@ -474,6 +479,43 @@ Napi::Value NetworkWrap::Distribute(const Napi::CallbackInfo& info) {
   result.Set("rank", shard_.rank);
   result.Set("ranks", shard_.ranks);
   return result;
+}
+
+// deviceSupport() -> "" when a device can train this network, else what of it no device trains
+// yet (deepr::device_unsupported), for lib/ to choose the backend.
+Napi::Value NetworkWrap::DeviceSupport(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Napi::String::New(env, deepr::device_unsupported(Ready(env)));
+}
+
+// useDevice(path, ordinal): from now on train() runs on device `ordinal` of the device library at
+// `path` (deepr::DeviceTrainer), and everything else on the host network it keeps up to date.
+// Throws an Error with the reason when the library or the device cannot be used.
+Napi::Value NetworkWrap::UseDevice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Ready(env);
+  const std::string path = String(env, info[0], "path");
+  const int32_t ordinal = int32_t(Integer(env, info[1], "ordinal", 0, 0x7FFFFFFF));
+  if (shard_.ranks > 1) throw Napi::Error::New(env, "distributed training runs on the CPU only");
+  const deepr::DeviceLibrary library = deepr::load_device_library(path);
+  if (!library.table) throw Napi::Error::New(env, library.reason);
+  if (size_t(ordinal) >= library.devices.size())
+    ThrowRange(env, "device " + std::to_string(ordinal) + " does not exist: " + path + " has " +
+                        std::to_string(library.devices.size()) + " device" + (library.devices.size() == 1 ? "" : "s"));
+  try {
+    device_ = std::make_unique<deepr::DeviceTrainer>(*library.table, ordinal);
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+  return env.Undefined();
+}
+
+// releaseDevice(): train() runs on the CPU again, and the device context is closed.
+Napi::Value NetworkWrap::ReleaseDevice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Ready(env);
+  device_.reset();
+  return env.Undefined();
 }
 
 // train(inputs, labels or targets (DataArgs), epoch, firstBatch, batches, batchSize, hyper: {name: number}, check)
@@ -502,8 +544,9 @@ Napi::Value NetworkWrap::Train(const Napi::CallbackInfo& info) {
           order_epoch_ = epoch;
         }
         const deepr::ExchangeMeter before = exchange_meter_;
-        deepr::train_batches(net, deepr::DataView{data.inputs, data.labels, uint32_t(data.samples), data.values}, order_, uint32_t(batch_size), first,
-                             batches, hyper, check, *stats, shard);
+        const deepr::DataView view{data.inputs, data.labels, uint32_t(data.samples), data.values};
+        if (device_) device_->train_batches(net, view, order_, uint32_t(batch_size), first, batches, hyper, check, *stats);
+        else deepr::train_batches(net, view, order_, uint32_t(batch_size), first, batches, hyper, check, *stats, shard);
         *exchanged = {exchange_meter_.all_reduces - before.all_reduces, exchange_meter_.bytes - before.bytes,
                       exchange_meter_.seconds - before.seconds};
       },
@@ -635,6 +678,7 @@ Napi::Value NetworkWrap::Check(const Napi::CallbackInfo& info) {
 Napi::Value NetworkWrap::Dispose(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (busy_) throw Napi::Error::New(env, "cannot dispose a model while an operation is running; await it first");
+  device_.reset();  // closes the device context, releasing its memory
   net_.reset();
   return env.Undefined();
 }

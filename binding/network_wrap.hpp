@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "device/device_trainer.hpp"
 #include "distributed/data_parallel_exchange.hpp"
 #include "network.hpp"
 #include "training.hpp"
@@ -30,6 +31,9 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   Napi::Value Check(const Napi::CallbackInfo& info);
   Napi::Value SetRule(const Napi::CallbackInfo& info);
   Napi::Value Distribute(const Napi::CallbackInfo& info);
+  Napi::Value DeviceSupport(const Napi::CallbackInfo& info);
+  Napi::Value UseDevice(const Napi::CallbackInfo& info);
+  Napi::Value ReleaseDevice(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   // Throws when the model is disposed or another operation is running; otherwise marks it busy.
@@ -37,6 +41,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   deepr::Network& Ready(Napi::Env env);
 
   std::unique_ptr<deepr::Network> net_;
+  std::unique_ptr<deepr::DeviceTrainer> device_;  // set by useDevice(): train() runs on that device
   std::atomic<bool> busy_{false};
   std::vector<uint32_t> order_;  // sample order of the epoch being trained
   uint64_t order_epoch_ = ~uint64_t(0);
@@ -45,7 +50,6 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   // The step and active counts when the running operation started: info() reports these while busy.
   uint64_t snapshot_step_ = 0;
   std::vector<uint64_t> snapshot_active_;
-
 };
 
 }  // namespace deepr_binding

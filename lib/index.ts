@@ -4,6 +4,7 @@ export type { Snapshot } from "./snapshot.js";
 export type { ModelOptions, NormalizedModelOptions, NormalizedTrainOptions, TrainOptions } from "./options.js";
 export type { LayerArrays } from "./native.js";
 export type { Distribution } from "./distributed.js";
+export { CudaUnavailableError, type BackendInfo, type BackendName, type DeviceDescription } from "./backend.js";
 export type { LayerSpec } from "./layers/layer-kind.js";
 export type { StoreStates, StoreArrays } from "./layers/stores.js";
 export type { RuleName } from "./rules/registry.js";

@@ -3,7 +3,8 @@
 // data checks, prediction, the state export and the checkpoint files live in modules of their own.
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint/model-checkpoint.js";
 import type { LabelledData } from "./data/dataset.js";
-import { alone, checkShardable, distribute, distributedOption, type Distribution } from "./distributed.js";
+import { backendOption, deviceOption, placeNetwork, type BackendInfo, type BackendName } from "./backend.js";
+import { alone, checkShardable, distribute, distributedOption, type DistributedEngine, type Distribution } from "./distributed.js";
 import { checkDataset, checkRegressionData, type CheckedData, type NonFiniteInputs } from "./data-checks.js";
 import { normalizeFitOptions, overallConnectivity, trainEpoch, type Position, type Trainee } from "./fit-loop.js";
 import { epochAugmenter, imageShape } from "./image-augmentation.js";
@@ -44,6 +45,8 @@ export class Model {
   #disposed = false;
   /** Which process of a distributed run this is: rank 0 of 1 alone. */
   #distribution: Distribution = alone;
+  /** Where train() runs, and why there. */
+  #backend: BackendInfo = { name: "cpu", requested: "cpu", reason: 'backend "cpu" was asked for' };
   /** Native operations run one at a time, in call order: see #exclusive. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -61,9 +64,16 @@ export class Model {
   static create(options: ModelOptions): Model {
     const normalized = normalizeModelOptions(options);
     const engine = distributedOption("options.distributed", options.distributed);
+    const backend = backendOption("options.backend", options.backend);
+    const device = deviceOption("options.device", options.device);
     try {
       const model = new Model(normalized, "sgd");
-      if (engine !== undefined) model.#distribution = distribute(model.#native, engine);
+      try {
+        model.#place(engine, backend, device);
+      } catch (error) {
+        model.dispose();
+        throw error;
+      }
       return model;
     } catch (error) {
       // What only the core checks (a layer list it cannot build) is an error of the options: name the layer as they do.
@@ -71,6 +81,11 @@ export class Model {
       const problem = error.message.slice("spec: ".length).replace(/^layer (\d+)/, "[$1]");
       throw new RangeError(`options.layers${problem.startsWith("[") ? "" : ": "}${problem}`, { cause: error });
     }
+  }
+
+  /** Where train() runs ("cpu" or "cuda", the device) and why: the option asked for it, or what backend "auto" found. */
+  get backend(): BackendInfo {
+    return { ...this.#backend };
   }
 
   /** Which process of a distributed run this is (`{ rank: 0, ranks: 1 }` without `distributed`). */
@@ -219,13 +234,16 @@ export class Model {
   }
 
   /**
-   * Loads a model saved by save(); training resumes exactly where it stopped, with
+   * Loads a model saved by save(); training resumes exactly where it stopped, on the `backend` and
+   * `device` given (as Model.create takes them: a checkpoint moves freely between the CPU and a GPU), or with
    * `{ distributed: "mpi" }` on every process mpirun started (any number of them).
    */
-  static async load(path: string, options: Pick<ModelOptions, "distributed"> = {}): Promise<Model> {
+  static async load(path: string, options: Pick<ModelOptions, "distributed" | "backend" | "device"> = {}): Promise<Model> {
     nonEmptyString("path", path);
-    rejectUnknown("options", object("options", options), ["distributed"], "Model.load");
+    rejectUnknown("options", object("options", options), ["distributed", "backend", "device"], "Model.load");
     const engine = distributedOption("options.distributed", options.distributed);
+    const backend = backendOption("options.backend", options.backend);
+    const device = deviceOption("options.device", options.device);
     const model = await loadCheckpoint(path, {
       build: (options, optimizer) => new Model(options, optimizer),
       restore: async (model, { trainOptions, progress: { step, ...position }, layers }) => {
@@ -234,8 +252,24 @@ export class Model {
         await model.importLayers(layers, step);
       },
     });
-    if (engine !== undefined) model.#distribution = distribute(model.#native, engine);
+    try {
+      model.#place(engine, backend, device);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
     return model;
+  }
+
+  // The backend, then the processes to train with: distributed training runs on the CPU.
+  #place(engine: DistributedEngine | undefined, backend: BackendName, device: number): void {
+    if (engine === undefined) {
+      this.#backend = placeNetwork(this.#native, backend, device);
+      return;
+    }
+    if (backend === "cuda") throw new RangeError('options.backend is "cuda", but distributed training (MPI) runs on the CPU only; use backend "auto" or "cpu"');
+    this.#backend = { name: "cpu", requested: backend, reason: "distributed training runs on the CPU" };
+    this.#distribution = distribute(this.#native, engine);
   }
 
   /** Frees the native memory now instead of at garbage collection. The model is unusable after. */
@@ -262,9 +296,16 @@ export class Model {
 
   // The network trains with `optimizer` from now on: the core replaces the old optimiser's state
   // arrays with the new one's, at zero (Adam's step count continues from the network's step).
+  // A model that backend "auto" put on a GPU moves to the CPU when the GPU does not train the new
+  // optimiser; with backend "cuda" the next chunk of training rejects it.
   #switchOptimizer(optimizer: OptimizerName): void {
     this.#native.setRule(nativeRule(this.options, optimizer));
     this.#optimizer = optimizer;
+    const unsupported = this.#backend.name === "cuda" && this.#native.deviceSupport();
+    if (unsupported && this.#backend.requested === "auto") {
+      this.#native.releaseDevice();
+      this.#backend = { name: "cpu", requested: "auto", reason: `the CUDA backend does not yet train ${unsupported}` };
+    }
   }
 
   // Labels for a classifier, values for a regression model: as its head declares.

@@ -116,6 +116,13 @@ export interface NativeNetwork {
    * compared every `agreeEvery` steps (0: never); throws when MPI cannot load.
    */
   distribute(engine: "mpi", agreeEvery: number): { rank: number; ranks: number };
+  /** "" when a device can train this network, else what of it no device trains yet. */
+  deviceSupport(): string;
+  /** From now on train() runs on device `ordinal` of the device library at `path`; throws with the reason when it cannot. */
+  useDevice(path: string, ordinal: number): void;
+  /** train() runs on the CPU again; the device context is closed. */
+  releaseDevice(): void;
+  /** Frees the native memory, and the device context if it has one. */
   dispose(): void;
 }
 
@@ -126,13 +133,16 @@ interface Addon {
   setThreads(threads: number): void;
   /** The instruction set the core's dispatched loops run on: "avx512", "avx2", "sse2", or "none" (built without dispatch). */
   simdLevel(): "avx512" | "avx2" | "sse2" | "none";
+  /** Loads a device library (cpp/device/device_library.hpp): usable or why not, and each device's description as one line of JSON. */
+  probeDeviceLibrary(path: string): { ok: boolean; reason: string; devices: string[] };
   /** The code this process exits with: a distributed run then ends with MPI_Finalize for 0, else MPI_Abort (which stops the other processes). */
   setExitCode(exitCode: number): void;
 }
 
-const ABI_VERSION = 4;
+const ABI_VERSION = 5;
 
-function packageRoot(): string {
+/** The directory of deepr's package.json. */
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, "package.json"))) {
     const parent = dirname(dir);

@@ -74,6 +74,16 @@ export interface ModelOptions {
    * (MPI)"). Needs Open MPI. Not saved in checkpoints: a run resumes on any number of processes.
    */
   distributed?: "mpi";
+  /**
+   * Where train() runs (README, "GPU (CUDA)"): `"auto"` (default) on a CUDA GPU where a usable
+   * device and the CUDA device library are present and the GPU trains this network, else on the
+   * CPU; `"cpu"`; `"cuda"`, which throws an Error with `code: "DEEPR_CUDA_UNAVAILABLE"` and the
+   * reason where no GPU is usable. `model.backend` says which was chosen and why. Not saved in
+   * checkpoints: a run resumes on either backend.
+   */
+  backend?: "auto" | "cpu" | "cuda";
+  /** With backend "cuda" or "auto": which CUDA device, by ordinal. Default 0. */
+  device?: number;
 }
 
 export interface NormalizedModelOptions {
@@ -184,7 +194,7 @@ export function seedOption(name: string, value: unknown): number {
 }
 
 const MODEL_KEYS = [
-  "layers", "inputShape", "connectivity", "budget", "globalShare", "bias", "rule", "seed", "distributed",
+  "layers", "inputShape", "connectivity", "budget", "globalShare", "bias", "rule", "seed", "distributed", "backend", "device",
   ...structureSettings.flatMap((d) => (d.type === "choice" ? [] : [d.option])),
 ] as const;
 

@@ -207,7 +207,7 @@ group("normalizeModelOptions", () => {
   it("rejects malformed layers and connectivity, naming the option and the value", () => {
     const cases: [unknown, typeof TypeError | typeof RangeError, string][] = [
       [undefined, TypeError, "options must be an object, got undefined"],
-      [{ layers: [2, 2], connectivity: 1, seeds: 1 }, TypeError, "options.seeds is not an option; the options are layers, inputShape, connectivity, budget, globalShare, bias, rule, seed, distributed, pruneStart, pruneEvery, pruneTimes, quality, beta"],
+      [{ layers: [2, 2], connectivity: 1, seeds: 1 }, TypeError, "options.seeds is not an option; the options are layers, inputShape, connectivity, budget, globalShare, bias, rule, seed, distributed, backend, device, pruneStart, pruneEvery, pruneTimes, quality, beta"],
       [{ layers: "784,10", connectivity: 1 }, TypeError, 'options.layers must be an array of layer widths or of layer specs ({ kind, ... }), got "784,10"'],
       [{ layers: [10], connectivity: 1 }, RangeError, "options.layers needs at least an input and an output width, got 1"],
       [{ layers: [10, 0, 2], connectivity: 1 }, RangeError, "options.layers[1] must be an integer in [1, 2147483647], got 0"],

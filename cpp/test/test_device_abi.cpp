@@ -1,22 +1,25 @@
-// The device interface (device/device_abi.h) on the CPU device: today's MLP trained only through the
-// table (buffers it allocates, the kernels it runs, the host choosing regrowth from the short dying
-// lists and its own copy of each store's structure) against Network::train_step bit for bit, and
-// the table's error paths.
-#include <algorithm>
+// The device interface (device/device_abi.h): the production DeviceTrainer training today's MLP
+// through the table (the CPU device linked in, and the same table loaded from a device library with
+// dlopen) against train_batches on the host bit for bit, what it refuses, the loader's reasons,
+// and the table's own error paths.
+#include <dlfcn.h>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "check.hpp"
 #include "counter_uniform.hpp"
 #include "device/device_abi.h"
+#include "device/device_library.hpp"
+#include "device/device_trainer.hpp"
 #include "mlp.hpp"
 #include "network.hpp"
-#include "sparse_rewire.hpp"
+#include "non_finite_error.hpp"
+#include "training.hpp"
 
 using namespace deepr;
 using deepr_test::mix;
@@ -40,228 +43,209 @@ void ok(deepr_device_context* context, deepr_status status) {
     throw std::runtime_error("device call failed (" + std::to_string(status) + "): " + cpu().last_error(context));
 }
 
-// One sparse_linear layer held by the device, and the host's copy of its weight store's structure.
-struct DeviceLayer {
-  deepr_sparse_view weight{};   // device buffers of `capacity` slots
-  deepr_dense_view bias{};      // size 0: no bias
-  uint32_t capacity = 0;
-  uint64_t budget = 0;
-  float* theta_gradient = nullptr;  // capacity slots
-  float* bias_gradient = nullptr;
-  std::vector<uint32_t> row_start, source;  // the host's copy of the structure
-  std::vector<uint32_t> dying;              // the short list sparse_update returned
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+}
+
+// Every parameter, state value, slot and the step of two MLPs are the same bits.
+bool same_networks(const Network& a, const Network& b) {
+  const std::vector<MlpLayer> x = mlp_layers(a), y = mlp_layers(b);
+  if (a.step() != b.step() || x.size() != y.size()) return false;
+  for (size_t l = 0; l < x.size(); ++l)
+    if (x[l].row_start != y[l].row_start || x[l].source != y[l].source || !same_bits(x[l].theta, y[l].theta) ||
+        !same_bits(x[l].velocity, y[l].velocity) || !same_bits(x[l].bias, y[l].bias) ||
+        !same_bits(x[l].bias_velocity, y[l].bias_velocity))
+      return false;
+  return true;
+}
+
+bool same_stats(const ChunkStats& a, const ChunkStats& b) {
+  return same_bits(a.batch_loss, b.batch_loss) && a.batch_correct == b.batch_correct && a.rewired == b.rewired;
+}
+
+struct Data {
+  std::vector<float> inputs;
+  std::vector<int32_t> labels;
+  DataView view() const { return DataView{inputs.data(), labels.data(), kSamples}; }
 };
 
-// The MLP on the device, its steps made of table calls only.
-class DeviceMlp {
- public:
-  DeviceMlp(const Network& start, const std::vector<float>& inputs, uint32_t max_batch, bool momentum, bool global,
-            GlobalShare share)
-      : seed_(start.spec().seed), momentum_(momentum), structure_(global, share) {
-    ok(nullptr, cpu().open(0, &context_));
-    inputs_ = upload(inputs);
-    const uint32_t max_stride = (max_batch + 15) / 16 * 16;
-    rows_ = alloc<uint32_t>(max_batch);
-    labels_ = alloc<int32_t>(max_batch);
-    activations_.push_back(alloc<float>(size_t(start.input_size()) * max_stride));
-    gradients_.push_back(alloc<float>(size_t(start.input_size()) * max_stride));
-    for (const MlpLayer& l : mlp_layers(start)) {
-      DeviceLayer d;
-      d.capacity = uint32_t(l.active());
-      d.budget = l.weight.budget;
-      d.row_start = l.row_start;
-      d.source = l.source;
-      d.weight = {l.n_in, l.n_out, l.index, d.capacity, upload(l.row_start), upload(l.source), upload(l.theta), 0, {}};
-      if (momentum_) d.weight.state[d.weight.states++] = upload(l.velocity);
-      d.theta_gradient = alloc<float>(d.capacity);
-      if (!l.bias.empty()) {
-        d.bias = {l.n_out, upload(l.bias), 0, {}};
-        if (momentum_) d.bias.state[d.bias.states++] = upload(l.bias_velocity);
-        d.bias_gradient = alloc<float>(l.n_out);
-      }
-      d.dying.resize(d.capacity);
-      activations_.push_back(alloc<float>(size_t(l.n_out) * max_stride));
-      gradients_.push_back(alloc<float>(size_t(l.n_out) * max_stride));
-      layers_.push_back(std::move(d));
-    }
-  }
-  ~DeviceMlp() { cpu().close(context_); }
-  DeviceMlp(const DeviceMlp&) = delete;
-  DeviceMlp& operator=(const DeviceMlp&) = delete;
+Data data() {
+  Data d{std::vector<float>(size_t(kSamples) * kSizes.front()), std::vector<int32_t>(kSamples)};
+  for (size_t n = 0; n < d.inputs.size(); ++n) d.inputs[n] = uniform(n);
+  for (uint32_t s = 0; s < kSamples; ++s) d.labels[s] = int32_t(mix(1000000 + s) % kSizes.back());
+  return d;
+}
 
-  // One training step on samples `rows`: what Network::train_step does, as device calls.
-  void step(const std::vector<uint32_t>& rows, const std::vector<int32_t>& all_labels, const StepHyper& h,
-            double& loss_sum, std::vector<uint64_t>& rewired) {
-    const deepr_device& dev = cpu();
-    const uint32_t batch = uint32_t(rows.size()), stride = (batch + 15) / 16 * 16, n = uint32_t(layers_.size());
-    std::vector<int32_t> labels(batch);
-    for (uint32_t b = 0; b < batch; ++b) labels[b] = all_labels[rows[b]];
-    ok(context_, dev.write(context_, rows_, rows.data(), batch * sizeof(uint32_t)));
-    ok(context_, dev.write(context_, labels_, labels.data(), batch * sizeof(int32_t)));
-    ok(context_, dev.gather_feature_major(context_, inputs_, kSizes.front(), rows_, 0, batch, stride, activations_[0]));
-    for (uint32_t l = 0; l < n; ++l)
-      ok(context_, dev.sparse_forward(context_, &layers_[l].weight, &layers_[l].bias, activations_[l], activations_[l + 1],
-                                      stride, l + 1 < n));
-    uint32_t correct = 0;
-    ok(context_, dev.softmax_cross_entropy(context_, activations_[n], labels_, kSizes.back(), batch, stride, gradients_[n],
-                                           &loss_sum, &correct));
-
-    std::vector<std::vector<uint32_t>> dying(n);
-    for (uint32_t l = n; l-- > 0;) {
-      DeviceLayer& d = layers_[l];
-      const deepr_update u{momentum_ ? DEEPR_OPTIMISER_MOMENTUM : DEEPR_OPTIMISER_SGD, DEEPR_PRIOR_DEEP_R, h.lr, h.alpha,
-                           h.noise_std, h.momentum, seed_, step_, d.weight.id};
-      float* dx = l == 0 ? nullptr : gradients_[l];
-      ok(context_, dev.sparse_backward(context_, &d.weight, activations_[l], gradients_[l + 1], dx, stride, d.theta_gradient));
-      if (dx) ok(context_, dev.relu_backward(context_, activations_[l], dx, dx, uint64_t(d.weight.n_in) * stride));
-      uint32_t died = 0;
-      ok(context_, dev.sparse_update(context_, &d.weight, d.theta_gradient, &u, d.dying.data(), d.capacity, &died));
-      dying[l].assign(d.dying.begin(), d.dying.begin() + died);
-      if (d.bias.size == 0) continue;
-      ok(context_, dev.bias_backward(context_, gradients_[l + 1], d.bias.size, stride, d.bias_gradient));
-      ok(context_, dev.dense_update(context_, &d.bias, d.bias_gradient, &u));
-    }
-
-    // The host decides regrowth from its copies of the structure and the dying lists alone.
-    std::vector<StoreStructure> structures;
-    for (const DeviceLayer& d : layers_)
-      structures.push_back({d.weight.n_in, d.weight.n_out, d.weight.id, d.budget, d.weight.slots, d.row_start.data(),
-                            d.source.data()});
-    std::vector<std::vector<uint64_t>> born;
-    structure_.plan(structures, dying, seed_, step_, born);
-    rewired.assign(n, 0);
-    for (uint32_t l = 0; l < n; ++l) {
-      DeviceLayer& d = layers_[l];
-      const uint32_t slots = d.weight.slots, after = uint32_t(slots - dying[l].size() + born[l].size());
-      if (after > d.capacity) grow(d, after + after / 2);
-      ok(context_, dev.rewire(context_, &d.weight, d.capacity, seed_, dying[l].data(), uint32_t(dying[l].size()),
-                              born[l].data(), uint32_t(born[l].size())));
-      d.source.resize(std::max(slots, after));
-      const SparseView host_copy{d.weight.n_in, d.weight.n_out, d.weight.id, slots, d.row_start.data(), d.source.data(),
-                                 nullptr, 0, {}};
-      CHECK(rewire_slots(host_copy, seed_, dying[l].data(), uint32_t(dying[l].size()), born[l].data(),
-                         uint32_t(born[l].size()), scratch_) == after);
-      d.source.resize(after);
-      rewired[l] = born[l].size();
-    }
-    ++step_;
-  }
-
-  // Every parameter, state value, slot and the host's copies of the structure equal the network's.
-  bool same_as(const Network& net) {
-    const std::vector<MlpLayer> expected = mlp_layers(net);
-    for (size_t l = 0; l < layers_.size(); ++l) {
-      const DeviceLayer& d = layers_[l];
-      const MlpLayer& e = expected[l];
-      if (d.weight.slots != e.active() || d.row_start != e.row_start || d.source != e.source) return false;
-      if (download(d.weight.row_start, d.row_start.size()) != e.row_start ||
-          download(d.weight.source, d.weight.slots) != e.source || !same_bits(download(d.weight.theta, d.weight.slots), e.theta))
-        return false;
-      if (momentum_ && !same_bits(download(d.weight.state[0], d.weight.slots), e.velocity)) return false;
-      if (d.bias.size && !same_bits(download(d.bias.value, d.bias.size), e.bias)) return false;
-      if (d.bias.size && momentum_ && !same_bits(download(d.bias.state[0], d.bias.size), e.bias_velocity)) return false;
-    }
-    return true;
-  }
-
-  uint32_t grown() const { return grown_; }
-
- private:
-  template <class T>
-  T* alloc(size_t count) {
-    void* p = nullptr;
-    ok(context_, cpu().alloc(context_, std::max<size_t>(count, 1) * sizeof(T), &p));
-    return static_cast<T*>(p);
-  }
-  template <class T>
-  T* upload(const std::vector<T>& host) {
-    T* p = alloc<T>(host.size());
-    ok(context_, cpu().write(context_, p, host.data(), host.size() * sizeof(T)));
-    return p;
-  }
-  template <class T>
-  std::vector<T> download(const T* device, size_t count) {
-    std::vector<T> host(count);
-    ok(context_, cpu().read(context_, host.data(), device, count * sizeof(T)));
-    return host;
-  }
-  static bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
-  }
-  // The host grows a store's slot buffers: new ones, the slots copied over, the old ones released.
-  void grow(DeviceLayer& d, uint32_t capacity) {
-    const auto moved = [&](auto* old) {
-      auto* bigger = alloc<std::remove_const_t<std::remove_pointer_t<decltype(old)>>>(capacity);
-      ok(context_, cpu().copy(context_, bigger, old, size_t(d.weight.slots) * sizeof(*old)));
-      cpu().release(context_, const_cast<void*>(static_cast<const void*>(old)));
-      return bigger;
-    };
-    d.weight.source = moved(d.weight.source);
-    d.weight.theta = moved(d.weight.theta);
-    for (uint32_t s = 0; s < d.weight.states; ++s) d.weight.state[s] = moved(d.weight.state[s]);
-    cpu().release(context_, d.theta_gradient);
-    d.theta_gradient = alloc<float>(capacity);
-    d.dying.resize(capacity);
-    d.capacity = capacity;
-    ++grown_;
-  }
-
-  deepr_device_context* context_ = nullptr;
-  uint64_t seed_, step_ = 0;
-  bool momentum_;
-  DeepRStructure structure_;
-  RewireScratch scratch_;
-  float* inputs_ = nullptr;
-  uint32_t* rows_ = nullptr;
-  int32_t* labels_ = nullptr;
-  std::vector<float*> activations_, gradients_;  // [0]: the input batch; [l + 1]: layer l's output
-  std::vector<DeviceLayer> layers_;
-  uint32_t grown_ = 0;
-};
+// The test device library (the CPU table exported as a device library), loaded as a GPU library is.
+const deepr_device& loaded_cpu() {
+  static const DeviceLibrary library = load_device_library(DEEPR_TEST_DEVICE_LIBRARY);
+  if (!library.table) throw std::runtime_error("the test device library does not load: " + library.reason);
+  return *library.table;
+}
 
 struct Case {
   uint32_t batch;
   bool bias, momentum, global;
   GlobalShare share;
+  bool loaded;  // through the library loaded with dlopen, else the CPU table linked in
 };
 
 }  // namespace
 
-TEST(device_table_trains_the_mlp_as_network_does_bit_for_bit) {
-  std::vector<float> inputs(size_t(kSamples) * kSizes.front());
-  std::vector<int32_t> labels(kSamples);
-  for (size_t n = 0; n < inputs.size(); ++n) inputs[n] = uniform(n);
-  for (uint32_t s = 0; s < kSamples; ++s) labels[s] = int32_t(mix(1000000 + s) % kSizes.back());
-  const std::vector<Case> cases{{40, false, false, false, GlobalShare::kByBudget},
-                                {70, true, true, false, GlobalShare::kByBudget},
-                                {40, true, false, true, GlobalShare::kByBudget},
-                                {70, false, true, true, GlobalShare::kByDormant}};
+TEST(device_trainer_trains_the_mlp_as_train_batches_does_bit_for_bit) {
+  const Data d = data();
+  const std::vector<Case> cases{{40, false, false, false, GlobalShare::kByBudget, false},
+                                {70, true, true, false, GlobalShare::kByBudget, true},
+                                {40, true, false, true, GlobalShare::kByBudget, true},
+                                {70, false, true, true, GlobalShare::kByDormant, false}};
   for (const Case& c : cases) {
     const std::string name = "batch " + std::to_string(c.batch) + (c.bias ? ", biases" : "") +
                              (c.momentum ? ", momentum" : ", sgd") + (c.global ? ", global budget" : ", per-layer budget");
     const NetworkSpec spec = deepr_test::mlp_spec(kSizes, kBudgets, c.bias, c.momentum, c.global, c.share, 11);
-    Network net(spec);
-    DeviceMlp device(net, inputs, c.batch, c.momentum, c.global, c.share);
+    Network host(spec), device_net(spec);
+    DeviceTrainer trainer(c.loaded ? loaded_cpu() : cpu(), 0);
     const StepHyper hyper{kLr, kAlpha, kNoiseStd, c.momentum ? kMomentum : 0.0f};
-    StepStats stats;
+    const uint64_t per_epoch = (kSamples + c.batch - 1) / c.batch;
     uint64_t regrown = 0;
-    for (uint32_t step = 0; step < kSteps; ++step) {
-      std::vector<uint32_t> rows(c.batch);
-      for (uint32_t b = 0; b < c.batch; ++b) rows[b] = uint32_t((uint64_t(step) * c.batch * 7 + uint64_t(b) * 13) % kSamples);
-      double loss_sum = 0;
-      std::vector<uint64_t> rewired;
-      net.train_step(inputs.data(), labels.data(), rows.data(), c.batch, hyper, stats);
-      device.step(rows, labels, hyper, loss_sum, rewired);
-      for (uint64_t r : rewired) regrown += r;
-      if (loss_sum != stats.loss.loss_sum || rewired != stats.rewired || !device.same_as(net)) {
-        deepr_test::fail(__FILE__, __LINE__, name + ": the device differs from the network after step " + std::to_string(step));
-        break;
+    bool same = true;
+    // Chunks of 1 to 3 batches, so that runs start and end anywhere in an epoch, the short last batch included.
+    for (uint64_t epoch = 0, chunk = 0; host.step() < kSteps && same; ++epoch) {
+      const std::vector<uint32_t> order = epoch_order(spec.seed, epoch, kSamples);
+      for (uint64_t first = 0; first < per_epoch && same; ++chunk) {
+        const uint64_t batches = std::min<uint64_t>(1 + chunk % 3, per_epoch - first);
+        ChunkStats expected, got;
+        train_batches(host, d.view(), order, c.batch, first, batches, hyper, false, expected);
+        trainer.train_batches(device_net, d.view(), order, c.batch, first, batches, hyper, chunk % 5 == 0, got);
+        for (uint64_t r : got.rewired) regrown += r;
+        same = same_stats(expected, got) && same_networks(host, device_net) && got.noise_seconds == 0;
+        if (!same) deepr_test::fail(__FILE__, __LINE__, name + ": the device differs from the host after step " + std::to_string(host.step()));
+        first += batches;
       }
     }
-    CHECK(net.check().empty());
+    CHECK(device_net.check().empty());
     CHECK(regrown > kSteps);  // connections died and regrew throughout
-    if (c.global) CHECK(device.grown() > 0);  // a store outgrew its buffers and the host grew them
+    if (c.global) CHECK(trainer.capacity_growths() > 0);  // a store outgrew its buffers and the host grew them
   }
+}
+
+TEST(device_trainer_stops_on_a_non_finite_update_as_the_host_does) {
+  const Data d = data();
+  const NetworkSpec spec = deepr_test::mlp_spec(kSizes, kBudgets, true, true, false, GlobalShare::kByBudget, 5);
+  Network host(spec), device_net(spec);
+  DeviceTrainer trainer(cpu(), 0);
+  const std::vector<uint32_t> order = epoch_order(spec.seed, 0, kSamples);
+  const StepHyper diverging{1e30f, kAlpha, 0.0f, kMomentum};
+  const auto failure = [&](auto&& train) -> std::pair<std::string, int64_t> {
+    try {
+      ChunkStats stats;
+      train(stats);
+    } catch (const NonFiniteError& e) {
+      return {e.what(), e.layer};
+    }
+    return {"", -1};
+  };
+  const auto expected = failure([&](ChunkStats& s) { train_batches(host, d.view(), order, 30, 0, 10, diverging, false, s); });
+  const auto got =
+      failure([&](ChunkStats& s) { trainer.train_batches(device_net, d.view(), order, 30, 0, 10, diverging, false, s); });
+  CHECK(!expected.first.empty() && expected == got);
+  CHECK(host.step() == device_net.step());
+
+  // A loss that is not finite: the batch's inputs hold NaN. Nothing of that step changed.
+  Network clean_host(spec), clean_device(spec);
+  Data bad = d;
+  bad.inputs[size_t(order[40]) * kSizes.front()] = std::numeric_limits<float>::quiet_NaN();
+  const StepHyper hyper{kLr, kAlpha, kNoiseStd, kMomentum};
+  const auto loss_expected =
+      failure([&](ChunkStats& s) { train_batches(clean_host, bad.view(), order, 30, 0, 3, hyper, false, s); });
+  const auto loss_got =
+      failure([&](ChunkStats& s) { trainer.train_batches(clean_device, bad.view(), order, 30, 0, 3, hyper, false, s); });
+  CHECK(loss_expected.first.find("loss is not finite at step 1") == 0 && loss_expected == loss_got);
+  CHECK(clean_device.step() == 1 && same_networks(clean_host, clean_device));
+}
+
+TEST(device_trainer_refuses_what_the_device_interface_does_not_cover) {
+  const Data d = data();
+  DeviceTrainer trainer(cpu(), 0);
+  const std::vector<uint32_t> order = epoch_order(0, 0, kSamples);
+  const auto refusal = [&](const NetworkSpec& spec, const StepHyper& hyper) -> std::string {
+    Network net(spec);
+    ChunkStats stats;
+    try {
+      trainer.train_batches(net, d.view(), order, 30, 0, 1, hyper, false, stats);
+    } catch (const std::invalid_argument& e) {
+      CHECK(net.step() == 0);
+      return e.what();
+    }
+    return "";
+  };
+  NetworkSpec adam = deepr_test::mlp_spec(kSizes, kBudgets, true, false, false, GlobalShare::kByBudget, 1);
+  adam.rule.optimiser = "adam";
+  CHECK(refusal(adam, StepHyper{}) == "the cpu backend does not yet train the adam optimiser; train this model on the CPU");
+  NetworkSpec fixed = deepr_test::mlp_spec(kSizes, kBudgets, true, false, false, GlobalShare::kByBudget, 1);
+  fixed.rule.structure = "fixed";
+  fixed.rule.prior = "none";
+  CHECK(refusal(fixed, StepHyper{}).find("the none prior") != std::string::npos);
+  NetworkSpec no_relu = deepr_test::mlp_spec(kSizes, kBudgets, false, false, false, GlobalShare::kByBudget, 1);
+  no_relu.layers.erase(no_relu.layers.begin() + 1);  // two sparse_linear layers in a row
+  CHECK(refusal(no_relu, StepHyper{}).find("layer 1 (sparse_linear)") != std::string::npos);
+  StepHyper clipped;
+  clipped.clip_norm = 1.0f;
+  CHECK(refusal(deepr_test::mlp_spec(kSizes, kBudgets, false, false, false, GlobalShare::kByBudget, 1), clipped)
+            .find("clipNorm") != std::string::npos);
+  CHECK(device_unsupported(Network(deepr_test::mlp_spec(kSizes, kBudgets, true, true, true, GlobalShare::kByDormant, 1))).empty());
+}
+
+TEST(device_trainer_names_the_bytes_the_device_could_not_allocate) {
+  // The CPU table, except that any buffer of more than 4 KiB is more than it can hand out.
+  deepr_device small = cpu();
+  small.alloc = [](deepr_device_context* context, uint64_t bytes, void** buffer) {
+    return cpu().alloc(context, bytes > 4096 ? std::numeric_limits<uint64_t>::max() / 2 : bytes, buffer);
+  };
+  const Data d = data();
+  const NetworkSpec spec = deepr_test::mlp_spec(kSizes, kBudgets, false, false, false, GlobalShare::kByBudget, 1);
+  Network net(spec), before(spec);
+  DeviceTrainer trainer(small, 0);
+  ChunkStats stats;
+  std::string message;
+  try {  // the chunk's inputs, 60 x 24 floats, are the first buffer over 4 KiB
+    trainer.train_batches(net, d.view(), epoch_order(1, 0, kSamples), 30, 0, 2, StepHyper{}, false, stats);
+  } catch (const DeviceError& e) {
+    message = e.what();
+    CHECK(e.status == DEEPR_OUT_OF_MEMORY);
+  }
+  CHECK(message.find("cpu device: out of memory allocating 5760 bytes") == 0);
+  CHECK(same_networks(before, net));
+}
+
+TEST(device_library_loads_a_table_or_says_why_not) {
+  const DeviceLibrary loaded = load_device_library(DEEPR_TEST_DEVICE_LIBRARY);
+  CHECK(loaded.table && loaded.reason.empty() && std::string(loaded.table->name) == "cpu");
+  CHECK(loaded.devices == std::vector<std::string>{"{\"name\":\"cpu\",\"openContexts\":0}"});
+  CHECK(loaded.table != &cpu());  // its own copy of the core, not the one linked in
+
+  const DeviceLibrary missing = load_device_library("/nonexistent/libdeepr_cuda.so");
+  CHECK(!missing.table && missing.reason == "there is no file /nonexistent/libdeepr_cuda.so");
+
+  // A shared library that is not a device library: the C math library.
+  Dl_info math{};
+  CHECK(dladdr(reinterpret_cast<void*>(static_cast<double (*)(double)>(&std::cos)), &math) && math.dli_fname);
+  const DeviceLibrary foreign = load_device_library(math.dli_fname);
+  CHECK(!foreign.table && foreign.reason.find("is not a deepr device library (it exports no deepr_device_table)") !=
+                              std::string::npos);
+
+  // A file that is no shared library at all: dlopen's own message.
+  const DeviceLibrary source = load_device_library(__FILE__);
+  CHECK(!source.table && source.reason.find(" cannot be loaded: ") != std::string::npos);
+}
+
+TEST(device_trainer_reports_a_device_that_does_not_open) {
+  std::string message;
+  try {
+    DeviceTrainer trainer(cpu(), 7);
+  } catch (const DeviceError& e) {
+    message = e.what();
+  }
+  CHECK(message.find("cannot open cpu device 7: ") == 0 && message.find("ordinal") != std::string::npos);
 }
 
 TEST(device_table_is_versioned) {

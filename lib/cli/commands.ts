@@ -19,7 +19,7 @@ export const commands = {
       "dataset", "data", "labels", "targets", "label-column", "normalize", "test-fraction", "limit", "preset", "model", "layers", "connectivity",
       rule.flag, ...structureSettings.map((d) => d.flag), "bias", "seed", "resume",
       ...hyperparameters.map((d) => d.flag as FlagName), optimizer.flag,
-      "threads", "distributed", "out", "json", "plot",
+      "threads", "distributed", "backend", "device", "out", "json", "plot",
     ],
   },
   eval: {

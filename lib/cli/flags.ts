@@ -1,6 +1,7 @@
 // Every flag of the command line: what its value is, and which API option it sets (so that the
 // API's errors, which name `options.x`, can be reported as the flag the user typed). The training
 // hyper-parameters' and the structure rule's flags come from their declarations (lib/hyperparameters.ts).
+import { backendNames } from "../backend.js";
 import { distributedEngines } from "../distributed.js";
 import { hyperparameters, structureSettings, type HyperparameterDeclaration } from "../hyperparameters.js";
 import { presets } from "../presets.js";
@@ -48,6 +49,8 @@ export const flags = {
   ...declaredFlags([optimizer]),
   threads: { kind: "number", option: "threads" },
   distributed: { kind: "choice", choices: distributedEngines },
+  backend: { kind: "choice", choices: backendNames, option: "backend" },
+  device: { kind: "number", option: "device" },
   out: { kind: "text" },
   plot: { kind: "text" },
   json: { kind: "boolean" },

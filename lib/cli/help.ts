@@ -69,7 +69,8 @@ Usage:
   deepr train [options]          train a network (default: the paper's MNIST network)
   deepr eval FILE [options]      test accuracy of a saved model (reads only the test split)
   deepr inspect FILE [--json]    layers, shapes, budgets and active counts of a saved model
-  deepr info [--json]            version, native binary and how it was found, SIMD level, threads
+  deepr info [--json]            version, native binary and how it was found, SIMD level, threads,
+                                 backends and CUDA devices
   deepr export FILE [options]    a saved model as ONNX, for onnxruntime and other runtimes
   deepr experiment NAME|all ...  run one of the paper's experiments (in a clone of the repository;
                                  see experiments/README.md and \`deepr experiment help\`)
@@ -119,6 +120,11 @@ Run and output:
   --threads N                    threads for large layers (train, eval; default DEEPR_THREADS, else the cores)
   --distributed mpi              train: on every process mpirun starts, each on its share of every
                                  batch (needs Open MPI); rank 0 alone prints and writes --out, --plot
+  --backend auto|cpu|cuda        train: where the steps run (default auto: a CUDA GPU where the CUDA
+                                 device library and a usable GPU are present and it trains the
+                                 network, else the CPU); DEEPR_CUDA_LIB=PATH names the library,
+                                 DEEPR_DISABLE_CUDA=1 keeps training on the CPU
+  --device N                     train: the CUDA device's ordinal (default 0)
   --out FILE                     train: save a safetensors checkpoint after every epoch (atomic);
                                  export: the file to write (default FILE with the .onnx extension)
   --format onnx                  export: the format (ONNX, opset 13)

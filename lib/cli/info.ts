@@ -1,5 +1,6 @@
 // deepr info and deepr --version: which deepr, which binary, and how it will run here.
 import { createRequire } from "node:module";
+import { describeDevice, probeCuda, type CudaProbe } from "../backend.js";
 import { binaryInfo, native } from "../native.js";
 import { getThreads } from "../threads.js";
 import type { Flags } from "./args.js";
@@ -27,6 +28,7 @@ export function info(flags: Flags): void {
     binarySource: binary.source,
     simd,
     threads: getThreads(),
+    cuda: probeCuda(),
   };
   if (flags.boolean("json")) {
     console.log(JSON.stringify(report));
@@ -39,6 +41,19 @@ export function info(flags: Flags): void {
       `binary   ${binary.path} (${found})`,
       `SIMD     ${SIMD[simd]}`,
       `threads  ${report.threads} (set with --threads N or DEEPR_THREADS)`,
+      ...backendLines(report.cuda),
     ].join("\n"),
   );
+}
+
+/** The backends: the CPU always; CUDA with its library and each device, or why it is not available. */
+function backendLines(cuda: CudaProbe): string[] {
+  const source = { DEEPR_CUDA_LIB: "named by DEEPR_CUDA_LIB", package: "optional package", build: "local build" };
+  const library = cuda.library !== undefined ? `library  ${cuda.library} (${source[cuda.source!]})` : [];
+  if (cuda.unavailable !== undefined) return ["backends cpu (cuda not available: " + cuda.unavailable + ")", ...[library].flat()];
+  return [
+    "backends cpu, cuda (backend auto trains on CUDA device 0 where the device trains the network)",
+    ...[library].flat(),
+    ...cuda.devices.map((d, n) => `device ${n} ${describeDevice(d)}`),
+  ];
 }

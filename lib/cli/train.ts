@@ -6,6 +6,7 @@ import type { CommonArchitectureOptions } from "../architectures/architecture.js
 import { architecture, type ArchitectureName } from "../architectures/registry.js";
 import type { Dataset, DatasetSplits, LabelledData } from "../data/dataset.js";
 import { entry } from "../data/paths.js";
+import { describeDevice, type BackendName } from "../backend.js";
 import type { DistributedEngine } from "../distributed.js";
 import type { RegressionSplits } from "../data/regression-file.js";
 import { Model, type EpochStats } from "../model.js";
@@ -75,6 +76,7 @@ export async function train(flags: Flags): Promise<void> {
   const controller = new AbortController();
   const interrupt = () => controller.abort(new Error("interrupted"));
   process.once("SIGINT", interrupt);
+  if (lead && !json) announceBackend(flags, model);
   const progress = new ProgressDisplay(process.stderr, epochs, batchSize);
   const started = performance.now();
   let finalStats: EpochStats | undefined;
@@ -138,6 +140,22 @@ function drawRun(path: string, model: Model, trained: EpochStats[]): Promise<voi
   return writeSvg(path, trainingChart(trained, `deepr train: rule ${model.options.rule}, epochs ${trained[0].epoch}-${last.epoch}${score}`));
 }
 
+/** --backend and --device as the API's options. */
+function backendFlags(flags: Flags): { backend?: BackendName; device?: number } {
+  return { backend: flags.choice<BackendName>("backend"), device: flags.number("device") };
+}
+
+/**
+ * Where the steps run, on stderr before the progress: on a GPU, when --backend was given, or when
+ * a CUDA library was found but cannot be used. The CPU alone, as chosen where no CUDA library is
+ * installed, is not worth a line.
+ */
+function announceBackend(flags: Flags, model: Model): void {
+  const b = model.backend;
+  if (b.name === "cuda") console.error(`training on CUDA device ${b.device}: ${describeDevice(b.description!)}`);
+  else if (flags.has("backend") || b.library !== undefined) console.error(`training on the CPU: ${b.reason}`);
+}
+
 // A new model from the preset and the flags, or the resumed one; its options are validated here,
 // before any data is loaded (but the data that decides the network's widths, passed as `data`).
 async function buildModel(
@@ -147,7 +165,12 @@ async function buildModel(
   if (resume !== undefined) {
     const changed = MODEL_FLAGS.find((flag) => flags.has(flag));
     if (changed) throw new UsageError(`--${changed} cannot change a resumed model; drop it or start a new run`);
-    const model = await Model.load(resume, { distributed: flags.choice<DistributedEngine>("distributed") });
+    let model: Model;
+    try {
+      model = await Model.load(resume, { distributed: flags.choice<DistributedEngine>("distributed"), ...backendFlags(flags) });
+    } catch (e) {
+      throw flagError(e, { flags, origin: "", values: {} });
+    }
     const trainOptions = trainOptionsFrom(flags, {});
     return { model, trainOptions, sources: { flags, origin: `${resume}'s`, values: { ...model.options, ...model.trainOptions } } };
   }
@@ -181,7 +204,7 @@ async function buildModel(
   const sources = { flags, origin, values: { connectivity, ...modelOptions, ...trainOptions } };
   try {
     const distributed = flags.choice<DistributedEngine>("distributed");
-    return { model: Model.create({ ...modelOptions, distributed }), trainOptions, optimizer: preset?.optimizer, sources };
+    return { model: Model.create({ ...modelOptions, distributed, ...backendFlags(flags) }), trainOptions, optimizer: preset?.optimizer, sources };
   } catch (e) {
     // The file's layer specs and input shape are named as the file names them.
     const fileOption = /options\.(layers|inputShape)\b/g;
@@ -360,6 +383,7 @@ function report(flags: Flags, model: Model, last: EpochStats | undefined, second
     layers: layers.map((l) => ({ inputs: l.inputs, outputs: l.outputs, K: l.budget, active: l.active })),
     seconds,
     threads: getThreads(),
+    backend: model.backend,
     out,
   };
   const score = regressionModel(model.options) ? `test loss ${summary.testLoss?.toFixed(4) ?? "-"}` : `test accuracy ${percent(summary.testAccuracy)}`;

@@ -1,0 +1,105 @@
+// Training on a device through the device interface (device_abi.h): the host's Network stays the
+// authoritative copy of the parameters between runs. Each run of batches uploads the network's
+// stores, trains them with the table's kernels only, and downloads theta, the structure, the
+// optimiser's state arrays, the biases and the step back into the Network, so that evaluate,
+// predict, export, check and checkpoints keep running on the host unchanged. That costs two
+// O(K) transfers per run of batches, which the runs' many steps amortise; in exchange nothing can
+// get out of step between the host and the device.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "device/device_abi.h"
+#include "network.hpp"
+#include "rules/deep_r_structure.hpp"
+#include "training.hpp"
+
+namespace deepr {
+
+// A device call that failed: the device's status code and its message.
+class DeviceError : public std::runtime_error {
+ public:
+  DeviceError(const std::string& what, deepr_status status) : std::runtime_error(what), status(status) {}
+  deepr_status status;
+};
+
+// What of `net` the device interface cannot train, or "" when it can train all of it: sparse_linear
+// layers (with a bias or not) with relu between them and a softmax_cross_entropy head, the sgd or
+// momentum optimiser, the deep-r prior and the deep-r structure (either budget and share).
+std::string device_unsupported(const Network& net);
+
+class DeviceTrainer {
+ public:
+  // Opens device `ordinal` of the table; DeviceError with the device's reason when it cannot.
+  DeviceTrainer(const deepr_device& device, int32_t ordinal);
+  ~DeviceTrainer();  // closes the context, which releases every buffer still held
+  DeviceTrainer(const DeviceTrainer&) = delete;
+  DeviceTrainer& operator=(const DeviceTrainer&) = delete;
+
+  // train_batches (training.hpp) on the device, with the same batches, statistics and bits:
+  // ChunkStats' batch losses, correct counts and connections rewired per store (noise_seconds is
+  // 0: the device draws the noise inside its update). Throws std::invalid_argument for a network
+  // device_unsupported() names or gradient clipping; NonFiniteError, as the CPU does, for a
+  // non-finite loss or update; DeviceError when a device call fails. Whatever it throws, the
+  // network holds the steps that completed (or, if the device failed, the state it started from).
+  void train_batches(Network& net, const DataView& data, const std::vector<uint32_t>& order, uint32_t batch_size,
+                     uint64_t first_batch, uint64_t batches, const StepHyper& hyper, bool check, ChunkStats& stats);
+
+  // How often a store outgrew its slot buffers under a global budget and the host grew them.
+  uint64_t capacity_growths() const { return capacity_growths_; }
+
+ private:
+  // One sparse_linear layer: its stores' buffers on the device and the host's copy of its structure.
+  struct Layer {
+    deepr_sparse_view weight{};  // slot buffers of `capacity` slots
+    deepr_dense_view bias{};     // size 0: no bias
+    uint32_t capacity = 0;
+    uint64_t budget = 0;
+    float* theta_gradient = nullptr;  // capacity slots
+    float* bias_gradient = nullptr;
+    std::vector<uint32_t> row_start, source;  // the host's copy, which regrowth reads
+    std::vector<uint32_t> dying;              // the slots sparse_update reported in this step
+  };
+
+  void upload(Network& net, uint32_t max_batch);
+  void download(Network& net, uint64_t step);
+  void release_all();
+  // One step on samples [first, first + batch) of the staged chunk; returns its loss sum and correct count.
+  void step(uint64_t first, uint32_t batch, const StepHyper& hyper, uint64_t step, double& loss_sum, uint32_t& correct,
+            std::vector<uint64_t>& rewired, double& regrowth_seconds);
+  void grow(Layer& layer, uint32_t capacity);
+
+  void* alloc_bytes(uint64_t bytes);
+  // A buffer of max(capacity, host.size()) values, the first host.size() of them written from `host`.
+  template <class T>
+  T* upload_array(const std::vector<T>& host, uint64_t capacity = 0);
+  template <class T>
+  T* alloc(uint64_t count) {
+    return static_cast<T*>(alloc_bytes(count * sizeof(T)));
+  }
+  void write(void* device, const void* host, uint64_t bytes);
+  void read(void* host, const void* device, uint64_t bytes);
+  void release(const void* buffer);
+  // Throws DeviceError for a failed call, naming `what` and the device's message.
+  void ok(deepr_status status, const char* what) const;
+
+  const deepr_device& device_;
+  deepr_device_context* context_ = nullptr;
+  std::vector<void*> buffers_;  // everything this run allocated, released by release_all
+  std::vector<Layer> layers_;
+  DeepRStructure structure_{false, GlobalShare::kByBudget};  // the run's, from the network's rule
+  uint64_t seed_ = 0;
+  bool momentum_ = false;
+  uint32_t classes_ = 0, features_ = 0;
+  float* inputs_ = nullptr;  // the chunk's samples, row-major, in training order
+  std::vector<int32_t> chunk_labels_;  // the chunk's labels in training order, on the host
+  int32_t* labels_ = nullptr;          // one batch of them on the device
+  std::vector<float*> activations_, gradients_;  // [0]: the input batch; [l + 1]: layer l's output
+  RewireScratch rewire_scratch_;
+  uint64_t capacity_growths_ = 0;
+};
+
+}  // namespace deepr
