@@ -249,7 +249,9 @@ deepr_status alloc(deepr_device_context* context, uint64_t bytes, void** buffer)
 void release(deepr_device_context* context, void* buffer) {
   if (!context || !context->buffers.erase(buffer)) return;
   cudaSetDevice(context->ordinal);
-  cudaFree(buffer);  // waits for the work that may still use it
+  cudaStreamSynchronize(context->stream);  // the context's queued work may still use the buffer
+  cudaFree(buffer);
+  cudaGetLastError();  // nothing to report from a release
 }
 
 // From pageable host memory the copy returns once the data is staged, so the caller may reuse
