@@ -8,6 +8,14 @@
 
 namespace deepr_cuda {
 
+// Sum of v over the 16 lanes of a half-warp, in the CPU's fixed tree (sum_lanes in cpp/simd.hpp:
+// lane l + lane l + 8, then + 4, + 2, + 1), so the same bits; the result is in lane 0 of the
+// half. Every thread of the warp must call it.
+__device__ inline float half_warp_sum(float v) {
+  for (int offset = 8; offset > 0; offset /= 2) v = add(v, __shfl_down_sync(0xFFFFFFFFu, v, offset, 16));
+  return v;
+}
+
 // dx[n] = y[n] > 0 ? dy[n] : 0 (the derivative at 0 taken as 0; a NaN y passes nothing).
 __global__ void relu_backward_kernel(const float* y, const float* dy, float* dx, uint64_t count) {
   for (uint64_t n = first_item(); n < count; n += grid_stride()) dx[n] = y[n] > 0.0f ? dy[n] : 0.0f;

@@ -52,12 +52,4 @@ __device__ inline uint32_t count_below(const T* list, uint32_t count, T v) {
   return lo;
 }
 
-// Sum of v over the 16 lanes of a half-warp, in the CPU's fixed tree (sum_lanes in cpp/simd.hpp:
-// lane l + lane l + 8, then + 4, + 2, + 1), so the same bits; the result is in lane 0 of the
-// half. Every thread of the warp must call it.
-__device__ inline float half_warp_sum(float v) {
-  for (int offset = 8; offset > 0; offset /= 2) v = add(v, __shfl_down_sync(0xFFFFFFFFu, v, offset, 16));
-  return v;
-}
-
 }  // namespace deepr_cuda
