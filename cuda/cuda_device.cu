@@ -254,12 +254,14 @@ void release(deepr_device_context* context, void* buffer) {
   cudaGetLastError();  // nothing to report from a release
 }
 
-// From pageable host memory the copy returns once the data is staged, so the caller may reuse
-// host_src at once, and the stream keeps it in order with the kernels.
+// Waits for the copy: the caller may reuse or free host_src as soon as write returns (an
+// asynchronous copy from pageable memory only promises that once the driver has staged it).
 deepr_status write(deepr_device_context* context, void* dst, const void* src, uint64_t bytes) {
   return guarded(context, [&] {
     require(bytes == 0 || (dst && src), "a null buffer");
-    if (bytes) check(cudaMemcpyAsync(dst, src, size_t(bytes), cudaMemcpyHostToDevice, context->stream), "write");
+    if (!bytes) return;
+    check(cudaMemcpyAsync(dst, src, size_t(bytes), cudaMemcpyHostToDevice, context->stream), "write");
+    check(cudaStreamSynchronize(context->stream), "write");
   });
 }
 
