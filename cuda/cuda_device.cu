@@ -132,8 +132,9 @@ void* scratch(deepr_device_context* c, size_t bytes) {
   check(cudaFree(c->scratch), "cudaFree");
   c->scratch = nullptr;
   c->scratch_bytes = 0;
-  c->scratch = device_malloc(std::max<size_t>(bytes, 1 << 20));
-  c->scratch_bytes = std::max<size_t>(bytes, 1 << 20);
+  const size_t grown = std::max<size_t>(bytes, 1 << 20);
+  c->scratch = device_malloc(grown);
+  c->scratch_bytes = grown;
   return c->scratch;
 }
 
