@@ -10,7 +10,7 @@
 # The CUDA device library: libdeepr_cuda.so and its test program built through CMake
 # (DEEPR_CUDA=ON, for sm_75 and sm_90 only: the release list is longer), nvcc's warnings as errors;
 # the library must export deepr_device_table alone and need only libc, libm and the dynamic loader,
-# and its kernels (PTX for sm_90) must have no local memory, call or float FMA. Most kernels also
+# and its kernels (PTX for sm_90) must have no local memory, call or float FMA. The kernels also
 # run on the host, compiled as C++ (cuda/test_kernels_on_host.cpp), against the CPU device.
 #
 #   scripts/cuda-compile-check.sh        build dir build-cuda/
