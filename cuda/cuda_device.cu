@@ -18,6 +18,7 @@
 
 #include "device/device_abi.h"
 #include "kernels/backward.cuh"
+#include "kernels/columns.cuh"
 #include "kernels/forward.cuh"
 #include "kernels/gather.cuh"
 #include "kernels/grid.cuh"
@@ -357,11 +358,32 @@ deepr_status backward(deepr_device_context* context, const deepr_sparse_view* we
     check_sparse(weight);
     require(x && dz && theta_gradient, "null buffers");
     check_stride(stride);
-    if (dx)
-      check(cudaMemsetAsync(dx, 0, sizeof(float) * uint64_t(weight->n_in) * stride, context->stream), "clearing dx");
-    if (!weight->slots) return;
-    sparse_backward_kernel<<<blocks_for(weight->slots, 16), kThreads, 0, context->stream>>>(*weight, x, dz, dx, stride,
-                                                                                           theta_gradient);
+    cudaStream_t stream = context->stream;
+    const uint32_t slots = weight->slots;
+    if (dx) {
+      // The slots in column order (kernels/columns.cuh), in scratch: two key buffers that the
+      // merge passes alternate between, each column's start, each sorted slot's row.
+      const size_t key_bytes = aligned(sizeof(uint64_t) * slots), row_bytes = aligned(sizeof(uint32_t) * slots);
+      const size_t start_bytes = sizeof(uint32_t) * (uint64_t(weight->n_in) + 1);
+      char* base = static_cast<char*>(scratch(context, 2 * key_bytes + row_bytes + start_bytes));
+      uint64_t* keys = reinterpret_cast<uint64_t*>(base);
+      uint64_t* merged = reinterpret_cast<uint64_t*>(base + key_bytes);
+      uint32_t* column_row = reinterpret_cast<uint32_t*>(base + 2 * key_bytes);
+      uint32_t* column_start = reinterpret_cast<uint32_t*>(base + 2 * key_bytes + row_bytes);
+      if (slots) column_keys_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(*weight, keys);
+      for (uint64_t width = 1; width < slots; width *= 2) {
+        merge_pass_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(keys, merged, slots, width);
+        std::swap(keys, merged);
+      }
+      if (slots) column_row_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(*weight, keys, column_row);
+      column_start_kernel<<<blocks_for(uint64_t(weight->n_in) + 1), kThreads, 0, stream>>>(keys, slots, weight->n_in,
+                                                                                          column_start);
+      input_gradient_kernel<<<blocks_for(uint64_t(weight->n_in) * stride), kThreads, 0, stream>>>(
+          *weight, keys, column_start, column_row, dz, dx, stride);
+      check_launch("sparse_backward (dx)");
+    }
+    if (!slots) return;
+    theta_gradient_kernel<<<blocks_for(slots, 16), kThreads, 0, stream>>>(*weight, x, dz, stride, theta_gradient);
     check_launch("sparse_backward");
   });
 }

@@ -32,12 +32,6 @@ inline uint32_t atomicAdd(uint32_t* address, uint32_t value) {
   *address = old + value;
   return old;
 }
-inline float atomicAdd(float* address, float value) {
-  const std::lock_guard<std::mutex> lock(host_atomics);
-  const float old = *address;
-  *address = old + value;
-  return old;
-}
 inline int32_t __float2int_rz(float x) { return int32_t(x); }  // toward zero, as C++'s conversion
 inline float __int2float_rn(int32_t x) { return float(x); }    // to nearest, as C++'s conversion
 inline float __int_as_float(int32_t bits) {

@@ -1,7 +1,7 @@
-// The backward pass: relu_backward, sparse_backward (dE/dx and dE/dtheta per slot) and
-// bias_backward. dE/dtheta and dE/db are sums over the samples made the CPU's way (16 lane
-// accumulators over the batch, then the fixed tree of cpp/simd.hpp's sum_lanes), so they are its
-// bits; dE/dx is summed with atomics, in an order that varies, so it matches within rounding.
+// The backward pass: relu_backward, sparse_backward (dE/dtheta per slot, and dE/dx) and
+// bias_backward, each the CPU's sums in the CPU's order, so its bits: dE/dtheta and dE/db as 16
+// lane accumulators over the batch and then the fixed tree of cpp/simd.hpp's sum_lanes, dE/dx per
+// input over its connections row by row (in the column order of columns.cuh).
 #pragma once
 
 #include "grid.cuh"
@@ -23,11 +23,10 @@ __global__ void relu_backward_kernel(const float* y, const float* dy, float* dx,
 
 // A half-warp per slot k (two per warp): lane l sums dz[j][b] x[i][b] over b = l, l + 16, ... in
 // order, as the CPU's lane l does, then half_warp_sum adds the lanes in the CPU's tree and
-// theta_gradient[k] = sign_k * sum. With dx (every layer but the first, zeroed before the launch)
-// each lane also adds w dz[j][b] into dx[i][b]: rows sharing an input add in any order.
-// The loop runs per warp (both halves the same number of times) so the shuffles see every lane.
-__global__ void sparse_backward_kernel(deepr_sparse_view w, const float* x, const float* dz, float* dx, uint32_t stride,
-                                       float* theta_gradient) {
+// theta_gradient[k] = sign_k * sum. The loop runs per warp (both halves the same number of times)
+// so the shuffles see every lane.
+__global__ void theta_gradient_kernel(deepr_sparse_view w, const float* x, const float* dz, uint32_t stride,
+                                      float* theta_gradient) {
   const uint32_t lane = threadIdx.x & 15, half = (threadIdx.x >> 4) & 1;
   const uint64_t warps = grid_stride() / 32;
   for (uint64_t pair = first_item() / 32; pair * 2 < w.slots; pair += warps) {
@@ -36,18 +35,28 @@ __global__ void sparse_backward_kernel(deepr_sparse_view w, const float* x, cons
     const uint32_t s = real ? w.source[k] : 0;
     float g = 0.0f;
     if (real) {
-      const uint32_t out = row_of_slot(w.row_start, w.n_out, uint32_t(k));
-      const uint64_t in = uint64_t(s & kIndexMask) * stride;
-      const float* dzj = dz + uint64_t(out) * stride;
-      const float weight = signed_weight(s, w.theta[k]);
-      for (uint32_t b = lane; b < stride; b += 16) {
-        const float d = dzj[b];
-        g = add(g, mul(d, x[in + b]));
-        if (dx) atomicAdd(dx + in + b, mul(weight, d));
-      }
+      const float* xi = x + uint64_t(s & kIndexMask) * stride;
+      const float* dzj = dz + uint64_t(row_of_slot(w.row_start, w.n_out, uint32_t(k))) * stride;
+      for (uint32_t b = lane; b < stride; b += 16) g = add(g, mul(dzj[b], xi[b]));
     }
     g = half_warp_sum(g);
     if (real && lane == 0) theta_gradient[k] = signed_weight(s, g);  // dE/dtheta = sign * dE/dw
+  }
+}
+
+// One thread per (input i, sample b): dx[i][b] = 0 + w dz[j][b] + ... over the slots of input i
+// in row order (keys, column_start and column_row from columns.cuh), as the CPU adds them.
+__global__ void input_gradient_kernel(deepr_sparse_view w, const uint64_t* keys, const uint32_t* column_start,
+                                      const uint32_t* column_row, const float* dz, float* dx, uint32_t stride) {
+  const uint64_t count = uint64_t(w.n_in) * stride;
+  for (uint64_t n = first_item(); n < count; n += grid_stride()) {
+    const uint32_t in = uint32_t(n / stride), b = uint32_t(n % stride);
+    float acc = 0.0f;
+    for (uint32_t p = column_start[in]; p < column_start[in + 1]; ++p) {
+      const uint32_t k = uint32_t(keys[p]);
+      acc = add(acc, mul(signed_weight(w.source[k], w.theta[k]), dz[uint64_t(column_row[p]) * stride + b]));
+    }
+    dx[n] = acc;
   }
 }
 
