@@ -476,6 +476,8 @@ void check_errors(const deepr_device& gpu, int32_t ordinal, uint32_t count) {
   status = gpu.alloc(c, 1024, &p);
   report(status == DEEPR_OK && p != nullptr, "alloc works after an out-of-memory", gpu.last_error(c));
   refused(gpu.alloc(c, 0, &p), DEEPR_INVALID_ARGUMENT, "alloc(0) refused");
+  status = gpu.synchronize(c);
+  report(status == DEEPR_OK && std::string(gpu.last_error(c)).empty(), "synchronize after a refusal", gpu.last_error(c));
 
   // A 4 x 3 store with slots (0 -> 0), (2 -> 0), (1 -> 2), as in test_device_abi.cpp.
   const std::vector<uint32_t> row_start_host{0, 2, 2, 3}, source_host{0, 2, 1};
