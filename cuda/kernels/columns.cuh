@@ -22,8 +22,11 @@ __global__ void merge_pass_kernel(const uint64_t* from, uint64_t* to, uint32_t c
   for (uint64_t n = first_item(); n < count; n += grid_stride()) {
     const uint64_t key = from[n];
     const uint64_t run = n / width, pair_start = (run & ~uint64_t(1)) * width, partner = (run ^ 1) * width;
-    const uint64_t partner_count = partner < count ? uint64_t(count) - partner : 0;
-    const uint32_t rank = count_below(from + partner, uint32_t(partner_count < width ? partner_count : width), key);
+    uint32_t rank = 0;  // keys of the partner run below this one
+    if (partner < count) {
+      const uint64_t partner_count = uint64_t(count) - partner;
+      rank = count_below(from + partner, uint32_t(partner_count < width ? partner_count : width), key);
+    }
     to[pair_start + (n - run * width) + rank] = key;
   }
 }
