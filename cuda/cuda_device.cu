@@ -1,8 +1,8 @@
 // The CUDA device: the device interface (cpp/device/device_abi.h) on an NVIDIA GPU, built as
 // libdeepr_cuda.so, which exports deepr_device_table and nothing else. Each context holds a
 // device ordinal, a stream that every call of the context is issued on (in order), the buffers
-// it allocated and a scratch buffer for the per-call working memory (the dying list, the loss
-// per sample, the rewired slots). The kernels are in kernels/; this file checks arguments (the
+// it allocated and a scratch buffer for the per-call working memory (the column order of a
+// backward pass, the dying list, the loss per sample, the rewired slots). The kernels are in kernels/; this file checks arguments (the
 // CPU device's checks, where they need no device memory), launches and turns CUDA's errors into
 // status codes and messages: nothing throws across the C boundary.
 #include <cuda_runtime.h>
