@@ -13,7 +13,7 @@
 # and its kernels (PTX for sm_90) must have no local memory, call or float FMA. The kernels also
 # run on the host, compiled as C++ (cuda/test_kernels_on_host.cpp), against the CPU device.
 #
-#   scripts/cuda-compile-check.sh        build dir build-cuda/; JOBS=n builds with n jobs (default 2)
+#   scripts/cuda-compile-check.sh        build dir build-cuda/; DEEPR_CUDA_JOBS=n builds with n jobs (default 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
@@ -50,7 +50,7 @@ echo "cuda-compile-check: philox_check builds for sm_75 and sm_90 ($RELEASE): no
 # The device library and its test program (the test links the core, for the CPU device).
 cmake -S . -B build-cuda/lib -DDEEPR_CUDA=ON -DCMAKE_CUDA_COMPILER="$NVCC" -DDEEPR_CUDA_ARCHITECTURES="75-real;90-real" \
   -DCMAKE_BUILD_TYPE=Release > build-cuda/lib-configure.log 2>&1 || { cat build-cuda/lib-configure.log; exit 1; }
-cmake --build build-cuda/lib -j "${JOBS:-2}" --target deepr_cuda test_cuda_device test_kernels_on_host > build-cuda/lib-build.log 2>&1 ||
+cmake --build build-cuda/lib -j "${DEEPR_CUDA_JOBS:-2}" --target deepr_cuda test_cuda_device test_kernels_on_host > build-cuda/lib-build.log 2>&1 ||
   { cat build-cuda/lib-build.log; exit 1; }
 if grep -n "warning" build-cuda/lib-build.log; then echo "cuda-compile-check: warnings (build-cuda/lib-build.log)"; exit 1; fi
 # The kernels' code run on the host against the CPU device (cuda/test_kernels_on_host.cpp).

@@ -26,7 +26,7 @@ GPU=$(nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --form
 echo "gpu-check: $GPU; $("$NVCC" --version | grep -o 'release [0-9.]*')"
 
 # The static checks (no stack, spills, local memory or float FMA in the kernel), as CI runs them.
-out=$(NVCC=$NVCC JOBS=$(nproc) scripts/cuda-compile-check.sh 2>&1); code=$?
+out=$(NVCC=$NVCC DEEPR_CUDA_JOBS=$(nproc) scripts/cuda-compile-check.sh 2>&1); code=$?
 echo "$out"
 record "kernel compiles clean (sm_75, sm_90)" $code "$(tail -1 <<< "$out" | cut -c1-80)"
 
