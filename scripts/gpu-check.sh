@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Everything deepr checks on a machine with an NVIDIA GPU, in one command, ending with a summary.
-# It needs nvcc and a driver, not Node (GPU machines may have no Node). Today the GPU code is the
-# random streams' scalar definition (cpp/philox.hpp, cpp/philox_distributions.hpp), which the CUDA
-# backend will draw its noise, regrowth and signs from: cuda/philox_check.cu makes 2^20 draws on the
-# GPU and on the CPU and compares them bit for bit; cuda/device_abi_check.cu runs kernels on the device
-# interface's C views (cpp/device/device_abi.h). The CUDA backend's tests and benchmark join here.
+# It needs nvcc, CMake and a driver, not Node (GPU machines may have no Node). cuda/philox_check.cu
+# makes 2^20 draws of the random streams' scalar definition (cpp/philox.hpp,
+# cpp/philox_distributions.hpp), which the CUDA device draws its noise and signs from, on the GPU and
+# on the CPU and compares them bit for bit; cuda/device_abi_check.cu runs kernels on the device
+# interface's C views (cpp/device/device_abi.h); cuda/test_cuda_device.cpp checks the CUDA device
+# library, libdeepr_cuda.so (built here for this GPU), call by call against the CPU device.
 #
 #   scripts/gpu-check.sh        build dir build-cuda/
 set -uo pipefail
@@ -25,7 +26,7 @@ GPU=$(nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --form
 echo "gpu-check: $GPU; $("$NVCC" --version | grep -o 'release [0-9.]*')"
 
 # The static checks (no stack, spills, local memory or float FMA in the kernel), as CI runs them.
-out=$(NVCC=$NVCC scripts/cuda-compile-check.sh 2>&1); code=$?
+out=$(NVCC=$NVCC DEEPR_CUDA_JOBS=$(nproc) scripts/cuda-compile-check.sh 2>&1); code=$?
 echo "$out"
 record "kernel compiles clean (sm_75, sm_90)" $code "$(tail -1 <<< "$out" | cut -c1-80)"
 
@@ -44,6 +45,18 @@ record "random streams: GPU = CPU bit for bit" $code "$(tail -1 <<< "$out" | cut
 out=$(build-cuda/device_abi_check 2>&1); code=$?
 echo "$out"
 record "device ABI views in a kernel" $code "$(tail -1 <<< "$out" | cut -c1-80)"
+
+# The CUDA device library built for this GPU, and its test program: every table call against the
+# CPU device's, the MLP trained through both, the error paths (one line per check above the summary).
+if cmake -S . -B build-cuda/native -DDEEPR_CUDA=ON -DCMAKE_CUDA_COMPILER="$NVCC" -DDEEPR_CUDA_ARCHITECTURES=native \
+  -DCMAKE_BUILD_TYPE=Release > build-cuda/native-lib.log 2>&1 &&
+  cmake --build build-cuda/native -j "$(nproc)" --target deepr_cuda test_cuda_device >> build-cuda/native-lib.log 2>&1; then
+  out=$(build-cuda/native/test_cuda_device build-cuda/native/libdeepr_cuda.so 2>&1); code=$?
+else
+  out=$(tail -30 build-cuda/native-lib.log); code=1
+fi
+echo "$out"
+record "CUDA device = CPU device" $code "$( (grep '^FAIL ' <<< "$out" || tail -1 <<< "$out") | head -1 | cut -c1-80)"
 
 echo
 echo "gpu-check summary ($GPU)"

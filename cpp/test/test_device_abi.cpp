@@ -16,6 +16,7 @@
 #include "device/device_abi.h"
 #include "device/device_library.hpp"
 #include "device/device_trainer.hpp"
+#include "device_mlp.hpp"
 #include "mlp.hpp"
 #include "network.hpp"
 #include "non_finite_error.hpp"
@@ -125,6 +126,36 @@ TEST(device_trainer_trains_the_mlp_as_train_batches_does_bit_for_bit) {
     CHECK(device_net.check().empty());
     CHECK(regrown > kSteps);  // connections died and regrew throughout
     if (c.global) CHECK(trainer.capacity_growths() > 0);  // a store outgrew its buffers and the host grew them
+  }
+}
+
+// cuda/test_cuda_device.cpp drives a GPU one step at a time with DeviceMlp, to read the device's
+// buffers after every step: on the CPU table it must train as Network does.
+TEST(device_mlp_steps_as_network_does_bit_for_bit) {
+  const Data d = data();
+  for (const bool momentum_and_global : {false, true}) {
+    const NetworkSpec spec = deepr_test::mlp_spec(kSizes, kBudgets, true, momentum_and_global, momentum_and_global,
+                                                  GlobalShare::kByDormant, 11);
+    Network net(spec);
+    deepr_test::DeviceMlp device(cpu(), 0, net, d.inputs, 40, momentum_and_global, momentum_and_global, GlobalShare::kByDormant);
+    const StepHyper hyper{kLr, kAlpha, kNoiseStd, momentum_and_global ? kMomentum : 0.0f};
+    StepStats stats;
+    uint64_t regrown = 0;
+    for (uint32_t step = 0; step < kSteps; ++step) {
+      std::vector<uint32_t> rows(40);
+      for (uint32_t b = 0; b < 40; ++b) rows[b] = uint32_t((uint64_t(step) * 40 * 7 + uint64_t(b) * 13) % kSamples);
+      double loss_sum = 0;
+      std::vector<uint64_t> rewired;
+      net.train_step(d.inputs.data(), d.labels.data(), rows.data(), 40, hyper, stats);
+      device.step(rows, d.labels, hyper, loss_sum, rewired);
+      for (uint64_t r : rewired) regrown += r;
+      if (loss_sum != stats.loss.loss_sum || rewired != stats.rewired || !device.same_as(net)) {
+        deepr_test::fail(__FILE__, __LINE__, "DeviceMlp differs from the network after step " + std::to_string(step));
+        break;
+      }
+    }
+    CHECK(regrown > kSteps);
+    if (momentum_and_global) CHECK(device.grown() > 0);
   }
 }
 

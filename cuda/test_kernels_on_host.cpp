@@ -1,0 +1,248 @@
+// The CUDA device's kernels compiled as plain C++ (host_stand_ins.hpp) and run on the host against
+// the CPU device, on 300 random small layers: every kernel must give the CPU device's bits. It
+// checks what a machine without a GPU can: the index arithmetic, the float order and the warp
+// shuffles of the kernel code itself (not the launches or the memory transfers, which
+// test_cuda_device checks on a GPU).
+// scripts/cuda-compile-check.sh runs it. One line per kernel; non-zero exit on a difference.
+#include "host_stand_ins.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "device/device_abi.h"
+#include "kernels/backward.cuh"
+#include "kernels/columns.cuh"
+#include "kernels/forward.cuh"
+#include "kernels/gather.cuh"
+#include "kernels/loss.cuh"
+#include "kernels/rewire.cuh"
+#include "kernels/update.cuh"
+
+using namespace deepr_cuda;
+
+namespace {
+
+// Trials in which a kernel differed from the CPU device, and the first of them.
+struct Tally {
+  const char* name;
+  uint32_t trials = 0, differing = 0, first = 0;
+
+  void add(uint32_t trial, bool same) {
+    ++trials;
+    if (!same && differing++ == 0) first = trial;
+  }
+  bool report() const {
+    std::printf("%-4s  %-44s %u of %u cases differ%s\n", differing ? "FAIL" : "pass", name, differing, trials,
+                differing ? (" (first: trial " + std::to_string(first) + ")").c_str() : "");
+    return differing == 0;
+  }
+};
+
+template <class T>
+bool same_bits(const std::vector<T>& a, const std::vector<T>& b, size_t count) {
+  return a.size() >= count && b.size() >= count && std::memcmp(a.data(), b.data(), count * sizeof(T)) == 0;
+}
+
+// A store's buffers on the host, `capacity` slots each, and its view.
+struct Store {
+  std::vector<uint32_t> row_start, source;
+  std::vector<float> theta, velocity;
+  deepr_sparse_view view(uint32_t n_in, uint32_t n_out, uint32_t slots, bool momentum) {
+    deepr_sparse_view w{n_in, n_out, 3, slots, row_start.data(), source.data(), theta.data(), 0, {}};
+    if (momentum) w.state[w.states++] = velocity.data();
+    return w;
+  }
+};
+
+}  // namespace
+
+int main() {
+  const deepr_device& cpu = *deepr_cpu_device_table(DEEPR_DEVICE_ABI_VERSION);
+  deepr_device_context* context = nullptr;
+  if (cpu.open(0, &context) != DEEPR_OK) return 1;
+  Tally gather{"gather_feature_major_kernel = CPU"}, forward{"sparse_forward_kernel (+ relu, bias) = CPU"},
+      loss{"softmax_cross_entropy_kernel = CPU"}, theta_gradient{"theta_gradient_kernel = CPU"},
+      input_gradient{"input_gradient_kernel (column order) = CPU"}, bias_gradient{"bias_backward_kernel = CPU"},
+      relu{"relu_backward_kernel = CPU"}, update{"sparse_update_kernel = CPU"},
+      dense{"dense_update_kernel = CPU"}, rewire{"rewire kernels = CPU (re-born slots too)"},
+      refusal{"rewire_born_kernel flags an active born"};
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  for (uint32_t trial = 0; trial < 300; ++trial) {
+    const uint32_t n_in = 1 + uint32_t(rng() % 40), n_out = 1 + uint32_t(rng() % 30), batch = 1 + uint32_t(rng() % 40);
+    const uint32_t stride = (batch + 15) / 16 * 16, capacity = n_in * n_out;
+    const bool momentum = rng() & 1;
+    const float density = unit(rng);
+    Store host{{0}, {}, {}, {}};
+    for (uint32_t out = 0; out < n_out; ++out) {
+      for (uint32_t in = 0; in < n_in; ++in)
+        if (unit(rng) < density) {
+          host.source.push_back(in | (rng() & 1 ? DEEPR_SIGN_BIT : 0u));
+          host.theta.push_back(0.5f * unit(rng) + 1e-3f);
+          host.velocity.push_back(unit(rng) - 0.5f);
+        }
+      host.row_start.push_back(uint32_t(host.source.size()));
+    }
+    const uint32_t slots = uint32_t(host.source.size());
+    host.source.resize(capacity);
+    host.theta.resize(capacity);
+    host.velocity.resize(capacity);
+    Store kernel = host, reference = host;  // run by the kernels, and by the CPU device
+    deepr_sparse_view wk = kernel.view(n_in, n_out, slots, momentum), wr = reference.view(n_in, n_out, slots, momentum);
+
+    const uint32_t samples = batch + 3;
+    std::vector<float> data(size_t(samples) * n_in);
+    for (float& v : data) v = 2.0f * unit(rng) - 1.0f;
+    std::vector<uint32_t> rows(batch);
+    for (uint32_t& r : rows) r = uint32_t(rng() % samples);
+    std::vector<float> xk(size_t(n_in) * stride, 9.0f), xr(xk.size());
+    gather_feature_major_kernel(data.data(), n_in, rows.data(), 0, batch, stride, xk.data());
+    cpu.gather_feature_major(context, data.data(), n_in, rows.data(), 0, batch, stride, xr.data());
+    gather.add(trial, same_bits(xk, xr, xk.size()));
+
+    std::vector<float> bias(n_out), bias_velocity(n_out);
+    for (float& b : bias) b = unit(rng) - 0.5f;
+    for (float& v : bias_velocity) v = unit(rng) - 0.5f;
+    const deepr_dense_view no_bias{0, nullptr, 0, {}}, with_bias{n_out, bias.data(), 0, {}};
+    for (uint32_t relu = 0; relu < 2; ++relu) {  // relu with a bias, then none without
+      std::vector<float> yk(size_t(n_out) * stride), yr(yk.size());
+      sparse_forward_kernel(wk, relu ? bias.data() : nullptr, xk.data(), yk.data(), stride, relu);
+      cpu.sparse_forward(context, &wr, relu ? &with_bias : &no_bias, xr.data(), yr.data(), stride, relu);
+      forward.add(trial, same_bits(yk, yr, yk.size()));
+
+      std::vector<int32_t> labels(batch);
+      for (int32_t& l : labels) l = int32_t(rng() % n_out);
+      std::vector<float> gk(yk.size(), 5.0f), gr(yk.size());
+      std::vector<SampleLoss> per_sample(batch);
+      for (threadIdx.x = 0; threadIdx.x < stride; ++threadIdx.x)  // a thread per sample
+        softmax_cross_entropy_kernel(yk.data(), labels.data(), n_out, batch, stride, gk.data(), per_sample.data());
+      threadIdx.x = 0;
+      double loss_k = 0, loss_r = 0;
+      uint32_t correct_k = 0, correct_r = 0;
+      for (const SampleLoss& s : per_sample) {  // the sum the library's host side makes
+        loss_k += std::log(double(s.sum)) - double(s.label_logit);
+        correct_k += uint32_t(s.verdict);
+      }
+      cpu.softmax_cross_entropy(context, yr.data(), labels.data(), n_out, batch, stride, gr.data(), &loss_r, &correct_r);
+      loss.add(trial, same_bits(gk, gr, gk.size()) && loss_k == loss_r && correct_k == correct_r);
+    }
+
+    // The backward kernels from a random dz (zero in the padding); dE/dx as the library launches
+    // it: the keys, the merge passes, the columns, the sums.
+    std::vector<float> dz(size_t(n_out) * stride, 0.0f);
+    for (uint32_t out = 0; out < n_out; ++out)
+      for (uint32_t b = 0; b < batch; ++b) dz[size_t(out) * stride + b] = 2.0f * unit(rng) - 1.0f;
+    std::vector<float> gk(slots + 1), gr(slots + 1), dxk(size_t(n_in) * stride, 7.0f), dxr(dxk.size());
+    std::vector<uint64_t> keys(slots + 1), merged(slots + 1);
+    std::vector<uint32_t> column_row(slots + 1), column_start(n_in + 1);
+    column_keys_kernel(wk, keys.data());
+    for (uint64_t width = 1; width < slots; width *= 2) {
+      merge_pass_kernel(keys.data(), merged.data(), slots, width);
+      keys.swap(merged);
+    }
+    column_row_kernel(wk, keys.data(), column_row.data());
+    column_start_kernel(keys.data(), slots, n_in, column_start.data());
+    input_gradient_kernel(wk, keys.data(), column_start.data(), column_row.data(), dz.data(), dxk.data(), stride);
+    cpu.sparse_backward(context, &wr, xr.data(), dz.data(), dxr.data(), stride, gr.data());
+    input_gradient.add(trial, same_bits(dxk, dxr, dxk.size()));
+    std::vector<float> y(dz.size()), relu_k(dz.size()), relu_r(dz.size());
+    for (float& v : y) v = float(int32_t(rng() % 5) - 2);  // negative, zero and positive outputs
+    relu_backward_kernel(y.data(), dz.data(), relu_k.data(), dz.size());
+    cpu.relu_backward(context, y.data(), dz.data(), relu_r.data(), dz.size());
+    relu.add(trial, same_bits(relu_k, relu_r, dz.size()));
+    if (trial % 10 == 0) {  // the half-warp kernels, on 32 host threads in step: slow on a few cores
+      run_warp([&] { theta_gradient_kernel(wk, xk.data(), dz.data(), stride, gk.data()); });
+      theta_gradient.add(trial, same_bits(gk, gr, slots));
+      std::vector<float> bk(n_out), br(n_out);
+      run_warp([&] { bias_backward_kernel(dz.data(), n_out, stride, bk.data()); });
+      cpu.bias_backward(context, dz.data(), n_out, stride, br.data());
+      bias_gradient.add(trial, same_bits(bk, br, n_out));
+    }
+
+    std::vector<float> gradient(slots + 1);
+    for (float& g : gradient) g = 2.0f * unit(rng) - 1.0f;
+    const deepr_update u{momentum ? DEEPR_OPTIMISER_MOMENTUM : DEEPR_OPTIMISER_SGD, DEEPR_PRIOR_DEEP_R, 0.05f, 3.0f, 0.02f,
+                         0.9f, 77, trial, 3};
+    const Hyper h{u.lr, u.alpha, u.noise_std, u.momentum};
+    const deepr::RngStream noise{u.seed, u.step, u.store, deepr::Purpose::kNoise};
+    std::vector<uint32_t> dying_k(slots + 1), dying_r(slots + 1);
+    uint32_t died_r = 0;
+    DeviceFlags flags{};
+    if (momentum) sparse_update_kernel<DEEPR_OPTIMISER_MOMENTUM>(wk, gradient.data(), h, noise, dying_k.data(), &flags);
+    else sparse_update_kernel<DEEPR_OPTIMISER_SGD>(wk, gradient.data(), h, noise, dying_k.data(), &flags);
+    cpu.sparse_update(context, &wr, gradient.data(), &u, dying_r.data(), slots, &died_r);
+    dying_k.resize(flags.dying_count);
+    dying_r.resize(died_r);
+    std::sort(dying_k.begin(), dying_k.end());
+    update.add(trial, dying_k == dying_r && same_bits(kernel.theta, reference.theta, slots) &&
+                          same_bits(kernel.velocity, reference.velocity, slots) && !flags.non_finite);
+
+    std::vector<float> bias_k = bias, velocity_k = bias_velocity;
+    deepr_dense_view dk{n_out, bias_k.data(), 0, {}}, dr{n_out, bias.data(), 0, {}};
+    if (momentum) {
+      dk.state[dk.states++] = velocity_k.data();
+      dr.state[dr.states++] = bias_velocity.data();
+    }
+    std::vector<float> bias_gradient(n_out);
+    for (float& g : bias_gradient) g = 2.0f * unit(rng) - 1.0f;
+    flags = {};
+    if (momentum) dense_update_kernel<DEEPR_OPTIMISER_MOMENTUM>(dk, bias_gradient.data(), h, &flags);
+    else dense_update_kernel<DEEPR_OPTIMISER_SGD>(dk, bias_gradient.data(), h, &flags);
+    cpu.dense_update(context, &dr, bias_gradient.data(), &u);
+    dense.add(trial, same_bits(bias_k, bias, n_out) && same_bits(velocity_k, bias_velocity, n_out));
+
+    // Born: every other dying slot's own position (re-born at once) and up to 20 dormant ones.
+    std::set<uint64_t> active, born_set;
+    for (uint32_t out = 0; out < n_out; ++out)
+      for (uint32_t k = host.row_start[out]; k < host.row_start[out + 1]; ++k)
+        active.insert(uint64_t(out) * n_in + (host.source[k] & kIndexMask));
+    const auto position_of = [&](uint32_t k) {
+      const uint32_t out = uint32_t(std::upper_bound(host.row_start.begin(), host.row_start.end(), k) - host.row_start.begin() - 1);
+      return uint64_t(out) * n_in + (host.source[k] & kIndexMask);
+    };
+    for (size_t n = 0; n < dying_r.size(); n += 2) born_set.insert(position_of(dying_r[n]));
+    for (uint32_t extra = uint32_t(rng() % 20), tries = 0; extra && tries < 1000; ++tries) {
+      const uint64_t p = rng() % (uint64_t(n_in) * n_out);
+      if (!active.count(p) && born_set.insert(p).second) --extra;
+    }
+    const std::vector<uint64_t> born(born_set.begin(), born_set.end());
+    const uint32_t dying_count = uint32_t(dying_r.size()), born_count = uint32_t(born.size());
+    const uint32_t after = slots - dying_count + born_count;
+    std::vector<uint32_t> to_source(after + 1);
+    std::vector<float> to_theta(after + 1), to_state(after + 1);
+    const SlotArrays to{to_source.data(), to_theta.data(), {to_state.data(), nullptr}};
+    flags = {};
+    check_row_start_kernel(wk, &flags);
+    rewire_survivors_kernel(wk, dying_r.data(), dying_count, born.data(), born_count, to);
+    rewire_born_kernel(wk, 123, dying_r.data(), dying_count, born.data(), born_count, to, &flags);
+    rewire_row_start_kernel(kernel.row_start.data(), n_in, n_out, dying_r.data(), dying_count, born.data(), born_count);
+    std::copy(to_source.begin(), to_source.begin() + after, kernel.source.begin());  // the library's copy back
+    std::copy(to_theta.begin(), to_theta.begin() + after, kernel.theta.begin());
+    if (momentum) std::copy(to_state.begin(), to_state.begin() + after, kernel.velocity.begin());
+    const deepr_status status =
+        cpu.rewire(context, &wr, capacity, 123, dying_r.data(), dying_count, born.data(), born_count);
+    rewire.add(trial, status == DEEPR_OK && !flags.born_active && !flags.bad_row_start && wr.slots == after &&
+                          kernel.row_start == reference.row_start && same_bits(kernel.source, reference.source, after) &&
+                          same_bits(kernel.theta, reference.theta, after) &&
+                          (!momentum || same_bits(kernel.velocity, reference.velocity, after)));
+
+    // A plan that regrows an active slot that is not dying is flagged.
+    if (slots > 0) {
+      const uint32_t k = uint32_t(rng() % slots);
+      const uint64_t taken = position_of(k);
+      const bool k_dies = std::binary_search(dying_r.begin(), dying_r.end(), k);
+      flags = {};
+      rewire_born_kernel(host.view(n_in, n_out, slots, momentum), 123, dying_r.data(), dying_count, &taken, 1, to, &flags);
+      refusal.add(trial, flags.born_active == (k_dies ? 0u : 1u));
+    }
+  }
+  cpu.close(context);
+  bool pass = true;
+  for (const Tally* t : {&gather, &forward, &loss, &theta_gradient, &input_gradient, &bias_gradient, &relu, &update, &dense,
+                         &rewire, &refusal}) pass &= t->report();
+  return pass ? 0 : 1;
+}
