@@ -7,6 +7,7 @@
 // DEEPR_SKIP_INSTALL_BUILD=1 skips all of this (for CI steps that build or bring the addon later).
 "use strict";
 const { spawnSync } = require("node:child_process");
+const fs = require("node:fs");
 const path = require("node:path");
 
 const root = path.resolve(__dirname, "..");
@@ -77,6 +78,37 @@ function build() {
     );
 }
 
+// The CUDA device library (README, "GPU (CUDA)"), built from cuda/ where it can be used: on Linux,
+// with nvcc on the PATH (or NVCC) and an NVIDIA driver loaded, for this machine's GPUs only (CUDA
+// architecture "native", so it takes seconds). DEEPR_BUILD_CUDA=1 builds it without a driver, for
+// every architecture a release ships. Whatever is missing or fails, the install goes on: training
+// then runs on the CPU, and one line says why.
+function buildCudaLibrary() {
+  const target = path.join(root, "build", "Release", "libdeepr_cuda.so");
+  if (process.platform !== "linux" || process.env.DEEPR_DISABLE_CUDA === "1" || fs.existsSync(target)) return;
+  try {
+    require.resolve(`@deepr/cuda-linux-${process.arch}/package.json`, { paths: [root] });
+    return; // the prebuilt library's optional package is installed
+  } catch {
+    // not installed: build it if this machine can
+  }
+  const skip = (why) => console.error(`deepr: the CUDA device library is not built: ${why}; training runs on the CPU.`);
+  const nvcc = process.env.NVCC || "nvcc";
+  if (versionLine(nvcc) === undefined) return skip(`${nvcc} is not on the PATH (README, "GPU (CUDA)")`);
+  if (versionLine("cmake") === undefined) return skip("`cmake` is not on the PATH");
+  const anyway = process.env.DEEPR_BUILD_CUDA === "1";
+  const driver = fs.existsSync("/proc/driver/nvidia/version");
+  if (!driver && !anyway) return skip("no NVIDIA driver is loaded here (DEEPR_BUILD_CUDA=1 builds it anyway)");
+  console.error(`deepr: building the CUDA device library${driver ? " for this machine's GPUs" : ""} (build/Release/libdeepr_cuda.so).`);
+  const dir = path.join(root, "build", "cuda");
+  const configure = ["-S", root, "-B", dir, "-DDEEPR_CUDA=ON", "-DCMAKE_BUILD_TYPE=Release", `-DCMAKE_CUDA_COMPILER=${nvcc}`];
+  if (driver) configure.push("-DDEEPR_CUDA_ARCHITECTURES=native");
+  for (const args of [configure, ["--build", dir, "--target", "deepr_cuda"]])
+    if (spawnSync("cmake", args, { stdio: "inherit" }).status !== 0) return skip("its build failed (see the errors above)");
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.copyFileSync(path.join(dir, "libdeepr_cuda.so"), target);
+}
+
 // `npm install --build-from-source` (npm passes it on as npm_config_build_from_source, the flag
 // prebuild-install and node-pre-gyp honour too) compiles even where a prebuilt binary loads.
 const fromSource = /^(true|1)$/.test(process.env.npm_config_build_from_source ?? "");
@@ -93,3 +125,4 @@ if (process.env.DEEPR_SKIP_INSTALL_BUILD !== "1" && (fromSource || prebuiltError
   if (error !== undefined)
     fail(`it was built, but does not load: ${error.message}`, "Run `npm rebuild deepr --foreground-scripts` to see the whole build and its warnings.");
 }
+if (process.env.DEEPR_SKIP_INSTALL_BUILD !== "1") buildCudaLibrary();
