@@ -160,10 +160,11 @@ for (const seed of seeds) {
   const sameStats = JSON.stringify(cuda.stats) === JSON.stringify(cpu.stats);
   const firstDiffers = cuda.stats.findIndex((e, n) => JSON.stringify(e) !== JSON.stringify(cpu.stats[n]));
   report(`seed ${seed}: cuda run = cpu run, bits`, sameStats && cuda.layers === cpu.layers,
-    sameStats
-      ? `every epoch's loss, accuracies and rewiring equal (final loss ${cuda.stats.at(-1).loss}); layers ${cuda.layers} on both` +
-          (cuda.layers === cpu.layers ? "" : ` but cuda's layers ${cuda.layers}, cpu's ${cpu.layers}`)
-      : `epoch ${firstDiffers + 1} differs: loss ${cuda.stats[firstDiffers].loss} on cuda, ${cpu.stats[firstDiffers].loss} on cpu`);
+    !sameStats
+      ? `epoch ${firstDiffers + 1} differs: loss ${cuda.stats[firstDiffers].loss} on cuda, ${cpu.stats[firstDiffers].loss} on cpu`
+      : cuda.layers === cpu.layers
+        ? `every epoch's loss, accuracies and rewiring equal (final loss ${cuda.stats.at(-1).loss}); layers ${cuda.layers} on both`
+        : `every epoch's statistics equal, but the final layers differ: digest ${cuda.layers} on cuda, ${cpu.layers} on cpu`);
   report(`seed ${seed}: strict bound after fit`, cuda.bound, cuda.bound ? "checkInvariants passed; every layer has K active" : "checkInvariants passed but a layer has fewer than K active");
 }
 
@@ -191,7 +192,7 @@ await check("a device that does not exist", async () => {
   const fellBack = auto.backend.name === "cpu" && auto.backend.reason === expected;
   auto.dispose();
   report("a device that does not exist", error instanceof CudaUnavailableError && error.code === "DEEPR_CUDA_UNAVAILABLE" && error.reason === expected && fellBack,
-    error === undefined ? `device ${missing} was accepted` : `device ${missing}: ${error.name} "${error.message}"; backend "auto" trains on the CPU`);
+    error === undefined ? `device ${missing} was accepted` : `device ${missing}: ${error.name} "${error.message}"; backend "auto": ${auto.backend.name}, "${auto.backend.reason}"`);
 });
 
 await check("a model too big for the device", async () => {
