@@ -5,7 +5,11 @@
 # cpp/philox_distributions.hpp), which the CUDA device draws its noise and signs from, on the GPU and
 # on the CPU and compares them bit for bit; cuda/device_abi_check.cu runs kernels on the device
 # interface's C views (cpp/device/device_abi.h); cuda/test_cuda_device.cpp checks the CUDA device
-# library, libdeepr_cuda.so (built here for this GPU), call by call against the CPU device.
+# library, libdeepr_cuda.so (built here for this GPU), call by call against the CPU device. Then,
+# through Node, scripts/gpu-node-check.mjs: the default MNIST network trained on the GPU and on the
+# CPU, the error paths and a speed table, with dense PyTorch on the GPU beside it where python3 has
+# PyTorch with CUDA. Node, dist/, the addon and MNIST come from .carry/, which scripts/gpu-carry.sh
+# packs on a machine with Node before the session.
 #
 #   scripts/gpu-check.sh        build dir build-cuda/
 set -uo pipefail
@@ -15,11 +19,14 @@ if [[ -z $NVCC && -x /usr/local/cuda/bin/nvcc ]]; then NVCC=/usr/local/cuda/bin/
 if [[ -z $NVCC ]]; then echo "gpu-check: nvcc not found (install the CUDA toolkit, or set NVCC)" >&2; exit 1; fi
 if ! command -v nvidia-smi > /dev/null; then echo "gpu-check: no NVIDIA driver here (nvidia-smi not found)" >&2; exit 1; fi
 
-declare -a rows
+declare -a rows node_rows
 status=0
 record() {  # name, exit status, detail
   rows+=("$(printf '%-34s %-6s %s' "$1" "$([[ $2 -eq 0 ]] && echo pass || echo FAIL)" "$3")")
   [[ $2 -eq 0 ]] || status=1
+}
+skipped() {  # name, why it did not run
+  rows+=("$(printf '%-34s %-6s %s' "$1" skip "$2")")
 }
 
 GPU=$(nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader | head -1)
@@ -58,7 +65,47 @@ fi
 echo "$out"
 record "CUDA device = CPU device" $code "$( (grep '^FAIL ' <<< "$out" || tail -1 <<< "$out") | head -1 | cut -c1-80)"
 
+# Through Node: the carried node (or one on the PATH) runs the working tree's gpu-node-check.mjs
+# beside the carried dist/, which it imports, with the addon and the library just built.
+LIB=$PWD/build-cuda/native/libdeepr_cuda.so
+if [[ ! -f .carry/node-check.tar.xz ]]; then
+  skipped "Node: MNIST, errors, speed" "no .carry/node-check.tar.xz (run scripts/gpu-carry.sh before the session)"
+elif [[ ! -f $LIB ]]; then
+  record "Node: MNIST, errors, speed" 1 "no $LIB (its build failed above)"
+else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  tar -C "$work" -xJf .carry/node-check.tar.xz
+  NODE=$(command -v node || true)
+  if [[ -f .carry/node.xz ]]; then xz -dc .carry/node.xz > "$work/node" && chmod +x "$work/node" && NODE=$work/node; fi
+  mkdir -p "$work/scripts"
+  cp scripts/gpu-node-check.mjs "$work/scripts/"
+  declare -a dense=()
+  if [[ -z $NODE ]]; then
+    record "Node: MNIST, errors, speed" 1 "no node: .carry/node.xz is missing and none is on the PATH"
+  else
+    if python3 -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)" 2> /dev/null; then
+      spec="{\"cases\": $("$NODE" "$work/scripts/gpu-node-check.mjs" --speed-cases)}"
+      python3 bench/dense_torch_cuda.py "$spec" > "$work/dense.json" 2> "$work/dense.log"; code=$?
+      record "dense PyTorch on the GPU" $code "$( ( [[ $code -eq 0 ]] && grep -o '"torch": "[^"]*"' "$work/dense.json" || tail -1 "$work/dense.log") | cut -c1-80)"
+      [[ $code -eq 0 ]] && dense=(--dense "$work/dense.json")
+    else
+      skipped "dense PyTorch on the GPU" "python3 has no PyTorch that sees a CUDA device"
+    fi
+    out=$(DEEPR_BINARY="$work/deepr.node" DEEPR_CUDA_LIB="$LIB" "$NODE" "$work/scripts/gpu-node-check.mjs" \
+      --mnist "$work/mnist" --summary "$work/summary.txt" ${dense[@]+"${dense[@]}"} 2>&1); code=$?
+    echo "$out"
+    record "Node: MNIST, errors, speed" $code "$(tail -1 <<< "$out" | cut -c1-80)"
+    [[ -f $work/summary.txt ]] && mapfile -t node_rows < "$work/summary.txt"
+  fi
+fi
+
 echo
-echo "gpu-check summary ($GPU)"
+echo "gpu-check summary ($GPU, $SECONDS s)"
 printf '%s\n' "${rows[@]}"
+if [[ ${#node_rows[@]} -gt 0 ]]; then
+  echo
+  echo "scripts/gpu-node-check.mjs:"
+  printf '%s\n' "${node_rows[@]}"
+fi
 exit $status
