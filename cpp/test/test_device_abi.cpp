@@ -185,6 +185,36 @@ TEST(device_trainer_trains_the_mlp_as_train_batches_does_bit_for_bit) {
   }
 }
 
+// Trains `spec` for kSteps through the table (DeviceTrainer) and on the host (train_batches), in
+// chunks of 1 to 3 batches, the device's invariant checked every 5th chunk; fails the test at the
+// first step after which stores or statistics differ. Returns the connections regrown per store.
+std::vector<uint64_t> train_on_both(const NetworkSpec& spec, const Data& d, const Case& c, const std::string& name,
+                                    uint64_t& capacity_growths) {
+  Network host(spec), device_net(spec);
+  CHECK(device_unsupported(host).empty());
+  DeviceTrainer trainer(c.loaded ? loaded_cpu() : cpu(), 0);
+  const StepHyper hyper{kLr, kAlpha, kNoiseStd, c.momentum ? kMomentum : 0.0f};
+  const uint64_t per_epoch = (kSamples + c.batch - 1) / c.batch;
+  std::vector<uint64_t> regrown(host.sparse_stores().size(), 0);
+  bool same = true;
+  for (uint64_t epoch = 0, chunk = 0; host.step() < kSteps && same; ++epoch) {
+    const std::vector<uint32_t> order = epoch_order(spec.seed, epoch, kSamples);
+    for (uint64_t first = 0; first < per_epoch && same; ++chunk) {
+      const uint64_t batches = std::min<uint64_t>(1 + chunk % 3, per_epoch - first);
+      ChunkStats expected, got;
+      train_batches(host, d.view(), order, c.batch, first, batches, hyper, false, expected);
+      trainer.train_batches(device_net, d.view(), order, c.batch, first, batches, hyper, chunk % 5 == 0, got);
+      for (size_t s = 0; s < got.rewired.size() && s < regrown.size(); ++s) regrown[s] += got.rewired[s];
+      same = same_stats(expected, got) && same_stores(host, device_net);
+      if (!same) deepr_test::fail(__FILE__, __LINE__, name + ": the device differs from the host after step " + std::to_string(host.step()));
+      first += batches;
+    }
+  }
+  CHECK(device_net.check().empty());
+  capacity_growths = trainer.capacity_growths();
+  return regrown;
+}
+
 TEST(device_trainer_trains_a_cnn_as_train_batches_does_bit_for_bit) {
   const Data d = cnn_data();
   const std::vector<Case> cases{{40, true, false, false, GlobalShare::kByBudget, false},
@@ -194,31 +224,22 @@ TEST(device_trainer_trains_a_cnn_as_train_batches_does_bit_for_bit) {
   for (const Case& c : cases) {
     const std::string name = "cnn, batch " + std::to_string(c.batch) + (c.bias ? ", biases" : "") +
                              (c.momentum ? ", momentum" : ", sgd") + (c.global ? ", global budget" : ", per-layer budget");
-    const NetworkSpec spec = small_cnn(c.bias, c.momentum, c.global, c.share, 13);
-    Network host(spec), device_net(spec);
-    CHECK(device_unsupported(host).empty());
-    DeviceTrainer trainer(c.loaded ? loaded_cpu() : cpu(), 0);
-    const StepHyper hyper{kLr, kAlpha, kNoiseStd, c.momentum ? kMomentum : 0.0f};
-    const uint64_t per_epoch = (kSamples + c.batch - 1) / c.batch;
-    std::vector<uint64_t> regrown(4, 0);
-    bool same = true;
-    for (uint64_t epoch = 0, chunk = 0; host.step() < kSteps && same; ++epoch) {
-      const std::vector<uint32_t> order = epoch_order(spec.seed, epoch, kSamples);
-      for (uint64_t first = 0; first < per_epoch && same; ++chunk) {
-        const uint64_t batches = std::min<uint64_t>(1 + chunk % 3, per_epoch - first);
-        ChunkStats expected, got;
-        train_batches(host, d.view(), order, c.batch, first, batches, hyper, false, expected);
-        trainer.train_batches(device_net, d.view(), order, c.batch, first, batches, hyper, chunk % 5 == 0, got);
-        for (size_t s = 0; s < got.rewired.size() && s < regrown.size(); ++s) regrown[s] += got.rewired[s];
-        same = same_stats(expected, got) && same_stores(host, device_net);
-        if (!same) deepr_test::fail(__FILE__, __LINE__, name + ": the device differs from the host after step " + std::to_string(host.step()));
-        first += batches;
-      }
-    }
-    CHECK(device_net.check().empty());
+    uint64_t growths = 0;
+    const std::vector<uint64_t> regrown = train_on_both(small_cnn(c.bias, c.momentum, c.global, c.share, 13), d, c, name, growths);
+    CHECK(regrown.size() == 4);
     for (uint64_t r : regrown) CHECK(r > 0);  // every store, the convolutions' included, rewired
-    if (c.global) CHECK(trainer.capacity_growths() > 0);
+    if (c.global) CHECK(growths > 0);
   }
+}
+
+// Two sparse_linear layers in a row (no relu between them): no relu_backward on the first one's output.
+TEST(device_trainer_trains_sparse_linear_layers_in_a_row_bit_for_bit) {
+  NetworkSpec spec = deepr_test::mlp_spec(kSizes, kBudgets, true, true, false, GlobalShare::kByBudget, 17);
+  spec.layers.erase(spec.layers.begin() + 1);
+  uint64_t growths = 0;
+  const Case c{40, true, true, false, GlobalShare::kByBudget, false};
+  for (uint64_t r : train_on_both(spec, data(), c, "sparse_linear, sparse_linear, relu, sparse_linear", growths))
+    CHECK(r > 0);
 }
 
 // cuda/test_cuda_device.cpp drives a GPU one step at a time with DeviceMlp, to read the device's
@@ -319,9 +340,6 @@ TEST(device_trainer_refuses_what_the_device_interface_does_not_cover) {
   NetworkSpec dense_conv = small_cnn(true, false, false, GlobalShare::kByBudget, 1);
   dense_conv.layers[3] = deepr_test::dense_conv_spec({4, 6, 6, 6, 3, 3, 2, 1}, true);
   CHECK(device_unsupported(Network(dense_conv)).find("layer 3 (dense_conv2d)") == 0);
-  NetworkSpec no_relu = deepr_test::mlp_spec(kSizes, kBudgets, false, false, false, GlobalShare::kByBudget, 1);
-  no_relu.layers.erase(no_relu.layers.begin() + 1);  // two sparse_linear layers in a row train as the host's
-  CHECK(device_unsupported(Network(no_relu)).empty());
   // A table that leaves the convolution's members null (a library that does not implement them yet).
   deepr_device no_conv = cpu();
   no_conv.sparse_conv2d_forward = nullptr;
