@@ -238,16 +238,6 @@ void DeviceTrainer::grow(Layer& d, uint32_t capacity) {
   ++capacity_growths_;
 }
 
-std::string DeviceTrainer::missing_members(const Network& net) const {
-  const bool conv = device_.sparse_conv2d_forward && device_.sparse_conv2d_backward && device_.conv2d_bias_backward;
-  const bool pool = device_.max_pool2d_forward && device_.max_pool2d_backward;
-  for (const std::unique_ptr<deepr::Layer>& layer : net.layers()) {
-    const std::string kind = layer->kind();
-    if ((kind == "sparse_conv2d" && !conv) || (kind == "max_pool2d" && !pool)) return kind + " layers";
-  }
-  return "";
-}
-
 void DeviceTrainer::forward(const Stage& stage, uint32_t s, uint32_t stride) {
   const float* x = activations_[s];
   float* y = activations_[s + 1];
@@ -372,9 +362,6 @@ void DeviceTrainer::train_batches(Network& net, const DataView& data, const std:
                                   uint32_t batch_size, uint64_t first_batch, uint64_t batches, const StepHyper& hyper,
                                   bool check, ChunkStats& stats) {
   if (const std::string what = device_unsupported(net); !what.empty())
-    throw std::invalid_argument("the " + std::string(device_.name) + " backend does not yet train " + what +
-                                "; train this model on the CPU");
-  if (const std::string what = missing_members(net); !what.empty())
     throw std::invalid_argument("the " + std::string(device_.name) + " backend does not yet train " + what +
                                 "; train this model on the CPU");
   if (hyper.clip_norm > 0)

@@ -76,9 +76,6 @@ class DeviceTrainer {
     bool relu = false;
   };
 
-  // The layers of `net` whose kernels the table leaves null (a library that does not implement
-  // them yet), or "".
-  std::string missing_members(const Network& net) const;
   void upload(Network& net, uint32_t max_batch);
   Layer upload_stores(SparseStore& weight, DenseStore* bias);
   void forward(const Stage& stage, uint32_t s, uint32_t stride);

@@ -340,19 +340,6 @@ TEST(device_trainer_refuses_what_the_device_interface_does_not_cover) {
   NetworkSpec dense_conv = small_cnn(true, false, false, GlobalShare::kByBudget, 1);
   dense_conv.layers[3] = deepr_test::dense_conv_spec({4, 6, 6, 6, 3, 3, 2, 1}, true);
   CHECK(device_unsupported(Network(dense_conv)).find("layer 3 (dense_conv2d)") == 0);
-  // A table that leaves the convolution's members null (a library that does not implement them yet).
-  deepr_device no_conv = cpu();
-  no_conv.sparse_conv2d_forward = nullptr;
-  DeviceTrainer without_conv(no_conv, 0);
-  Network cnn(small_cnn(true, false, false, GlobalShare::kByBudget, 1));
-  std::string message;
-  try {
-    ChunkStats stats;
-    without_conv.train_batches(cnn, cnn_data().view(), order, 30, 0, 1, StepHyper{}, false, stats);
-  } catch (const std::invalid_argument& e) {
-    message = e.what();
-  }
-  CHECK(message == "the cpu backend does not yet train sparse_conv2d layers; train this model on the CPU" && cnn.step() == 0);
   StepHyper clipped;
   clipped.clip_norm = 1.0f;
   CHECK(refusal(deepr_test::mlp_spec(kSizes, kBudgets, false, false, false, GlobalShare::kByBudget, 1), clipped)
