@@ -279,25 +279,22 @@ void DeviceTrainer::backward_update(const Stage& stage, uint32_t s, uint32_t str
                             seed_,
                             step,
                             d.weight.id};
-  uint32_t died = 0;
-  deepr_status status = DEEPR_OK;
-  if (stage.kind == Stage::kLinear) {  // as the CPU's fused sweep: the bias only after a finite weight update
+  if (stage.kind == Stage::kLinear) {
     ok(device_.sparse_backward(context_, &d.weight, x, dy, dx, stride, d.theta_gradient), "sparse_backward");
-    status = device_.sparse_update(context_, &d.weight, d.theta_gradient, &update, d.dying.data(), d.capacity, &died);
-    if (status == DEEPR_OK && d.bias.size) {
-      ok(device_.bias_backward(context_, dy, d.bias.size, stride, d.bias_gradient), "bias_backward");
-      status = device_.dense_update(context_, &d.bias, d.bias_gradient, &update);
-    }
-  } else {  // as Network::update_layer: both gradients, then both stores' updates
+    if (d.bias.size) ok(device_.bias_backward(context_, dy, d.bias.size, stride, d.bias_gradient), "bias_backward");
+  } else {
     ok(device_.sparse_conv2d_backward(context_, &stage.geometry, &d.weight, x, dy, dx, stride, d.theta_gradient),
        "sparse_conv2d_backward");
     if (d.bias.size)
       ok(device_.conv2d_bias_backward(context_, &stage.geometry, dy, stride, d.bias_gradient), "conv2d_bias_backward");
-    status = device_.sparse_update(context_, &d.weight, d.theta_gradient, &update, d.dying.data(), d.capacity, &died);
-    if ((status == DEEPR_OK || status == DEEPR_NON_FINITE) && d.bias.size) {
-      const deepr_status bias_status = device_.dense_update(context_, &d.bias, d.bias_gradient, &update);
-      if (status == DEEPR_OK) status = bias_status;
-    }
+  }
+  // Both stores' updates, then the stop on a non-finite one, as the CPU leaves a diverged step.
+  uint32_t died = 0;
+  deepr_status status =
+      device_.sparse_update(context_, &d.weight, d.theta_gradient, &update, d.dying.data(), d.capacity, &died);
+  if ((status == DEEPR_OK || status == DEEPR_NON_FINITE) && d.bias.size) {
+    const deepr_status bias_status = device_.dense_update(context_, &d.bias, d.bias_gradient, &update);
+    if (status == DEEPR_OK) status = bias_status;
   }
   if (status == DEEPR_NON_FINITE)
     throw NonFiniteError("training diverged (lower the learning rate): a parameter of layer " + std::to_string(l) +

@@ -292,7 +292,7 @@ TEST(device_trainer_stops_on_a_non_finite_update_as_the_host_does) {
   const auto got =
       failure([&](ChunkStats& s) { trainer.train_batches(device_net, d.view(), order, 30, 0, 10, diverging, false, s); });
   CHECK(!expected.first.empty() && expected == got);
-  CHECK(host.step() == device_net.step());
+  CHECK(host.step() == device_net.step() && same_networks(host, device_net));  // the diverged step's biases too
 
   // A loss that is not finite: the batch's inputs hold NaN. Nothing of that step changed.
   Network clean_host(spec), clean_device(spec);
@@ -305,6 +305,18 @@ TEST(device_trainer_stops_on_a_non_finite_update_as_the_host_does) {
       failure([&](ChunkStats& s) { trainer.train_batches(clean_device, bad.view(), order, 30, 0, 3, hyper, false, s); });
   CHECK(loss_expected.first.find("loss is not finite at step 1") == 0 && loss_expected == loss_got);
   CHECK(clean_device.step() == 1 && same_networks(clean_host, clean_device));
+
+  // A cnn: the same layer named and the same stores left behind.
+  const NetworkSpec cnn = small_cnn(true, true, false, GlobalShare::kByBudget, 5);
+  Network cnn_host(cnn), cnn_device(cnn);
+  const Data images = cnn_data();
+  const DataView image_view = images.view();
+  const auto cnn_expected =
+      failure([&](ChunkStats& s) { train_batches(cnn_host, image_view, order, 30, 0, 10, diverging, false, s); });
+  const auto cnn_got =
+      failure([&](ChunkStats& s) { trainer.train_batches(cnn_device, image_view, order, 30, 0, 10, diverging, false, s); });
+  CHECK(!cnn_expected.first.empty() && cnn_expected == cnn_got);
+  CHECK(same_stores(cnn_host, cnn_device));
 }
 
 TEST(device_trainer_refuses_what_the_device_interface_does_not_cover) {
