@@ -578,13 +578,31 @@ deepr_status conv_backward(deepr_device_context* context, const deepr_conv_geome
     require(x && dy && theta_gradient, "null buffers");
     check_stride(stride);
     cudaStream_t stream = context->stream;
+    const uint32_t slots = weight->slots;
     if (dx) {
+      // The slots in input-channel order, in scratch, as sparse_backward's column order.
+      const size_t key_bytes = aligned(sizeof(uint64_t) * slots), row_bytes = aligned(sizeof(uint32_t) * slots);
+      const size_t start_bytes = sizeof(uint32_t) * (uint64_t(geometry->in_channels) + 1);
+      char* base = static_cast<char*>(scratch(context, 2 * key_bytes + row_bytes + start_bytes));
+      uint64_t* keys = reinterpret_cast<uint64_t*>(base);
+      uint64_t* merged = reinterpret_cast<uint64_t*>(base + key_bytes);
+      uint32_t* slot_row = reinterpret_cast<uint32_t*>(base + 2 * key_bytes);
+      uint32_t* channel_start = reinterpret_cast<uint32_t*>(base + 2 * key_bytes + row_bytes);
+      if (slots) conv_channel_keys_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(*geometry, *weight, keys);
+      for (uint64_t width = 1; width < slots; width *= 2) {
+        merge_pass_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(keys, merged, slots, width);
+        std::swap(keys, merged);
+      }
+      if (slots) column_row_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(*weight, keys, slot_row);
+      column_start_kernel<<<blocks_for(uint64_t(geometry->in_channels) + 1), kThreads, 0, stream>>>(
+          keys, slots, geometry->in_channels, channel_start);
       const uint64_t count = uint64_t(geometry->in_channels) * geometry->height * geometry->width * stride;
-      conv_input_gradient_kernel<<<blocks_for(count), kThreads, 0, stream>>>(*geometry, *weight, dy, dx, stride);
+      conv_input_gradient_kernel<<<blocks_for(count), kThreads, 0, stream>>>(*geometry, *weight, keys, channel_start,
+                                                                            slot_row, dy, dx, stride);
       check_launch("sparse_conv2d_backward (dx)");
     }
-    if (!weight->slots) return;
-    conv_theta_gradient_kernel<<<blocks_for(weight->slots, 16), kThreads, 0, stream>>>(*geometry, *weight, x, dy, stride,
+    if (!slots) return;
+    conv_theta_gradient_kernel<<<blocks_for(slots, 16), kThreads, 0, stream>>>(*geometry, *weight, x, dy, stride,
                                                                                       theta_gradient);
     check_launch("sparse_conv2d_backward");
   });

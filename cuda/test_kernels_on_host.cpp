@@ -67,7 +67,7 @@ struct Store {
 // every kernel gave the CPU device's bits.
 bool conv_and_pool_cases(const deepr_device& cpu, deepr_device_context* context) {
   Tally forward{"conv_forward_kernel (+ relu, bias) = CPU"}, theta_gradient{"conv_theta_gradient_kernel = CPU"},
-      input_gradient{"conv_input_gradient_kernel = CPU"}, bias_gradient{"bias_backward_kernel (conv bias) = CPU"},
+      input_gradient{"conv_input_gradient_kernel (channel order) = CPU"}, bias_gradient{"bias_backward_kernel (conv bias) = CPU"},
       pool_forward{"pool_forward_kernel = CPU"}, pool_backward{"pool_backward_kernel (ties, NaN) = CPU"};
   std::mt19937_64 rng(5);
   std::uniform_real_distribution<float> unit(0.0f, 1.0f);
@@ -122,7 +122,17 @@ bool conv_and_pool_cases(const deepr_device& cpu, deepr_device_context* context)
     for (uint64_t o = 0; o < outputs; ++o)
       for (uint32_t b = 0; b < batch; ++b) dy[o * stride + b] = 2.0f * unit(rng) - 1.0f;
     std::vector<float> dxk(inputs * stride, 7.0f), dxr(dxk.size(), 7.0f), gk(slots + 1), gr(slots + 1);
-    conv_input_gradient_kernel(g, w, dy.data(), dxk.data(), stride);
+    // dE/dx as the library launches it: the channel keys, the merge passes, the rows, the starts.
+    std::vector<uint64_t> keys(slots + 1), merged(slots + 1);
+    std::vector<uint32_t> slot_row(slots + 1), channel_start(g.in_channels + 1);
+    conv_channel_keys_kernel(g, w, keys.data());
+    for (uint64_t width = 1; width < slots; width *= 2) {
+      merge_pass_kernel(keys.data(), merged.data(), slots, width);
+      keys.swap(merged);
+    }
+    column_row_kernel(w, keys.data(), slot_row.data());
+    column_start_kernel(keys.data(), slots, g.in_channels, channel_start.data());
+    conv_input_gradient_kernel(g, w, keys.data(), channel_start.data(), slot_row.data(), dy.data(), dxk.data(), stride);
     const deepr_status backward = cpu.sparse_conv2d_backward(context, &g, &w, x.data(), dy.data(), dxr.data(), stride, gr.data());
     input_gradient.add(trial, backward == DEEPR_OK && same_bits(dxk, dxr, dxk.size()));
     if (trial % 4 == 0) {  // the half-warp kernels, on 32 host threads in step: slow on a few cores

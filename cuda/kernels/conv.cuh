@@ -2,10 +2,12 @@
 // an output starts at its bias and adds w x over its channel's slots in order; dE/dtheta of a slot
 // is 16 lane sums over its output positions (row, column, then samples b = lane, lane + 16, ...)
 // added in sum_lanes' tree; dE/dx of an input adds w dy over the slots that read it, in slot
-// order (each slot reads an input from at most one output position).
+// order (each slot reads an input from at most one output position), from the slots of its
+// channel, sorted by the merge passes of columns.cuh.
 #pragma once
 
 #include "backward.cuh"
+#include "columns.cuh"
 #include "grid.cuh"
 
 namespace deepr_cuda {
@@ -94,10 +96,19 @@ __global__ void conv_theta_gradient_kernel(deepr_conv_geometry g, deepr_sparse_v
   }
 }
 
-// One thread per (input feature, sample): dx = 0 + w dy over every slot, in slot order, whose
-// kernel entry reads this input from some output position.
-__global__ void conv_input_gradient_kernel(deepr_conv_geometry g, deepr_sparse_view w, const float* dy, float* dx,
-                                           uint32_t stride) {
+// key[k] = input channel of slot k's kernel entry << 32 | k: what the merge passes of
+// columns.cuh sort into channel order, so that an input visits only its own channel's slots.
+__global__ void conv_channel_keys_kernel(deepr_conv_geometry g, deepr_sparse_view w, uint64_t* keys) {
+  for (uint64_t k = first_item(); k < w.slots; k += grid_stride())
+    keys[k] = uint64_t(kernel_entry(g, w.source[k] & kIndexMask).channel) << 32 | k;
+}
+
+// One thread per (input feature, sample): dx = 0 + w dy over the slots of its channel (keys,
+// channel_start and slot_row from the channel order above), ascending, as the CPU adds them,
+// each where its kernel entry reads this input from some output position.
+__global__ void conv_input_gradient_kernel(deepr_conv_geometry g, deepr_sparse_view w, const uint64_t* keys,
+                                           const uint32_t* channel_start, const uint32_t* slot_row, const float* dy,
+                                           float* dx, uint32_t stride) {
   const uint32_t oh = conv_out_height(g), ow = conv_out_width(g);
   const uint64_t count = uint64_t(g.in_channels) * g.height * g.width * stride;
   for (uint64_t n = first_item(); n < count; n += grid_stride()) {
@@ -105,16 +116,15 @@ __global__ void conv_input_gradient_kernel(deepr_conv_geometry g, deepr_sparse_v
     const uint32_t b = uint32_t(n % stride), ix = uint32_t(feature % g.width), iy = uint32_t(feature / g.width % g.height),
                    ic = uint32_t(feature / (uint64_t(g.width) * g.height));
     float acc = 0.0f;
-    for (uint32_t oc = 0; oc < w.n_out; ++oc)
-      for (uint32_t k = w.row_start[oc]; k < w.row_start[oc + 1]; ++k) {
-        const uint32_t s = w.source[k];
-        const KernelEntry e = kernel_entry(g, s & kIndexMask);
-        if (e.channel != ic) continue;
-        const int64_t oy = conv_output(iy, e.ky, g.stride, g.padding, oh);
-        const int64_t ox = conv_output(ix, e.kx, g.stride, g.padding, ow);
-        if (oy < 0 || ox < 0) continue;
-        acc = add(acc, mul(signed_weight(s, w.theta[k]), dy[((uint64_t(oc) * oh + uint64_t(oy)) * ow + uint64_t(ox)) * stride + b]));
-      }
+    for (uint32_t p = channel_start[ic]; p < channel_start[ic + 1]; ++p) {
+      const uint32_t k = uint32_t(keys[p]), s = w.source[k];
+      const KernelEntry e = kernel_entry(g, s & kIndexMask);
+      const int64_t oy = conv_output(iy, e.ky, g.stride, g.padding, oh);
+      const int64_t ox = conv_output(ix, e.kx, g.stride, g.padding, ow);
+      if (oy < 0 || ox < 0) continue;
+      const uint64_t out = (uint64_t(slot_row[p]) * oh + uint64_t(oy)) * ow + uint64_t(ox);
+      acc = add(acc, mul(signed_weight(s, w.theta[k]), dy[out * stride + b]));
+    }
     dx[n] = acc;
   }
 }
