@@ -19,10 +19,12 @@
 #include "device/device_abi.h"
 #include "kernels/backward.cuh"
 #include "kernels/columns.cuh"
+#include "kernels/conv.cuh"
 #include "kernels/forward.cuh"
 #include "kernels/gather.cuh"
 #include "kernels/grid.cuh"
 #include "kernels/loss.cuh"
+#include "kernels/pool.cuh"
 #include "kernels/rewire.cuh"
 #include "kernels/update.cuh"
 
@@ -517,6 +519,133 @@ deepr_status rewire(deepr_device_context* context, deepr_sparse_view* weight, ui
   });
 }
 
+// Convolution and pooling (version 3): kernels/conv.cuh and pool.cuh.
+
+// The CPU device's checks of a geometry: positive sizes, a window inside the padded image, and
+// inputs, outputs and kernel entries within 2^31 - 1. Returns its output positions per channel.
+uint64_t check_geometry(const deepr_conv_geometry* g) {
+  require(g != nullptr, "the geometry is null");
+  require(g->in_channels > 0 && g->height > 0 && g->width > 0 && g->out_channels > 0 && g->kernel_height > 0 &&
+              g->kernel_width > 0 && g->stride > 0,
+          "a geometry's channels, image, kernel and stride must be positive");
+  require(uint64_t(g->kernel_height) <= uint64_t(g->height) + 2 * g->padding &&
+              uint64_t(g->kernel_width) <= uint64_t(g->width) + 2 * g->padding,
+          "the kernel is larger than the padded image");
+  const uint64_t positions = ((uint64_t(g->height) + 2 * g->padding - g->kernel_height) / g->stride + 1) *
+                             ((uint64_t(g->width) + 2 * g->padding - g->kernel_width) / g->stride + 1);
+  require(uint64_t(g->in_channels) * g->height * g->width <= 0x7FFFFFFFu &&
+              uint64_t(g->out_channels) * positions <= 0x7FFFFFFFu &&
+              uint64_t(g->in_channels) * g->kernel_height * g->kernel_width <= 0x7FFFFFFFu,
+          "a geometry's inputs, outputs and kernel entries are at most 2^31 - 1");
+  return positions;
+}
+
+void check_conv_weight(const deepr_conv_geometry* g, const deepr_sparse_view* w) {
+  check_sparse(w);
+  require(w->n_in == g->in_channels * g->kernel_height * g->kernel_width && w->n_out == g->out_channels,
+          "the store must have one input per kernel entry and one output per output channel");
+}
+
+uint64_t check_pool_geometry(const deepr_conv_geometry* g) {
+  const uint64_t positions = check_geometry(g);
+  require(g->out_channels == g->in_channels && g->padding == 0, "pooling keeps its channels and has no padding");
+  return positions;
+}
+
+deepr_status conv_forward(deepr_device_context* context, const deepr_conv_geometry* geometry,
+                          const deepr_sparse_view* weight, const deepr_dense_view* bias, const float* x, float* y,
+                          uint32_t stride, uint32_t relu) {
+  return guarded(context, [&] {
+    const uint64_t positions = check_geometry(geometry);
+    check_conv_weight(geometry, weight);
+    const float* b = bias_or_none(bias);
+    require(!b || bias->size == geometry->out_channels, "the bias must have one value per output channel");
+    require(x && y, "null activations");
+    check_stride(stride);
+    const uint64_t count = geometry->out_channels * positions * stride;
+    conv_forward_kernel<<<blocks_for(count), kThreads, 0, context->stream>>>(*geometry, *weight, b, x, y, stride,
+                                                                             relu != 0);
+    check_launch("sparse_conv2d_forward");
+  });
+}
+
+deepr_status conv_backward(deepr_device_context* context, const deepr_conv_geometry* geometry,
+                           const deepr_sparse_view* weight, const float* x, const float* dy, float* dx, uint32_t stride,
+                           float* theta_gradient) {
+  return guarded(context, [&] {
+    check_geometry(geometry);
+    check_conv_weight(geometry, weight);
+    require(x && dy && theta_gradient, "null buffers");
+    check_stride(stride);
+    cudaStream_t stream = context->stream;
+    const uint32_t slots = weight->slots;
+    if (dx) {
+      // The slots in input-channel order, in scratch, as sparse_backward's column order.
+      const size_t key_bytes = aligned(sizeof(uint64_t) * slots), row_bytes = aligned(sizeof(uint32_t) * slots);
+      const size_t start_bytes = sizeof(uint32_t) * (uint64_t(geometry->in_channels) + 1);
+      char* base = static_cast<char*>(scratch(context, 2 * key_bytes + row_bytes + start_bytes));
+      uint64_t* keys = reinterpret_cast<uint64_t*>(base);
+      uint64_t* merged = reinterpret_cast<uint64_t*>(base + key_bytes);
+      uint32_t* slot_row = reinterpret_cast<uint32_t*>(base + 2 * key_bytes);
+      uint32_t* channel_start = reinterpret_cast<uint32_t*>(base + 2 * key_bytes + row_bytes);
+      if (slots) conv_channel_keys_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(*geometry, *weight, keys);
+      for (uint64_t width = 1; width < slots; width *= 2) {
+        merge_pass_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(keys, merged, slots, width);
+        std::swap(keys, merged);
+      }
+      if (slots) column_row_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(*weight, keys, slot_row);
+      column_start_kernel<<<blocks_for(uint64_t(geometry->in_channels) + 1), kThreads, 0, stream>>>(
+          keys, slots, geometry->in_channels, channel_start);
+      const uint64_t count = uint64_t(geometry->in_channels) * geometry->height * geometry->width * stride;
+      conv_input_gradient_kernel<<<blocks_for(count), kThreads, 0, stream>>>(*geometry, *weight, keys, channel_start,
+                                                                            slot_row, dy, dx, stride);
+      check_launch("sparse_conv2d_backward (dx)");
+    }
+    if (!slots) return;
+    conv_theta_gradient_kernel<<<blocks_for(slots, 16), kThreads, 0, stream>>>(*geometry, *weight, x, dy, stride,
+                                                                                      theta_gradient);
+    check_launch("sparse_conv2d_backward");
+  });
+}
+
+// A channel's dy is one run of positions x stride values: the sums of bias_backward_kernel over it.
+deepr_status conv_bias_backward(deepr_device_context* context, const deepr_conv_geometry* geometry, const float* dy,
+                                uint32_t stride, float* bias_gradient) {
+  return guarded(context, [&] {
+    const uint64_t positions = check_geometry(geometry);
+    require(dy && bias_gradient, "null buffers");
+    check_stride(stride);
+    require(positions * stride <= 0xFFFFFFFFu, "a channel's positions times the stride must fit in 32 bits");
+    bias_backward_kernel<<<blocks_for(geometry->out_channels, 16), kThreads, 0, context->stream>>>(
+        dy, geometry->out_channels, uint32_t(positions * stride), bias_gradient);
+    check_launch("conv2d_bias_backward");
+  });
+}
+
+deepr_status pool_forward(deepr_device_context* context, const deepr_conv_geometry* geometry, const float* x, float* y,
+                          uint32_t stride) {
+  return guarded(context, [&] {
+    const uint64_t positions = check_pool_geometry(geometry);
+    require(x && y, "null activations");
+    check_stride(stride);
+    const uint64_t count = geometry->in_channels * positions * stride;
+    pool_forward_kernel<<<blocks_for(count), kThreads, 0, context->stream>>>(*geometry, x, y, stride);
+    check_launch("max_pool2d_forward");
+  });
+}
+
+deepr_status pool_backward(deepr_device_context* context, const deepr_conv_geometry* geometry, const float* x,
+                           const float* y, const float* dy, float* dx, uint32_t stride) {
+  return guarded(context, [&] {
+    check_pool_geometry(geometry);
+    require(x && y && dy && dx, "null buffers");
+    check_stride(stride);
+    const uint64_t count = uint64_t(geometry->in_channels) * geometry->height * geometry->width * stride;
+    pool_backward_kernel<<<blocks_for(count), kThreads, 0, context->stream>>>(*geometry, x, y, dy, dx, stride);
+    check_launch("max_pool2d_backward");
+  });
+}
+
 deepr_status device_count(uint32_t* count) {
   if (!count) return DEEPR_INVALID_ARGUMENT;
   *count = 0;
@@ -598,6 +727,11 @@ const deepr_device kCudaDevice = {
     rewire,
     device_count,
     describe,
+    conv_forward,
+    conv_backward,
+    conv_bias_backward,
+    pool_forward,
+    pool_backward,
 };
 
 }  // namespace

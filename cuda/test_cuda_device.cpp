@@ -7,7 +7,9 @@
 // wide, batches 1 to 128). Every kernel does the CPU's float operations in the CPU's order, so
 // every result must match bit for bit. Then the MLP trains through both tables for thousands of
 // steps: the GPU's structure is checked against the strict bound after every step, and its
-// parameters against the CPU's. Last the error paths and close's freeing of memory. One line per check, pass or FAIL with the largest difference; the exit
+// parameters against the CPU's. Then convolution and pooling: each call on geometries of many
+// shapes, and a small cnn trained by the production DeviceTrainer on the GPU against train_batches
+// on the host. Last the error paths and close's freeing of memory. One line per check, pass or FAIL with the largest difference; the exit
 // status is non-zero when any check failed.
 #include <cuda_runtime.h>
 #include <dlfcn.h>
@@ -22,8 +24,11 @@
 #include <string>
 #include <vector>
 
+#include "conv_specs.hpp"
 #include "device/device_abi.h"
+#include "device/device_trainer.hpp"
 #include "device_mlp.hpp"
+#include "training.hpp"
 
 namespace {
 
@@ -455,6 +460,180 @@ void check_training(const deepr_device& gpu, int32_t ordinal, const deepr_device
          same_until == steps ? "loss, structure and theta identical" : "first differs after step " + std::to_string(same_until));
 }
 
+// Convolution and pooling: a geometry and what the check runs on it.
+struct ConvShape {
+  const char* name;
+  deepr_conv_geometry geometry;
+  double density;  // of the active kernel entries; 0 leaves the kernel empty
+  uint32_t batch;
+  bool bias;
+  uint32_t pool_kernel, pool_stride;  // pooling over the convolution's input image
+};
+
+// The version-3 calls on one geometry, both devices, the same inputs.
+void check_conv_shape(Pair& p, const ConvShape& s, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  const deepr_conv_geometry& g = s.geometry;
+  const uint32_t stride = (s.batch + 15) / 16 * 16, n_in = g.in_channels * g.kernel_height * g.kernel_width;
+  const uint32_t oh = (g.height + 2 * g.padding - g.kernel_height) / g.stride + 1;
+  const uint32_t ow = (g.width + 2 * g.padding - g.kernel_width) / g.stride + 1;
+  const uint32_t inputs = g.in_channels * g.height * g.width, outputs = g.out_channels * oh * ow;
+  const std::string at = std::string(s.name) + ": ";
+  std::vector<uint32_t> row_start{0}, source;
+  std::vector<float> theta, bias(g.out_channels);
+  for (uint32_t out = 0; out < g.out_channels; ++out) {
+    for (uint32_t in = 0; in < n_in; ++in)
+      if (unit(rng) < s.density) {
+        source.push_back(in | (rng() & 1 ? DEEPR_SIGN_BIT : 0u));
+        theta.push_back(0.5f * (1.0f - unit(rng)));
+      }
+    row_start.push_back(uint32_t(source.size()));
+  }
+  for (float& b : bias) b = unit(rng) - 0.5f;
+  const uint32_t slots = uint32_t(source.size());
+  auto rows = p.upload(row_start);
+  auto sources = p.upload(source);
+  auto thetas = p.upload(theta);
+  auto biases = p.upload(bias);
+  const deepr_sparse_view wg{n_in, g.out_channels, 7, slots, rows.gpu, sources.gpu, thetas.gpu, 0, {}};
+  const deepr_sparse_view wc{n_in, g.out_channels, 7, slots, rows.cpu, sources.cpu, thetas.cpu, 0, {}};
+  const deepr_dense_view bg{s.bias ? g.out_channels : 0u, biases.gpu, 0, {}}, bc{s.bias ? g.out_channels : 0u, biases.cpu, 0, {}};
+
+  auto x = p.upload(random_activations(inputs, s.batch, stride, rng));
+  auto y = p.alloc<float>(size_t(outputs) * stride);
+  Difference d;
+  for (uint32_t relu = 0; relu < 2; ++relu) {
+    must(p.gpu, p.g, p.gpu.sparse_conv2d_forward(p.g, &g, &wg, &bg, x.gpu, y.gpu, stride, relu), "sparse_conv2d_forward");
+    must(p.cpu, p.c, p.cpu.sparse_conv2d_forward(p.c, &g, &wc, &bc, x.cpu, y.cpu, stride, relu), "sparse_conv2d_forward");
+    d = compare(p.from_gpu(y.gpu, y.count), p.from_cpu(y.cpu, y.count));
+    report(d.differing == 0, at + (relu ? "sparse_conv2d_forward + relu = CPU" : "sparse_conv2d_forward = CPU"), d.text());
+  }
+
+  auto dy = p.upload(random_activations(outputs, s.batch, stride, rng));
+  auto dx = p.alloc<float>(size_t(inputs) * stride);
+  auto gradient = p.alloc<float>(slots);
+  auto bias_gradient = p.alloc<float>(g.out_channels);
+  must(p.gpu, p.g, p.gpu.sparse_conv2d_backward(p.g, &g, &wg, x.gpu, dy.gpu, dx.gpu, stride, gradient.gpu), "sparse_conv2d_backward");
+  must(p.cpu, p.c, p.cpu.sparse_conv2d_backward(p.c, &g, &wc, x.cpu, dy.cpu, dx.cpu, stride, gradient.cpu), "sparse_conv2d_backward");
+  d = compare(p.from_gpu(dx.gpu, dx.count), p.from_cpu(dx.cpu, dx.count));
+  report(d.differing == 0, at + "sparse_conv2d_backward dE/dx = CPU", d.text());
+  d = compare(p.from_gpu(gradient.gpu, slots), p.from_cpu(gradient.cpu, slots));
+  report(d.differing == 0, at + "sparse_conv2d_backward dE/dtheta = CPU", d.text());
+  must(p.gpu, p.g, p.gpu.conv2d_bias_backward(p.g, &g, dy.gpu, stride, bias_gradient.gpu), "conv2d_bias_backward");
+  must(p.cpu, p.c, p.cpu.conv2d_bias_backward(p.c, &g, dy.cpu, stride, bias_gradient.cpu), "conv2d_bias_backward");
+  d = compare(p.from_gpu(bias_gradient.gpu, g.out_channels), p.from_cpu(bias_gradient.cpu, g.out_channels));
+  report(d.differing == 0, at + "conv2d_bias_backward = CPU", d.text());
+
+  // Pooling over the input image, its values from five levels so that maxima tie.
+  const deepr_conv_geometry pool{g.in_channels, g.height, g.width, g.in_channels, s.pool_kernel, s.pool_kernel, s.pool_stride, 0};
+  const uint32_t pooled = g.in_channels * ((g.height - s.pool_kernel) / s.pool_stride + 1) *
+                          ((g.width - s.pool_kernel) / s.pool_stride + 1);
+  std::vector<float> levels(size_t(inputs) * stride);
+  for (float& v : levels) v = float(int32_t(rng() % 5) - 2);
+  auto px = p.upload(levels);
+  auto py = p.alloc<float>(size_t(pooled) * stride);
+  auto pdy = p.upload(random_activations(pooled, s.batch, stride, rng));
+  must(p.gpu, p.g, p.gpu.max_pool2d_forward(p.g, &pool, px.gpu, py.gpu, stride), "max_pool2d_forward");
+  must(p.cpu, p.c, p.cpu.max_pool2d_forward(p.c, &pool, px.cpu, py.cpu, stride), "max_pool2d_forward");
+  d = compare(p.from_gpu(py.gpu, py.count), p.from_cpu(py.cpu, py.count));
+  report(d.differing == 0, at + "max_pool2d_forward = CPU", d.text());
+  must(p.gpu, p.g, p.gpu.max_pool2d_backward(p.g, &pool, px.gpu, py.gpu, pdy.gpu, dx.gpu, stride), "max_pool2d_backward");
+  must(p.cpu, p.c, p.cpu.max_pool2d_backward(p.c, &pool, px.cpu, py.cpu, pdy.cpu, dx.cpu, stride), "max_pool2d_backward");
+  d = compare(p.from_gpu(dx.gpu, dx.count), p.from_cpu(dx.cpu, dx.count));
+  report(d.differing == 0, at + "max_pool2d_backward (tied maxima) = CPU", d.text());
+  for (const auto* b : {&x, &y, &dy, &dx, &gradient, &bias_gradient, &thetas, &biases, &px, &py, &pdy}) p.release(*b);
+  p.release(rows);
+  p.release(sources);
+}
+
+// Every store of two networks (theta, structure, state arrays, biases) is the same bits.
+bool same_stores(deepr::Network& a, deepr::Network& b) {
+  for (size_t l = 0; l < a.layers().size(); ++l) {
+    const std::vector<deepr::StoreRef> x = a.layers()[l]->stores(), y = b.layers()[l]->stores();
+    for (size_t s = 0; s < x.size(); ++s) {
+      if (x[s].sparse && (x[s].sparse->row_start != y[s].sparse->row_start || x[s].sparse->source != y[s].sparse->source ||
+                          compare(x[s].sparse->theta, y[s].sparse->theta).differing))
+        return false;
+      const deepr::StateArrays& xs = x[s].sparse ? x[s].sparse->states : x[s].dense->states;
+      const deepr::StateArrays& ys = y[s].sparse ? y[s].sparse->states : y[s].dense->states;
+      for (size_t a_state = 0; a_state < xs.size(); ++a_state)
+        if (compare(xs[a_state].values, ys[a_state].values).differing) return false;
+      if (x[s].dense && compare(x[s].dense->value, y[s].dense->value).differing) return false;
+    }
+  }
+  return a.step() == b.step();
+}
+
+// A small cnn (the paper's layer order on 1 x 16 x 16 images) trained by DeviceTrainer on the GPU
+// and by train_batches on the host, chunk by chunk, the invariant checked after every GPU step.
+void check_cnn_training(const deepr_device& gpu, int32_t ordinal, bool momentum, bool global, uint32_t batch,
+                        uint32_t epochs) {
+  using namespace deepr;
+  constexpr uint32_t side = 16, classes = 4, samples = 600;
+  std::mt19937_64 rng(17);
+  std::uniform_real_distribution<float> value(0.0f, 1.0f);
+  std::vector<float> inputs(size_t(samples) * side * side);
+  std::vector<int32_t> labels(samples);
+  for (uint32_t s = 0; s < samples; ++s) {  // the label is the brightest quadrant: learnable by a cnn
+    float* image = inputs.data() + size_t(s) * side * side;
+    for (uint32_t i = 0; i < side * side; ++i) image[i] = value(rng);
+    labels[s] = int32_t(rng() % classes);
+    for (uint32_t y = 0; y < side / 2; ++y)
+      for (uint32_t x = 0; x < side / 2; ++x)
+        image[(y + side / 2 * uint32_t(labels[s] / 2)) * side + x + side / 2 * uint32_t(labels[s] % 2)] += 0.5f;
+  }
+  NetworkSpec spec;
+  spec.seed = 3;
+  spec.layers = {deepr_test::sparse_conv_spec({1, side, side, 8, 5, 5, 1, 2}, 80, true),
+                 {"relu", {}, {}},
+                 deepr_test::max_pool_spec(8, side, side, 2, 2),
+                 deepr_test::sparse_conv_spec({8, 8, 8, 8, 3, 3, 2, 1}, 150, true),
+                 {"relu", {}, {}},
+                 deepr_test::max_pool_spec(8, 4, 4, 2, 2),
+                 {"sparse_linear", {{"inputs", 32}, {"outputs", 32}, {"budget", 300}}, {{"bias", true}}},
+                 {"relu", {}, {}},
+                 {"sparse_linear", {{"inputs", 32}, {"outputs", classes}, {"budget", 80}}, {{"bias", true}}},
+                 {"softmax_cross_entropy", {}, {}}};
+  spec.rule.optimiser = momentum ? "momentum" : "sgd";
+  spec.rule.budget = global ? "global" : "layer";
+  Network host(spec), on_gpu(spec);
+  DeviceTrainer trainer(gpu, ordinal);
+  const StepHyper hyper{0.05f, 1e-4f, 1e-3f, momentum ? 0.9f : 0.0f};
+  const DataView data{inputs.data(), labels.data(), samples};
+  const uint64_t per_epoch = (samples + batch - 1) / batch;
+  std::string problem;
+  uint64_t same_until = 0, regrown = 0;
+  double first_loss = 0, last_loss = 0;
+  for (uint32_t epoch = 0; epoch < epochs && problem.empty(); ++epoch) {
+    const std::vector<uint32_t> order = epoch_order(spec.seed, epoch, samples);
+    ChunkStats expected, got;
+    train_batches(host, data, order, batch, 0, per_epoch, hyper, false, expected);
+    try {
+      trainer.train_batches(on_gpu, data, order, batch, 0, per_epoch, hyper, true, got);
+    } catch (const std::exception& e) {
+      problem = e.what();
+      break;
+    }
+    double mean = 0;
+    for (float l : got.batch_loss) mean += l / double(got.batch_loss.size());
+    if (epoch == 0) first_loss = mean;
+    last_loss = mean;
+    for (uint64_t r : got.rewired) regrown += r;
+    if (compare(got.batch_loss, expected.batch_loss).differing || got.rewired != expected.rewired || !same_stores(host, on_gpu))
+      problem = "differs from the host in epoch " + std::to_string(epoch);
+    else same_until = on_gpu.step();
+  }
+  const std::string name = std::string("cnn, ") + std::to_string(epochs) + " epochs, batch " + std::to_string(batch) +
+                           (momentum ? ", momentum" : ", sgd") + (global ? ", global budget" : ", per-layer budget");
+  report(problem.empty(), name + ": DeviceTrainer on the GPU = train_batches",
+         problem.empty() ? format("%.0f steps, %.0f connections regrown, invariant held after every step", double(same_until),
+                                  double(regrown))
+                         : problem);
+  report(problem.empty() && last_loss < 0.8 * first_loss, name + ": it learns",
+         format("mean loss %.4f in the first epoch, %.4f in the last", first_loss, last_loss));
+}
+
 // Clean errors: a status, a message, and the context still usable.
 void check_errors(const deepr_device& gpu, int32_t ordinal, uint32_t count) {
   deepr_device_context* c = reinterpret_cast<deepr_device_context*>(&c);
@@ -578,7 +757,7 @@ int main(int argc, char** argv) {
   report(table && entry(1) == table && !entry(0) && !entry(DEEPR_DEVICE_ABI_VERSION + 1) &&
              table->abi_version == DEEPR_DEVICE_ABI_VERSION && table->struct_size == sizeof(deepr_device) &&
              std::string(table->name) == "cuda",
-         "the table: versions 1 to 2, name cuda", table ? table->name : "no table");
+         "the table: versions 1 to 3, name cuda", table ? table->name : "no table");
   if (!table) return 1;
   const deepr_device& gpu = *table;
   const deepr_device& cpu = *deepr_cpu_device_table(DEEPR_DEVICE_ABI_VERSION);
@@ -610,11 +789,21 @@ int main(int argc, char** argv) {
   };
   uint64_t seed = 1;
   for (const Shape& s : shapes) check_shape(pair, s, seed++);
+  const std::vector<ConvShape> conv_shapes{
+      {"conv 1x1 kernel, one channel, batch 1", {1, 5, 7, 3, 1, 1, 1, 0}, 1.0, 1, true, 2, 2},
+      {"conv 5x5, padding 2, batch 40", {2, 12, 12, 4, 5, 5, 1, 2}, 0.5, 40, true, 3, 1},
+      {"conv 3x3, stride 2, padding 1, batch 128", {4, 9, 10, 6, 3, 3, 2, 1}, 0.3, 128, false, 2, 3},
+      {"conv empty kernel, batch 16", {3, 6, 6, 2, 3, 3, 1, 1}, 0.0, 16, true, 2, 2},
+      {"conv 28x28 MNIST-like, 32 channels, batch 100", {1, 28, 28, 32, 5, 5, 1, 0}, 0.2, 100, true, 2, 2},
+  };
+  for (const ConvShape& s : conv_shapes) check_conv_shape(pair, s, seed++);
   gpu.close(pair.g);
   cpu.close(pair.c);
 
   check_training(gpu, ordinal, cpu, false, false, 32, 3000);
   check_training(gpu, ordinal, cpu, true, true, 100, 2000);
+  check_cnn_training(gpu, ordinal, false, false, 32, 8);
+  check_cnn_training(gpu, ordinal, true, true, 50, 8);
   check_errors(gpu, ordinal, count);
   check_close_frees(gpu, ordinal);
   if (deepr_test::failures()) report(false, "the MLP driver's own checks (device_mlp.hpp)", std::to_string(deepr_test::failures()));

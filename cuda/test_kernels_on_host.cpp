@@ -1,13 +1,14 @@
 // The CUDA device's kernels compiled as plain C++ (host_stand_ins.hpp) and run on the host against
-// the CPU device, on 300 random small layers: every kernel must give the CPU device's bits. It
-// checks what a machine without a GPU can: the index arithmetic, the float order and the warp
-// shuffles of the kernel code itself (not the launches or the memory transfers, which
-// test_cuda_device checks on a GPU).
+// the CPU device, on 300 random small layers and 200 convolution and pooling geometries: every
+// kernel must give the CPU device's bits. It checks what a machine without a GPU can: the index
+// arithmetic, the float order and the warp shuffles of the kernel code itself (not the launches
+// or the memory transfers, which test_cuda_device checks on a GPU).
 // scripts/cuda-compile-check.sh runs it. One line per kernel; non-zero exit on a difference.
 #include "host_stand_ins.hpp"
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <random>
 #include <set>
 #include <string>
@@ -16,9 +17,11 @@
 #include "device/device_abi.h"
 #include "kernels/backward.cuh"
 #include "kernels/columns.cuh"
+#include "kernels/conv.cuh"
 #include "kernels/forward.cuh"
 #include "kernels/gather.cuh"
 #include "kernels/loss.cuh"
+#include "kernels/pool.cuh"
 #include "kernels/rewire.cuh"
 #include "kernels/update.cuh"
 
@@ -57,6 +60,119 @@ struct Store {
     return w;
   }
 };
+
+// Convolution and pooling on random geometries and the shapes that stress the index arithmetic:
+// 1 x 1 and 5 x 5 kernels, stride 2, padding, one channel, kernels with no active entry, pooling
+// windows that overlap or leave columns out, tied maxima and NaN. Reports its tallies; true when
+// every kernel gave the CPU device's bits.
+bool conv_and_pool_cases(const deepr_device& cpu, deepr_device_context* context) {
+  Tally forward{"conv_forward_kernel (+ relu, bias) = CPU"}, theta_gradient{"conv_theta_gradient_kernel = CPU"},
+      input_gradient{"conv_input_gradient_kernel (channel order) = CPU"}, bias_gradient{"bias_backward_kernel (conv bias) = CPU"},
+      pool_forward{"pool_forward_kernel = CPU"}, pool_backward{"pool_backward_kernel (ties, NaN) = CPU"};
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  for (uint32_t trial = 0; trial < 200; ++trial) {
+    deepr_conv_geometry g{};
+    g.in_channels = trial % 4 == 0 ? 1 : 1 + uint32_t(rng() % 3);
+    g.out_channels = 1 + uint32_t(rng() % 4);
+    g.height = 1 + uint32_t(rng() % 9);
+    g.width = 1 + uint32_t(rng() % 9);
+    g.padding = uint32_t(rng() % 3);
+    const uint32_t kernel = trial % 5 == 0 ? 1 : trial % 5 == 1 ? 5 : 1 + uint32_t(rng() % 4);
+    g.kernel_height = std::min(kernel, g.height + 2 * g.padding);
+    g.kernel_width = std::min(trial % 7 == 0 ? 1 + uint32_t(rng() % 5) : kernel, g.width + 2 * g.padding);
+    g.stride = trial % 3 == 0 ? 2 : 1 + uint32_t(rng() % 3);
+    const uint32_t oh = (g.height + 2 * g.padding - g.kernel_height) / g.stride + 1;
+    const uint32_t ow = (g.width + 2 * g.padding - g.kernel_width) / g.stride + 1;
+    const uint32_t batch = 1 + uint32_t(rng() % 20), stride = (batch + 15) / 16 * 16;
+    const uint32_t n_in = g.in_channels * g.kernel_height * g.kernel_width, n_out = g.out_channels;
+    const uint64_t inputs = uint64_t(g.in_channels) * g.height * g.width, outputs = uint64_t(n_out) * oh * ow;
+
+    // Every 6th trial a kernel with no active entry at all.
+    const float density = trial % 6 == 5 ? 0.0f : unit(rng);
+    Store store{{0}, {}, {}, {}};
+    for (uint32_t out = 0; out < n_out; ++out) {
+      for (uint32_t in = 0; in < n_in; ++in)
+        if (unit(rng) < density) {
+          store.source.push_back(in | (rng() & 1 ? DEEPR_SIGN_BIT : 0u));
+          store.theta.push_back(0.5f * unit(rng) + 1e-3f);
+        }
+      store.row_start.push_back(uint32_t(store.source.size()));
+    }
+    const uint32_t slots = uint32_t(store.source.size());
+    store.source.push_back(0);  // no buffer is empty
+    store.theta.push_back(0.0f);
+    const deepr_sparse_view w = store.view(n_in, n_out, slots, false);
+
+    std::vector<float> x(inputs * stride, 0.0f), bias(n_out);
+    for (uint64_t i = 0; i < inputs; ++i)
+      for (uint32_t b = 0; b < batch; ++b) x[i * stride + b] = 2.0f * unit(rng) - 1.0f;
+    for (float& v : bias) v = unit(rng) - 0.5f;
+    bias[0] = -0.0f;  // the CPU starts its sums at 0 + bias
+    const deepr_dense_view with_bias{n_out, bias.data(), 0, {}};
+    for (uint32_t relu = 0; relu < 2; ++relu) {
+      std::vector<float> yk(outputs * stride, 9.0f), yr(yk.size());
+      conv_forward_kernel(g, w, relu ? bias.data() : nullptr, x.data(), yk.data(), stride, relu);
+      const deepr_status status = cpu.sparse_conv2d_forward(context, &g, &w, relu ? &with_bias : nullptr, x.data(),
+                                                            yr.data(), stride, relu);
+      forward.add(trial, status == DEEPR_OK && same_bits(yk, yr, yk.size()));
+    }
+
+    std::vector<float> dy(outputs * stride, 0.0f);
+    for (uint64_t o = 0; o < outputs; ++o)
+      for (uint32_t b = 0; b < batch; ++b) dy[o * stride + b] = 2.0f * unit(rng) - 1.0f;
+    std::vector<float> dxk(inputs * stride, 7.0f), dxr(dxk.size(), 7.0f), gk(slots + 1), gr(slots + 1);
+    // dE/dx as the library launches it: the channel keys, the merge passes, the rows, the starts.
+    std::vector<uint64_t> keys(slots + 1), merged(slots + 1);
+    std::vector<uint32_t> slot_row(slots + 1), channel_start(g.in_channels + 1);
+    conv_channel_keys_kernel(g, w, keys.data());
+    for (uint64_t width = 1; width < slots; width *= 2) {
+      merge_pass_kernel(keys.data(), merged.data(), slots, width);
+      keys.swap(merged);
+    }
+    column_row_kernel(w, keys.data(), slot_row.data());
+    column_start_kernel(keys.data(), slots, g.in_channels, channel_start.data());
+    conv_input_gradient_kernel(g, w, keys.data(), channel_start.data(), slot_row.data(), dy.data(), dxk.data(), stride);
+    const deepr_status backward = cpu.sparse_conv2d_backward(context, &g, &w, x.data(), dy.data(), dxr.data(), stride, gr.data());
+    input_gradient.add(trial, backward == DEEPR_OK && same_bits(dxk, dxr, dxk.size()));
+    if (trial % 4 == 0) {  // the half-warp kernels, on 32 host threads in step: slow on a few cores
+      run_warp([&] { conv_theta_gradient_kernel(g, w, x.data(), dy.data(), stride, gk.data()); });
+      theta_gradient.add(trial, same_bits(gk, gr, slots));
+      std::vector<float> bk(n_out), br(n_out);
+      run_warp([&] { bias_backward_kernel(dy.data(), n_out, oh * ow * stride, bk.data()); });
+      cpu.conv2d_bias_backward(context, &g, dy.data(), stride, br.data());
+      bias_gradient.add(trial, same_bits(bk, br, n_out));
+    }
+
+    // Pooling over the same image, without padding: values from five levels so that maxima tie,
+    // and now and then a NaN.
+    deepr_conv_geometry p = g;
+    p.out_channels = p.in_channels;
+    p.padding = 0;
+    p.kernel_height = 1 + uint32_t(rng() % std::min(3u, g.height));
+    p.kernel_width = 1 + uint32_t(rng() % std::min(3u, g.width));
+    p.stride = 1 + uint32_t(rng() % 3);
+    const uint32_t ph = (p.height - p.kernel_height) / p.stride + 1, pw = (p.width - p.kernel_width) / p.stride + 1;
+    const uint64_t pooled = uint64_t(p.in_channels) * ph * pw;
+    std::vector<float> levels(inputs * stride);
+    for (float& v : levels) v = float(int32_t(rng() % 5) - 2);
+    if (trial % 8 == 0) levels[rng() % levels.size()] = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> pk(pooled * stride, 9.0f), pr(pk.size());
+    pool_forward_kernel(p, levels.data(), pk.data(), stride);
+    const deepr_status pooled_status = cpu.max_pool2d_forward(context, &p, levels.data(), pr.data(), stride);
+    pool_forward.add(trial, pooled_status == DEEPR_OK && same_bits(pk, pr, pk.size()));
+    std::vector<float> pdy(pooled * stride);
+    for (float& v : pdy) v = 2.0f * unit(rng) - 1.0f;
+    std::vector<float> pdxk(inputs * stride, 7.0f), pdxr(pdxk.size(), 7.0f);
+    pool_backward_kernel(p, levels.data(), pr.data(), pdy.data(), pdxk.data(), stride);
+    const deepr_status unpooled = cpu.max_pool2d_backward(context, &p, levels.data(), pr.data(), pdy.data(), pdxr.data(), stride);
+    pool_backward.add(trial, unpooled == DEEPR_OK && same_bits(pdxk, pdxr, pdxk.size()));
+  }
+  bool pass = true;
+  for (const Tally* t : {&forward, &theta_gradient, &input_gradient, &bias_gradient, &pool_forward, &pool_backward})
+    pass &= t->report();
+  return pass;
+}
 
 }  // namespace
 
@@ -240,8 +356,8 @@ int main() {
       refusal.add(trial, flags.born_active == (k_dies ? 0u : 1u));
     }
   }
+  bool pass = conv_and_pool_cases(cpu, context);
   cpu.close(context);
-  bool pass = true;
   for (const Tally* t : {&gather, &forward, &loss, &theta_gradient, &input_gradient, &bias_gradient, &relu, &update, &dense,
                          &rewire, &refusal}) pass &= t->report();
   return pass ? 0 : 1;

@@ -69,6 +69,41 @@ describe('backend "cuda" through a device library', () => {
       cuda.dispose();
     });
 
+  it('trains the paper\'s cnn layer order bit for bit as backend "cpu" does (strided, padded convolutions, pooling, global budget, momentum)', async () => {
+    process.env.DEEPR_CUDA_LIB = library;
+    const side = 12, classes = 4;
+    const images = blobs(400, side * side, classes, 5);
+    const validation = blobs(100, side * side, classes, 6);
+    const shaped = { ...images, shape: [1, side, side] };
+    const options: ModelOptions = {
+      inputShape: [1, side, side],
+      layers: [
+        { kind: "sparse_conv2d", outChannels: 4, kernel: 5, padding: 2, connectivity: 0.3, bias: true },
+        { kind: "relu" },
+        { kind: "max_pool2d", kernel: 2 },
+        { kind: "sparse_conv2d", outChannels: 6, kernel: 3, stride: 2, padding: 1, connectivity: 0.3, bias: true },
+        { kind: "relu" },
+        { kind: "max_pool2d", kernel: 2, stride: 1 },
+        { kind: "sparse_linear", outputs: 16, connectivity: 0.3, bias: true },
+        { kind: "relu" },
+        { kind: "sparse_linear", outputs: classes, connectivity: 0.5, bias: true },
+        { kind: "softmax_cross_entropy" },
+      ],
+      budget: "global",
+      seed: 4,
+    };
+    const cpu = Model.create({ ...options, backend: "cpu" });
+    const cuda = Model.create({ ...options, backend: "cuda" });
+    expect(cuda.backend.name).toBe("cuda");
+    const fit = { ...fitOptions, validation, epochs: 3, momentum: 0.9, checkInvariants: true };
+    const [a, b] = [await cpu.fit(shaped, fit), await cuda.fit(shaped, fit)];
+    expect(b.map(untimed)).toEqual(a.map(untimed));
+    expect(a.every((e) => e.layers.every((l) => l.rewired > 0))).toBe(true);  // the convolutions rewired too
+    expect(bits(await cuda.exportLayers())).toEqual(bits(await cpu.exportLayers()));
+    cpu.dispose();
+    cuda.dispose();
+  });
+
   it("resumes a checkpoint of either backend on the other, continuing as an uninterrupted run", async () => {
     process.env.DEEPR_CUDA_LIB = library;
     const options: ModelOptions = { ...mnistLike, budget: "global", seed: 2 };
@@ -118,15 +153,15 @@ describe('backend "cuda" through a device library', () => {
 
   it("refuses a network the device does not train under \"cuda\", and puts it on the CPU under \"auto\"", async () => {
     process.env.DEEPR_CUDA_LIB = library;
-    const cnn: ModelOptions = {
-      inputShape: [1, 8, 8],
-      layers: [{ kind: "sparse_conv2d", outChannels: 2, kernel: 3, connectivity: 0.5 }, { kind: "relu" }, { kind: "sparse_linear", outputs: 3, connectivity: 0.5 }, { kind: "softmax_cross_entropy" }],
+    const lstm: ModelOptions = {
+      inputShape: [6, 6],
+      layers: [{ kind: "sparse_lstm", units: 4, connectivity: 0.3 }, { kind: "sparse_linear", outputs: 3, connectivity: 0.5 }, { kind: "softmax_cross_entropy" }],
     };
-    expect(() => Model.create({ ...cnn, backend: "cuda" })).toThrow(
-      'options.backend is "cuda", but the CUDA backend does not yet train layer 0 (sparse_conv2d): a device trains sparse_linear layers with relu between them and a softmax_cross_entropy head; use backend "auto" or "cpu"',
+    expect(() => Model.create({ ...lstm, backend: "cuda" })).toThrow(
+      'options.backend is "cuda", but the CUDA backend does not yet train layer 0 (sparse_lstm): a device trains sparse_linear, sparse_conv2d and max_pool2d layers, a relu only after a sparse layer, and a softmax_cross_entropy head; use backend "auto" or "cpu"',
     );
-    const auto = Model.create(cnn);
-    expect(auto.backend).toEqual({ name: "cpu", requested: "auto", reason: expect.stringMatching(/^the CUDA backend does not yet train layer 0 \(sparse_conv2d\): a device trains sparse_linear layers/) });
+    const auto = Model.create(lstm);
+    expect(auto.backend).toEqual({ name: "cpu", requested: "auto", reason: expect.stringMatching(/^the CUDA backend does not yet train layer 0 \(sparse_lstm\): a device trains sparse_linear, sparse_conv2d/) });
     auto.dispose();
 
     // Adam is chosen when fit() switches the optimiser: "auto" moves the model to the CPU, where it trains.

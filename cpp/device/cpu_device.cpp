@@ -13,6 +13,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "conv_kernels.hpp"
+#include "layers/max_pool2d.hpp"
 #include "layers/relu.hpp"
 #include "loss.hpp"
 #include "rules/rule.hpp"
@@ -282,6 +284,99 @@ deepr_status rewire(deepr_device_context* context, deepr_sparse_view* weight, ui
   });
 }
 
+// Convolution and pooling (version 3): the core's conv kernels and MaxPool2d.
+
+// The core's geometry, once it is one the core would build: positive sizes, a window that fits
+// the padded image, and sizes whose products stay within 32 bits as the layers' do.
+ConvGeometry conv_geometry(const deepr_conv_geometry* g) {
+  require(g != nullptr, "the geometry is null");
+  require(g->in_channels > 0 && g->height > 0 && g->width > 0 && g->out_channels > 0 && g->kernel_height > 0 &&
+              g->kernel_width > 0 && g->stride > 0,
+          "a geometry's channels, image, kernel and stride must be positive");
+  require(uint64_t(g->kernel_height) <= uint64_t(g->height) + 2 * g->padding &&
+              uint64_t(g->kernel_width) <= uint64_t(g->width) + 2 * g->padding,
+          "the kernel is larger than the padded image");
+  const ConvGeometry c{g->in_channels, g->height, g->width, g->out_channels, g->kernel_height, g->kernel_width, g->stride,
+                       g->padding};
+  require(c.inputs() <= kMaxLayerSize && c.outputs() <= kMaxLayerSize &&
+              uint64_t(c.in_channels) * c.kernel_height * c.kernel_width <= kMaxLayerSize,
+          "a geometry's inputs, outputs and kernel entries are at most 2^31 - 1");
+  return c;
+}
+
+// A sparse_conv2d store: n_in kernel entries and n_out output channels.
+void check_conv_weight(const ConvGeometry& g, const deepr_sparse_view* w) {
+  check_sparse(w);
+  require(w->n_in == g.kernel_entries() && w->n_out == g.out_channels,
+          "the store must have one input per kernel entry and one output per output channel");
+}
+
+ConvGeometry pool_geometry(const deepr_conv_geometry* geometry) {
+  const ConvGeometry g = conv_geometry(geometry);
+  require(g.out_channels == g.in_channels && g.padding == 0, "pooling keeps its channels and has no padding");
+  return g;
+}
+
+deepr_status conv_forward_call(deepr_device_context* context, const deepr_conv_geometry* geometry,
+                               const deepr_sparse_view* weight, const deepr_dense_view* bias, const float* x, float* y,
+                               uint32_t stride, uint32_t relu) {
+  return guarded(context, [&] {
+    const ConvGeometry g = conv_geometry(geometry);
+    check_conv_weight(g, weight);
+    const DenseView b = dense_or_none(bias);
+    require(b.size == 0 || b.size == g.out_channels, "the bias must have one value per output channel");
+    require(x && y, "null activations");
+    check_stride(stride);
+    conv_forward(g, *weight, b, x, y, stride);
+    // The relu layer that follows, in place: max(y, 0) with NaN kept, as Relu::forward.
+    if (relu)
+      for (size_t n = 0, count = size_t(g.outputs()) * stride; n < count; ++n) y[n] = y[n] < 0.0f ? 0.0f : y[n];
+  });
+}
+
+deepr_status conv_backward_call(deepr_device_context* context, const deepr_conv_geometry* geometry,
+                                const deepr_sparse_view* weight, const float* x, const float* dy, float* dx,
+                                uint32_t stride, float* theta_gradient) {
+  return guarded(context, [&] {
+    const ConvGeometry g = conv_geometry(geometry);
+    check_conv_weight(g, weight);
+    require(x && dy && theta_gradient, "null buffers");
+    check_stride(stride);
+    conv_backward(g, *weight, x, dy, dx, stride, theta_gradient);
+  });
+}
+
+deepr_status conv_bias_backward_call(deepr_device_context* context, const deepr_conv_geometry* geometry, const float* dy,
+                                     uint32_t stride, float* bias_gradient) {
+  return guarded(context, [&] {
+    const ConvGeometry g = conv_geometry(geometry);
+    require(dy && bias_gradient, "null buffers");
+    check_stride(stride);
+    conv_bias_backward(g, dy, stride, bias_gradient);
+  });
+}
+
+deepr_status pool_forward_call(deepr_device_context* context, const deepr_conv_geometry* geometry, const float* x,
+                               float* y, uint32_t stride) {
+  return guarded(context, [&] {
+    const ConvGeometry g = pool_geometry(geometry);
+    require(x && y, "null activations");
+    check_stride(stride);
+    MaxPool2d(g).forward(x, y, stride);
+  });
+}
+
+deepr_status pool_backward_call(deepr_device_context* context, const deepr_conv_geometry* geometry, const float* x,
+                                const float* y, const float* dy, float* dx, uint32_t stride) {
+  return guarded(context, [&] {
+    const ConvGeometry g = pool_geometry(geometry);
+    require(x && y && dy && dx, "null buffers");
+    check_stride(stride);
+    LayerGradients none;
+    MaxPool2d(g).backward(x, y, dy, dx, stride, none);
+  });
+}
+
 deepr_status device_count(uint32_t* count) {
   if (!count) return DEEPR_INVALID_ARGUMENT;
   *count = 1;
@@ -319,6 +414,11 @@ const deepr_device kCpuDevice = {
     rewire,
     device_count,
     describe,
+    conv_forward_call,
+    conv_backward_call,
+    conv_bias_backward_call,
+    pool_forward_call,
+    pool_backward_call,
 };
 
 }  // namespace

@@ -40,7 +40,7 @@
 extern "C" {
 #endif
 
-#define DEEPR_DEVICE_ABI_VERSION 2u
+#define DEEPR_DEVICE_ABI_VERSION 3u
 #define DEEPR_DEVICE_ENTRY_NAME "deepr_device_table"
 
 /* Status codes; every call but close, release and last_error returns one. */
@@ -95,6 +95,19 @@ typedef struct deepr_update {
   uint64_t step;
   uint32_t store;
 } deepr_update;
+
+/* The geometry of a 2-D convolution or pooling window (cpp/conv_geometry.hpp). Images are
+ * feature-major like every activation: feature (c * height + y) * width + x is channel c, row y,
+ * column x. Outputs are out_height = (height + 2 padding - kernel_height) / stride + 1 rows, and
+ * out_width likewise. A sparse_conv2d store has n_in = in_channels * kernel_height * kernel_width
+ * kernel entries (ic * kernel_height + ky) * kernel_width + kx and n_out = out_channels: its
+ * position out_channel * n_in + entry. Pooling has out_channels = in_channels and no padding. */
+typedef struct deepr_conv_geometry {
+  uint32_t in_channels, height, width;
+  uint32_t out_channels;
+  uint32_t kernel_height, kernel_width;
+  uint32_t stride, padding;
+} deepr_conv_geometry;
 
 typedef struct deepr_device_context deepr_device_context;
 
@@ -171,6 +184,31 @@ typedef struct deepr_device {
    * members a device does not have left out. DEEPR_INVALID_ARGUMENT for an ordinal that is not a
    * device or a buffer too small. */
   deepr_status (*describe)(int32_t ordinal, char* buffer, uint32_t capacity);
+
+  /* Version 3: convolution and pooling. */
+  /* y[oc, oy, ox] = bias[oc] + sum over active (entry -> oc) of w x[ic, oy stride + ky - padding,
+   * ox stride + kx - padding] (padding reads as zero), summed as the CPU does: the bias, then the
+   * channel's slots in order; with relu != 0, max(y, 0) (NaN stays NaN). bias may be NULL or of
+   * size 0 (no bias), else of size out_channels. */
+  deepr_status (*sparse_conv2d_forward)(deepr_device_context* context, const deepr_conv_geometry* geometry,
+                                        const deepr_sparse_view* weight, const deepr_dense_view* bias, const float* x,
+                                        float* y, uint32_t stride, uint32_t relu);
+  /* From dy: dx (may be NULL: the first layer), the sum over the connections of w dy at the inputs
+   * they read, and theta_gradient[k] = sign_k sum over positions and samples of dy x, dE/dtheta of
+   * every slot k. */
+  deepr_status (*sparse_conv2d_backward)(deepr_device_context* context, const deepr_conv_geometry* geometry,
+                                         const deepr_sparse_view* weight, const float* x, const float* dy, float* dx,
+                                         uint32_t stride, float* theta_gradient);
+  /* bias_gradient[oc] = the sum of dy over every position and sample of output channel oc. */
+  deepr_status (*conv2d_bias_backward)(deepr_device_context* context, const deepr_conv_geometry* geometry,
+                                       const float* dy, uint32_t stride, float* bias_gradient);
+  /* y = the maximum of each window (a NaN in it makes it NaN). */
+  deepr_status (*max_pool2d_forward)(deepr_device_context* context, const deepr_conv_geometry* geometry, const float* x,
+                                     float* y, uint32_t stride);
+  /* dx = 0, then each window's dy added at its first input (row, then column order) equal to its
+   * maximum y; overlapping windows add up. */
+  deepr_status (*max_pool2d_backward)(deepr_device_context* context, const deepr_conv_geometry* geometry,
+                                      const float* x, const float* y, const float* dy, float* dx, uint32_t stride);
 } deepr_device;
 
 typedef const deepr_device* (*deepr_device_entry)(uint32_t abi_version);

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "layers/max_pool2d.hpp"
+#include "layers/sparse_conv2d.hpp"
 #include "layers/sparse_linear.hpp"
 #include "non_finite_error.hpp"
 #include "sparse_rewire.hpp"
@@ -27,18 +29,40 @@ std::string status_name(deepr_status status) {
   }
 }
 
+bool is_sparse_layer(const std::string& kind) { return kind == "sparse_linear" || kind == "sparse_conv2d"; }
+
+// What of the network's layers a device cannot train, or "". A relu only follows a sparse layer,
+// whose output it rewrites in place: no backward pass reads that layer's output.
+std::string unsupported_layers(const Network& net) {
+  const std::vector<std::unique_ptr<deepr::Layer>>& layers = net.layers();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const std::string kind = layers[i]->kind();
+    const bool supported = i + 1 == layers.size() ? kind == "softmax_cross_entropy"
+                           : kind == "relu"       ? i > 0 && is_sparse_layer(layers[i - 1]->kind())
+                                                  : is_sparse_layer(kind) || kind == "max_pool2d";
+    if (!supported)
+      return "layer " + std::to_string(i) + " (" + kind +
+             "): a device trains sparse_linear, sparse_conv2d and max_pool2d layers, a relu only after a sparse "
+             "layer, and a softmax_cross_entropy head";
+  }
+  return "";
+}
+
+deepr_conv_geometry abi_geometry(const ConvGeometry& g) {
+  return {g.in_channels, g.height, g.width, g.out_channels, g.kernel_height, g.kernel_width, g.stride, g.padding};
+}
+
+// The sparse store and the bias (null for none) of a sparse_linear or sparse_conv2d layer.
+std::pair<SparseStore*, DenseStore*> sparse_layer_stores(deepr::Layer& layer) {
+  if (auto* linear = dynamic_cast<SparseLinear*>(&layer)) return {&linear->weight(), linear->bias()};
+  if (auto* conv = dynamic_cast<SparseConv2d*>(&layer)) return {&conv->weight(), conv->bias()};
+  return {nullptr, nullptr};
+}
+
 }  // namespace
 
 std::string device_unsupported(const Network& net) {
-  const std::vector<std::unique_ptr<deepr::Layer>>& layers = net.layers();
-  const size_t n = layers.size();
-  for (size_t i = 0; i < n; ++i) {
-    const std::string kind = layers[i]->kind();
-    const char* expected = i + 1 == n ? "softmax_cross_entropy" : i % 2 == 0 ? "sparse_linear" : "relu";
-    if (kind != expected || (i + 1 == n && i % 2 == 0))
-      return "layer " + std::to_string(i) + " (" + kind +
-             "): a device trains sparse_linear layers with relu between them and a softmax_cross_entropy head";
-  }
+  if (std::string layers = unsupported_layers(net); !layers.empty()) return layers;
   const RuleSpec& rule = net.spec().rule;
   if (rule.optimiser != "sgd" && rule.optimiser != "momentum") return "the " + rule.optimiser + " optimiser";
   if (rule.prior != "deep-r") return "the " + rule.prior + " prior";
@@ -85,6 +109,7 @@ void DeviceTrainer::release_all() {
   for (void* buffer : buffers_) device_.release(context_, buffer);
   buffers_.clear();
   layers_.clear();
+  stages_.clear();
   activations_.clear();
   gradients_.clear();
 }
@@ -113,41 +138,62 @@ void DeviceTrainer::upload(Network& net, uint32_t max_batch) {
   const uint64_t max_stride = device_stride(max_batch);
   activations_.push_back(alloc<float>(features_ * max_stride));
   gradients_.push_back(nullptr);  // dE/d the input batch: nothing needs it
-  for (const std::unique_ptr<deepr::Layer>& layer : net.layers()) {
-    auto* linear = dynamic_cast<SparseLinear*>(layer.get());
-    if (!linear) continue;
-    SparseStore& w = linear->weight();
-    Layer d;
-    d.capacity = uint32_t(w.active());
-    d.budget = w.budget;
-    d.row_start = w.row_start;
-    d.source = w.source;
-    d.weight = {w.n_in, w.n_out, w.id, d.capacity, upload_array(w.row_start), upload_array(w.source),
-                upload_array(w.theta), 0, {}};
-    for (const StateArray& s : w.states) d.weight.state[d.weight.states++] = upload_array(s.values);
-    d.theta_gradient = alloc<float>(d.capacity);
-    if (const DenseStore* b = linear->bias()) {
-      d.bias = {uint32_t(b->value.size()), upload_array(b->value), 0, {}};
-      for (const StateArray& s : b->states) d.bias.state[d.bias.states++] = upload_array(s.values);
-      d.bias_gradient = alloc<float>(d.bias.size);
+  const std::vector<std::unique_ptr<deepr::Layer>>& layers = net.layers();
+  for (size_t i = 0; i + 1 < layers.size(); ++i) {  // the head works on the last stage's output
+    deepr::Layer& layer = *layers[i];
+    if (std::string(layer.kind()) == "relu") {
+      stages_.back().relu = true;
+      continue;
     }
-    d.dying.resize(d.capacity);
-    activations_.push_back(alloc<float>(w.n_out * max_stride));
-    gradients_.push_back(alloc<float>(w.n_out * max_stride));
-    layers_.push_back(std::move(d));
+    Stage stage;
+    stage.outputs = layer.outputs();
+    if (auto* pool = dynamic_cast<MaxPool2d*>(&layer)) {
+      stage.kind = Stage::kPool;
+      stage.geometry = abi_geometry(pool->geometry());
+    } else {
+      if (auto* conv = dynamic_cast<SparseConv2d*>(&layer)) {
+        stage.kind = Stage::kConv;
+        stage.geometry = abi_geometry(conv->geometry());
+      }
+      const auto [weight, bias] = sparse_layer_stores(layer);
+      stage.layer = uint32_t(layers_.size());
+      layers_.push_back(upload_stores(*weight, bias));
+    }
+    activations_.push_back(alloc<float>(uint64_t(stage.outputs) * max_stride));
+    gradients_.push_back(alloc<float>(uint64_t(stage.outputs) * max_stride));
+    stages_.push_back(stage);
   }
+}
+
+DeviceTrainer::Layer DeviceTrainer::upload_stores(SparseStore& w, DenseStore* b) {
+  Layer d;
+  d.capacity = uint32_t(w.active());
+  d.budget = w.budget;
+  d.row_start = w.row_start;
+  d.source = w.source;
+  d.weight = {w.n_in, w.n_out, w.id, d.capacity, upload_array(w.row_start), upload_array(w.source),
+              upload_array(w.theta), 0, {}};
+  for (const StateArray& s : w.states) d.weight.state[d.weight.states++] = upload_array(s.values);
+  d.theta_gradient = alloc<float>(d.capacity);
+  if (b) {
+    d.bias = {uint32_t(b->value.size()), upload_array(b->value), 0, {}};
+    for (const StateArray& s : b->states) d.bias.state[d.bias.states++] = upload_array(s.values);
+    d.bias_gradient = alloc<float>(d.bias.size);
+  }
+  d.dying.resize(d.capacity);
+  return d;
 }
 
 void DeviceTrainer::download(Network& net, uint64_t step) {
   // Everything is read into copies first, so that a failed read leaves the network as it was.
   std::vector<SparseStore> weights;
   std::vector<DenseStore> biases;
-  std::vector<SparseLinear*> linears;
+  std::vector<std::pair<SparseStore*, DenseStore*>> stores;  // the host's, in the order of layers_
   for (const std::unique_ptr<deepr::Layer>& layer : net.layers())
-    if (auto* linear = dynamic_cast<SparseLinear*>(layer.get())) linears.push_back(linear);
+    if (const auto s = sparse_layer_stores(*layer); s.first) stores.push_back(s);
   for (size_t l = 0; l < layers_.size(); ++l) {
     const Layer& d = layers_[l];
-    SparseStore w = linears[l]->weight();
+    SparseStore w = *stores[l].first;
     const uint32_t slots = d.weight.slots;
     w.row_start.resize(size_t(d.weight.n_out) + 1);
     w.source.resize(slots);
@@ -161,15 +207,15 @@ void DeviceTrainer::download(Network& net, uint64_t step) {
     }
     weights.push_back(std::move(w));
     if (d.bias.size == 0) continue;
-    DenseStore b = *linears[l]->bias();
+    DenseStore b = *stores[l].second;
     read(b.value.data(), d.bias.value, d.bias.size * sizeof(float));
     for (uint32_t s = 0; s < d.bias.states; ++s) read(b.states[s].values.data(), d.bias.state[s], d.bias.size * sizeof(float));
     biases.push_back(std::move(b));
   }
   size_t b = 0;
   for (size_t l = 0; l < layers_.size(); ++l) {
-    std::swap(linears[l]->weight(), weights[l]);
-    if (layers_[l].bias.size) std::swap(*linears[l]->bias(), biases[b++]);
+    std::swap(*stores[l].first, weights[l]);
+    if (layers_[l].bias.size) std::swap(*stores[l].second, biases[b++]);
   }
   net.set_step(step);
 }
@@ -192,20 +238,83 @@ void DeviceTrainer::grow(Layer& d, uint32_t capacity) {
   ++capacity_growths_;
 }
 
+void DeviceTrainer::forward(const Stage& stage, uint32_t s, uint32_t stride) {
+  const float* x = activations_[s];
+  float* y = activations_[s + 1];
+  switch (stage.kind) {
+    case Stage::kLinear: {
+      const Layer& d = layers_[stage.layer];
+      return ok(device_.sparse_forward(context_, &d.weight, &d.bias, x, y, stride, stage.relu), "sparse_forward");
+    }
+    case Stage::kConv: {
+      const Layer& d = layers_[stage.layer];
+      return ok(device_.sparse_conv2d_forward(context_, &stage.geometry, &d.weight, &d.bias, x, y, stride, stage.relu),
+                "sparse_conv2d_forward");
+    }
+    case Stage::kPool: return ok(device_.max_pool2d_forward(context_, &stage.geometry, x, y, stride), "max_pool2d_forward");
+  }
+}
+
+void DeviceTrainer::backward_update(const Stage& stage, uint32_t s, uint32_t stride, const StepHyper& hyper,
+                                    uint64_t step, std::vector<std::vector<uint32_t>>& dying) {
+  const float* x = activations_[s];
+  float* dy = gradients_[s + 1];
+  float* dx = gradients_[s];  // null for the first stage: nothing needs dE/d the input batch
+  if (stage.relu)
+    ok(device_.relu_backward(context_, activations_[s + 1], dy, dy, uint64_t(stage.outputs) * stride), "relu_backward");
+  if (stage.kind == Stage::kPool) {
+    if (dx)
+      ok(device_.max_pool2d_backward(context_, &stage.geometry, x, activations_[s + 1], dy, dx, stride),
+         "max_pool2d_backward");
+    return;
+  }
+  const uint32_t l = stage.layer;
+  Layer& d = layers_[l];
+  const deepr_update update{momentum_ ? DEEPR_OPTIMISER_MOMENTUM : DEEPR_OPTIMISER_SGD,
+                            DEEPR_PRIOR_DEEP_R,
+                            hyper.lr,
+                            hyper.alpha,
+                            hyper.noise_std,
+                            hyper.momentum,
+                            seed_,
+                            step,
+                            d.weight.id};
+  if (stage.kind == Stage::kLinear) {
+    ok(device_.sparse_backward(context_, &d.weight, x, dy, dx, stride, d.theta_gradient), "sparse_backward");
+    if (d.bias.size) ok(device_.bias_backward(context_, dy, d.bias.size, stride, d.bias_gradient), "bias_backward");
+  } else {
+    ok(device_.sparse_conv2d_backward(context_, &stage.geometry, &d.weight, x, dy, dx, stride, d.theta_gradient),
+       "sparse_conv2d_backward");
+    if (d.bias.size)
+      ok(device_.conv2d_bias_backward(context_, &stage.geometry, dy, stride, d.bias_gradient), "conv2d_bias_backward");
+  }
+  // Both stores' updates, then the stop on a non-finite one, as the CPU leaves a diverged step.
+  uint32_t died = 0;
+  deepr_status status =
+      device_.sparse_update(context_, &d.weight, d.theta_gradient, &update, d.dying.data(), d.capacity, &died);
+  if ((status == DEEPR_OK || status == DEEPR_NON_FINITE) && d.bias.size) {
+    const deepr_status bias_status = device_.dense_update(context_, &d.bias, d.bias_gradient, &update);
+    if (status == DEEPR_OK) status = bias_status;
+  }
+  if (status == DEEPR_NON_FINITE)
+    throw NonFiniteError("training diverged (lower the learning rate): a parameter of layer " + std::to_string(l) +
+                             " is no longer finite at step " + std::to_string(step),
+                         l);
+  ok(status, "update");
+  dying[l].assign(d.dying.begin(), d.dying.begin() + died);
+}
+
 void DeviceTrainer::step(uint64_t first, uint32_t batch, const StepHyper& hyper, uint64_t step, double& loss_sum,
                          uint32_t& correct, std::vector<uint64_t>& rewired, double& regrowth_seconds) {
-  const uint32_t stride = device_stride(batch), n = uint32_t(layers_.size());
+  const uint32_t stride = device_stride(batch), n = uint32_t(layers_.size()), stages = uint32_t(stages_.size());
   ok(device_.gather_feature_major(context_, inputs_, features_, nullptr, first, batch, stride, activations_[0]),
      "gather_feature_major");
-  for (uint32_t l = 0; l < n; ++l)
-    ok(device_.sparse_forward(context_, &layers_[l].weight, &layers_[l].bias, activations_[l], activations_[l + 1], stride,
-                              l + 1 < n),
-       "sparse_forward");
+  for (uint32_t s = 0; s < stages; ++s) forward(stages_[s], s, stride);
   loss_sum = 0;
   correct = 0;
   // Device pointers are opaque to the host: the batch's labels go to a buffer of their own.
   write(labels_, &chunk_labels_[first], batch * sizeof(int32_t));
-  ok(device_.softmax_cross_entropy(context_, activations_[n], labels_, classes_, batch, stride, gradients_[n],
+  ok(device_.softmax_cross_entropy(context_, activations_[stages], labels_, classes_, batch, stride, gradients_[stages],
                                    &loss_sum, &correct),
      "softmax_cross_entropy");
   // Before anything changes, as Network::train_step; the layer is the last one with parameters.
@@ -214,37 +323,9 @@ void DeviceTrainer::step(uint64_t first, uint32_t batch, const StepHyper& hyper,
                              ": the batch holds NaN or Infinity, or training diverged (lower the learning rate)",
                          n - 1);
 
-  // From the head down, each layer's backward pass then its update, as the CPU's fused sweep.
+  // From the head down, each stage's backward pass then its update, as the CPU's sweep.
   std::vector<std::vector<uint32_t>> dying(n);
-  for (uint32_t l = n; l-- > 0;) {
-    Layer& d = layers_[l];
-    const deepr_update update{momentum_ ? DEEPR_OPTIMISER_MOMENTUM : DEEPR_OPTIMISER_SGD,
-                              DEEPR_PRIOR_DEEP_R,
-                              hyper.lr,
-                              hyper.alpha,
-                              hyper.noise_std,
-                              hyper.momentum,
-                              seed_,
-                              step,
-                              d.weight.id};
-    float* dx = gradients_[l];
-    ok(device_.sparse_backward(context_, &d.weight, activations_[l], gradients_[l + 1], dx, stride, d.theta_gradient),
-       "sparse_backward");
-    if (dx) ok(device_.relu_backward(context_, activations_[l], dx, dx, uint64_t(d.weight.n_in) * stride), "relu_backward");
-    uint32_t died = 0;
-    deepr_status status =
-        device_.sparse_update(context_, &d.weight, d.theta_gradient, &update, d.dying.data(), d.capacity, &died);
-    if (status == DEEPR_OK && d.bias.size) {
-      ok(device_.bias_backward(context_, gradients_[l + 1], d.bias.size, stride, d.bias_gradient), "bias_backward");
-      status = device_.dense_update(context_, &d.bias, d.bias_gradient, &update);
-    }
-    if (status == DEEPR_NON_FINITE)
-      throw NonFiniteError("training diverged (lower the learning rate): a parameter of layer " + std::to_string(l) +
-                               " is no longer finite at step " + std::to_string(step),
-                           l);
-    ok(status, "update");
-    dying[l].assign(d.dying.begin(), d.dying.begin() + died);
-  }
+  for (uint32_t s = stages; s-- > 0;) backward_update(stages_[s], s, stride, hyper, step, dying);
 
   // Regrowth: the host decides from its copies of the structure and the dying lists alone, with
   // the code the CPU runs (DeepRStructure::plan), and keeps its copies exact with rewire_slots.

@@ -26,9 +26,10 @@ class DeviceError : public std::runtime_error {
   deepr_status status;
 };
 
-// What of `net` the device interface cannot train, or "" when it can train all of it: sparse_linear
-// layers (with a bias or not) with relu between them and a softmax_cross_entropy head, the sgd or
-// momentum optimiser, the deep-r prior and the deep-r structure (either budget and share).
+// What of `net` the device interface cannot train, or "" when it can train all of it: sparse_linear,
+// sparse_conv2d (with a bias or not) and max_pool2d layers in any order, each sparse layer
+// optionally followed by a relu, and a softmax_cross_entropy head (the paper's MLP and cnn); the
+// sgd or momentum optimiser, the deep-r prior and the deep-r structure (either budget and share).
 std::string device_unsupported(const Network& net);
 
 class DeviceTrainer {
@@ -52,7 +53,8 @@ class DeviceTrainer {
   uint64_t capacity_growths() const { return capacity_growths_; }
 
  private:
-  // One sparse_linear layer: its stores' buffers on the device and the host's copy of its structure.
+  // One layer with parameters (sparse_linear, sparse_conv2d): its stores' buffers on the device and
+  // the host's copy of its structure.
   struct Layer {
     deepr_sparse_view weight{};  // slot buffers of `capacity` slots
     deepr_dense_view bias{};     // size 0: no bias
@@ -64,7 +66,22 @@ class DeviceTrainer {
     std::vector<uint32_t> dying;              // the slots sparse_update reported in this step
   };
 
+  // One pass of the device's forward sweep: a network layer (the head aside), with the relu layer
+  // that follows it applied in place to its output.
+  struct Stage {
+    enum Kind { kLinear, kConv, kPool } kind = kLinear;
+    deepr_conv_geometry geometry{};  // kConv, kPool
+    uint32_t layer = 0;              // kLinear, kConv: its stores in layers_
+    uint32_t outputs = 0;
+    bool relu = false;
+  };
+
   void upload(Network& net, uint32_t max_batch);
+  Layer upload_stores(SparseStore& weight, DenseStore* bias);
+  void forward(const Stage& stage, uint32_t s, uint32_t stride);
+  // Stage s's backward pass and the update of its stores; their slots that died go to `dying`.
+  void backward_update(const Stage& stage, uint32_t s, uint32_t stride, const StepHyper& hyper, uint64_t step,
+                       std::vector<std::vector<uint32_t>>& dying);
   void download(Network& net, uint64_t step);
   void release_all();
   // One step on samples [first, first + batch) of the staged chunk; returns its loss sum and correct count.
@@ -90,6 +107,7 @@ class DeviceTrainer {
   deepr_device_context* context_ = nullptr;
   std::vector<void*> buffers_;  // everything this run allocated, released by release_all
   std::vector<Layer> layers_;
+  std::vector<Stage> stages_;
   DeepRStructure structure_{false, GlobalShare::kByBudget};  // the run's, from the network's rule
   uint64_t seed_ = 0;
   bool momentum_ = false;
@@ -97,7 +115,7 @@ class DeviceTrainer {
   float* inputs_ = nullptr;  // the chunk's samples, row-major, in training order
   std::vector<int32_t> chunk_labels_;  // the chunk's labels in training order, on the host
   int32_t* labels_ = nullptr;          // one batch of them on the device
-  std::vector<float*> activations_, gradients_;  // [0]: the input batch; [l + 1]: layer l's output
+  std::vector<float*> activations_, gradients_;  // [0]: the input batch; [s + 1]: stage s's output
   RewireScratch rewire_scratch_;
   uint64_t capacity_growths_ = 0;
 };

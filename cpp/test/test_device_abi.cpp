@@ -1,5 +1,5 @@
-// The device interface (device/device_abi.h): the production DeviceTrainer training today's MLP
-// through the table (the CPU device linked in, and the same table loaded from a device library with
+// The device interface (device/device_abi.h): the production DeviceTrainer training the MLP and a
+// small cnn through the table (the CPU device linked in, and the same table loaded from a device library with
 // dlopen) against train_batches on the host bit for bit, what it refuses, the loader's reasons,
 // and the table's own error paths.
 #include <dlfcn.h>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "conv_specs.hpp"
 #include "counter_uniform.hpp"
 #include "device/device_abi.h"
 #include "device/device_library.hpp"
@@ -84,6 +85,61 @@ const deepr_device& loaded_cpu() {
   return *library.table;
 }
 
+// Every store of two networks (theta, structure, state arrays, biases) and their steps are the same bits.
+bool same_stores(Network& a, Network& b) {
+  if (a.step() != b.step() || a.layers().size() != b.layers().size()) return false;
+  const auto same_states = [](const StateArrays& x, const StateArrays& y) {
+    if (x.size() != y.size()) return false;
+    for (size_t s = 0; s < x.size(); ++s)
+      if (!same_bits(x[s].values, y[s].values)) return false;
+    return true;
+  };
+  for (size_t l = 0; l < a.layers().size(); ++l) {
+    const std::vector<StoreRef> x = a.layers()[l]->stores(), y = b.layers()[l]->stores();
+    if (x.size() != y.size()) return false;
+    for (size_t s = 0; s < x.size(); ++s) {
+      if (x[s].sparse && (!y[s].sparse || x[s].sparse->row_start != y[s].sparse->row_start ||
+                          x[s].sparse->source != y[s].sparse->source || !same_bits(x[s].sparse->theta, y[s].sparse->theta) ||
+                          !same_states(x[s].sparse->states, y[s].sparse->states)))
+        return false;
+      if (x[s].dense && (!y[s].dense || !same_bits(x[s].dense->value, y[s].dense->value) ||
+                         !same_states(x[s].dense->states, y[s].dense->states)))
+        return false;
+    }
+  }
+  return true;
+}
+
+// The paper's cnn in small on 1 x 12 x 12 images: a 5 x 5 convolution (padding 2), relu, 2 x 2
+// pooling, a 3 x 3 convolution of stride 2 (padding 1), relu, overlapping 2 x 2 pooling of stride 1,
+// then sparse_linear, relu, sparse_linear and the head.
+constexpr uint32_t kSide = 12, kCnnClasses = 5;
+NetworkSpec small_cnn(bool bias, bool momentum, bool global, GlobalShare share, uint64_t seed) {
+  NetworkSpec spec;
+  spec.seed = seed;
+  spec.layers = {deepr_test::sparse_conv_spec({1, kSide, kSide, 4, 5, 5, 1, 2}, 30, bias),
+                 {"relu", {}, {}},
+                 deepr_test::max_pool_spec(4, kSide, kSide, 2, 2),
+                 deepr_test::sparse_conv_spec({4, 6, 6, 6, 3, 3, 2, 1}, 60, bias),
+                 {"relu", {}, {}},
+                 deepr_test::max_pool_spec(6, 3, 3, 2, 1),
+                 {"sparse_linear", {{"inputs", 24}, {"outputs", 16}, {"budget", 80}}, {{"bias", bias}}},
+                 {"relu", {}, {}},
+                 {"sparse_linear", {{"inputs", 16}, {"outputs", kCnnClasses}, {"budget", 30}}, {{"bias", bias}}},
+                 {"softmax_cross_entropy", {}, {}}};
+  spec.rule.optimiser = momentum ? "momentum" : "sgd";
+  spec.rule.budget = global ? "global" : "layer";
+  spec.rule.global_share = share == GlobalShare::kByDormant ? "dormant" : "budget";
+  return spec;
+}
+
+Data cnn_data() {
+  Data d{std::vector<float>(size_t(kSamples) * kSide * kSide), std::vector<int32_t>(kSamples)};
+  for (size_t n = 0; n < d.inputs.size(); ++n) d.inputs[n] = uniform(7000000 + n);
+  for (uint32_t s = 0; s < kSamples; ++s) d.labels[s] = int32_t(mix(2000000 + s) % kCnnClasses);
+  return d;
+}
+
 struct Case {
   uint32_t batch;
   bool bias, momentum, global;
@@ -127,6 +183,63 @@ TEST(device_trainer_trains_the_mlp_as_train_batches_does_bit_for_bit) {
     CHECK(regrown > kSteps);  // connections died and regrew throughout
     if (c.global) CHECK(trainer.capacity_growths() > 0);  // a store outgrew its buffers and the host grew them
   }
+}
+
+// Trains `spec` for kSteps through the table (DeviceTrainer) and on the host (train_batches), in
+// chunks of 1 to 3 batches, the device's invariant checked every 5th chunk; fails the test at the
+// first step after which stores or statistics differ. Returns the connections regrown per store.
+std::vector<uint64_t> train_on_both(const NetworkSpec& spec, const Data& d, const Case& c, const std::string& name,
+                                    uint64_t& capacity_growths) {
+  Network host(spec), device_net(spec);
+  CHECK(device_unsupported(host).empty());
+  DeviceTrainer trainer(c.loaded ? loaded_cpu() : cpu(), 0);
+  const StepHyper hyper{kLr, kAlpha, kNoiseStd, c.momentum ? kMomentum : 0.0f};
+  const uint64_t per_epoch = (kSamples + c.batch - 1) / c.batch;
+  std::vector<uint64_t> regrown(host.sparse_stores().size(), 0);
+  bool same = true;
+  for (uint64_t epoch = 0, chunk = 0; host.step() < kSteps && same; ++epoch) {
+    const std::vector<uint32_t> order = epoch_order(spec.seed, epoch, kSamples);
+    for (uint64_t first = 0; first < per_epoch && same; ++chunk) {
+      const uint64_t batches = std::min<uint64_t>(1 + chunk % 3, per_epoch - first);
+      ChunkStats expected, got;
+      train_batches(host, d.view(), order, c.batch, first, batches, hyper, false, expected);
+      trainer.train_batches(device_net, d.view(), order, c.batch, first, batches, hyper, chunk % 5 == 0, got);
+      for (size_t s = 0; s < got.rewired.size() && s < regrown.size(); ++s) regrown[s] += got.rewired[s];
+      same = same_stats(expected, got) && same_stores(host, device_net);
+      if (!same) deepr_test::fail(__FILE__, __LINE__, name + ": the device differs from the host after step " + std::to_string(host.step()));
+      first += batches;
+    }
+  }
+  CHECK(device_net.check().empty());
+  capacity_growths = trainer.capacity_growths();
+  return regrown;
+}
+
+TEST(device_trainer_trains_a_cnn_as_train_batches_does_bit_for_bit) {
+  const Data d = cnn_data();
+  const std::vector<Case> cases{{40, true, false, false, GlobalShare::kByBudget, false},
+                                {70, false, true, false, GlobalShare::kByBudget, true},
+                                {40, true, true, true, GlobalShare::kByDormant, false},
+                                {70, true, false, true, GlobalShare::kByBudget, true}};
+  for (const Case& c : cases) {
+    const std::string name = "cnn, batch " + std::to_string(c.batch) + (c.bias ? ", biases" : "") +
+                             (c.momentum ? ", momentum" : ", sgd") + (c.global ? ", global budget" : ", per-layer budget");
+    uint64_t growths = 0;
+    const std::vector<uint64_t> regrown = train_on_both(small_cnn(c.bias, c.momentum, c.global, c.share, 13), d, c, name, growths);
+    CHECK(regrown.size() == 4);
+    for (uint64_t r : regrown) CHECK(r > 0);  // every store, the convolutions' included, rewired
+    if (c.global) CHECK(growths > 0);
+  }
+}
+
+// Two sparse_linear layers in a row (no relu between them): no relu_backward on the first one's output.
+TEST(device_trainer_trains_sparse_linear_layers_in_a_row_bit_for_bit) {
+  NetworkSpec spec = deepr_test::mlp_spec(kSizes, kBudgets, true, true, false, GlobalShare::kByBudget, 17);
+  spec.layers.erase(spec.layers.begin() + 1);
+  uint64_t growths = 0;
+  const Case c{40, true, true, false, GlobalShare::kByBudget, false};
+  for (uint64_t r : train_on_both(spec, data(), c, "sparse_linear, sparse_linear, relu, sparse_linear", growths))
+    CHECK(r > 0);
 }
 
 // cuda/test_cuda_device.cpp drives a GPU one step at a time with DeviceMlp, to read the device's
@@ -179,7 +292,7 @@ TEST(device_trainer_stops_on_a_non_finite_update_as_the_host_does) {
   const auto got =
       failure([&](ChunkStats& s) { trainer.train_batches(device_net, d.view(), order, 30, 0, 10, diverging, false, s); });
   CHECK(!expected.first.empty() && expected == got);
-  CHECK(host.step() == device_net.step());
+  CHECK(host.step() == device_net.step() && same_networks(host, device_net));  // the diverged step's biases too
 
   // A loss that is not finite: the batch's inputs hold NaN. Nothing of that step changed.
   Network clean_host(spec), clean_device(spec);
@@ -192,6 +305,18 @@ TEST(device_trainer_stops_on_a_non_finite_update_as_the_host_does) {
       failure([&](ChunkStats& s) { trainer.train_batches(clean_device, bad.view(), order, 30, 0, 3, hyper, false, s); });
   CHECK(loss_expected.first.find("loss is not finite at step 1") == 0 && loss_expected == loss_got);
   CHECK(clean_device.step() == 1 && same_networks(clean_host, clean_device));
+
+  // A cnn: the same layer named and the same stores left behind.
+  const NetworkSpec cnn = small_cnn(true, true, false, GlobalShare::kByBudget, 5);
+  Network cnn_host(cnn), cnn_device(cnn);
+  const Data images = cnn_data();
+  const DataView image_view = images.view();
+  const auto cnn_expected =
+      failure([&](ChunkStats& s) { train_batches(cnn_host, image_view, order, 30, 0, 10, diverging, false, s); });
+  const auto cnn_got =
+      failure([&](ChunkStats& s) { trainer.train_batches(cnn_device, image_view, order, 30, 0, 10, diverging, false, s); });
+  CHECK(!cnn_expected.first.empty() && cnn_expected == cnn_got);
+  CHECK(same_stores(cnn_host, cnn_device));
 }
 
 TEST(device_trainer_refuses_what_the_device_interface_does_not_cover) {
@@ -216,9 +341,17 @@ TEST(device_trainer_refuses_what_the_device_interface_does_not_cover) {
   fixed.rule.structure = "fixed";
   fixed.rule.prior = "none";
   CHECK(refusal(fixed, StepHyper{}).find("the none prior") != std::string::npos);
-  NetworkSpec no_relu = deepr_test::mlp_spec(kSizes, kBudgets, false, false, false, GlobalShare::kByBudget, 1);
-  no_relu.layers.erase(no_relu.layers.begin() + 1);  // two sparse_linear layers in a row
-  CHECK(refusal(no_relu, StepHyper{}).find("layer 1 (sparse_linear)") != std::string::npos);
+  NetworkSpec two_relus = deepr_test::mlp_spec(kSizes, kBudgets, false, false, false, GlobalShare::kByBudget, 1);
+  two_relus.layers.insert(two_relus.layers.begin() + 1, {"relu", {}, {}});  // a relu after a relu
+  CHECK(refusal(two_relus, StepHyper{}).find("layer 2 (relu): a device trains sparse_linear, sparse_conv2d and max_pool2d") !=
+        std::string::npos);
+  // A relu after pooling would change the maxima that pooling's backward pass compares with.
+  NetworkSpec relu_after_pool = small_cnn(true, false, false, GlobalShare::kByBudget, 1);
+  relu_after_pool.layers.insert(relu_after_pool.layers.begin() + 3, {"relu", {}, {}});
+  CHECK(device_unsupported(Network(relu_after_pool)).find("layer 3 (relu)") == 0);
+  NetworkSpec dense_conv = small_cnn(true, false, false, GlobalShare::kByBudget, 1);
+  dense_conv.layers[3] = deepr_test::dense_conv_spec({4, 6, 6, 6, 3, 3, 2, 1}, true);
+  CHECK(device_unsupported(Network(dense_conv)).find("layer 3 (dense_conv2d)") == 0);
   StepHyper clipped;
   clipped.clip_norm = 1.0f;
   CHECK(refusal(deepr_test::mlp_spec(kSizes, kBudgets, false, false, false, GlobalShare::kByBudget, 1), clipped)
@@ -348,6 +481,20 @@ TEST(device_table_refuses_bad_arguments_with_a_code_and_a_message) {
   uint32_t correct = 0;
   refused(dev.softmax_cross_entropy(c, logits.data(), &bad_label, 3, 1, 16, nullptr, &loss_sum, &correct),
           DEEPR_INVALID_ARGUMENT);
+
+  // Convolution and pooling: the store must match the geometry; pooling keeps channels, pads nothing.
+  const deepr_conv_geometry conv{1, 2, 2, 2, 2, 2, 1, 0};  // 4 kernel entries to 2 channels, not the store's 3
+  refused(dev.sparse_conv2d_forward(c, &conv, &w, nullptr, x.data(), y.data(), 16, 0), DEEPR_INVALID_ARGUMENT);
+  deepr_conv_geometry too_wide = conv;
+  too_wide.kernel_width = 3;
+  refused(dev.conv2d_bias_backward(c, &too_wide, y.data(), 16, gradient.data()), DEEPR_INVALID_ARGUMENT);
+  const deepr_conv_geometry padded_pool{1, 2, 2, 1, 2, 2, 1, 1}, pool{1, 2, 2, 1, 2, 2, 1, 0};
+  refused(dev.max_pool2d_forward(c, &padded_pool, x.data(), y.data(), 16), DEEPR_INVALID_ARGUMENT);
+  x[0] = 3.0f, x[16] = 5.0f, x[32] = 5.0f, x[48] = -1.0f;  // sample 0's window: 3, 5, 5, -1
+  CHECK(dev.max_pool2d_forward(c, &pool, x.data(), y.data(), 16) == DEEPR_OK && y[0] == 5.0f && y[1] == 1.0f);
+  std::vector<float> dy(16, 2.0f), dx(4 * 16, 7.0f);
+  CHECK(dev.max_pool2d_backward(c, &pool, x.data(), y.data(), dy.data(), dx.data(), 16) == DEEPR_OK);
+  CHECK(dx[0] == 0.0f && dx[16] == 2.0f && dx[32] == 0.0f && dx[48] == 0.0f);  // the first maximum takes it
 
   // Rewiring: the capacity, the order of the lists, a born position that is still active.
   const uint64_t born_ok[1] = {1}, unsorted[2] = {3, 1}, active[1] = {2 * 4 + 1}, beyond[1] = {12};
