@@ -406,7 +406,7 @@ TEST(device_table_refuses_bad_arguments_with_a_code_and_a_message) {
   CHECK(y[0] == 0.75f && y[16] == 0.0f && y[32] == 1.0f && y[15] == 0.75f);  // no sign bit set: every weight is theta
 
   uint32_t dying[3], died = 0;
-  deepr_update u{DEEPR_OPTIMISER_SGD, DEEPR_PRIOR_DEEP_R, 0.1f, 0.0f, 0.0f, 0.0f, 1, 0, 0};
+  deepr_update u{DEEPR_OPTIMISER_SGD, DEEPR_PRIOR_DEEP_R, 0.1f, 0.0f, 0.0f, 0.0f, 1, 0, 0, 0, 0, 0, 0, 0, 0};
   u.optimiser = 7;
   refused(dev.sparse_update(c, &w, gradient.data(), &u, dying, 3, &died), DEEPR_INVALID_ARGUMENT);
   u.optimiser = DEEPR_OPTIMISER_MOMENTUM;  // without its velocity array
