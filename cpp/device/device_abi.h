@@ -91,7 +91,7 @@ typedef struct deepr_dense_view {
 /* The priors apply to sparse stores only, after the optimiser's step. Under DEEP R's, theta >= 0
  * and theta < 0 means the connection went dormant: sparse_update lists it as dying. Under the
  * baselines' priors (version 3) w = sign * theta is an ordinary signed weight that may cross zero:
- * nothing goes dormant and the dying list is always empty (the structure is fixed). */
+ * nothing goes dormant and the dying list is always empty. */
 #define DEEPR_PRIOR_DEEP_R 0u   /* theta = (theta - lr * alpha) + noise_std * nu */
 #define DEEPR_PRIOR_NONE 1u     /* theta unchanged */
 #define DEEPR_PRIOR_L2 2u       /* theta -= (lr * weight_decay) * theta */
@@ -168,8 +168,9 @@ typedef struct deepr_device {
   deepr_status (*bias_backward)(deepr_device_context* context, const float* dz, uint32_t outputs, uint32_t stride,
                                 float* bias_gradient);
   /* theta = prior(optimiser(theta, g), nu) for every slot; the slots whose theta fell below zero
-   * (DEEP R's prior only; none under the baselines' priors), ascending, go to host_dying (room for dying_capacity >= weight->slots entries) and their count
-   * to *host_dying_count. The view holds exactly the optimiser's state arrays. */
+   * (under DEEP R's prior; none under the baselines'), ascending, go to host_dying (room for
+   * dying_capacity >= weight->slots entries) and their count to *host_dying_count. The view holds
+   * exactly the optimiser's state arrays. */
   deepr_status (*sparse_update)(deepr_device_context* context, const deepr_sparse_view* weight,
                                 const float* theta_gradient, const deepr_update* update, uint32_t* host_dying,
                                 uint32_t dying_capacity, uint32_t* host_dying_count);
