@@ -183,10 +183,10 @@ const float* bias_or_none(const deepr_dense_view* d) {
 // The update's hyper-parameters, after checking its optimiser, prior and the store's state arrays.
 Hyper update_hyper(const deepr_update* u, uint32_t states) {
   require(u != nullptr, "the update is null");
-  require(u->optimiser <= DEEPR_OPTIMISER_MOMENTUM, "unknown optimiser");
-  require(u->prior == DEEPR_PRIOR_DEEP_R, "unknown prior");
-  require(states == (u->optimiser == DEEPR_OPTIMISER_MOMENTUM ? 1u : 0u), "the store's state arrays are not the optimiser's");
-  return Hyper{u->lr, u->alpha, u->noise_std, u->momentum};
+  require(u->optimiser <= DEEPR_OPTIMISER_ADAM, "unknown optimiser");
+  require(u->prior <= DEEPR_PRIOR_L1_SHRINK, "unknown prior");
+  require(states == state_arrays(u->optimiser), "the store's state arrays are not the optimiser's");
+  return hyper_of(*u);
 }
 
 deepr_status open(int32_t ordinal, deepr_device_context** context) {
@@ -414,12 +414,11 @@ deepr_status update_sparse(deepr_device_context* context, const deepr_sparse_vie
     uint32_t* dying = static_cast<uint32_t*>(scratch(context, sizeof(uint32_t) * weight->slots));
     zero_flags(context);
     const deepr::RngStream noise{update->seed, update->step, update->store, deepr::Purpose::kNoise};
-    if (update->optimiser == DEEPR_OPTIMISER_MOMENTUM)
-      sparse_update_kernel<DEEPR_OPTIMISER_MOMENTUM><<<blocks_for(weight->slots), kThreads, 0, context->stream>>>(
+    with_update_kinds(*update, [&](auto kinds) {
+      using Kinds = decltype(kinds);
+      sparse_update_kernel<Kinds::kOptimiser, Kinds::kPrior><<<blocks_for(weight->slots), kThreads, 0, context->stream>>>(
           *weight, theta_gradient, h, noise, dying, context->flags);
-    else
-      sparse_update_kernel<DEEPR_OPTIMISER_SGD><<<blocks_for(weight->slots), kThreads, 0, context->stream>>>(
-          *weight, theta_gradient, h, noise, dying, context->flags);
+    });
     check_launch("sparse_update");
     const DeviceFlags flags = read_flags(context);
     if (flags.dying_count) {
@@ -443,12 +442,10 @@ deepr_status update_dense(deepr_device_context* context, const deepr_dense_view*
     const Hyper h = update_hyper(update, store->states);
     require(gradient != nullptr, "the gradient is null");
     zero_flags(context);
-    if (update->optimiser == DEEPR_OPTIMISER_MOMENTUM)
-      dense_update_kernel<DEEPR_OPTIMISER_MOMENTUM><<<blocks_for(store->size), kThreads, 0, context->stream>>>(
+    with_update_kinds(*update, [&](auto kinds) {  // no prior on a dense store
+      dense_update_kernel<decltype(kinds)::kOptimiser><<<blocks_for(store->size), kThreads, 0, context->stream>>>(
           *store, gradient, h, context->flags);
-    else
-      dense_update_kernel<DEEPR_OPTIMISER_SGD><<<blocks_for(store->size), kThreads, 0, context->stream>>>(
-          *store, gradient, h, context->flags);
+    });
     check_launch("dense_update");
     if (read_flags(context).non_finite) throw NonFinite("a parameter of a dense store is no longer finite");
   });

@@ -7,9 +7,11 @@
 // wide, batches 1 to 128). Every kernel does the CPU's float operations in the CPU's order, so
 // every result must match bit for bit. Then the MLP trains through both tables for thousands of
 // steps: the GPU's structure is checked against the strict bound after every step, and its
-// parameters against the CPU's. Then convolution and pooling: each call on geometries of many
+// parameters against the CPU's; the production DeviceTrainer trains Adam and the baselines' priors
+// as train_batches does on the host. Then convolution and pooling: each call on geometries of many
 // shapes, and a small cnn trained by the production DeviceTrainer on the GPU against train_batches
-// on the host. Last the error paths and close's freeing of memory. One line per check, pass or FAIL with the largest difference; the exit
+// on the host. Last the error paths and close's freeing of memory. One line per check, pass or FAIL
+// with the largest difference; the exit
 // status is non-zero when any check failed.
 #include <cuda_runtime.h>
 #include <dlfcn.h>
@@ -304,7 +306,7 @@ void check_shape(Pair& p, const Shape& s, uint64_t seed) {
   // in (0, 0.5], so about half the slots die.
   p.write(theta_gradient, std::vector<float>(g_cpu));
   const deepr_update u{s.momentum ? DEEPR_OPTIMISER_MOMENTUM : DEEPR_OPTIMISER_SGD, DEEPR_PRIOR_DEEP_R, 0.05f, 5.0f, 0.02f,
-                       0.9f, seed, 41, 7};
+                       0.9f, seed, 41, 7, 0, 0, 0, 0, 0, 0};  // version 3's fields: unread here
   std::vector<uint32_t> dying_g(slots + 1), dying_c(slots + 1);
   uint32_t died_g = 0, died_c = 0;
   must(p.gpu, p.g, p.gpu.sparse_update(p.g, &wg, theta_gradient.gpu, &u, dying_g.data(), slots, &died_g), "sparse_update");
@@ -634,6 +636,134 @@ void check_cnn_training(const deepr_device& gpu, int32_t ordinal, bool momentum,
          format("mean loss %.4f in the first epoch, %.4f in the last", first_loss, last_loss));
 }
 
+// Version 3's update rules: sparse_update under every optimiser and prior, and dense_update under
+// every optimiser, on one random layer of about 100 000 slots, both devices, the same inputs:
+// theta, every state array and the dying list must be the CPU's bits.
+void check_update_rules(Pair& p, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const Shape s{"update rules", 2000, 300, 600, 0.05, 16, true, false};
+  const HostLayer l = random_layer(s, rng);
+  const uint32_t slots = uint32_t(l.source.size());
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  std::vector<float> gradient(slots), bias_gradient(l.n_out), signed_theta(slots), m(slots), v(slots);
+  for (uint32_t k = 0; k < slots; ++k) {
+    gradient[k] = k % 7 == 0 ? 0.0f : 2.0f * unit(rng) - 1.0f;
+    signed_theta[k] = k % 11 == 0 ? 0.0f : unit(rng) - 0.5f;  // a baseline's weights, some exactly 0
+    m[k] = unit(rng) - 0.5f;
+    v[k] = 0.01f * unit(rng);
+  }
+  for (float& g : bias_gradient) g = 2.0f * unit(rng) - 1.0f;
+  auto row_start = p.upload(l.row_start);
+  auto source = p.upload(l.source);
+  auto theta = p.alloc<float>(slots);
+  auto state0 = p.alloc<float>(slots), state1 = p.alloc<float>(slots);
+  auto g = p.upload(gradient);
+  auto bias = p.alloc<float>(l.n_out), bias_state0 = p.alloc<float>(l.n_out), bias_state1 = p.alloc<float>(l.n_out);
+  auto bg = p.upload(bias_gradient);
+  const char* optimisers[] = {"sgd", "momentum", "adam"};
+  const char* priors[] = {"deep-r", "none", "l2", "l1-shrink"};
+  for (uint32_t optimiser = DEEPR_OPTIMISER_SGD; optimiser <= DEEPR_OPTIMISER_ADAM; ++optimiser)
+    for (uint32_t prior = DEEPR_PRIOR_DEEP_R; prior <= DEEPR_PRIOR_L1_SHRINK; ++prior) {
+      const uint32_t states = optimiser == DEEPR_OPTIMISER_ADAM ? 2 : optimiser == DEEPR_OPTIMISER_MOMENTUM ? 1 : 0;
+      p.write(theta, prior == DEEPR_PRIOR_DEEP_R ? l.theta : signed_theta);
+      p.write(state0, optimiser == DEEPR_OPTIMISER_ADAM ? m : l.velocity);
+      p.write(state1, v);
+      p.write(bias, l.bias);
+      p.write(bias_state0, optimiser == DEEPR_OPTIMISER_ADAM ? std::vector<float>(m.begin(), m.begin() + l.n_out) : l.bias_velocity);
+      p.write(bias_state1, std::vector<float>(v.begin(), v.begin() + l.n_out));
+      const auto views = [&](bool gpu) {
+        deepr_sparse_view w{l.n_in, l.n_out, 7, slots, gpu ? row_start.gpu : row_start.cpu, gpu ? source.gpu : source.cpu,
+                            gpu ? theta.gpu : theta.cpu, states, {gpu ? state0.gpu : state0.cpu, gpu ? state1.gpu : state1.cpu}};
+        deepr_dense_view b{l.n_out, gpu ? bias.gpu : bias.cpu, states,
+                           {gpu ? bias_state0.gpu : bias_state0.cpu, gpu ? bias_state1.gpu : bias_state1.cpu}};
+        return std::make_pair(w, b);
+      };
+      auto [wg, bgv] = views(true);
+      auto [wc, bcv] = views(false);
+      // lr * alpha = 0.1: about a fifth of DEEP R's slots die, l1-shrink zeroes weights.
+      const deepr_update u{optimiser, prior, 0.05f, 2.0f, 0.02f, 0.9f, seed, 41, 7,
+                           0.5f, 0.9f, 0.999f, 1e-8f, float(1.0 - std::pow(0.9, 3.0)), float(1.0 - std::pow(0.999, 3.0))};
+      std::vector<uint32_t> dying_g(slots + 1), dying_c(slots + 1);
+      uint32_t died_g = 0, died_c = 0;
+      must(p.gpu, p.g, p.gpu.sparse_update(p.g, &wg, g.gpu, &u, dying_g.data(), slots, &died_g), "sparse_update");
+      must(p.cpu, p.c, p.cpu.sparse_update(p.c, &wc, g.cpu, &u, dying_c.data(), slots, &died_c), "sparse_update");
+      dying_g.resize(died_g);
+      dying_c.resize(died_c);
+      must(p.gpu, p.g, p.gpu.dense_update(p.g, &bgv, bg.gpu, &u), "dense_update");
+      must(p.cpu, p.c, p.cpu.dense_update(p.c, &bcv, bg.cpu, &u), "dense_update");
+      Difference d = compare(p.from_gpu(theta.gpu, slots), p.from_cpu(theta.cpu, slots));
+      Difference ds = compare(p.from_gpu(state0.gpu, states > 0 ? slots : 0), p.from_cpu(state0.cpu, states > 0 ? slots : 0));
+      Difference dv = compare(p.from_gpu(state1.gpu, states > 1 ? slots : 0), p.from_cpu(state1.cpu, states > 1 ? slots : 0));
+      Difference db = compare(p.from_gpu(bias.gpu, l.n_out), p.from_cpu(bias.cpu, l.n_out));
+      const std::string name = std::string("update rules: ") + optimisers[optimiser] + ", prior " + priors[prior] + ": ";
+      report(d.differing == 0 && ds.differing == 0 && dv.differing == 0, name + "sparse_update theta and state = CPU",
+             d.text() + "; state " + ds.text() + ", " + dv.text());
+      report(dying_g == dying_c && (prior == DEEPR_PRIOR_DEEP_R ? died_c > 0 : died_c == 0), name + "dying list = CPU",
+             format("%.0f and %.0f slots died", died_g, died_c));
+      ds = compare(p.from_gpu(bias_state0.gpu, states > 0 ? l.n_out : 0), p.from_cpu(bias_state0.cpu, states > 0 ? l.n_out : 0));
+      dv = compare(p.from_gpu(bias_state1.gpu, states > 1 ? l.n_out : 0), p.from_cpu(bias_state1.cpu, states > 1 ? l.n_out : 0));
+      report(db.differing == 0 && ds.differing == 0 && dv.differing == 0, name + "dense_update = CPU",
+             db.text() + "; state " + ds.text() + ", " + dv.text());
+    }
+  for (const auto* b : {&theta, &state0, &state1, &g, &bias, &bias_state0, &bias_state1, &bg}) p.release(*b);
+  p.release(row_start);
+  p.release(source);
+}
+
+// The production DeviceTrainer on the GPU against train_batches on the host, bit for bit, under
+// version 3's rules: Adam with DEEP R (connections rewired every step) and a baseline's signed
+// prior with fixed sparsity.
+void check_device_trainer(const deepr_device& gpu, int32_t ordinal, const char* optimiser, const char* prior,
+                          const char* structure, uint32_t batches) {
+  using namespace deepr;
+  const std::vector<uint32_t> sizes{64, 48, 32, 10};
+  const std::vector<uint64_t> budgets{600, 300, 120};
+  const uint32_t samples = 1000, batch = 50;
+  std::mt19937_64 rng(98);
+  std::uniform_real_distribution<float> value(0.0f, 1.0f);
+  std::vector<float> inputs(size_t(samples) * sizes.front());
+  std::vector<int32_t> labels(samples);
+  for (uint32_t s = 0; s < samples; ++s) {
+    float* row = inputs.data() + size_t(s) * sizes.front();
+    for (uint32_t i = 0; i < sizes.front(); ++i) row[i] = value(rng);
+    labels[s] = int32_t(std::max_element(row, row + 10) - row);
+  }
+  NetworkSpec spec = deepr_test::mlp_spec(sizes, budgets, true, false, false, GlobalShare::kByBudget, 5);
+  spec.rule = RuleSpec{optimiser, prior, structure, "layer", "budget", {}};
+  Network host(spec), on_gpu(spec);
+  DeviceTrainer trainer(gpu, ordinal);
+  StepHyper hyper{std::string(optimiser) == "adam" ? 0.002f : 0.05f, 0.05f, 1e-3f, 0.9f};
+  hyper.weight_decay = 0.01f;
+  const DataView data{inputs.data(), labels.data(), samples};
+  const uint64_t per_epoch = samples / batch;
+  uint64_t regrown = 0, same_until = batches;
+  for (uint64_t epoch = 0; host.step() < batches && same_until == batches; ++epoch) {
+    const std::vector<uint32_t> order = epoch_order(spec.seed, epoch, samples);
+    for (uint64_t first = 0; first < per_epoch && same_until == batches; first += 10) {  // chunks of 10 batches
+      ChunkStats expected, got;
+      train_batches(host, data, order, batch, first, 10, hyper, false, expected);
+      trainer.train_batches(on_gpu, data, order, batch, first, 10, hyper, false, got);
+      for (uint64_t r : got.rewired) regrown += r;
+      bool same = expected.batch_loss == got.batch_loss && expected.batch_correct == got.batch_correct &&
+                  expected.rewired == got.rewired;
+      const std::vector<deepr_test::MlpLayer> x = deepr_test::mlp_layers(host), y = deepr_test::mlp_layers(on_gpu);
+      for (size_t l = 0; same && l < x.size(); ++l) same = compare(y[l].bias, x[l].bias).differing == 0;
+      for (size_t l = 0; same && l < host.sparse_stores().size(); ++l) {
+        const SparseStore& a = *host.sparse_stores()[l];
+        const SparseStore& b = *on_gpu.sparse_stores()[l];
+        same = a.row_start == b.row_start && a.source == b.source && compare(b.theta, a.theta).differing == 0;
+        for (size_t st = 0; same && st < a.states.size(); ++st) same = compare(b.states[st].values, a.states[st].values).differing == 0;
+      }
+      if (!same) same_until = host.step();
+    }
+  }
+  const bool rewires = std::string(structure) == "deep-r";
+  report(same_until == batches && (rewires ? regrown > batches : regrown == 0) && on_gpu.check().empty(),
+         std::string("DeviceTrainer ") + optimiser + ", prior " + prior + ", structure " + structure + ": = train_batches",
+         same_until == batches ? format("%.0f steps identical, %.0f connections regrown", double(batches), double(regrown))
+                               : "first differs after step " + std::to_string(same_until));
+}
+
 // Clean errors: a status, a message, and the context still usable.
 void check_errors(const deepr_device& gpu, int32_t ordinal, uint32_t count) {
   deepr_device_context* c = reinterpret_cast<deepr_device_context*>(&c);
@@ -677,7 +807,7 @@ void check_errors(const deepr_device& gpu, int32_t ordinal, uint32_t count) {
   const float nan_gradient_host[3] = {0.0f, 0.0f, NAN};
   auto* gradient = static_cast<float*>(upload(nan_gradient_host, 12));
   uint32_t dying[3], died = 0;
-  deepr_update u{7, DEEPR_PRIOR_DEEP_R, 0.1f, 0.0f, 0.0f, 0.0f, 1, 0, 0};
+  deepr_update u{7, DEEPR_PRIOR_DEEP_R, 0.1f, 0.0f, 0.0f, 0.0f, 1, 0, 0, 0, 0, 0, 0, 0, 0};
   refused(gpu.sparse_update(c, &w, gradient, &u, dying, 3, &died), DEEPR_INVALID_ARGUMENT, "an unknown optimiser refused");
   u.optimiser = DEEPR_OPTIMISER_MOMENTUM;
   refused(gpu.sparse_update(c, &w, gradient, &u, dying, 3, &died), DEEPR_INVALID_ARGUMENT, "momentum without its state refused");
@@ -797,6 +927,7 @@ int main(int argc, char** argv) {
       {"conv 28x28 MNIST-like, 32 channels, batch 100", {1, 28, 28, 32, 5, 5, 1, 0}, 0.2, 100, true, 2, 2},
   };
   for (const ConvShape& s : conv_shapes) check_conv_shape(pair, s, seed++);
+  check_update_rules(pair, seed++);
   gpu.close(pair.g);
   cpu.close(pair.c);
 
@@ -804,6 +935,9 @@ int main(int argc, char** argv) {
   check_training(gpu, ordinal, cpu, true, true, 100, 2000);
   check_cnn_training(gpu, ordinal, false, false, 32, 8);
   check_cnn_training(gpu, ordinal, true, true, 50, 8);
+  check_device_trainer(gpu, ordinal, "adam", "deep-r", "deep-r", 600);
+  check_device_trainer(gpu, ordinal, "sgd", "l2", "fixed", 600);
+  check_device_trainer(gpu, ordinal, "momentum", "l1-shrink", "fixed", 600);
   check_errors(gpu, ordinal, count);
   check_close_frees(gpu, ordinal);
   if (deepr_test::failures()) report(false, "the MLP driver's own checks (device_mlp.hpp)", std::to_string(deepr_test::failures()));

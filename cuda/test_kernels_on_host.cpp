@@ -7,6 +7,7 @@
 #include "host_stand_ins.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <random>
@@ -174,6 +175,91 @@ bool conv_and_pool_cases(const deepr_device& cpu, deepr_device_context* context)
   return pass;
 }
 
+// The update kernels under every optimiser and prior (version 3 of the interface: Adam, the
+// baselines' priors), on `trials` random stores: theta, the state arrays and the dying list against
+// the CPU device's sparse_update; a bias under every optimiser against its dense_update.
+void check_update_rules(const deepr_device& cpu, deepr_device_context* context, std::mt19937_64& rng, uint32_t trials,
+                        Tally& sparse, Tally& dense, Tally& signed_dying) {
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  for (uint32_t trial = 0; trial < trials; ++trial) {
+    const uint32_t optimiser = trial % 3, prior = trial / 3 % 4, states = state_arrays(optimiser);
+    const uint32_t n_in = 1 + uint32_t(rng() % 40), n_out = 1 + uint32_t(rng() % 30);
+    const float density = unit(rng);
+    std::vector<uint32_t> row_start{0}, source;
+    for (uint32_t out = 0; out < n_out; ++out) {
+      for (uint32_t in = 0; in < n_in; ++in)
+        if (unit(rng) < density || (source.empty() && out + 1 == n_out && in + 1 == n_in))  // at least one slot
+          source.push_back(in | (rng() & 1 ? DEEPR_SIGN_BIT : 0u));
+      row_start.push_back(uint32_t(source.size()));
+    }
+    const uint32_t slots = uint32_t(source.size());
+    // DEEP R's theta is >= 0; a baseline's is a signed weight, some exactly 0 (as l1-shrink leaves
+    // them), some with a zero gradient. Adam's v is a sum of squares.
+    std::vector<float> theta(slots), gradient(slots);
+    std::vector<std::vector<float>> state(states, std::vector<float>(slots));
+    for (uint32_t k = 0; k < slots; ++k) {
+      theta[k] = prior == DEEPR_PRIOR_DEEP_R ? 0.5f * unit(rng) + 1e-3f : k % 11 == 0 ? 0.0f : unit(rng) - 0.5f;
+      gradient[k] = k % 7 == 0 ? 0.0f : 2.0f * unit(rng) - 1.0f;
+      for (uint32_t a = 0; a < states; ++a)
+        state[a][k] = optimiser == DEEPR_OPTIMISER_ADAM && a == 1 ? 0.01f * unit(rng) : unit(rng) - 0.5f;
+    }
+    deepr_update u{optimiser, prior, 0.05f, 2.0f, 0.02f, 0.9f, 77, trial, 3, 0.5f, 0.9f, 0.999f, 1e-8f, 1.0f, 1.0f};
+    const double t = double(trial % 9 + 1);  // the step count, as with_bias_corrections rounds it
+    u.correction1 = float(1.0 - std::pow(double(u.beta1), t));
+    u.correction2 = float(1.0 - std::pow(double(u.beta2), t));
+
+    std::vector<float> theta_k = theta;
+    std::vector<std::vector<float>> state_k = state;
+    deepr_sparse_view wk{n_in, n_out, 3, slots, row_start.data(), source.data(), theta_k.data(), states, {}};
+    deepr_sparse_view wr{n_in, n_out, 3, slots, row_start.data(), source.data(), theta.data(), states, {}};
+    for (uint32_t a = 0; a < states; ++a) {
+      wk.state[a] = state_k[a].data();
+      wr.state[a] = state[a].data();
+    }
+    std::vector<uint32_t> dying_k(slots + 1), dying_r(slots + 1);
+    uint32_t died_r = 0;
+    DeviceFlags flags{};
+    const deepr::RngStream noise{u.seed, u.step, u.store, deepr::Purpose::kNoise};
+    with_update_kinds(u, [&](auto kinds) {
+      using Kinds = decltype(kinds);
+      sparse_update_kernel<Kinds::kOptimiser, Kinds::kPrior>(wk, gradient.data(), hyper_of(u), noise, dying_k.data(), &flags);
+    });
+    const deepr_status status = cpu.sparse_update(context, &wr, gradient.data(), &u, dying_r.data(), slots, &died_r);
+    dying_k.resize(flags.dying_count);
+    dying_r.resize(died_r);
+    std::sort(dying_k.begin(), dying_k.end());
+    bool same = status == DEEPR_OK && dying_k == dying_r && same_bits(theta_k, theta, slots) && !flags.non_finite;
+    for (uint32_t a = 0; a < states; ++a) same &= same_bits(state_k[a], state[a], slots);
+    sparse.add(trial, same);
+    if (prior != DEEPR_PRIOR_DEEP_R)  // signed weights: none is listed, though (in a store of 16 or more) some are below zero
+      signed_dying.add(trial, flags.dying_count == 0 && died_r == 0 &&
+                                  (slots < 16 || std::any_of(theta.begin(), theta.end(), [](float v) { return v < 0.0f; })));
+
+    std::vector<float> bias(n_out), bias_gradient(n_out);
+    std::vector<std::vector<float>> bias_state(states, std::vector<float>(n_out));
+    for (uint32_t n = 0; n < n_out; ++n) {
+      bias[n] = unit(rng) - 0.5f;
+      bias_gradient[n] = 2.0f * unit(rng) - 1.0f;
+      for (uint32_t a = 0; a < states; ++a)
+        bias_state[a][n] = optimiser == DEEPR_OPTIMISER_ADAM && a == 1 ? 0.01f * unit(rng) : unit(rng) - 0.5f;
+    }
+    std::vector<float> bias_k = bias;
+    std::vector<std::vector<float>> bias_state_k = bias_state;
+    deepr_dense_view dk{n_out, bias_k.data(), states, {}}, dr{n_out, bias.data(), states, {}};
+    for (uint32_t a = 0; a < states; ++a) {
+      dk.state[a] = bias_state_k[a].data();
+      dr.state[a] = bias_state[a].data();
+    }
+    flags = {};
+    with_update_kinds(u, [&](auto kinds) {
+      dense_update_kernel<decltype(kinds)::kOptimiser>(dk, bias_gradient.data(), hyper_of(u), &flags);
+    });
+    bool same_dense = cpu.dense_update(context, &dr, bias_gradient.data(), &u) == DEEPR_OK && same_bits(bias_k, bias, n_out);
+    for (uint32_t a = 0; a < states; ++a) same_dense &= same_bits(bias_state_k[a], bias_state[a], n_out);
+    dense.add(trial, same_dense);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -282,14 +368,15 @@ int main() {
     std::vector<float> gradient(slots + 1);
     for (float& g : gradient) g = 2.0f * unit(rng) - 1.0f;
     const deepr_update u{momentum ? DEEPR_OPTIMISER_MOMENTUM : DEEPR_OPTIMISER_SGD, DEEPR_PRIOR_DEEP_R, 0.05f, 3.0f, 0.02f,
-                         0.9f, 77, trial, 3};
-    const Hyper h{u.lr, u.alpha, u.noise_std, u.momentum};
+                         0.9f, 77, trial, 3, 0, 0, 0, 0, 0, 0};  // version 3's fields: unread here
+    const Hyper h = hyper_of(u);
     const deepr::RngStream noise{u.seed, u.step, u.store, deepr::Purpose::kNoise};
     std::vector<uint32_t> dying_k(slots + 1), dying_r(slots + 1);
     uint32_t died_r = 0;
     DeviceFlags flags{};
-    if (momentum) sparse_update_kernel<DEEPR_OPTIMISER_MOMENTUM>(wk, gradient.data(), h, noise, dying_k.data(), &flags);
-    else sparse_update_kernel<DEEPR_OPTIMISER_SGD>(wk, gradient.data(), h, noise, dying_k.data(), &flags);
+    if (momentum)
+      sparse_update_kernel<DEEPR_OPTIMISER_MOMENTUM, DEEPR_PRIOR_DEEP_R>(wk, gradient.data(), h, noise, dying_k.data(), &flags);
+    else sparse_update_kernel<DEEPR_OPTIMISER_SGD, DEEPR_PRIOR_DEEP_R>(wk, gradient.data(), h, noise, dying_k.data(), &flags);
     cpu.sparse_update(context, &wr, gradient.data(), &u, dying_r.data(), slots, &died_r);
     dying_k.resize(flags.dying_count);
     dying_r.resize(died_r);
@@ -357,8 +444,11 @@ int main() {
     }
   }
   bool pass = conv_and_pool_cases(cpu, context);
+  Tally rule_update{"sparse_update_kernel, every rule = CPU"},
+      rule_dense{"dense_update_kernel, each optimiser = CPU"}, signed_dying{"signed priors: theta < 0, none dying"};
+  check_update_rules(cpu, context, rng, 240, rule_update, rule_dense, signed_dying);
   cpu.close(context);
   for (const Tally* t : {&gather, &forward, &loss, &theta_gradient, &input_gradient, &bias_gradient, &relu, &update, &dense,
-                         &rewire, &refusal}) pass &= t->report();
+                         &rewire, &refusal, &rule_update, &rule_dense, &signed_dying}) pass &= t->report();
   return pass ? 0 : 1;
 }

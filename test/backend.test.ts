@@ -103,6 +103,24 @@ describe('backend "cuda" through a device library', () => {
     cpu.dispose();
     cuda.dispose();
   });
+  for (const [rule, optimizer] of [["deep-r", "adam"], ["fixed", "adam"], ["dense", "momentum"]] as const)
+    it(`trains rule "${rule}" with ${optimizer} bit for bit as backend "cpu" does`, async () => {
+      process.env.DEEPR_CUDA_LIB = library;
+      const options: ModelOptions = { ...mnistLike, rule, bias: true, seed: 5, ...(rule === "dense" && { layers: [784, 30, 10], connectivity: undefined }) };
+      const cpu = Model.create({ ...options, backend: "cpu" });
+      const cuda = Model.create({ ...options, backend: "cuda" });
+      expect(cuda.backend.name).toBe("cuda");
+      const fit = { ...fitOptions, epochs: 3, optimizer, ...(optimizer === "adam" ? { lr: 1e-3 } : { momentum: 0.9 }) };
+      const [a, b] = [await cpu.fit(train, fit), await cuda.fit(train, fit)];
+      expect(b.map(untimed)).toEqual(a.map(untimed));
+      // DEEP R rewires every layer in every epoch; the baselines never rewire.
+      expect(a.every((e) => e.layers.every((l) => (rule === "deep-r" ? l.rewired > 0 : l.rewired === 0)))).toBe(true);
+      expect(a.at(-1)!.testAccuracy).toBeGreaterThan(0.9);
+      expect(bits(await cuda.exportLayers())).toEqual(bits(await cpu.exportLayers()));
+      await cuda.checkInvariants();
+      cpu.dispose();
+      cuda.dispose();
+    });
 
   it("resumes a checkpoint of either backend on the other, continuing as an uninterrupted run", async () => {
     process.env.DEEPR_CUDA_LIB = library;
@@ -164,19 +182,23 @@ describe('backend "cuda" through a device library', () => {
     expect(auto.backend).toEqual({ name: "cpu", requested: "auto", reason: expect.stringMatching(/^the CUDA backend does not yet train layer 0 \(sparse_lstm\): a device trains sparse_linear, sparse_conv2d/) });
     auto.dispose();
 
-    // Adam is chosen when fit() switches the optimiser: "auto" moves the model to the CPU, where it trains.
+    // The structures whose work is on the host's stores (pruning, soft-DEEP R's dormant theta) train on the CPU.
+    for (const [rule, structure] of [["prune", "prune"], ["l1", "prune"], ["soft-deep-r", "soft-deep-r"]] as const) {
+      expect(() => Model.create({ ...mnistLike, rule, backend: "cuda" })).toThrow(
+        `options.backend is "cuda", but the CUDA backend does not yet train the ${structure} structure; use backend "auto" or "cpu"`,
+      );
+      const model = Model.create({ ...mnistLike, rule });
+      expect(model.backend).toEqual({ name: "cpu", requested: "auto", reason: `the CUDA backend does not yet train the ${structure} structure` });
+      model.dispose();
+    }
+
+    // Adam, chosen when fit() switches the optimiser, trains on the device: "auto" keeps the model there.
     const before = openContexts();
     const adam = Model.create({ ...mnistLike, seed: 3 });
-    expect(adam.backend.name).toBe("cuda");
     await adam.fit(train, { ...fitOptions, epochs: 1, optimizer: "adam", lr: 1e-3 });
-    expect(adam.backend).toEqual({ name: "cpu", requested: "auto", reason: "the CUDA backend does not yet train the adam optimiser" });
-    expect(openContexts()).toBe(before);
+    expect(adam.backend.name).toBe("cuda");
+    expect(openContexts()).toBe(before + 1);
     adam.dispose();
-    const cudaAdam = Model.create({ ...mnistLike, backend: "cuda" });
-    await expect(cudaAdam.fit(train, { ...fitOptions, epochs: 1, optimizer: "adam", lr: 1e-3 })).rejects.toThrow(
-      "the cpu backend does not yet train the adam optimiser; train this model on the CPU",
-    );
-    cudaAdam.dispose();
   });
 
   it("takes the device by ordinal and refuses one that does not exist", () => {

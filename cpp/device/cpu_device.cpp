@@ -34,9 +34,12 @@ namespace deepr {
 namespace {
 
 static_assert(DEEPR_OPTIMISER_SGD == uint32_t(OptimiserKind::kSgd) &&
-                  DEEPR_OPTIMISER_MOMENTUM == uint32_t(OptimiserKind::kMomentum),
+                  DEEPR_OPTIMISER_MOMENTUM == uint32_t(OptimiserKind::kMomentum) &&
+                  DEEPR_OPTIMISER_ADAM == uint32_t(OptimiserKind::kAdam),
               "the ABI's optimiser numbers are the core's");
-static_assert(DEEPR_PRIOR_DEEP_R == uint32_t(PriorKind::kDeepR), "the ABI's prior numbers are the core's");
+static_assert(DEEPR_PRIOR_DEEP_R == uint32_t(PriorKind::kDeepR) && DEEPR_PRIOR_NONE == uint32_t(PriorKind::kNone) &&
+                  DEEPR_PRIOR_L2 == uint32_t(PriorKind::kL2) && DEEPR_PRIOR_L1_SHRINK == uint32_t(PriorKind::kL1Shrink),
+              "the ABI's prior numbers are the core's");
 
 thread_local std::string open_error;  // last_error(NULL): why the last open on this thread failed
 
@@ -103,18 +106,31 @@ DenseView dense_or_none(const deepr_dense_view* d) {
   return *d;
 }
 
+// The step's hyper-parameters as the core's per-slot update reads them: every field of the
+// update, the bias corrections as the host computed them.
+StepHyper step_hyper(const deepr_update& u) {
+  StepHyper h{u.lr, u.alpha, u.noise_std, u.momentum};
+  h.weight_decay = u.weight_decay;
+  h.beta1 = u.beta1;
+  h.beta2 = u.beta2;
+  h.epsilon = u.epsilon;
+  h.correction1 = u.correction1;
+  h.correction2 = u.correction2;
+  return h;
+}
+
 SlotUpdate slot_update(const deepr_update* u, uint32_t states) {
   require(u != nullptr, "the update is null");
-  require(u->optimiser <= DEEPR_OPTIMISER_MOMENTUM, "unknown optimiser");
-  require(u->prior == DEEPR_PRIOR_DEEP_R, "unknown prior");
+  require(u->optimiser <= DEEPR_OPTIMISER_ADAM, "unknown optimiser");
+  require(u->prior <= DEEPR_PRIOR_L1_SHRINK, "unknown prior");
   Rule rule;
   rule.optimiser = OptimiserKind(u->optimiser);
   rule.prior = PriorKind(u->prior);
+  rule.signed_theta = rule.prior != PriorKind::kDeepR;
   uint32_t needed = 0;
   with_update_rule(rule, [&](auto optimiser, auto) { needed = decltype(optimiser)::kStates; });
   require(states == needed, "the store's state arrays are not the optimiser's");
-  return SlotUpdate{rule, StepHyper{u->lr, u->alpha, u->noise_std, u->momentum},
-                    RngStream{u->seed, u->step, u->store, Purpose::kNoise}};
+  return SlotUpdate{rule, step_hyper(*u), RngStream{u->seed, u->step, u->store, Purpose::kNoise}};
 }
 
 deepr_status open(int32_t ordinal, deepr_device_context** context) {

@@ -51,7 +51,7 @@ typedef int32_t deepr_status;
 #define DEEPR_NON_FINITE 3 /* an update left a parameter NaN or infinite (training diverged) */
 #define DEEPR_DEVICE_FAILURE 4 /* anything else the device reports (a lost GPU, a driver error) */
 
-/* At most this many optimiser state arrays per store (momentum keeps 1, Adam would keep 2). */
+/* At most this many optimiser state arrays per store (momentum keeps 1, Adam 2). */
 #define DEEPR_MAX_STATE_ARRAYS 2
 /* source[k] of a sparse store: the input index, with this bit set when the weight is -theta. */
 #define DEEPR_SIGN_BIT 0x80000000u
@@ -80,10 +80,24 @@ typedef struct deepr_dense_view {
   float* state[DEEPR_MAX_STATE_ARRAYS];
 } deepr_dense_view;
 
-/* The optimiser and the prior of an update (cpp/rules/optimisers.hpp, priors.hpp). */
+/* The optimiser and the prior of an update (cpp/rules/optimisers.hpp, priors.hpp). Each line is
+ * one float operation after another, each rounded on its own, in the order written. */
 #define DEEPR_OPTIMISER_SGD 0u      /* theta -= lr * g; no state */
 #define DEEPR_OPTIMISER_MOMENTUM 1u /* v = momentum * v + g, theta -= lr * v; state[0] = v */
-#define DEEPR_PRIOR_DEEP_R 0u       /* then theta += -lr * alpha + noise_std * nu (sparse stores only) */
+/* Version 3. m = beta1 * m + (1 - beta1) * g, v = beta2 * v + (1 - beta2) * (g * g),
+ * theta -= (lr * (m / correction1)) / (sqrt(v / correction2) + epsilon), sqrt correctly rounded;
+ * state[0] = m, state[1] = v. */
+#define DEEPR_OPTIMISER_ADAM 2u
+/* The priors apply to sparse stores only, after the optimiser's step. Under DEEP R's, theta >= 0
+ * and theta < 0 means the connection went dormant: sparse_update lists it as dying. Under the
+ * baselines' priors (version 3) w = sign * theta is an ordinary signed weight that may cross zero:
+ * nothing goes dormant and the dying list is always empty. */
+#define DEEPR_PRIOR_DEEP_R 0u   /* theta = (theta - lr * alpha) + noise_std * nu */
+#define DEEPR_PRIOR_NONE 1u     /* theta unchanged */
+#define DEEPR_PRIOR_L2 2u       /* theta -= (lr * weight_decay) * theta */
+/* l1-shrink: a = theta < 0 ? -theta : theta, s = a - lr * alpha, m = s < 0 ? 0 : s (a NaN stays
+ * NaN), theta = theta < 0 ? -m : m */
+#define DEEPR_PRIOR_L1_SHRINK 3u
 
 /* One store's update: the rule, the step's hyper-parameters, and the coordinates of the store's
  * noise stream (nu of slot k is normal k of stream (seed, step, store, purpose 4)). */
@@ -94,6 +108,14 @@ typedef struct deepr_update {
   uint64_t seed;
   uint64_t step;
   uint32_t store;
+  /* Version 3: read only for the optimiser and priors of version 3, which a host of version 2
+   * never passes. weight_decay: the l2 prior's. beta1, beta2, epsilon: Adam's; correction1 =
+   * 1 - beta1^t and correction2 = 1 - beta2^t for the step count t = step + 1, computed by the
+   * host in double and rounded to float once (cpp/rules/optimisers.hpp, with_bias_corrections),
+   * so that no device needs pow. */
+  float weight_decay;
+  float beta1, beta2, epsilon;
+  float correction1, correction2;
 } deepr_update;
 
 /* The geometry of a 2-D convolution or pooling window (cpp/conv_geometry.hpp). Images are
@@ -158,9 +180,10 @@ typedef struct deepr_device {
   /* bias_gradient[j] = sum_b dz[j][b]. */
   deepr_status (*bias_backward)(deepr_device_context* context, const float* dz, uint32_t outputs, uint32_t stride,
                                 float* bias_gradient);
-  /* theta = prior(optimiser(theta, g), nu) for every slot; the slots whose theta fell below zero,
-   * ascending, go to host_dying (room for dying_capacity >= weight->slots entries) and their count
-   * to *host_dying_count. The view holds exactly the optimiser's state arrays. */
+  /* theta = prior(optimiser(theta, g), nu) for every slot; the slots whose theta fell below zero
+   * (under DEEP R's prior; none under the baselines'), ascending, go to host_dying (room for
+   * dying_capacity >= weight->slots entries) and their count to *host_dying_count. The view holds
+   * exactly the optimiser's state arrays. */
   deepr_status (*sparse_update)(deepr_device_context* context, const deepr_sparse_view* weight,
                                 const float* theta_gradient, const deepr_update* update, uint32_t* host_dying,
                                 uint32_t dying_capacity, uint32_t* host_dying_count);

@@ -63,10 +63,13 @@ std::pair<SparseStore*, DenseStore*> sparse_layer_stores(deepr::Layer& layer) {
 
 std::string device_unsupported(const Network& net) {
   if (std::string layers = unsupported_layers(net); !layers.empty()) return layers;
-  const RuleSpec& rule = net.spec().rule;
-  if (rule.optimiser != "sgd" && rule.optimiser != "momentum") return "the " + rule.optimiser + " optimiser";
-  if (rule.prior != "deep-r") return "the " + rule.prior + " prior";
-  if (rule.structure != "deep-r") return "the " + rule.structure + " structure";
+  // Every optimiser and prior (parse_rule pairs each prior with its structures); the structures
+  // whose host-side work is DEEP R's regrowth plan or nothing. prune and soft-deep-r work on the
+  // host's stores (theta of pruned or dormant connections, the pruning schedule), which the
+  // device's stores do not hold.
+  const StructureKind structure = net.rule().structure;
+  if (structure != StructureKind::kDeepR && structure != StructureKind::kFixed)
+    return "the " + net.spec().rule.structure + " structure";
   return "";
 }
 
@@ -132,7 +135,9 @@ T* DeviceTrainer::upload_array(const std::vector<T>& host, uint64_t capacity) {
 void DeviceTrainer::upload(Network& net, uint32_t max_batch) {
   release_all();
   seed_ = net.spec().seed;
-  momentum_ = net.rule().optimiser == OptimiserKind::kMomentum;
+  optimiser_ = uint32_t(net.rule().optimiser);
+  prior_ = uint32_t(net.rule().prior);
+  regrows_ = net.rule().structure == StructureKind::kDeepR;
   features_ = net.input_size();
   classes_ = net.classes();
   const uint64_t max_stride = device_stride(max_batch);
@@ -238,6 +243,26 @@ void DeviceTrainer::grow(Layer& d, uint32_t capacity) {
   ++capacity_growths_;
 }
 
+deepr_update DeviceTrainer::update_of(const StepHyper& h, uint64_t step, uint32_t store) const {
+  deepr_update u{};
+  u.optimiser = optimiser_;
+  u.prior = prior_;
+  u.lr = h.lr;
+  u.alpha = h.alpha;
+  u.noise_std = h.noise_std;
+  u.momentum = h.momentum;
+  u.seed = seed_;
+  u.step = step;
+  u.store = store;
+  u.weight_decay = h.weight_decay;
+  u.beta1 = h.beta1;
+  u.beta2 = h.beta2;
+  u.epsilon = h.epsilon;
+  u.correction1 = h.correction1;
+  u.correction2 = h.correction2;
+  return u;
+}
+
 void DeviceTrainer::forward(const Stage& stage, uint32_t s, uint32_t stride) {
   const float* x = activations_[s];
   float* y = activations_[s + 1];
@@ -270,15 +295,7 @@ void DeviceTrainer::backward_update(const Stage& stage, uint32_t s, uint32_t str
   }
   const uint32_t l = stage.layer;
   Layer& d = layers_[l];
-  const deepr_update update{momentum_ ? DEEPR_OPTIMISER_MOMENTUM : DEEPR_OPTIMISER_SGD,
-                            DEEPR_PRIOR_DEEP_R,
-                            hyper.lr,
-                            hyper.alpha,
-                            hyper.noise_std,
-                            hyper.momentum,
-                            seed_,
-                            step,
-                            d.weight.id};
+  const deepr_update update = update_of(hyper, step, d.weight.id);
   if (stage.kind == Stage::kLinear) {
     ok(device_.sparse_backward(context_, &d.weight, x, dy, dx, stride, d.theta_gradient), "sparse_backward");
     if (d.bias.size) ok(device_.bias_backward(context_, dy, d.bias.size, stride, d.bias_gradient), "bias_backward");
@@ -325,8 +342,11 @@ void DeviceTrainer::step(uint64_t first, uint32_t batch, const StepHyper& hyper,
 
   // From the head down, each stage's backward pass then its update, as the CPU's sweep.
   std::vector<std::vector<uint32_t>> dying(n);
-  for (uint32_t s = stages; s-- > 0;) backward_update(stages_[s], s, stride, hyper, step, dying);
+  const StepHyper step_hyper = with_bias_corrections(hyper, step);  // as Network::train_step
+  for (uint32_t s = stages; s-- > 0;) backward_update(stages_[s], s, stride, step_hyper, step, dying);
 
+  rewired.assign(n, 0);
+  if (!regrows_) return;  // fixed sparsity: signed weights, no dying list, nothing to regrow
   // Regrowth: the host decides from its copies of the structure and the dying lists alone, with
   // the code the CPU runs (DeepRStructure::plan), and keeps its copies exact with rewire_slots.
   const auto regrowth_start = std::chrono::steady_clock::now();
@@ -336,7 +356,6 @@ void DeviceTrainer::step(uint64_t first, uint32_t batch, const StepHyper& hyper,
         {d.weight.n_in, d.weight.n_out, d.weight.id, d.budget, d.weight.slots, d.row_start.data(), d.source.data()});
   std::vector<std::vector<uint64_t>> born;
   structure_.plan(structures, dying, seed_, step, born);
-  rewired.assign(n, 0);
   for (uint32_t l = 0; l < n; ++l) {
     Layer& d = layers_[l];
     const uint32_t slots = d.weight.slots, after = uint32_t(slots - dying[l].size() + born[l].size());

@@ -28,8 +28,9 @@ class DeviceError : public std::runtime_error {
 
 // What of `net` the device interface cannot train, or "" when it can train all of it: sparse_linear,
 // sparse_conv2d (with a bias or not) and max_pool2d layers in any order, each sparse layer
-// optionally followed by a relu, and a softmax_cross_entropy head (the paper's MLP and cnn); the
-// sgd or momentum optimiser, the deep-r prior and the deep-r structure (either budget and share).
+// optionally followed by a relu, and a softmax_cross_entropy head (the paper's MLP and cnn); any
+// optimiser (sgd, momentum, adam) and prior, with the deep-r structure (either budget and share)
+// or the fixed one.
 std::string device_unsupported(const Network& net);
 
 class DeviceTrainer {
@@ -88,6 +89,8 @@ class DeviceTrainer {
   void step(uint64_t first, uint32_t batch, const StepHyper& hyper, uint64_t step, double& loss_sum, uint32_t& correct,
             std::vector<uint64_t>& rewired, double& regrowth_seconds);
   void grow(Layer& layer, uint32_t capacity);
+  // The update of store `store` in step `step` under the run's rule; h holds the step's bias corrections.
+  deepr_update update_of(const StepHyper& h, uint64_t step, uint32_t store) const;
 
   void* alloc_bytes(uint64_t bytes);
   // A buffer of max(capacity, host.size()) values, the first host.size() of them written from `host`.
@@ -110,7 +113,8 @@ class DeviceTrainer {
   std::vector<Stage> stages_;
   DeepRStructure structure_{false, GlobalShare::kByBudget};  // the run's, from the network's rule
   uint64_t seed_ = 0;
-  bool momentum_ = false;
+  uint32_t optimiser_ = DEEPR_OPTIMISER_SGD, prior_ = DEEPR_PRIOR_DEEP_R;  // the run's rule, as the ABI numbers it
+  bool regrows_ = true;  // the deep-r structure; the fixed one never rewires
   uint32_t classes_ = 0, features_ = 0;
   float* inputs_ = nullptr;  // the chunk's samples, row-major, in training order
   std::vector<int32_t> chunk_labels_;  // the chunk's labels in training order, on the host

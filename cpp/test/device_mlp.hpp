@@ -94,7 +94,8 @@ class DeviceMlp {
     for (uint32_t l = n; l-- > 0;) {
       DeviceLayer& d = layers_[l];
       const deepr_update u{momentum_ ? DEEPR_OPTIMISER_MOMENTUM : DEEPR_OPTIMISER_SGD, DEEPR_PRIOR_DEEP_R, h.lr, h.alpha,
-                           h.noise_std, h.momentum, seed_, step_, d.weight.id};
+                           h.noise_std, h.momentum, seed_, step_, d.weight.id,
+                           0, 0, 0, 0, 0, 0};  // version 3's fields: sgd, momentum and DEEP R's prior read none
       float* dx = l == 0 ? nullptr : gradients_[l];
       ok(context_, dev.sparse_backward(context_, &d.weight, activations_[l], gradients_[l + 1], dx, stride, d.theta_gradient));
       if (dx) ok(context_, dev.relu_backward(context_, activations_[l], dx, dx, uint64_t(d.weight.n_in) * stride));

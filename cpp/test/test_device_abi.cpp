@@ -49,15 +49,10 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 
-// Every parameter, state value, slot and the step of two MLPs are the same bits.
-bool same_networks(const Network& a, const Network& b) {
-  const std::vector<MlpLayer> x = mlp_layers(a), y = mlp_layers(b);
-  if (a.step() != b.step() || x.size() != y.size()) return false;
-  for (size_t l = 0; l < x.size(); ++l)
-    if (x[l].row_start != y[l].row_start || x[l].source != y[l].source || !same_bits(x[l].theta, y[l].theta) ||
-        !same_bits(x[l].velocity, y[l].velocity) || !same_bits(x[l].bias, y[l].bias) ||
-        !same_bits(x[l].bias_velocity, y[l].bias_velocity))
-      return false;
+bool same_states(const StateArrays& a, const StateArrays& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t s = 0; s < a.size(); ++s)
+    if (a[s].name != b[s].name || !same_bits(a[s].values, b[s].values)) return false;
   return true;
 }
 
@@ -88,12 +83,6 @@ const deepr_device& loaded_cpu() {
 // Every store of two networks (theta, structure, state arrays, biases) and their steps are the same bits.
 bool same_stores(Network& a, Network& b) {
   if (a.step() != b.step() || a.layers().size() != b.layers().size()) return false;
-  const auto same_states = [](const StateArrays& x, const StateArrays& y) {
-    if (x.size() != y.size()) return false;
-    for (size_t s = 0; s < x.size(); ++s)
-      if (!same_bits(x[s].values, y[s].values)) return false;
-    return true;
-  };
   for (size_t l = 0; l < a.layers().size(); ++l) {
     const std::vector<StoreRef> x = a.layers()[l]->stores(), y = b.layers()[l]->stores();
     if (x.size() != y.size()) return false;
@@ -174,7 +163,7 @@ TEST(device_trainer_trains_the_mlp_as_train_batches_does_bit_for_bit) {
         train_batches(host, d.view(), order, c.batch, first, batches, hyper, false, expected);
         trainer.train_batches(device_net, d.view(), order, c.batch, first, batches, hyper, chunk % 5 == 0, got);
         for (uint64_t r : got.rewired) regrown += r;
-        same = same_stats(expected, got) && same_networks(host, device_net) && got.noise_seconds == 0;
+        same = same_stats(expected, got) && same_stores(host, device_net) && got.noise_seconds == 0;
         if (!same) deepr_test::fail(__FILE__, __LINE__, name + ": the device differs from the host after step " + std::to_string(host.step()));
         first += batches;
       }
@@ -242,6 +231,69 @@ TEST(device_trainer_trains_sparse_linear_layers_in_a_row_bit_for_bit) {
     CHECK(r > 0);
 }
 
+// Adam with DEEP R, and the baselines' signed priors with fixed sparsity, each optimiser somewhere.
+struct RuleCase {
+  const char* optimiser;
+  const char* prior;
+  const char* structure;
+  const char* budget;
+  bool loaded;
+};
+
+TEST(device_trainer_trains_adam_and_the_baseline_priors_as_train_batches_does_bit_for_bit) {
+  const Data d = data();
+  const std::vector<RuleCase> cases{{"adam", "deep-r", "deep-r", "layer", false},
+                                    {"adam", "deep-r", "deep-r", "global", true},
+                                    {"adam", "none", "fixed", "layer", true},
+                                    {"sgd", "l2", "fixed", "layer", false},
+                                    {"momentum", "l1-shrink", "fixed", "layer", false},
+                                    {"adam", "l1-shrink", "fixed", "layer", true}};
+  for (const RuleCase& c : cases) {
+    const std::string name = std::string(c.optimiser) + ", prior " + c.prior + ", structure " + c.structure + ", " +
+                             c.budget + " budget";
+    NetworkSpec spec = deepr_test::mlp_spec(kSizes, kBudgets, true, false, false, GlobalShare::kByDormant, 13);
+    spec.rule = RuleSpec{c.optimiser, c.prior, c.structure, c.budget, "dormant", {}};
+    Network host(spec), device_net(spec);
+    DeviceTrainer trainer(c.loaded ? loaded_cpu() : cpu(), 0);
+    const bool adam = std::string(c.optimiser) == "adam";
+    // Adam moves every weight by about lr a step: a smaller lr keeps its steps as large as SGD's,
+    // and a larger alpha keeps lr * alpha (the prior's pull) as large.
+    StepHyper hyper{adam ? 0.005f : kLr, adam ? 0.1f : kAlpha, kNoiseStd, kMomentum};
+    hyper.weight_decay = 0.05f;
+    const Network initial(spec);
+    const uint64_t per_epoch = (kSamples + 36) / 37;
+    uint64_t regrown = 0, batches = 0;
+    bool same = true;
+    for (uint64_t epoch = 0; host.step() < kSteps && same; ++epoch) {
+      const std::vector<uint32_t> order = epoch_order(spec.seed, epoch, kSamples);
+      for (uint64_t first = 0; first < per_epoch && same; first += batches) {
+        batches = std::min<uint64_t>(1 + host.step() % 3, per_epoch - first);
+        ChunkStats expected, got;
+        train_batches(host, d.view(), order, 37, first, batches, hyper, false, expected);
+        trainer.train_batches(device_net, d.view(), order, 37, first, batches, hyper, host.step() % 5 == 0, got);
+        for (uint64_t r : got.rewired) regrown += r;
+        same = same_stats(expected, got) && same_stores(host, device_net);
+        if (!same) deepr_test::fail(__FILE__, __LINE__, name + ": the device differs from the host after step " + std::to_string(host.step()));
+      }
+    }
+    CHECK(device_net.check().empty());
+    const std::vector<MlpLayer> trained = mlp_layers(device_net), start = mlp_layers(initial);
+    if (std::string(c.structure) == "deep-r") {
+      CHECK(regrown > kSteps);  // connections died and regrew throughout
+      continue;
+    }
+    // Fixed sparsity: not one connection moved, and signed weights crossed zero (theta < 0 stays active).
+    CHECK(regrown == 0);
+    size_t negative = 0, zero = 0;
+    for (size_t l = 0; l < trained.size(); ++l) {
+      CHECK(trained[l].row_start == start[l].row_start && trained[l].source == start[l].source);
+      for (float t : trained[l].theta) negative += t < 0.0f, zero += t == 0.0f;
+    }
+    CHECK(negative > 0);
+    if (std::string(c.prior) == "l1-shrink") CHECK(zero > 0);  // the shrinkage zeroed weights exactly
+  }
+}
+
 // cuda/test_cuda_device.cpp drives a GPU one step at a time with DeviceMlp, to read the device's
 // buffers after every step: on the CPU table it must train as Network does.
 TEST(device_mlp_steps_as_network_does_bit_for_bit) {
@@ -292,7 +344,7 @@ TEST(device_trainer_stops_on_a_non_finite_update_as_the_host_does) {
   const auto got =
       failure([&](ChunkStats& s) { trainer.train_batches(device_net, d.view(), order, 30, 0, 10, diverging, false, s); });
   CHECK(!expected.first.empty() && expected == got);
-  CHECK(host.step() == device_net.step() && same_networks(host, device_net));  // the diverged step's biases too
+  CHECK(host.step() == device_net.step() && same_stores(host, device_net));  // the diverged step's biases too
 
   // A loss that is not finite: the batch's inputs hold NaN. Nothing of that step changed.
   Network clean_host(spec), clean_device(spec);
@@ -304,7 +356,7 @@ TEST(device_trainer_stops_on_a_non_finite_update_as_the_host_does) {
   const auto loss_got =
       failure([&](ChunkStats& s) { trainer.train_batches(clean_device, bad.view(), order, 30, 0, 3, hyper, false, s); });
   CHECK(loss_expected.first.find("loss is not finite at step 1") == 0 && loss_expected == loss_got);
-  CHECK(clean_device.step() == 1 && same_networks(clean_host, clean_device));
+  CHECK(clean_device.step() == 1 && same_stores(clean_host, clean_device));
 
   // A cnn: the same layer named and the same stores left behind.
   const NetworkSpec cnn = small_cnn(true, true, false, GlobalShare::kByBudget, 5);
@@ -334,13 +386,13 @@ TEST(device_trainer_refuses_what_the_device_interface_does_not_cover) {
     }
     return "";
   };
-  NetworkSpec adam = deepr_test::mlp_spec(kSizes, kBudgets, true, false, false, GlobalShare::kByBudget, 1);
-  adam.rule.optimiser = "adam";
-  CHECK(refusal(adam, StepHyper{}) == "the cpu backend does not yet train the adam optimiser; train this model on the CPU");
-  NetworkSpec fixed = deepr_test::mlp_spec(kSizes, kBudgets, true, false, false, GlobalShare::kByBudget, 1);
-  fixed.rule.structure = "fixed";
-  fixed.rule.prior = "none";
-  CHECK(refusal(fixed, StepHyper{}).find("the none prior") != std::string::npos);
+  NetworkSpec prune = deepr_test::mlp_spec(kSizes, kBudgets, true, false, false, GlobalShare::kByBudget, 1);
+  prune.rule = RuleSpec{"adam", "l1-shrink", "prune", "layer", "budget",
+                        {{"pruneStart", 10}, {"pruneEvery", 10}, {"pruneTimes", 2}, {"quality", 0}}};
+  CHECK(refusal(prune, StepHyper{}) == "the cpu backend does not yet train the prune structure; train this model on the CPU");
+  NetworkSpec soft = deepr_test::mlp_spec(kSizes, kBudgets, true, false, false, GlobalShare::kByBudget, 1);
+  soft.rule = RuleSpec{"sgd", "deep-r", "soft-deep-r", "layer", "budget", {{"beta", 1}}};
+  CHECK(refusal(soft, StepHyper{}).find("the soft-deep-r structure") != std::string::npos);
   NetworkSpec two_relus = deepr_test::mlp_spec(kSizes, kBudgets, false, false, false, GlobalShare::kByBudget, 1);
   two_relus.layers.insert(two_relus.layers.begin() + 1, {"relu", {}, {}});  // a relu after a relu
   CHECK(refusal(two_relus, StepHyper{}).find("layer 2 (relu): a device trains sparse_linear, sparse_conv2d and max_pool2d") !=
@@ -357,6 +409,9 @@ TEST(device_trainer_refuses_what_the_device_interface_does_not_cover) {
   CHECK(refusal(deepr_test::mlp_spec(kSizes, kBudgets, false, false, false, GlobalShare::kByBudget, 1), clipped)
             .find("clipNorm") != std::string::npos);
   CHECK(device_unsupported(Network(deepr_test::mlp_spec(kSizes, kBudgets, true, true, true, GlobalShare::kByDormant, 1))).empty());
+  NetworkSpec adam_fixed = deepr_test::mlp_spec(kSizes, kBudgets, true, false, false, GlobalShare::kByBudget, 1);
+  adam_fixed.rule = RuleSpec{"adam", "l2", "fixed", "layer", "budget", {}};
+  CHECK(device_unsupported(Network(adam_fixed)).empty());
 }
 
 TEST(device_trainer_names_the_bytes_the_device_could_not_allocate) {
@@ -378,7 +433,7 @@ TEST(device_trainer_names_the_bytes_the_device_could_not_allocate) {
     CHECK(e.status == DEEPR_OUT_OF_MEMORY);
   }
   CHECK(message.find("cpu device: out of memory allocating 5760 bytes") == 0);
-  CHECK(same_networks(before, net));
+  CHECK(same_stores(before, net));
 }
 
 TEST(device_library_loads_a_table_or_says_why_not) {
@@ -462,7 +517,7 @@ TEST(device_table_refuses_bad_arguments_with_a_code_and_a_message) {
   CHECK(y[0] == 0.75f && y[16] == 0.0f && y[32] == 1.0f && y[15] == 0.75f);  // no sign bit set: every weight is theta
 
   uint32_t dying[3], died = 0;
-  deepr_update u{DEEPR_OPTIMISER_SGD, DEEPR_PRIOR_DEEP_R, 0.1f, 0.0f, 0.0f, 0.0f, 1, 0, 0};
+  deepr_update u{DEEPR_OPTIMISER_SGD, DEEPR_PRIOR_DEEP_R, 0.1f, 0.0f, 0.0f, 0.0f, 1, 0, 0, 0, 0, 0, 0, 0, 0};
   u.optimiser = 7;
   refused(dev.sparse_update(c, &w, gradient.data(), &u, dying, 3, &died), DEEPR_INVALID_ARGUMENT);
   u.optimiser = DEEPR_OPTIMISER_MOMENTUM;  // without its velocity array
@@ -474,6 +529,17 @@ TEST(device_table_refuses_bad_arguments_with_a_code_and_a_message) {
   gradient = {6.0f, 0.0f, 0.0f};  // theta 0.5 - 0.1 * 6 < 0: slot 0 dies
   theta = {0.5f, 0.25f, 1.0f};
   CHECK(dev.sparse_update(c, &w, gradient.data(), &u, dying, 3, &died) == DEEPR_OK && died == 1 && dying[0] == 0);
+  u.prior = DEEPR_PRIOR_L1_SHRINK + 1;
+  refused(dev.sparse_update(c, &w, gradient.data(), &u, dying, 3, &died), DEEPR_INVALID_ARGUMENT);
+  u.prior = DEEPR_PRIOR_NONE;
+  u.optimiser = DEEPR_OPTIMISER_ADAM;  // without its two moment arrays
+  refused(dev.sparse_update(c, &w, gradient.data(), &u, dying, 3, &died), DEEPR_INVALID_ARGUMENT);
+  // Under a baseline's prior theta is a signed weight: below zero it stays active, and nothing dies.
+  u.optimiser = DEEPR_OPTIMISER_SGD;
+  theta = {0.5f, 0.25f, 1.0f};
+  CHECK(dev.sparse_update(c, &w, gradient.data(), &u, dying, 3, &died) == DEEPR_OK && died == 0 && theta[0] < 0.0f);
+  u.prior = DEEPR_PRIOR_DEEP_R;
+  theta = {0.5f, 0.25f, 1.0f};
 
   const int32_t bad_label = 3;
   std::vector<float> logits(3 * 16, 0.0f);
