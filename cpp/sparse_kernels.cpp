@@ -207,7 +207,7 @@ __attribute__((always_inline)) inline void update_rows(const SparseView& w, cons
   const uint32_t* src = w.source;
   const float* theta = w.theta;
   const uint32_t* row_start = w.row_start;
-  float noise[kNoiseChunk];
+  alignas(64) float noise[kNoiseChunk];  // whole cache lines: the generator stores 16 floats at a time
   Lanes grad[kBlock];  // per slot of the block: its gradient, not yet summed over lanes
 
   // Slot k gets normal number k of the store's noise stream, so the noise does not depend on how
@@ -308,7 +308,7 @@ void gradient_rows_first_layer(const SparseView& w, const float* x, const float*
 DEEPR_DISPATCH
 void update_from_gradients(const SparseView& w, const float* g, const SlotUpdate& u, SweepPart& part) {
   with_update_rule(u.rule, [&](auto optimiser, auto prior) __attribute__((always_inline)) {
-    float noise[kNoiseChunk];
+    alignas(64) float noise[kNoiseChunk];  // whole cache lines: the generator stores 16 floats at a time
     for (uint32_t chunk = 0; chunk < w.slots; chunk += kNoiseChunk) {
       const uint32_t count = std::min(kNoiseChunk, w.slots - chunk);
       draw_noise(u, chunk, count, noise, part);
