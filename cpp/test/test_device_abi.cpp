@@ -136,6 +136,9 @@ struct Case {
   bool loaded;  // through the library loaded with dlopen, else the CPU table linked in
 };
 
+// The step's hyper-parameters of a case: SGD, or momentum.
+StepHyper sgd_or_momentum(const Case& c) { return StepHyper{kLr, kAlpha, kNoiseStd, c.momentum ? kMomentum : 0.0f}; }
+
 }  // namespace
 
 TEST(device_trainer_trains_the_mlp_as_train_batches_does_bit_for_bit) {
@@ -174,15 +177,15 @@ TEST(device_trainer_trains_the_mlp_as_train_batches_does_bit_for_bit) {
   }
 }
 
-// Trains `spec` for kSteps through the table (DeviceTrainer) and on the host (train_batches), in
-// chunks of 1 to 3 batches, the device's invariant checked every 5th chunk; fails the test at the
-// first step after which stores or statistics differ. Returns the connections regrown per store.
-std::vector<uint64_t> train_on_both(const NetworkSpec& spec, const Data& d, const Case& c, const std::string& name,
-                                    uint64_t& capacity_growths) {
-  Network host(spec), device_net(spec);
+// Trains `spec` for kSteps through the table (DeviceTrainer) into `device_net` and on the host
+// (train_batches), in chunks of 1 to 3 batches, the device's invariant checked every 5th chunk; fails
+// the test at the first step after which stores or statistics differ. Returns the connections
+// regrown per store.
+std::vector<uint64_t> train_on_both(const NetworkSpec& spec, Network& device_net, const Data& d, const Case& c,
+                                    const StepHyper& hyper, const std::string& name, uint64_t& capacity_growths) {
+  Network host(spec);
   CHECK(device_unsupported(host).empty());
   DeviceTrainer trainer(c.loaded ? loaded_cpu() : cpu(), 0);
-  const StepHyper hyper{kLr, kAlpha, kNoiseStd, c.momentum ? kMomentum : 0.0f};
   const uint64_t per_epoch = (kSamples + c.batch - 1) / c.batch;
   std::vector<uint64_t> regrown(host.sparse_stores().size(), 0);
   bool same = true;
@@ -214,7 +217,9 @@ TEST(device_trainer_trains_a_cnn_as_train_batches_does_bit_for_bit) {
     const std::string name = "cnn, batch " + std::to_string(c.batch) + (c.bias ? ", biases" : "") +
                              (c.momentum ? ", momentum" : ", sgd") + (c.global ? ", global budget" : ", per-layer budget");
     uint64_t growths = 0;
-    const std::vector<uint64_t> regrown = train_on_both(small_cnn(c.bias, c.momentum, c.global, c.share, 13), d, c, name, growths);
+    const NetworkSpec spec = small_cnn(c.bias, c.momentum, c.global, c.share, 13);
+    Network device_net(spec);
+    const std::vector<uint64_t> regrown = train_on_both(spec, device_net, d, c, sgd_or_momentum(c), name, growths);
     CHECK(regrown.size() == 4);
     for (uint64_t r : regrown) CHECK(r > 0);  // every store, the convolutions' included, rewired
     if (c.global) CHECK(growths > 0);
@@ -227,7 +232,8 @@ TEST(device_trainer_trains_sparse_linear_layers_in_a_row_bit_for_bit) {
   spec.layers.erase(spec.layers.begin() + 1);
   uint64_t growths = 0;
   const Case c{40, true, true, false, GlobalShare::kByBudget, false};
-  for (uint64_t r : train_on_both(spec, data(), c, "sparse_linear, sparse_linear, relu, sparse_linear", growths))
+  Network device_net(spec);
+  for (uint64_t r : train_on_both(spec, device_net, data(), c, sgd_or_momentum(c), "sparse_linear, sparse_linear, relu, sparse_linear", growths))
     CHECK(r > 0);
 }
 
@@ -253,30 +259,17 @@ TEST(device_trainer_trains_adam_and_the_baseline_priors_as_train_batches_does_bi
                              c.budget + " budget";
     NetworkSpec spec = deepr_test::mlp_spec(kSizes, kBudgets, true, false, false, GlobalShare::kByDormant, 13);
     spec.rule = RuleSpec{c.optimiser, c.prior, c.structure, c.budget, "dormant", {}};
-    Network host(spec), device_net(spec);
-    DeviceTrainer trainer(c.loaded ? loaded_cpu() : cpu(), 0);
     const bool adam = std::string(c.optimiser) == "adam";
     // Adam moves every weight by about lr a step: a smaller lr keeps its steps as large as SGD's,
     // and a larger alpha keeps lr * alpha (the prior's pull) as large.
     StepHyper hyper{adam ? 0.005f : kLr, adam ? 0.1f : kAlpha, kNoiseStd, kMomentum};
     hyper.weight_decay = 0.05f;
     const Network initial(spec);
-    const uint64_t per_epoch = (kSamples + 36) / 37;
-    uint64_t regrown = 0, batches = 0;
-    bool same = true;
-    for (uint64_t epoch = 0; host.step() < kSteps && same; ++epoch) {
-      const std::vector<uint32_t> order = epoch_order(spec.seed, epoch, kSamples);
-      for (uint64_t first = 0; first < per_epoch && same; first += batches) {
-        batches = std::min<uint64_t>(1 + host.step() % 3, per_epoch - first);
-        ChunkStats expected, got;
-        train_batches(host, d.view(), order, 37, first, batches, hyper, false, expected);
-        trainer.train_batches(device_net, d.view(), order, 37, first, batches, hyper, host.step() % 5 == 0, got);
-        for (uint64_t r : got.rewired) regrown += r;
-        same = same_stats(expected, got) && same_stores(host, device_net);
-        if (!same) deepr_test::fail(__FILE__, __LINE__, name + ": the device differs from the host after step " + std::to_string(host.step()));
-      }
-    }
-    CHECK(device_net.check().empty());
+    Network device_net(spec);
+    uint64_t growths = 0, regrown = 0;
+    for (uint64_t r : train_on_both(spec, device_net, d, Case{37, true, false, false, GlobalShare::kByDormant, c.loaded},
+                                    hyper, name, growths))
+      regrown += r;
     const std::vector<MlpLayer> trained = mlp_layers(device_net), start = mlp_layers(initial);
     if (std::string(c.structure) == "deep-r") {
       CHECK(regrown > kSteps);  // connections died and regrew throughout
