@@ -1,5 +1,7 @@
 #include "random.hpp"
 
+#include "store_views.hpp"
+
 namespace deepr {
 
 // Whole batches go straight to out; the rest, in tail batches, and a batch cut by an end of the
@@ -36,6 +38,23 @@ void fill_block_draws(const RngStream& stream, uint32_t first, uint32_t count, u
       out[2 * (done + i)] = (w[0][i] << 32) | uint32_t(w[1][i]);
       out[2 * (done + i) + 1] = (w[2][i] << 32) | uint32_t(w[3][i]);
     }
+  }
+}
+
+DEEPR_DISPATCH
+void position_sign_bits(uint64_t seed, uint32_t store, const uint64_t* positions, uint32_t count, uint32_t* sign_bits) {
+  typedef BatchLanes<kTailBlocks>::Blocks Blocks;
+  for (uint32_t done = 0; done < count; done += kTailBlocks) {
+    const uint32_t n = std::min(kTailBlocks, count - done);
+    uint64_t batch[kTailBlocks] = {};
+    std::copy(positions + done, positions + done + n, batch);
+    Blocks c[4];
+    std::memcpy(&c[0], batch, sizeof batch);
+    c[1] = c[0] >> 32;  // the counter of position p: {p low, p high, 0, store << 8 | kSign}
+    c[2] = Blocks{};
+    c[3] = Blocks{} + ((store << 8) | uint32_t(Purpose::kSign));
+    philox_lanes<kTailBlocks>(c, seed);
+    for (uint32_t i = 0; i < n; ++i) sign_bits[done + i] = (c[0][i] & 1u) ? kSignBit : 0u;
   }
 }
 

@@ -39,31 +39,36 @@ constexpr Blocks lane_indices(std::index_sequence<I...>) {
   return Blocks{I...};
 }
 
+// philox4x32_10 of kBlocks counters at once, in place: word j of counter i is the low half of lane
+// i of c[j]. The arithmetic of philox4x32_10, except that the high halves carry junk: the products
+// read only the low halves, which spares packing the words between rounds.
+template <uint32_t kBlocks>
+__attribute__((always_inline)) inline void philox_lanes(typename BatchLanes<kBlocks>::Blocks c[4], uint64_t seed) {
+  typedef typename BatchLanes<kBlocks>::Blocks Blocks;
+  constexpr uint64_t kLow = 0xFFFFFFFFu;
+  uint32_t k0 = uint32_t(seed), k1 = uint32_t(seed >> 32);
+  for (int round = 0; round < 10; ++round) {
+    const Blocks p0 = (c[0] & kLow) * 0xD2511F53u, p1 = (c[2] & kLow) * 0xCD9E8D57u;
+    c[0] = (p1 >> 32) ^ c[1] ^ k0;
+    c[2] = (p0 >> 32) ^ c[3] ^ k1;
+    c[1] = p1;
+    c[3] = p0;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+}
+
 // Blocks first .. first + kBlocks - 1 of a stream: word j of block i is the low half of lane i of
-// w[j]. The arithmetic of philox4x32_10, except that the high halves carry junk: the products read
-// only the low halves, which spares packing the words between rounds.
+// w[j] (the high halves carry junk).
 template <uint32_t kBlocks>
 __attribute__((always_inline)) inline void philox_batch(const RngStream& stream, uint32_t first,
                                                         typename BatchLanes<kBlocks>::Blocks w[4]) {
   typedef typename BatchLanes<kBlocks>::Blocks Blocks;
-  constexpr uint64_t kLow = 0xFFFFFFFFu;
-  Blocks c0 = lane_indices<Blocks>(std::make_index_sequence<kBlocks>()) + first;
-  Blocks c1 = Blocks{} + uint32_t(stream.step), c2 = Blocks{} + uint32_t(stream.step >> 32);
-  Blocks c3 = Blocks{} + ((stream.store << 8) | uint32_t(stream.purpose));
-  uint32_t k0 = uint32_t(stream.seed), k1 = uint32_t(stream.seed >> 32);
-  for (int round = 0; round < 10; ++round) {
-    const Blocks p0 = (c0 & kLow) * 0xD2511F53u, p1 = (c2 & kLow) * 0xCD9E8D57u;
-    c0 = (p1 >> 32) ^ c1 ^ k0;
-    c2 = (p0 >> 32) ^ c3 ^ k1;
-    c1 = p1;
-    c3 = p0;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
-  }
-  w[0] = c0;
-  w[1] = c1;
-  w[2] = c2;
-  w[3] = c3;
+  w[0] = lane_indices<Blocks>(std::make_index_sequence<kBlocks>()) + first;
+  w[1] = Blocks{} + uint32_t(stream.step);
+  w[2] = Blocks{} + uint32_t(stream.step >> 32);
+  w[3] = Blocks{} + ((stream.store << 8) | uint32_t(stream.purpose));
+  philox_lanes<kBlocks>(w, stream.seed);
 }
 
 // Lane-wise square root: the vector extensions have none, and with -fno-math-errno this loop becomes
@@ -172,6 +177,10 @@ void fill_normals(const RngStream& stream, uint64_t first, uint64_t count, float
 // The two 64-bit draws of blocks first .. first + count - 1 of a stream, made in batches:
 // block i gives out[2 i] = word 0 : word 1 and out[2 i + 1] = word 2 : word 3 (random.cpp).
 void fill_block_draws(const RngStream& stream, uint32_t first, uint32_t count, uint64_t* out);
+
+// The fixed signs of `count` positions of a store, as position_is_negative gives them one at a
+// time: sign_bits[n] = kSignBit if position n is negative, else 0 (random.cpp).
+void position_sign_bits(uint64_t seed, uint32_t store, const uint64_t* positions, uint32_t count, uint32_t* sign_bits);
 
 // Draws exactly uniform integers in [0, bound) from consecutive blocks of one stream, with
 // Lemire's multiply-and-reject method: no modulo bias, whatever the bound. Draw n takes block n

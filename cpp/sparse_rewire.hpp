@@ -10,24 +10,25 @@
 namespace deepr {
 
 // The slot of input `in` in row `out` if it has one, else the slot before which it would go.
-uint32_t slot_for(const uint32_t* row_start, const uint32_t* source, uint32_t out, uint32_t in);
+// `slots`: how many slots `source` holds, so that a short row can be read as one 16-slot vector.
+uint32_t slot_for(const uint32_t* row_start, const uint32_t* source, uint32_t slots, uint32_t out, uint32_t in);
 
 // rewire_slots' working memory, kept by its caller so that a step does not allocate.
 struct RewireScratch {
   struct Run {
     uint32_t begin, end;  // old slots [begin, end)
-    uint32_t up;          // move up by this many places
+    uint32_t to;          // their new first slot
   };
-  std::vector<uint32_t> insert_at, born_rows, row_steps;
-  std::vector<Run> runs;
+  std::vector<uint32_t> insert_at, born_rows, born_at, row_steps, sign_bits;
+  std::vector<Run> down, up;  // the runs that move down, and those that move up
 };
 
 // One regrowth step: drops the slots `dying` (ascending) and activates the positions `born`
 // (sorted, distinct, dormant; a dying position may be among them) at theta = 0 and state 0, with
 // the fixed sign of (seed, store id, position). The buffers must hold
 // max(slots, slots - dying + born) slots: the caller grows them first. Every kept slot moves at
-// most once, with its state, in runs (memmove), and the order stays sorted: O(moved slots + n_out),
-// no re-sort. `store.theta` may be null: then only the structure (row_start, source) changes, as
+// most once, with its state, in runs between the events, and the order stays sorted:
+// O(moved slots + n_out), no re-sort. `store.theta` may be null: then only the structure (row_start, source) changes, as
 // in a host copy of a store whose values live on a device. Writes row_start and source, which the
 // view shows the kernels as read-only. Returns the new number of slots.
 uint32_t rewire_slots(const SparseView& store, uint64_t seed, const uint32_t* dying, uint32_t dying_count,

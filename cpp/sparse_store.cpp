@@ -20,7 +20,7 @@ SparseStore::SparseStore(uint32_t n_in_, uint32_t n_out_, uint32_t id_, uint64_t
 
 bool SparseStore::contains(uint64_t position) const {
   const uint32_t out = uint32_t(position / n_in), in = uint32_t(position % n_in);
-  const uint32_t k = slot_for(row_start.data(), source.data(), out, in);
+  const uint32_t k = slot_for(row_start.data(), source.data(), uint32_t(theta.size()), out, in);
   return k < row_start[out + 1] && (source[k] & kIndexMask) == in && theta[k] >= 0.0f;
 }
 

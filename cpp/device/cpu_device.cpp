@@ -291,7 +291,7 @@ deepr_status rewire(deepr_device_context* context, deepr_sparse_view* weight, ui
       const uint64_t p = host_born[b];
       require(p < positions && (b == 0 || host_born[b - 1] < p), "born positions must be ascending positions of the store");
       const uint32_t out = uint32_t(p / weight->n_in), in = uint32_t(p % weight->n_in);
-      const uint32_t k = slot_for(weight->row_start, weight->source, out, in);
+      const uint32_t k = slot_for(weight->row_start, weight->source, weight->slots, out, in);
       const bool has_slot = k < weight->row_start[out + 1] && (weight->source[k] & kIndexMask) == in;
       require(!has_slot || std::binary_search(host_dying, host_dying + dying_count, k),
               "a born position is an active connection that is not dying");

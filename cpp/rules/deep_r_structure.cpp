@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "random.hpp"
+#include "simd.hpp"
 
 namespace deepr {
 
@@ -16,9 +17,26 @@ namespace {
 // Whether `position` is a connection that survives the step: it has a slot, not among `dying`.
 bool survives(const StoreStructure& store, const std::vector<uint32_t>& dying, uint64_t position) {
   const uint32_t out = uint32_t(position / store.n_in), in = uint32_t(position % store.n_in);
-  const uint32_t k = slot_for(store.row_start, store.source, out, in);
+  const uint32_t k = slot_for(store.row_start, store.source, store.slots, out, in);
   return k < store.row_start[out + 1] && (store.source[k] & kIndexMask) == in &&
          !std::binary_search(dying.begin(), dying.end(), k);
+}
+
+// Sorts a few positions by rank: each one's place is the number of those before it, counted
+// with no branch, which a vector unit does many at a time. A regrowth step sorts a few dozen
+// random positions, where std::sort's branches mispredict about every other comparison.
+DEEPR_DISPATCH
+void sort_positions(uint64_t* positions, size_t count) {
+  constexpr size_t kMostByRank = 64;
+  if (count > kMostByRank) return std::sort(positions, positions + count);
+  int64_t p[kMostByRank];  // positions are below 2^63: signed compares vectorise on more targets
+  std::copy(positions, positions + count, p);
+  for (size_t i = 0; i < count; ++i) {
+    size_t rank = 0;  // equal positions keep their order
+    for (size_t j = 0; j < i; ++j) rank += p[j] <= p[i];
+    for (size_t j = i + 1; j < count; ++j) rank += p[j] < p[i];
+    positions[rank] = uint64_t(p[i]);
+  }
 }
 
 }  // namespace
@@ -60,7 +78,7 @@ void sample_dormant(const StoreStructure& store, const std::vector<uint32_t>& dy
     const auto kept = std::ptrdiff_t(picks.size());
     picks.resize(count);
     uniform.below(total, count - kept, picks.data() + kept);
-    std::sort(picks.begin() + kept, picks.end());
+    sort_positions(picks.data() + kept, count - kept);
     auto end = std::unique(picks.begin() + kept, picks.end());
     end = std::remove_if(picks.begin() + kept, end, [&](uint64_t p) {
       return survives(store, dying, p) || std::binary_search(picks.begin(), picks.begin() + kept, p);

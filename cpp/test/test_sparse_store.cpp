@@ -10,27 +10,30 @@
 
 using namespace deepr;
 
-TEST(rewire_keeps_the_store_and_its_state_arrays_equal_to_a_map_model) {
-  SparseStore layer(13, 11, 0, 99, 1);
+// `rounds` regrowth steps on a store of n_in x n_out: a random one in `dying_one_in` of the slots
+// dies, and a random number of positions (more or fewer than died) regrow, so that runs of kept
+// slots move both ways by various shifts.
+void rewire_against_a_map_model(uint32_t n_in, uint32_t n_out, uint64_t dying_one_in, uint64_t grow_more, int rounds) {
+  SparseStore layer(n_in, n_out, 0, 99, 1);
   keep_states(layer.states, {"first", "second"}, 0);  // two per-slot arrays, as Adam's moments
   std::vector<float>&first = layer.states[0].values, &second = layer.states[1].values;
   std::map<uint64_t, float> model;  // position -> theta
-  UniformIntegers uniform(RngStream{1, 0, 0, Purpose::kRewire});
+  UniformIntegers uniform(RngStream{1, n_in, n_out, Purpose::kRewire});
   uint64_t picked_again = 0;  // new connections at a position that was dying in the same step
-  for (int round = 0; round < 300; ++round) {
+  for (int round = 0; round < rounds; ++round) {
     // A random subset goes dormant (theta < 0), as the update would leave it.
     std::vector<uint32_t> dying;
     std::set<uint64_t> dying_positions;
     for (uint32_t out = 0; out < layer.n_out; ++out)
       for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k)
-        if (uniform.below(4) == 0) {
+        if (uniform.below(dying_one_in) == 0) {
           dying.push_back(k);
           layer.theta[k] = -1.0f;
           dying_positions.insert(layer.position_of(k, out));
           model.erase(layer.position_of(k, out));
         }
     // Grow a random number of positions (more or fewer than died), then give all slots distinct values.
-    const uint64_t grow = std::min<uint64_t>(uniform.below(12) + dying.size() / 2, layer.positions() - model.size());
+    const uint64_t grow = std::min<uint64_t>(uniform.below(grow_more) + dying.size() / 2, layer.positions() - model.size());
     std::vector<uint64_t> picks;
     sample_dormant(structure_of(layer), dying, grow, RngStream{1, uint64_t(round), 0, Purpose::kRewire}, picks);
     for (uint64_t p : picks) {
@@ -55,6 +58,53 @@ TEST(rewire_keeps_the_store_and_its_state_arrays_equal_to_a_map_model) {
   }
   CHECK(picked_again > 0);
   CHECK(layer.active() == model.size() && first.size() == model.size() && second.size() == model.size());
+}
+
+TEST(rewire_keeps_the_store_and_its_state_arrays_equal_to_a_map_model) {
+  rewire_against_a_map_model(13, 11, 4, 12, 300);  // short rows and runs; the store fills up
+  rewire_against_a_map_model(40, 3, 40, 30, 200);  // rows longer than a vector, long runs
+  rewire_against_a_map_model(300, 60, 60, 400, 40);  // a layer at a few %: runs of dozens of slots
+}
+
+TEST(slot_for_agrees_with_lower_bound_in_every_row) {
+  // Rows of every length from 0 to 40 (the short-row path reads 16 slots at once, the longer ones
+  // search), the last rows near the end of the slots included.
+  UniformIntegers uniform(RngStream{3, 0, 0, Purpose::kRewire});
+  for (uint32_t trial = 0; trial < 20; ++trial) {
+    SparseStore layer(64, 50, 0, 5, 1);
+    std::vector<uint64_t> positions;
+    for (uint32_t out = 0; out < layer.n_out; ++out) {
+      const uint64_t length = uniform.below(trial % 2 ? 41 : 17);
+      std::vector<uint64_t> row;
+      const uint32_t empty_row[2] = {0, 0};  // the inputs of one row, drawn from an empty one
+      sample_dormant(StoreStructure{64, 1, 0, 1, 0, empty_row, nullptr}, {}, length,
+                     RngStream{3, trial, out, Purpose::kInitPositions}, row);
+      for (uint64_t in : row) positions.push_back(uint64_t(out) * 64 + in);
+    }
+    layer.assign(positions, std::vector<float>(positions.size(), 1.0f));
+    for (uint32_t out = 0; out < layer.n_out; ++out)
+      for (uint32_t in = 0; in < 64; ++in) {
+        const uint32_t* begin = layer.source.data() + layer.row_start[out];
+        const uint32_t* end = layer.source.data() + layer.row_start[out + 1];
+        const uint32_t expected = uint32_t(
+            std::lower_bound(begin, end, in, [](uint32_t s, uint32_t i) { return (s & kIndexMask) < i; }) - layer.source.data());
+        CHECK(slot_for(layer.row_start.data(), layer.source.data(), uint32_t(layer.active()), out, in) == expected);
+      }
+  }
+}
+
+TEST(position_sign_bits_agree_with_position_is_negative) {
+  // Any count (whole batches of 16 and a partial one), positions below and above 2^32.
+  std::vector<uint64_t> positions;
+  for (uint64_t p = 0; p < 37; ++p) positions.push_back(p * 7919);
+  for (uint64_t p = 0; p < 20; ++p) positions.push_back((uint64_t(1) << 40) + p * 104729);
+  std::vector<uint32_t> bits(positions.size());
+  for (uint32_t count : {0u, 1u, 16u, 17u, uint32_t(positions.size())}) {
+    std::fill(bits.begin(), bits.end(), 7u);
+    position_sign_bits(0xDEADBEEF12345ull, 3, positions.data(), count, bits.data());
+    for (uint32_t n = 0; n < positions.size(); ++n)
+      CHECK(bits[n] == (n >= count ? 7u : position_is_negative(0xDEADBEEF12345ull, 3, positions[n]) ? kSignBit : 0u));
+  }
 }
 
 TEST(keep_states_adds_zeroed_arrays_and_keeps_existing_ones) {
