@@ -22,6 +22,7 @@
 #include "sparse_kernels.hpp"
 #include "sparse_rewire.hpp"
 #include "sparse_store.hpp"
+#include "update_conversion.hpp"
 
 struct deepr_device_context {
   std::string error;                  // what the last failed call was about
@@ -74,19 +75,6 @@ deepr_status guarded(deepr_device_context* context, F&& call) {
 void check_sparse(const deepr_sparse_view* w) {
   abi::check_sparse_view(w);
   require(w->row_start[0] == 0 && w->row_start[w->n_out] == w->slots, "row_start must run from 0 to slots");
-}
-
-// The step's hyper-parameters as the core's per-slot update reads them: every field of the
-// update, the bias corrections as the host computed them.
-StepHyper step_hyper(const deepr_update& u) {
-  StepHyper h{u.lr, u.alpha, u.noise_std, u.momentum};
-  h.weight_decay = u.weight_decay;
-  h.beta1 = u.beta1;
-  h.beta2 = u.beta2;
-  h.epsilon = u.epsilon;
-  h.correction1 = u.correction1;
-  h.correction2 = u.correction2;
-  return h;
 }
 
 // The state arrays the core's optimiser of ABI number `optimiser` (a known one) keeps.
