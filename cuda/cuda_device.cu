@@ -50,10 +50,6 @@ thread_local std::string open_error;  // last_error(NULL): why the last open or 
 namespace abi = deepr::abi;
 using abi::require;
 
-// cudaMalloc could not have the bytes: DEEPR_OUT_OF_MEMORY.
-struct OutOfMemory : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 // Any other CUDA error: DEEPR_DEVICE_FAILURE.
 struct DeviceFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -86,36 +82,19 @@ std::string no_device_reason(cudaError_t status) {
 template <class F>
 deepr_status guarded(deepr_device_context* context, F&& call) {
   if (!context) return DEEPR_INVALID_ARGUMENT;
-  context->error.clear();
-  try {
+  return abi::call_status(context->error, "out of host memory", [&] {
     check(cudaSetDevice(context->ordinal), "selecting the device");
     call();
-    return DEEPR_OK;
-  } catch (const abi::InvalidArgument& e) {
-    context->error = e.what();
-    return DEEPR_INVALID_ARGUMENT;
-  } catch (const abi::NonFinite& e) {
-    context->error = e.what();
-    return DEEPR_NON_FINITE;
-  } catch (const OutOfMemory& e) {
-    context->error = e.what();
-    return DEEPR_OUT_OF_MEMORY;
-  } catch (const std::bad_alloc&) {
-    context->error = "out of host memory";
-    return DEEPR_OUT_OF_MEMORY;
-  } catch (const std::exception& e) {
-    context->error = e.what();
-    return DEEPR_DEVICE_FAILURE;
-  }
+  });
 }
 
-// cudaMalloc, or OutOfMemory naming the bytes asked.
+// cudaMalloc, or abi::OutOfMemory naming the bytes asked.
 void* device_malloc(uint64_t bytes) {
   void* p = nullptr;
   const cudaError_t status = cudaMalloc(&p, size_t(bytes));
   if (status == cudaErrorMemoryAllocation) {
     cudaGetLastError();
-    throw OutOfMemory("out of device memory: " + std::to_string(bytes) + " bytes asked");
+    throw abi::OutOfMemory("out of device memory: " + std::to_string(bytes) + " bytes asked");
   }
   check(status, "cudaMalloc");
   return p;

@@ -1,10 +1,10 @@
 // The device interface's argument checks (device_abi.h) that every device makes alike, with the
-// same messages: plain host C++, compiled into the core's CPU device and, under nvcc, into the
-// CUDA device (cuda/cuda_device.cu). They read no device memory, so they leave out the fields of
-// a call that live on the device (a sparse view's row_start, the labels, the slots a born
-// position would take); a device whose memory the host can read checks those itself, after these.
-// A refusal throws InvalidArgument, and an update that diverged NonFinite: each device turns them
-// into DEEPR_INVALID_ARGUMENT or DEEPR_NON_FINITE and keeps the message for last_error.
+// same messages, and the status codes a call returns: plain host C++, compiled into the core's CPU
+// device and, under nvcc, into the CUDA device (cuda/cuda_device.cu). The checks read no device
+// memory, so they leave out the fields of a call that live on the device (a sparse view's
+// row_start, the labels, the slots a born position would take); a device whose memory the host
+// can read checks those itself, after these. A refusal throws InvalidArgument; call_status turns
+// it, and what else a call throws, into the status and the message for last_error.
 //
 // The checks of a call that takes a sparse view assume the device has checked the view
 // (check_sparse_view, and what it adds) first.
@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -27,6 +28,37 @@ struct InvalidArgument : std::invalid_argument {
 struct NonFinite : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+// The device's memory could not hold an allocation: DEEPR_OUT_OF_MEMORY with this message.
+struct OutOfMemory : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Runs one call of a device, returning DEEPR_OK or the status of what it threw, with the message
+// in `error` ("" on success): InvalidArgument, NonFinite and OutOfMemory theirs, std::bad_alloc
+// DEEPR_OUT_OF_MEMORY saying `host_out_of_memory`, any other exception DEEPR_DEVICE_FAILURE.
+template <class F>
+deepr_status call_status(std::string& error, const char* host_out_of_memory, F&& call) {
+  error.clear();
+  try {
+    call();
+    return DEEPR_OK;
+  } catch (const InvalidArgument& e) {
+    error = e.what();
+    return DEEPR_INVALID_ARGUMENT;
+  } catch (const NonFinite& e) {
+    error = e.what();
+    return DEEPR_NON_FINITE;
+  } catch (const OutOfMemory& e) {
+    error = e.what();
+    return DEEPR_OUT_OF_MEMORY;
+  } catch (const std::bad_alloc&) {
+    error = host_out_of_memory;
+    return DEEPR_OUT_OF_MEMORY;
+  } catch (const std::exception& e) {
+    error = e.what();
+    return DEEPR_DEVICE_FAILURE;
+  }
+}
 
 inline constexpr uint32_t kMaxStoreSize = 0x7FFFFFFFu;  // inputs, outputs and slots of a store
 

@@ -48,27 +48,12 @@ using abi::require;
 
 thread_local std::string open_error;  // last_error(NULL): why the last open on this thread failed
 
-// Runs one call, turning what it throws into a status code and the context's message.
+// Runs one call, turning what it throws into a status code and the context's message (the
+// device's memory is host memory: running out of it is plainly "out of memory").
 template <class F>
 deepr_status guarded(deepr_device_context* context, F&& call) {
   if (!context) return DEEPR_INVALID_ARGUMENT;
-  context->error.clear();
-  try {
-    call();
-    return DEEPR_OK;
-  } catch (const abi::InvalidArgument& e) {
-    context->error = e.what();
-    return DEEPR_INVALID_ARGUMENT;
-  } catch (const abi::NonFinite& e) {
-    context->error = e.what();
-    return DEEPR_NON_FINITE;
-  } catch (const std::bad_alloc&) {
-    context->error = "out of memory";
-    return DEEPR_OUT_OF_MEMORY;
-  } catch (const std::exception& e) {
-    context->error = e.what();
-    return DEEPR_DEVICE_FAILURE;
-  }
+  return abi::call_status(context->error, "out of memory", call);
 }
 
 // The interface's checks of the view, and row_start's ends, which are host memory here.
