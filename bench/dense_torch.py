@@ -3,9 +3,8 @@ float32, no biases. Runs on Debian's python3-torch (/usr/bin/python3), whose BLA
 libblas.so.3 (OpenBLAS pthreads when libopenblas0-pthread is installed).
 Input (argv[1], JSON): {"sizes", "batches", "warmup", "steps", "threads", "lr", "seed"}."""
 import torch
-import torch.nn.functional as F
 
-from py_common import emit, python_info, spec, summary, threadpool_info, time_steps
+from py_common import dense_sgd_step, emit, python_info, spec, summary, threadpool_info, time_steps
 
 
 def limit_threads(threads):
@@ -20,22 +19,6 @@ def limit_threads(threads):
         return None
 
 
-def time_sgd_steps(model, x_all, y_all, batch, s):
-    """Times full training steps of `model` (forward, mean cross-entropy, backward, SGD update) on
-    the batches of x_all, y_all in turn, as py_common.time_steps does."""
-    opt = torch.optim.SGD(model.parameters(), lr=s.get("lr", 0.05))
-    per_epoch = len(x_all) // batch
-
-    def step(i):
-        b = i % per_epoch
-        opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x_all[b * batch:(b + 1) * batch]), y_all[b * batch:(b + 1) * batch])
-        loss.backward()
-        opt.step()
-
-    return time_steps(step, s)
-
-
 def main():
     s = spec()
     sizes = s.get("sizes", [784, 300, 100, 10])
@@ -47,11 +30,7 @@ def main():
     y_all = torch.randint(0, sizes[-1], (samples,))
     results = []
     for batch in s.get("batches", [10, 32, 128]):
-        model = torch.nn.Sequential(
-            *[m for l in range(len(sizes) - 1) for m in
-              ([torch.nn.Linear(sizes[l], sizes[l + 1], bias=False)] + ([torch.nn.ReLU()] if l < len(sizes) - 2 else []))]
-        )
-        times = time_sgd_steps(model, x_all, y_all, batch, s)
+        times = time_steps(dense_sgd_step(sizes, x_all, y_all, batch, s.get("lr", 0.05)), s)
         results.append({"batch": batch, **summary(times)})
     emit({
         "baseline": "torch",

@@ -9,9 +9,8 @@ one result per case with its median, p10 and p90 microseconds per step."""
 import sys
 
 import torch
-import torch.nn.functional as F
 
-from py_common import emit, python_info, spec, summary
+from py_common import dense_sgd_step, emit, python_info, spec, summary
 
 BATCHES_OF_DATA = 16  # distinct batches cycled through, as an epoch would be
 
@@ -21,21 +20,7 @@ def time_case(case, s):
     device = torch.device("cuda")
     x_all = torch.rand(BATCHES_OF_DATA * batch, sizes[0], device=device)
     y_all = torch.randint(0, sizes[-1], (BATCHES_OF_DATA * batch,), device=device)
-    layers = []
-    for l in range(len(sizes) - 1):
-        layers.append(torch.nn.Linear(sizes[l], sizes[l + 1], bias=False))
-        if l < len(sizes) - 2:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers).to(device)
-    opt = torch.optim.SGD(model.parameters(), lr=s.get("lr", 0.05))
-
-    def step(i):
-        b = i % BATCHES_OF_DATA
-        opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x_all[b * batch:(b + 1) * batch]), y_all[b * batch:(b + 1) * batch])
-        loss.backward()
-        opt.step()
-
+    step = dense_sgd_step(sizes, x_all, y_all, batch, s.get("lr", 0.05))
     warmup, steps = s.get("warmup", 20), s.get("steps", 200)
     for i in range(warmup):
         step(i)

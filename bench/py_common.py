@@ -1,4 +1,5 @@
-"""Shared helpers of the Python baselines: the JSON protocol, timing, BLAS facts.
+"""Shared helpers of the Python baselines: the JSON protocol, timing, BLAS facts, the dense
+PyTorch training step.
 
 Protocol: each baseline takes one JSON object as argv[1] and prints one JSON object as the
 last line of stdout. Times are per full training step, in microseconds, median after warm-up.
@@ -44,6 +45,34 @@ def time_steps(step, s):
         if max_seconds is not None and i >= 20 and time.perf_counter() - start > max_seconds:
             break
     return times
+
+
+def dense_sgd_step(sizes, x_all, y_all, batch, lr):
+    """The dense PyTorch baseline's training step (bench/dense_torch.py on the CPU,
+    dense_torch_cuda.py on the GPU): a bias-free float32 MLP of layer sizes `sizes`, ReLU between
+    the layers, on x_all's device, trained by torch.optim.SGD at `lr`. step(i) is forward, mean
+    cross-entropy, backward and the update on batch i of x_all, y_all, cycling through them as an
+    epoch would."""
+    import torch
+    import torch.nn.functional as F
+
+    layers = []
+    for l in range(len(sizes) - 1):
+        layers.append(torch.nn.Linear(sizes[l], sizes[l + 1], bias=False))
+        if l < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers).to(x_all.device)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    per_epoch = len(x_all) // batch
+
+    def step(i):
+        b = i % per_epoch
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x_all[b * batch:(b + 1) * batch]), y_all[b * batch:(b + 1) * batch])
+        loss.backward()
+        opt.step()
+
+    return step
 
 
 def summary(times):

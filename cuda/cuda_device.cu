@@ -2,9 +2,10 @@
 // libdeepr_cuda.so, which exports deepr_device_table and nothing else. Each context holds a
 // device ordinal, a stream that every call of the context is issued on (in order), the buffers
 // it allocated and a scratch buffer for the per-call working memory (the column order of a
-// backward pass, the dying list, the loss per sample, the rewired slots). The kernels are in kernels/; this file checks arguments (the
-// CPU device's checks, where they need no device memory), launches and turns CUDA's errors into
-// status codes and messages: nothing throws across the C boundary.
+// backward pass, the dying list, the loss per sample, the rewired slots). The kernels are in
+// kernels/; this file checks arguments (the interface's checks, device/abi_checks.hpp, and those
+// that need the kernels' results), launches and turns CUDA's errors into status codes and messages:
+// nothing throws across the C boundary.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "device/abi_checks.hpp"
 #include "device/device_abi.h"
 #include "kernels/backward.cuh"
 #include "kernels/columns.cuh"
@@ -45,26 +47,13 @@ namespace {
 
 thread_local std::string open_error;  // last_error(NULL): why the last open or device_count failed
 
-// A refused argument: DEEPR_INVALID_ARGUMENT with this message.
-struct InvalidArgument : std::invalid_argument {
-  using std::invalid_argument::invalid_argument;
-};
-// An update that left a parameter non-finite: DEEPR_NON_FINITE.
-struct NonFinite : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-// cudaMalloc could not have the bytes: DEEPR_OUT_OF_MEMORY.
-struct OutOfMemory : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+namespace abi = deepr::abi;
+using abi::require;
+
 // Any other CUDA error: DEEPR_DEVICE_FAILURE.
 struct DeviceFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-
-void require(bool ok, const char* what) {
-  if (!ok) throw InvalidArgument(what);
-}
 
 // Throws DeviceFailure for a CUDA error, saying which step failed.
 void check(cudaError_t status, const char* what) {
@@ -93,36 +82,19 @@ std::string no_device_reason(cudaError_t status) {
 template <class F>
 deepr_status guarded(deepr_device_context* context, F&& call) {
   if (!context) return DEEPR_INVALID_ARGUMENT;
-  context->error.clear();
-  try {
+  return abi::call_status(context->error, "out of host memory", [&] {
     check(cudaSetDevice(context->ordinal), "selecting the device");
     call();
-    return DEEPR_OK;
-  } catch (const InvalidArgument& e) {
-    context->error = e.what();
-    return DEEPR_INVALID_ARGUMENT;
-  } catch (const NonFinite& e) {
-    context->error = e.what();
-    return DEEPR_NON_FINITE;
-  } catch (const OutOfMemory& e) {
-    context->error = e.what();
-    return DEEPR_OUT_OF_MEMORY;
-  } catch (const std::bad_alloc&) {
-    context->error = "out of host memory";
-    return DEEPR_OUT_OF_MEMORY;
-  } catch (const std::exception& e) {
-    context->error = e.what();
-    return DEEPR_DEVICE_FAILURE;
-  }
+  });
 }
 
-// cudaMalloc, or OutOfMemory naming the bytes asked.
+// cudaMalloc, or abi::OutOfMemory naming the bytes asked.
 void* device_malloc(uint64_t bytes) {
   void* p = nullptr;
   const cudaError_t status = cudaMalloc(&p, size_t(bytes));
   if (status == cudaErrorMemoryAllocation) {
     cudaGetLastError();
-    throw OutOfMemory("out of device memory: " + std::to_string(bytes) + " bytes asked");
+    throw abi::OutOfMemory("out of device memory: " + std::to_string(bytes) + " bytes asked");
   }
   check(status, "cudaMalloc");
   return p;
@@ -153,40 +125,6 @@ DeviceFlags read_flags(deepr_device_context* c) {
   check(cudaMemcpyAsync(&f, c->flags, sizeof f, cudaMemcpyDeviceToHost, c->stream), "reading the flags");
   check(cudaStreamSynchronize(c->stream), "waiting for the stream");
   return f;
-}
-
-void check_stride(uint32_t stride) { require(stride > 0 && stride % 16 == 0, "stride must be a positive multiple of 16"); }
-
-void check_states(uint32_t states, float* const* state) {
-  require(states <= DEEPR_MAX_STATE_ARRAYS, "a store has at most DEEPR_MAX_STATE_ARRAYS state arrays");
-  for (uint32_t s = 0; s < states; ++s) require(state[s] != nullptr, "a state array is null");
-}
-
-// The view's own fields; row_start's first and last entries live on the device and are checked
-// by rewire only (reading them would cost every call a round trip).
-void check_sparse(const deepr_sparse_view* w) {
-  require(w != nullptr, "the sparse view is null");
-  require(w->n_in > 0 && w->n_out > 0 && w->n_in <= 0x7FFFFFFFu && w->n_out <= 0x7FFFFFFFu,
-          "a sparse store has 1 to 2^31 - 1 inputs and outputs");
-  require(w->row_start && w->source && w->theta, "a sparse view's row_start, source or theta is null");
-  check_states(w->states, w->state);
-}
-
-// The bias values, or null for none.
-const float* bias_or_none(const deepr_dense_view* d) {
-  if (!d || d->size == 0) return nullptr;
-  require(d->value != nullptr, "a dense view's value is null");
-  check_states(d->states, d->state);
-  return d->value;
-}
-
-// The update's hyper-parameters, after checking its optimiser, prior and the store's state arrays.
-Hyper update_hyper(const deepr_update* u, uint32_t states) {
-  require(u != nullptr, "the update is null");
-  require(u->optimiser <= DEEPR_OPTIMISER_ADAM, "unknown optimiser");
-  require(u->prior <= DEEPR_PRIOR_L1_SHRINK, "unknown prior");
-  require(states == state_arrays(u->optimiser), "the store's state arrays are not the optimiser's");
-  return hyper_of(*u);
 }
 
 deepr_status open(int32_t ordinal, deepr_device_context** context) {
@@ -241,9 +179,7 @@ const char* last_error(const deepr_device_context* context) { return context ? c
 
 deepr_status alloc(deepr_device_context* context, uint64_t bytes, void** buffer) {
   return guarded(context, [&] {
-    require(buffer != nullptr, "the result pointer is null");
-    *buffer = nullptr;
-    require(bytes > 0, "an allocation needs at least one byte");
+    abi::check_alloc(bytes, buffer);
     void* p = device_malloc(bytes);  // 256-byte aligned
     context->buffers.insert(p);
     *buffer = p;
@@ -262,7 +198,7 @@ void release(deepr_device_context* context, void* buffer) {
 // asynchronous copy from pageable memory only promises that once the driver has staged it).
 deepr_status write(deepr_device_context* context, void* dst, const void* src, uint64_t bytes) {
   return guarded(context, [&] {
-    require(bytes == 0 || (dst && src), "a null buffer");
+    abi::check_transfer(dst, src, bytes);
     if (!bytes) return;
     check(cudaMemcpyAsync(dst, src, size_t(bytes), cudaMemcpyHostToDevice, context->stream), "write");
     check(cudaStreamSynchronize(context->stream), "write");
@@ -271,7 +207,7 @@ deepr_status write(deepr_device_context* context, void* dst, const void* src, ui
 
 deepr_status read(deepr_device_context* context, void* dst, const void* src, uint64_t bytes) {
   return guarded(context, [&] {
-    require(bytes == 0 || (dst && src), "a null buffer");
+    abi::check_transfer(dst, src, bytes);
     if (!bytes) return;
     check(cudaMemcpyAsync(dst, src, size_t(bytes), cudaMemcpyDeviceToHost, context->stream), "read");
     check(cudaStreamSynchronize(context->stream), "read");
@@ -280,7 +216,7 @@ deepr_status read(deepr_device_context* context, void* dst, const void* src, uin
 
 deepr_status copy(deepr_device_context* context, void* dst, const void* src, uint64_t bytes) {
   return guarded(context, [&] {
-    require(bytes == 0 || (dst && src), "a null buffer");
+    abi::check_transfer(dst, src, bytes);
     if (bytes) check(cudaMemcpyAsync(dst, src, size_t(bytes), cudaMemcpyDeviceToDevice, context->stream), "copy");
   });
 }
@@ -292,9 +228,7 @@ deepr_status synchronize(deepr_device_context* context) {
 deepr_status gather(deepr_device_context* context, const float* inputs, uint32_t features, const uint32_t* rows,
                     uint64_t first, uint32_t batch, uint32_t stride, float* x) {
   return guarded(context, [&] {
-    require(inputs && x && features > 0, "null buffers or no features");
-    check_stride(stride);
-    require(batch > 0 && batch <= stride, "batch must be in [1, stride]");
+    abi::check_gather(inputs, features, batch, stride, x);
     const uint64_t count = uint64_t(features) * stride;
     gather_feature_major_kernel<<<blocks_for(count), kThreads, 0, context->stream>>>(inputs, features, rows, first,
                                                                                      batch, stride, x);
@@ -305,11 +239,8 @@ deepr_status gather(deepr_device_context* context, const float* inputs, uint32_t
 deepr_status forward(deepr_device_context* context, const deepr_sparse_view* weight, const deepr_dense_view* bias,
                      const float* x, float* y, uint32_t stride, uint32_t relu) {
   return guarded(context, [&] {
-    check_sparse(weight);
-    const float* b = bias_or_none(bias);
-    require(!b || bias->size == weight->n_out, "the bias must have one value per output");
-    require(x && y, "null activations");
-    check_stride(stride);
+    abi::check_sparse_view(weight);
+    const float* b = abi::check_sparse_forward(*weight, bias, x, y, stride).value;
     const uint64_t count = uint64_t(weight->n_out) * stride;
     sparse_forward_kernel<<<blocks_for(count), kThreads, 0, context->stream>>>(*weight, b, x, y, stride, relu != 0);
     check_launch("sparse_forward");
@@ -318,7 +249,7 @@ deepr_status forward(deepr_device_context* context, const deepr_sparse_view* wei
 
 deepr_status relu_backward(deepr_device_context* context, const float* y, const float* dy, float* dx, uint64_t count) {
   return guarded(context, [&] {
-    require(y && dy && dx, "null buffers");
+    abi::check_relu_backward(y, dy, dx);
     if (!count) return;
     relu_backward_kernel<<<blocks_for(count), kThreads, 0, context->stream>>>(y, dy, dx, count);
     check_launch("relu_backward");
@@ -328,10 +259,7 @@ deepr_status relu_backward(deepr_device_context* context, const float* y, const 
 deepr_status loss(deepr_device_context* context, const float* logits, const int32_t* labels, uint32_t classes,
                   uint32_t batch, uint32_t stride, float* grad, double* host_loss_sum, uint32_t* host_correct) {
   return guarded(context, [&] {
-    require(logits && labels && host_loss_sum && host_correct, "null buffers");
-    require(classes > 0, "no classes");
-    check_stride(stride);
-    require(batch > 0 && batch <= stride, "batch must be in [1, stride]");
+    abi::check_softmax_cross_entropy(logits, labels, classes, batch, stride, host_loss_sum, host_correct);
     SampleLoss* samples = static_cast<SampleLoss*>(scratch(context, sizeof(SampleLoss) * batch));
     softmax_cross_entropy_kernel<<<blocks_for(stride), kThreads, 0, context->stream>>>(logits, labels, classes, batch,
                                                                                       stride, grad, samples);
@@ -357,9 +285,8 @@ deepr_status loss(deepr_device_context* context, const float* logits, const int3
 deepr_status backward(deepr_device_context* context, const deepr_sparse_view* weight, const float* x, const float* dz,
                       float* dx, uint32_t stride, float* theta_gradient) {
   return guarded(context, [&] {
-    check_sparse(weight);
-    require(x && dz && theta_gradient, "null buffers");
-    check_stride(stride);
+    abi::check_sparse_view(weight);
+    abi::check_sparse_backward(x, dz, theta_gradient, stride);
     cudaStream_t stream = context->stream;
     const uint32_t slots = weight->slots;
     if (dx) {
@@ -393,8 +320,7 @@ deepr_status backward(deepr_device_context* context, const deepr_sparse_view* we
 deepr_status bias_backward(deepr_device_context* context, const float* dz, uint32_t outputs, uint32_t stride,
                            float* bias_gradient) {
   return guarded(context, [&] {
-    require(dz && bias_gradient, "null buffers");
-    check_stride(stride);
+    abi::check_bias_backward(dz, bias_gradient, stride);
     if (!outputs) return;
     bias_backward_kernel<<<blocks_for(outputs, 16), kThreads, 0, context->stream>>>(dz, outputs, stride, bias_gradient);
     check_launch("bias_backward");
@@ -405,10 +331,10 @@ deepr_status update_sparse(deepr_device_context* context, const deepr_sparse_vie
                            const deepr_update* update, uint32_t* host_dying, uint32_t dying_capacity,
                            uint32_t* host_dying_count) {
   return guarded(context, [&] {
-    check_sparse(weight);
-    const Hyper h = update_hyper(update, weight->states);
-    require(theta_gradient && host_dying && host_dying_count, "null buffers");
-    require(dying_capacity >= weight->slots, "the dying list needs room for every slot");
+    abi::check_sparse_view(weight);
+    abi::check_sparse_update(*weight, theta_gradient, update, host_dying, dying_capacity, host_dying_count,
+                             state_arrays);
+    const Hyper h = hyper_of(*update);
     *host_dying_count = 0;
     if (!weight->slots) return;
     uint32_t* dying = static_cast<uint32_t*>(scratch(context, sizeof(uint32_t) * weight->slots));
@@ -429,44 +355,30 @@ deepr_status update_sparse(deepr_device_context* context, const deepr_sparse_vie
     }
     std::sort(host_dying, host_dying + flags.dying_count);  // the kernel appends in any order
     *host_dying_count = flags.dying_count;
-    if (flags.non_finite)
-      throw NonFinite("a parameter of sparse store " + std::to_string(weight->id) + " is no longer finite");
+    if (flags.non_finite) throw abi::sparse_store_not_finite(weight->id);
   });
 }
 
 deepr_status update_dense(deepr_device_context* context, const deepr_dense_view* store, const float* gradient,
                           const deepr_update* update) {
   return guarded(context, [&] {
-    require(store && store->size > 0, "the dense view is null or empty");
-    bias_or_none(store);
-    const Hyper h = update_hyper(update, store->states);
-    require(gradient != nullptr, "the gradient is null");
+    abi::check_dense_update(store, gradient, update, state_arrays);
+    const Hyper h = hyper_of(*update);
     zero_flags(context);
     with_update_kinds(*update, [&](auto kinds) {  // no prior on a dense store
       dense_update_kernel<decltype(kinds)::kOptimiser><<<blocks_for(store->size), kThreads, 0, context->stream>>>(
           *store, gradient, h, context->flags);
     });
     check_launch("dense_update");
-    if (read_flags(context).non_finite) throw NonFinite("a parameter of a dense store is no longer finite");
+    if (read_flags(context).non_finite) throw abi::dense_store_not_finite();
   });
 }
 
 deepr_status rewire(deepr_device_context* context, deepr_sparse_view* weight, uint32_t capacity, uint64_t seed,
                     const uint32_t* host_dying, uint32_t dying_count, const uint64_t* host_born, uint32_t born_count) {
   return guarded(context, [&] {
-    check_sparse(weight);
-    require((host_dying || dying_count == 0) && (host_born || born_count == 0), "a null list");
-    require(dying_count <= weight->slots, "more dying slots than slots");
-    const uint64_t new_slots = uint64_t(weight->slots) - dying_count + born_count;
-    require(new_slots <= 0x7FFFFFFFu, "too many connections in one store");
-    require(capacity >= std::max<uint64_t>(weight->slots, new_slots), "the capacity is below the slots before or after");
-    for (uint32_t d = 0; d < dying_count; ++d)
-      require(host_dying[d] < weight->slots && (d == 0 || host_dying[d - 1] < host_dying[d]),
-              "dying slots must be ascending slots of the store");
-    const uint64_t positions = uint64_t(weight->n_in) * weight->n_out;
-    for (uint32_t b = 0; b < born_count; ++b)
-      require(host_born[b] < positions && (b == 0 || host_born[b - 1] < host_born[b]),
-              "born positions must be ascending positions of the store");
+    abi::check_sparse_view(weight);
+    const uint64_t new_slots = abi::check_rewire(*weight, capacity, host_dying, dying_count, host_born, born_count);
     if (dying_count == 0 && born_count == 0) return;
 
     // Scratch: the two lists, then the new slot arrays (source, theta, the states).
@@ -518,47 +430,13 @@ deepr_status rewire(deepr_device_context* context, deepr_sparse_view* weight, ui
 
 // Convolution and pooling (version 3): kernels/conv.cuh and pool.cuh.
 
-// The CPU device's checks of a geometry: positive sizes, a window inside the padded image, and
-// inputs, outputs and kernel entries within 2^31 - 1. Returns its output positions per channel.
-uint64_t check_geometry(const deepr_conv_geometry* g) {
-  require(g != nullptr, "the geometry is null");
-  require(g->in_channels > 0 && g->height > 0 && g->width > 0 && g->out_channels > 0 && g->kernel_height > 0 &&
-              g->kernel_width > 0 && g->stride > 0,
-          "a geometry's channels, image, kernel and stride must be positive");
-  require(uint64_t(g->kernel_height) <= uint64_t(g->height) + 2 * g->padding &&
-              uint64_t(g->kernel_width) <= uint64_t(g->width) + 2 * g->padding,
-          "the kernel is larger than the padded image");
-  const uint64_t positions = ((uint64_t(g->height) + 2 * g->padding - g->kernel_height) / g->stride + 1) *
-                             ((uint64_t(g->width) + 2 * g->padding - g->kernel_width) / g->stride + 1);
-  require(uint64_t(g->in_channels) * g->height * g->width <= 0x7FFFFFFFu &&
-              uint64_t(g->out_channels) * positions <= 0x7FFFFFFFu &&
-              uint64_t(g->in_channels) * g->kernel_height * g->kernel_width <= 0x7FFFFFFFu,
-          "a geometry's inputs, outputs and kernel entries are at most 2^31 - 1");
-  return positions;
-}
-
-void check_conv_weight(const deepr_conv_geometry* g, const deepr_sparse_view* w) {
-  check_sparse(w);
-  require(w->n_in == g->in_channels * g->kernel_height * g->kernel_width && w->n_out == g->out_channels,
-          "the store must have one input per kernel entry and one output per output channel");
-}
-
-uint64_t check_pool_geometry(const deepr_conv_geometry* g) {
-  const uint64_t positions = check_geometry(g);
-  require(g->out_channels == g->in_channels && g->padding == 0, "pooling keeps its channels and has no padding");
-  return positions;
-}
-
 deepr_status conv_forward(deepr_device_context* context, const deepr_conv_geometry* geometry,
                           const deepr_sparse_view* weight, const deepr_dense_view* bias, const float* x, float* y,
                           uint32_t stride, uint32_t relu) {
   return guarded(context, [&] {
-    const uint64_t positions = check_geometry(geometry);
-    check_conv_weight(geometry, weight);
-    const float* b = bias_or_none(bias);
-    require(!b || bias->size == geometry->out_channels, "the bias must have one value per output channel");
-    require(x && y, "null activations");
-    check_stride(stride);
+    const uint64_t positions = abi::check_conv_geometry(geometry);
+    abi::check_sparse_view(weight);
+    const float* b = abi::check_sparse_conv2d_forward(*geometry, *weight, bias, x, y, stride).value;
     const uint64_t count = geometry->out_channels * positions * stride;
     conv_forward_kernel<<<blocks_for(count), kThreads, 0, context->stream>>>(*geometry, *weight, b, x, y, stride,
                                                                              relu != 0);
@@ -570,10 +448,9 @@ deepr_status conv_backward(deepr_device_context* context, const deepr_conv_geome
                            const deepr_sparse_view* weight, const float* x, const float* dy, float* dx, uint32_t stride,
                            float* theta_gradient) {
   return guarded(context, [&] {
-    check_geometry(geometry);
-    check_conv_weight(geometry, weight);
-    require(x && dy && theta_gradient, "null buffers");
-    check_stride(stride);
+    abi::check_conv_geometry(geometry);
+    abi::check_sparse_view(weight);
+    abi::check_sparse_conv2d_backward(*geometry, *weight, x, dy, theta_gradient, stride);
     cudaStream_t stream = context->stream;
     const uint32_t slots = weight->slots;
     if (dx) {
@@ -609,9 +486,8 @@ deepr_status conv_backward(deepr_device_context* context, const deepr_conv_geome
 deepr_status conv_bias_backward(deepr_device_context* context, const deepr_conv_geometry* geometry, const float* dy,
                                 uint32_t stride, float* bias_gradient) {
   return guarded(context, [&] {
-    const uint64_t positions = check_geometry(geometry);
-    require(dy && bias_gradient, "null buffers");
-    check_stride(stride);
+    const uint64_t positions = abi::check_conv_geometry(geometry);
+    abi::check_bias_backward(dy, bias_gradient, stride);
     require(positions * stride <= 0xFFFFFFFFu, "a channel's positions times the stride must fit in 32 bits");
     bias_backward_kernel<<<blocks_for(geometry->out_channels, 16), kThreads, 0, context->stream>>>(
         dy, geometry->out_channels, uint32_t(positions * stride), bias_gradient);
@@ -622,9 +498,8 @@ deepr_status conv_bias_backward(deepr_device_context* context, const deepr_conv_
 deepr_status pool_forward(deepr_device_context* context, const deepr_conv_geometry* geometry, const float* x, float* y,
                           uint32_t stride) {
   return guarded(context, [&] {
-    const uint64_t positions = check_pool_geometry(geometry);
-    require(x && y, "null activations");
-    check_stride(stride);
+    const uint64_t positions = abi::check_pool_geometry(geometry);
+    abi::check_max_pool2d_forward(x, y, stride);
     const uint64_t count = geometry->in_channels * positions * stride;
     pool_forward_kernel<<<blocks_for(count), kThreads, 0, context->stream>>>(*geometry, x, y, stride);
     check_launch("max_pool2d_forward");
@@ -634,9 +509,8 @@ deepr_status pool_forward(deepr_device_context* context, const deepr_conv_geomet
 deepr_status pool_backward(deepr_device_context* context, const deepr_conv_geometry* geometry, const float* x,
                            const float* y, const float* dy, float* dx, uint32_t stride) {
   return guarded(context, [&] {
-    check_pool_geometry(geometry);
-    require(x && y && dy && dx, "null buffers");
-    check_stride(stride);
+    abi::check_pool_geometry(geometry);
+    abi::check_max_pool2d_backward(x, y, dy, dx, stride);
     const uint64_t count = uint64_t(geometry->in_channels) * geometry->height * geometry->width * stride;
     pool_backward_kernel<<<blocks_for(count), kThreads, 0, context->stream>>>(*geometry, x, y, dy, dx, stride);
     check_launch("max_pool2d_backward");

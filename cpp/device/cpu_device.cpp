@@ -13,6 +13,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "abi_checks.hpp"
 #include "conv_kernels.hpp"
 #include "layers/max_pool2d.hpp"
 #include "layers/relu.hpp"
@@ -21,6 +22,7 @@
 #include "sparse_kernels.hpp"
 #include "sparse_rewire.hpp"
 #include "sparse_store.hpp"
+#include "update_conversion.hpp"
 
 struct deepr_device_context {
   std::string error;                  // what the last failed call was about
@@ -40,97 +42,42 @@ static_assert(DEEPR_OPTIMISER_SGD == uint32_t(OptimiserKind::kSgd) &&
 static_assert(DEEPR_PRIOR_DEEP_R == uint32_t(PriorKind::kDeepR) && DEEPR_PRIOR_NONE == uint32_t(PriorKind::kNone) &&
                   DEEPR_PRIOR_L2 == uint32_t(PriorKind::kL2) && DEEPR_PRIOR_L1_SHRINK == uint32_t(PriorKind::kL1Shrink),
               "the ABI's prior numbers are the core's");
+static_assert(abi::kMaxStoreSize == kMaxLayerSize, "the ABI's store sizes are the core's");
+
+using abi::require;
 
 thread_local std::string open_error;  // last_error(NULL): why the last open on this thread failed
 
-// A refused argument: becomes DEEPR_INVALID_ARGUMENT with this message.
-struct InvalidArgument : std::invalid_argument {
-  using std::invalid_argument::invalid_argument;
-};
-// An update that left a parameter non-finite: DEEPR_NON_FINITE.
-struct NonFinite : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-void require(bool ok, const char* what) {
-  if (!ok) throw InvalidArgument(what);
-}
-
-// Runs one call, turning what it throws into a status code and the context's message.
+// Runs one call, turning what it throws into a status code and the context's message (the
+// device's memory is host memory: running out of it is plainly "out of memory").
 template <class F>
 deepr_status guarded(deepr_device_context* context, F&& call) {
   if (!context) return DEEPR_INVALID_ARGUMENT;
-  context->error.clear();
-  try {
-    call();
-    return DEEPR_OK;
-  } catch (const InvalidArgument& e) {
-    context->error = e.what();
-    return DEEPR_INVALID_ARGUMENT;
-  } catch (const std::length_error& e) {
-    context->error = e.what();
-    return DEEPR_INVALID_ARGUMENT;
-  } catch (const NonFinite& e) {
-    context->error = e.what();
-    return DEEPR_NON_FINITE;
-  } catch (const std::bad_alloc&) {
-    context->error = "out of memory";
-    return DEEPR_OUT_OF_MEMORY;
-  } catch (const std::exception& e) {
-    context->error = e.what();
-    return DEEPR_DEVICE_FAILURE;
-  }
+  return abi::call_status(context->error, "out of memory", call);
 }
 
-void check_stride(uint32_t stride) { require(stride > 0 && stride % 16 == 0, "stride must be a positive multiple of 16"); }
-
-void check_states(uint32_t states, float* const* state) {
-  require(states <= DEEPR_MAX_STATE_ARRAYS, "a store has at most DEEPR_MAX_STATE_ARRAYS state arrays");
-  for (uint32_t s = 0; s < states; ++s) require(state[s] != nullptr, "a state array is null");
-}
-
+// The interface's checks of the view, and row_start's ends, which are host memory here.
 void check_sparse(const deepr_sparse_view* w) {
-  require(w != nullptr, "the sparse view is null");
-  require(w->n_in > 0 && w->n_out > 0 && w->n_in <= kMaxLayerSize && w->n_out <= kMaxLayerSize,
-          "a sparse store has 1 to 2^31 - 1 inputs and outputs");
-  require(w->row_start && w->source && w->theta, "a sparse view's row_start, source or theta is null");
-  check_states(w->states, w->state);
+  abi::check_sparse_view(w);
   require(w->row_start[0] == 0 && w->row_start[w->n_out] == w->slots, "row_start must run from 0 to slots");
 }
 
-// The bias view, or an empty one for none.
-DenseView dense_or_none(const deepr_dense_view* d) {
-  if (!d || d->size == 0) return DenseView{};
-  require(d->value != nullptr, "a dense view's value is null");
-  check_states(d->states, d->state);
-  return *d;
-}
-
-// The step's hyper-parameters as the core's per-slot update reads them: every field of the
-// update, the bias corrections as the host computed them.
-StepHyper step_hyper(const deepr_update& u) {
-  StepHyper h{u.lr, u.alpha, u.noise_std, u.momentum};
-  h.weight_decay = u.weight_decay;
-  h.beta1 = u.beta1;
-  h.beta2 = u.beta2;
-  h.epsilon = u.epsilon;
-  h.correction1 = u.correction1;
-  h.correction2 = u.correction2;
-  return h;
-}
-
-SlotUpdate slot_update(const deepr_update* u, uint32_t states) {
-  require(u != nullptr, "the update is null");
-  require(u->optimiser <= DEEPR_OPTIMISER_ADAM, "unknown optimiser");
-  require(u->prior <= DEEPR_PRIOR_L1_SHRINK, "unknown prior");
+// The state arrays the core's optimiser of ABI number `optimiser` (a known one) keeps.
+uint32_t optimiser_states(uint32_t optimiser) {
   Rule rule;
-  rule.optimiser = OptimiserKind(u->optimiser);
-  rule.prior = PriorKind(u->prior);
+  rule.optimiser = OptimiserKind(optimiser);
+  uint32_t states = 0;
+  with_update_rule(rule, [&](auto o, auto) { states = decltype(o)::kStates; });
+  return states;
+}
+
+// A checked update (abi::check_update) as the core's per-slot update takes it.
+SlotUpdate slot_update(const deepr_update& u) {
+  Rule rule;
+  rule.optimiser = OptimiserKind(u.optimiser);
+  rule.prior = PriorKind(u.prior);
   rule.signed_theta = rule.prior != PriorKind::kDeepR;
-  uint32_t needed = 0;
-  with_update_rule(rule, [&](auto optimiser, auto) { needed = decltype(optimiser)::kStates; });
-  require(states == needed, "the store's state arrays are not the optimiser's");
-  return SlotUpdate{rule, step_hyper(*u), RngStream{u->seed, u->step, u->store, Purpose::kNoise}};
+  return SlotUpdate{rule, step_hyper(u), RngStream{u.seed, u.step, u.store, Purpose::kNoise}};
 }
 
 deepr_status open(int32_t ordinal, deepr_device_context** context) {
@@ -159,9 +106,7 @@ const char* last_error(const deepr_device_context* context) { return context ? c
 
 deepr_status alloc(deepr_device_context* context, uint64_t bytes, void** buffer) {
   return guarded(context, [&] {
-    require(buffer != nullptr, "the result pointer is null");
-    *buffer = nullptr;
-    require(bytes > 0, "an allocation needs at least one byte");
+    abi::check_alloc(bytes, buffer);
     // aligned_alloc wants a multiple of the alignment; a size that cannot be rounded cannot be had.
     if (bytes > uint64_t(SIZE_MAX) - 63) throw std::bad_alloc();
     void* p = std::aligned_alloc(64, size_t((bytes + 63) / 64 * 64));
@@ -177,7 +122,7 @@ void release(deepr_device_context* context, void* buffer) {
 
 deepr_status transfer(deepr_device_context* context, void* dst, const void* src, uint64_t bytes) {
   return guarded(context, [&] {
-    require(bytes == 0 || (dst && src), "a null buffer");
+    abi::check_transfer(dst, src, bytes);
     if (bytes) std::memcpy(dst, src, size_t(bytes));
   });
 }
@@ -189,9 +134,7 @@ deepr_status synchronize(deepr_device_context* context) {
 deepr_status gather(deepr_device_context* context, const float* inputs, uint32_t features, const uint32_t* rows,
                     uint64_t first, uint32_t batch, uint32_t stride, float* x) {
   return guarded(context, [&] {
-    require(inputs && x && features > 0, "null buffers or no features");
-    check_stride(stride);
-    require(batch > 0 && batch <= stride, "batch must be in [1, stride]");
+    abi::check_gather(inputs, features, batch, stride, x);
     gather_feature_major(inputs, features, rows, first, batch, stride, x);
   });
 }
@@ -200,17 +143,14 @@ deepr_status forward(deepr_device_context* context, const deepr_sparse_view* wei
                      const float* x, float* y, uint32_t stride, uint32_t relu) {
   return guarded(context, [&] {
     check_sparse(weight);
-    const DenseView b = dense_or_none(bias);
-    require(b.size == 0 || b.size == weight->n_out, "the bias must have one value per output");
-    require(x && y, "null activations");
-    check_stride(stride);
+    const DenseView b = abi::check_sparse_forward(*weight, bias, x, y, stride);
     sparse_forward(*weight, b, x, y, stride, relu != 0);
   });
 }
 
 deepr_status relu_backward_call(deepr_device_context* context, const float* y, const float* dy, float* dx, uint64_t count) {
   return guarded(context, [&] {
-    require(y && dy && dx, "null buffers");
+    abi::check_relu_backward(y, dy, dx);
     relu_backward(y, dy, dx, size_t(count));
   });
 }
@@ -218,10 +158,7 @@ deepr_status relu_backward_call(deepr_device_context* context, const float* y, c
 deepr_status loss(deepr_device_context* context, const float* logits, const int32_t* labels, uint32_t classes,
                   uint32_t batch, uint32_t stride, float* grad, double* host_loss_sum, uint32_t* host_correct) {
   return guarded(context, [&] {
-    require(logits && labels && host_loss_sum && host_correct, "null buffers");
-    require(classes > 0, "no classes");
-    check_stride(stride);
-    require(batch > 0 && batch <= stride, "batch must be in [1, stride]");
+    abi::check_softmax_cross_entropy(logits, labels, classes, batch, stride, host_loss_sum, host_correct);
     for (uint32_t b = 0; b < batch; ++b) require(labels[b] >= 0 && uint32_t(labels[b]) < classes, "a label is not a class");
     const LossResult r = softmax_cross_entropy(logits, labels, classes, batch, stride, grad);
     *host_loss_sum = r.loss_sum;
@@ -233,8 +170,7 @@ deepr_status backward(deepr_device_context* context, const deepr_sparse_view* we
                       float* dx, uint32_t stride, float* theta_gradient) {
   return guarded(context, [&] {
     check_sparse(weight);
-    require(x && dz && theta_gradient, "null buffers");
-    check_stride(stride);
+    abi::check_sparse_backward(x, dz, theta_gradient, stride);
     sparse_backward(*weight, x, dz, dx, stride, theta_gradient);
   });
 }
@@ -242,8 +178,7 @@ deepr_status backward(deepr_device_context* context, const deepr_sparse_view* we
 deepr_status bias_backward_call(deepr_device_context* context, const float* dz, uint32_t outputs, uint32_t stride,
                                 float* bias_gradient) {
   return guarded(context, [&] {
-    require(dz && bias_gradient, "null buffers");
-    check_stride(stride);
+    abi::check_bias_backward(dz, bias_gradient, stride);
     bias_backward(dz, outputs, stride, bias_gradient);
   });
 }
@@ -253,24 +188,20 @@ deepr_status update_sparse(deepr_device_context* context, const deepr_sparse_vie
                            uint32_t* host_dying_count) {
   return guarded(context, [&] {
     check_sparse(weight);
-    const SlotUpdate u = slot_update(update, weight->states);
-    require(theta_gradient && host_dying && host_dying_count, "null buffers");
-    require(dying_capacity >= weight->slots, "the dying list needs room for every slot");
-    const UpdateResult r = sparse_update(*weight, theta_gradient, u, context->dying);
+    abi::check_sparse_update(*weight, theta_gradient, update, host_dying, dying_capacity, host_dying_count,
+                             optimiser_states);
+    const UpdateResult r = sparse_update(*weight, theta_gradient, slot_update(*update), context->dying);
     std::copy(context->dying.begin(), context->dying.end(), host_dying);
     *host_dying_count = uint32_t(context->dying.size());
-    if (!r.finite) throw NonFinite("a parameter of sparse store " + std::to_string(weight->id) + " is no longer finite");
+    if (!r.finite) throw abi::sparse_store_not_finite(weight->id);
   });
 }
 
 deepr_status update_dense(deepr_device_context* context, const deepr_dense_view* store, const float* gradient,
                           const deepr_update* update) {
   return guarded(context, [&] {
-    require(store && store->size > 0, "the dense view is null or empty");
-    const DenseView d = dense_or_none(store);
-    const SlotUpdate u = slot_update(update, d.states);
-    require(gradient != nullptr, "the gradient is null");
-    if (!dense_update(d, gradient, u)) throw NonFinite("a parameter of a dense store is no longer finite");
+    const DenseView d = abi::check_dense_update(store, gradient, update, optimiser_states);
+    if (!dense_update(d, gradient, slot_update(*update))) throw abi::dense_store_not_finite();
   });
 }
 
@@ -278,18 +209,9 @@ deepr_status rewire(deepr_device_context* context, deepr_sparse_view* weight, ui
                     const uint32_t* host_dying, uint32_t dying_count, const uint64_t* host_born, uint32_t born_count) {
   return guarded(context, [&] {
     check_sparse(weight);
-    require((host_dying || dying_count == 0) && (host_born || born_count == 0), "a null list");
-    const uint64_t new_slots = uint64_t(weight->slots) - dying_count + born_count;
-    require(dying_count <= weight->slots, "more dying slots than slots");
-    if (new_slots > kMaxLayerSize) throw std::length_error("too many connections in one store");
-    require(capacity >= std::max<uint64_t>(weight->slots, new_slots), "the capacity is below the slots before or after");
-    for (uint32_t d = 0; d < dying_count; ++d)
-      require(host_dying[d] < weight->slots && (d == 0 || host_dying[d - 1] < host_dying[d]),
-              "dying slots must be ascending slots of the store");
-    const uint64_t positions = uint64_t(weight->n_in) * weight->n_out;
+    abi::check_rewire(*weight, capacity, host_dying, dying_count, host_born, born_count);
     for (uint32_t b = 0; b < born_count; ++b) {
       const uint64_t p = host_born[b];
-      require(p < positions && (b == 0 || host_born[b - 1] < p), "born positions must be ascending positions of the store");
       const uint32_t out = uint32_t(p / weight->n_in), in = uint32_t(p % weight->n_in);
       const uint32_t k = slot_for(weight->row_start, weight->source, weight->slots, out, in);
       const bool has_slot = k < weight->row_start[out + 1] && (weight->source[k] & kIndexMask) == in;
@@ -302,47 +224,20 @@ deepr_status rewire(deepr_device_context* context, deepr_sparse_view* weight, ui
 
 // Convolution and pooling (version 3): the core's conv kernels and MaxPool2d.
 
-// The core's geometry, once it is one the core would build: positive sizes, a window that fits
-// the padded image, and sizes whose products stay within 32 bits as the layers' do.
-ConvGeometry conv_geometry(const deepr_conv_geometry* g) {
-  require(g != nullptr, "the geometry is null");
-  require(g->in_channels > 0 && g->height > 0 && g->width > 0 && g->out_channels > 0 && g->kernel_height > 0 &&
-              g->kernel_width > 0 && g->stride > 0,
-          "a geometry's channels, image, kernel and stride must be positive");
-  require(uint64_t(g->kernel_height) <= uint64_t(g->height) + 2 * g->padding &&
-              uint64_t(g->kernel_width) <= uint64_t(g->width) + 2 * g->padding,
-          "the kernel is larger than the padded image");
-  const ConvGeometry c{g->in_channels, g->height, g->width, g->out_channels, g->kernel_height, g->kernel_width, g->stride,
-                       g->padding};
-  require(c.inputs() <= kMaxLayerSize && c.outputs() <= kMaxLayerSize &&
-              uint64_t(c.in_channels) * c.kernel_height * c.kernel_width <= kMaxLayerSize,
-          "a geometry's inputs, outputs and kernel entries are at most 2^31 - 1");
-  return c;
-}
-
-// A sparse_conv2d store: n_in kernel entries and n_out output channels.
-void check_conv_weight(const ConvGeometry& g, const deepr_sparse_view* w) {
-  check_sparse(w);
-  require(w->n_in == g.kernel_entries() && w->n_out == g.out_channels,
-          "the store must have one input per kernel entry and one output per output channel");
-}
-
-ConvGeometry pool_geometry(const deepr_conv_geometry* geometry) {
-  const ConvGeometry g = conv_geometry(geometry);
-  require(g.out_channels == g.in_channels && g.padding == 0, "pooling keeps its channels and has no padding");
-  return g;
+// The core's geometry of a checked one (abi::check_conv_geometry).
+ConvGeometry core_geometry(const deepr_conv_geometry& g) {
+  return ConvGeometry{g.in_channels,   g.height,       g.width,  g.out_channels,
+                      g.kernel_height, g.kernel_width, g.stride, g.padding};
 }
 
 deepr_status conv_forward_call(deepr_device_context* context, const deepr_conv_geometry* geometry,
                                const deepr_sparse_view* weight, const deepr_dense_view* bias, const float* x, float* y,
                                uint32_t stride, uint32_t relu) {
   return guarded(context, [&] {
-    const ConvGeometry g = conv_geometry(geometry);
-    check_conv_weight(g, weight);
-    const DenseView b = dense_or_none(bias);
-    require(b.size == 0 || b.size == g.out_channels, "the bias must have one value per output channel");
-    require(x && y, "null activations");
-    check_stride(stride);
+    abi::check_conv_geometry(geometry);
+    check_sparse(weight);
+    const DenseView b = abi::check_sparse_conv2d_forward(*geometry, *weight, bias, x, y, stride);
+    const ConvGeometry g = core_geometry(*geometry);
     conv_forward(g, *weight, b, x, y, stride);
     // The relu layer that follows, in place: max(y, 0) with NaN kept, as Relu::forward.
     if (relu)
@@ -354,10 +249,10 @@ deepr_status conv_backward_call(deepr_device_context* context, const deepr_conv_
                                 const deepr_sparse_view* weight, const float* x, const float* dy, float* dx,
                                 uint32_t stride, float* theta_gradient) {
   return guarded(context, [&] {
-    const ConvGeometry g = conv_geometry(geometry);
-    check_conv_weight(g, weight);
-    require(x && dy && theta_gradient, "null buffers");
-    check_stride(stride);
+    abi::check_conv_geometry(geometry);
+    check_sparse(weight);
+    abi::check_sparse_conv2d_backward(*geometry, *weight, x, dy, theta_gradient, stride);
+    const ConvGeometry g = core_geometry(*geometry);
     conv_backward(g, *weight, x, dy, dx, stride, theta_gradient);
   });
 }
@@ -365,9 +260,9 @@ deepr_status conv_backward_call(deepr_device_context* context, const deepr_conv_
 deepr_status conv_bias_backward_call(deepr_device_context* context, const deepr_conv_geometry* geometry, const float* dy,
                                      uint32_t stride, float* bias_gradient) {
   return guarded(context, [&] {
-    const ConvGeometry g = conv_geometry(geometry);
-    require(dy && bias_gradient, "null buffers");
-    check_stride(stride);
+    abi::check_conv_geometry(geometry);
+    abi::check_bias_backward(dy, bias_gradient, stride);
+    const ConvGeometry g = core_geometry(*geometry);
     conv_bias_backward(g, dy, stride, bias_gradient);
   });
 }
@@ -375,21 +270,19 @@ deepr_status conv_bias_backward_call(deepr_device_context* context, const deepr_
 deepr_status pool_forward_call(deepr_device_context* context, const deepr_conv_geometry* geometry, const float* x,
                                float* y, uint32_t stride) {
   return guarded(context, [&] {
-    const ConvGeometry g = pool_geometry(geometry);
-    require(x && y, "null activations");
-    check_stride(stride);
-    MaxPool2d(g).forward(x, y, stride);
+    abi::check_pool_geometry(geometry);
+    abi::check_max_pool2d_forward(x, y, stride);
+    MaxPool2d(core_geometry(*geometry)).forward(x, y, stride);
   });
 }
 
 deepr_status pool_backward_call(deepr_device_context* context, const deepr_conv_geometry* geometry, const float* x,
                                 const float* y, const float* dy, float* dx, uint32_t stride) {
   return guarded(context, [&] {
-    const ConvGeometry g = pool_geometry(geometry);
-    require(x && y && dy && dx, "null buffers");
-    check_stride(stride);
+    abi::check_pool_geometry(geometry);
+    abi::check_max_pool2d_backward(x, y, dy, dx, stride);
     LayerGradients none;
-    MaxPool2d(g).backward(x, y, dy, dx, stride, none);
+    MaxPool2d(core_geometry(*geometry)).backward(x, y, dy, dx, stride, none);
   });
 }
 

@@ -11,6 +11,7 @@
 #include "layers/sparse_linear.hpp"
 #include "non_finite_error.hpp"
 #include "sparse_rewire.hpp"
+#include "update_conversion.hpp"
 
 namespace deepr {
 
@@ -243,26 +244,6 @@ void DeviceTrainer::grow(Layer& d, uint32_t capacity) {
   ++capacity_growths_;
 }
 
-deepr_update DeviceTrainer::update_of(const StepHyper& h, uint64_t step, uint32_t store) const {
-  deepr_update u{};
-  u.optimiser = optimiser_;
-  u.prior = prior_;
-  u.lr = h.lr;
-  u.alpha = h.alpha;
-  u.noise_std = h.noise_std;
-  u.momentum = h.momentum;
-  u.seed = seed_;
-  u.step = step;
-  u.store = store;
-  u.weight_decay = h.weight_decay;
-  u.beta1 = h.beta1;
-  u.beta2 = h.beta2;
-  u.epsilon = h.epsilon;
-  u.correction1 = h.correction1;
-  u.correction2 = h.correction2;
-  return u;
-}
-
 void DeviceTrainer::forward(const Stage& stage, uint32_t s, uint32_t stride) {
   const float* x = activations_[s];
   float* y = activations_[s + 1];
@@ -295,7 +276,7 @@ void DeviceTrainer::backward_update(const Stage& stage, uint32_t s, uint32_t str
   }
   const uint32_t l = stage.layer;
   Layer& d = layers_[l];
-  const deepr_update update = update_of(hyper, step, d.weight.id);
+  const deepr_update update = device_update(optimiser_, prior_, hyper, seed_, step, d.weight.id);
   if (stage.kind == Stage::kLinear) {
     ok(device_.sparse_backward(context_, &d.weight, x, dy, dx, stride, d.theta_gradient), "sparse_backward");
     if (d.bias.size) ok(device_.bias_backward(context_, dy, d.bias.size, stride, d.bias_gradient), "bias_backward");

@@ -89,8 +89,6 @@ class DeviceTrainer {
   void step(uint64_t first, uint32_t batch, const StepHyper& hyper, uint64_t step, double& loss_sum, uint32_t& correct,
             std::vector<uint64_t>& rewired, double& regrowth_seconds);
   void grow(Layer& layer, uint32_t capacity);
-  // The update of store `store` in step `step` under the run's rule; h holds the step's bias corrections.
-  deepr_update update_of(const StepHyper& h, uint64_t step, uint32_t store) const;
 
   void* alloc_bytes(uint64_t bytes);
   // A buffer of max(capacity, host.size()) values, the first host.size() of them written from `host`.
