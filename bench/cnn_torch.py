@@ -5,8 +5,8 @@ linear 1024 -> 256 -> relu -> linear 256 -> 10 -> softmax cross-entropy.
 Input (argv[1], JSON): {"batches", "warmup", "steps", "max_seconds", "threads", "lr", "seed"}."""
 import torch
 
-from dense_torch import limit_threads, time_sgd_steps
-from py_common import emit, python_info, spec, summary
+from dense_torch import limit_threads
+from py_common import emit, python_info, sgd_step, spec, summary, time_steps
 
 
 def network():
@@ -30,7 +30,7 @@ def main():
     results = []
     for batch in s.get("batches", [32]):
         model = network()
-        times = time_sgd_steps(model, x_all, y_all, batch, s)
+        times = time_steps(sgd_step(model, x_all, y_all, batch, s.get("lr", 0.05)), s)
         results.append({"batch": batch, "parameters": sum(p.numel() for p in model.parameters()), **summary(times)})
     emit({"baseline": "torch", "threads": threads, "torch_threads": torch.get_num_threads(),
           "versions": {"torch": torch.__version__, **python_info()}, "results": results})

@@ -47,21 +47,13 @@ def time_steps(step, s):
     return times
 
 
-def dense_sgd_step(sizes, x_all, y_all, batch, lr):
-    """The dense PyTorch baseline's training step (bench/dense_torch.py on the CPU,
-    dense_torch_cuda.py on the GPU): a bias-free float32 MLP of layer sizes `sizes`, ReLU between
-    the layers, on x_all's device, trained by torch.optim.SGD at `lr`. step(i) is forward, mean
-    cross-entropy, backward and the update on batch i of x_all, y_all, cycling through them as an
-    epoch would."""
+def sgd_step(model, x_all, y_all, batch, lr):
+    """A PyTorch baseline's training step: step(i) is forward, mean cross-entropy, backward and the
+    torch.optim.SGD update at `lr` of `model` on batch i of x_all, y_all, cycling through them as an
+    epoch would (the dense MLP, the cnn and the LSTM baselines)."""
     import torch
     import torch.nn.functional as F
 
-    layers = []
-    for l in range(len(sizes) - 1):
-        layers.append(torch.nn.Linear(sizes[l], sizes[l + 1], bias=False))
-        if l < len(sizes) - 2:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers).to(x_all.device)
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     per_epoch = len(x_all) // batch
 
@@ -73,6 +65,20 @@ def dense_sgd_step(sizes, x_all, y_all, batch, lr):
         opt.step()
 
     return step
+
+
+def dense_sgd_step(sizes, x_all, y_all, batch, lr):
+    """The dense PyTorch baseline's training step (bench/dense_torch.py on the CPU,
+    dense_torch_cuda.py on the GPU): sgd_step of a bias-free float32 MLP of layer sizes `sizes`,
+    ReLU between the layers, on x_all's device."""
+    import torch
+
+    layers = []
+    for l in range(len(sizes) - 1):
+        layers.append(torch.nn.Linear(sizes[l], sizes[l + 1], bias=False))
+        if l < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    return sgd_step(torch.nn.Sequential(*layers).to(x_all.device), x_all, y_all, batch, lr)
 
 
 def summary(times):
