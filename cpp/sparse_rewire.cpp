@@ -26,24 +26,33 @@ __attribute__((always_inline)) inline void store(uint32_t* p, V v) {
   std::memcpy(p, &v, sizeof v);
 }
 
-// Copies values [from, from + n) of one array to [to, to + n), n < 16, ranges that may overlap:
-// two overlapping pieces of one size class, both read before either is written.
-template <class V>
+// Copies values [from, from + n) of one array to [to, to + n), ranges that may overlap, for
+// 16 <= n <= 64 or, with V narrower than 16 lanes, w <= n < 2w: pieces of V at both ends (and
+// for 32 <= n, the next ones in), all read before any is written.
+template <class V, uint32_t kPieces>
 __attribute__((always_inline)) inline void move_pieces(uint32_t* a, uint32_t from, uint32_t to, uint32_t n) {
   constexpr uint32_t w = sizeof(V) / sizeof(uint32_t);
-  const V head = load<V>(a + from), tail = load<V>(a + from + n - w);
-  store(a + to, head);
-  store(a + to + n - w, tail);
+  V piece[2 * kPieces];
+  for (uint32_t i = 0; i < kPieces; ++i) {
+    piece[i] = load<V>(a + from + i * w);
+    piece[kPieces + i] = load<V>(a + from + n - (i + 1) * w);
+  }
+  for (uint32_t i = 0; i < kPieces; ++i) {
+    store(a + to + i * w, piece[i]);
+    store(a + to + n - (i + 1) * w, piece[kPieces + i]);
+  }
 }
 
 // The slots [from, from + n) of every per-slot array to [to, to + n), in place: a rewiring moves a
-// few dozen short runs, where a call to memmove per run and array costs more than the copy. Down
-// (to < from) vectors go from the front, up from the back, so none is overwritten before it is
-// read; the vector at the other end, which may overlap its neighbour, is read first.
+// few dozen short runs, where a call to memmove per run and array costs more than the copy. Runs
+// of up to 64 slots move as a few overlapping vectors, all read first, with one branch on the
+// size; longer ones in a loop: down (to < from) from the front, up from the back, so no vector is
+// overwritten before it is read, and the one at the other end, which may overlap its neighbour,
+// read first.
 template <bool kDown>
 __attribute__((always_inline)) inline void move_run(uint32_t* const* arrays, uint32_t count, uint32_t from, uint32_t to,
                                                     uint32_t n) {
-  if (n >= kLanes) {
+  if (n > 4 * kLanes) {
     for (uint32_t a = 0; a < count; ++a) {
       uint32_t* v = arrays[a];
       if (kDown) {
@@ -56,12 +65,16 @@ __attribute__((always_inline)) inline void move_run(uint32_t* const* arrays, uin
         store(v + to, first);
       }
     }
+  } else if (n >= 2 * kLanes) {
+    for (uint32_t a = 0; a < count; ++a) move_pieces<Words, 2>(arrays[a], from, to, n);
+  } else if (n >= kLanes) {
+    for (uint32_t a = 0; a < count; ++a) move_pieces<Words, 1>(arrays[a], from, to, n);
   } else if (n >= 8) {
-    for (uint32_t a = 0; a < count; ++a) move_pieces<Words8>(arrays[a], from, to, n);
+    for (uint32_t a = 0; a < count; ++a) move_pieces<Words8, 1>(arrays[a], from, to, n);
   } else if (n >= 4) {
-    for (uint32_t a = 0; a < count; ++a) move_pieces<Words4>(arrays[a], from, to, n);
+    for (uint32_t a = 0; a < count; ++a) move_pieces<Words4, 1>(arrays[a], from, to, n);
   } else if (n >= 2) {
-    for (uint32_t a = 0; a < count; ++a) move_pieces<uint64_t>(arrays[a], from, to, n);
+    for (uint32_t a = 0; a < count; ++a) move_pieces<uint64_t, 1>(arrays[a], from, to, n);
   } else {
     for (uint32_t a = 0; a < count; ++a) arrays[a][to] = arrays[a][from];
   }
