@@ -26,7 +26,9 @@ struct DeviceFlags {
   uint32_t bad_row_start;   // rewire: row_start[0] != 0 or row_start[n_out] != slots
 };
 
-// The step's hyper-parameters, as the kernels take them.
+// The step's hyper-parameters, as the kernels take them: StepHyper's update fields, copied here
+// because update_conversion.hpp's table of pointers to members does not pass nvcc's host
+// compilation under -Werror (its generated code trips -Wparentheses).
 struct Hyper {
   float lr, alpha, noise_std, momentum;
   float weight_decay, beta1, beta2, epsilon, correction1, correction2;
