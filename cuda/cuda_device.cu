@@ -116,6 +116,38 @@ void* scratch(deepr_device_context* c, size_t bytes) {
 // Bytes rounded up to 256, so that the parts of the scratch buffer stay aligned.
 constexpr size_t aligned(size_t bytes) { return (bytes + 255) / 256 * 256; }
 
+// A store's slots sorted by column (an input, or an input channel; kernels/columns.cuh), in the
+// context's scratch: the sorted keys, each sorted slot's row and each column's first sorted slot.
+struct ColumnOrder {
+  const uint64_t* keys;
+  const uint32_t* row;
+  const uint32_t* start;  // columns + 1 entries
+};
+
+// Sorts the keys that write_keys(keys) launches the kernel for, one per slot, by merge passes that
+// alternate between two key buffers, then finds each sorted slot's row and each column's start.
+template <class WriteKeys>
+ColumnOrder column_order(deepr_device_context* context, const deepr_sparse_view& weight, uint32_t columns,
+                         WriteKeys write_keys) {
+  cudaStream_t stream = context->stream;
+  const uint32_t slots = weight.slots;
+  const size_t key_bytes = aligned(sizeof(uint64_t) * slots), row_bytes = aligned(sizeof(uint32_t) * slots);
+  const size_t start_bytes = sizeof(uint32_t) * (uint64_t(columns) + 1);
+  char* base = static_cast<char*>(scratch(context, 2 * key_bytes + row_bytes + start_bytes));
+  uint64_t* keys = reinterpret_cast<uint64_t*>(base);
+  uint64_t* merged = reinterpret_cast<uint64_t*>(base + key_bytes);
+  uint32_t* row = reinterpret_cast<uint32_t*>(base + 2 * key_bytes);
+  uint32_t* start = reinterpret_cast<uint32_t*>(base + 2 * key_bytes + row_bytes);
+  if (slots) write_keys(keys);
+  for (uint64_t width = 1; width < slots; width *= 2) {
+    merge_pass_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(keys, merged, slots, width);
+    std::swap(keys, merged);
+  }
+  if (slots) column_row_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(weight, keys, row);
+  column_start_kernel<<<blocks_for(uint64_t(columns) + 1), kThreads, 0, stream>>>(keys, slots, columns, start);
+  return {keys, row, start};
+}
+
 void zero_flags(deepr_device_context* c) {
   check(cudaMemsetAsync(c->flags, 0, sizeof(DeviceFlags), c->stream), "clearing the flags");
 }
@@ -290,25 +322,12 @@ deepr_status backward(deepr_device_context* context, const deepr_sparse_view* we
     cudaStream_t stream = context->stream;
     const uint32_t slots = weight->slots;
     if (dx) {
-      // The slots in column order (kernels/columns.cuh), in scratch: two key buffers that the
-      // merge passes alternate between, each column's start, each sorted slot's row.
-      const size_t key_bytes = aligned(sizeof(uint64_t) * slots), row_bytes = aligned(sizeof(uint32_t) * slots);
-      const size_t start_bytes = sizeof(uint32_t) * (uint64_t(weight->n_in) + 1);
-      char* base = static_cast<char*>(scratch(context, 2 * key_bytes + row_bytes + start_bytes));
-      uint64_t* keys = reinterpret_cast<uint64_t*>(base);
-      uint64_t* merged = reinterpret_cast<uint64_t*>(base + key_bytes);
-      uint32_t* column_row = reinterpret_cast<uint32_t*>(base + 2 * key_bytes);
-      uint32_t* column_start = reinterpret_cast<uint32_t*>(base + 2 * key_bytes + row_bytes);
-      if (slots) column_keys_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(*weight, keys);
-      for (uint64_t width = 1; width < slots; width *= 2) {
-        merge_pass_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(keys, merged, slots, width);
-        std::swap(keys, merged);
-      }
-      if (slots) column_row_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(*weight, keys, column_row);
-      column_start_kernel<<<blocks_for(uint64_t(weight->n_in) + 1), kThreads, 0, stream>>>(keys, slots, weight->n_in,
-                                                                                          column_start);
+      // The slots in column order, so that each input's gradient sums its connections without atomics.
+      const ColumnOrder order = column_order(context, *weight, weight->n_in, [&](uint64_t* keys) {
+        column_keys_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(*weight, keys);
+      });
       input_gradient_kernel<<<blocks_for(uint64_t(weight->n_in) * stride), kThreads, 0, stream>>>(
-          *weight, keys, column_start, column_row, dz, dx, stride);
+          *weight, order.keys, order.start, order.row, dz, dx, stride);
       check_launch("sparse_backward (dx)");
     }
     if (!slots) return;
@@ -454,25 +473,13 @@ deepr_status conv_backward(deepr_device_context* context, const deepr_conv_geome
     cudaStream_t stream = context->stream;
     const uint32_t slots = weight->slots;
     if (dx) {
-      // The slots in input-channel order, in scratch, as sparse_backward's column order.
-      const size_t key_bytes = aligned(sizeof(uint64_t) * slots), row_bytes = aligned(sizeof(uint32_t) * slots);
-      const size_t start_bytes = sizeof(uint32_t) * (uint64_t(geometry->in_channels) + 1);
-      char* base = static_cast<char*>(scratch(context, 2 * key_bytes + row_bytes + start_bytes));
-      uint64_t* keys = reinterpret_cast<uint64_t*>(base);
-      uint64_t* merged = reinterpret_cast<uint64_t*>(base + key_bytes);
-      uint32_t* slot_row = reinterpret_cast<uint32_t*>(base + 2 * key_bytes);
-      uint32_t* channel_start = reinterpret_cast<uint32_t*>(base + 2 * key_bytes + row_bytes);
-      if (slots) conv_channel_keys_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(*geometry, *weight, keys);
-      for (uint64_t width = 1; width < slots; width *= 2) {
-        merge_pass_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(keys, merged, slots, width);
-        std::swap(keys, merged);
-      }
-      if (slots) column_row_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(*weight, keys, slot_row);
-      column_start_kernel<<<blocks_for(uint64_t(geometry->in_channels) + 1), kThreads, 0, stream>>>(
-          keys, slots, geometry->in_channels, channel_start);
+      // The slots in input-channel order, as sparse_backward's column order.
+      const ColumnOrder order = column_order(context, *weight, geometry->in_channels, [&](uint64_t* keys) {
+        conv_channel_keys_kernel<<<blocks_for(slots), kThreads, 0, stream>>>(*geometry, *weight, keys);
+      });
       const uint64_t count = uint64_t(geometry->in_channels) * geometry->height * geometry->width * stride;
-      conv_input_gradient_kernel<<<blocks_for(count), kThreads, 0, stream>>>(*geometry, *weight, keys, channel_start,
-                                                                            slot_row, dy, dx, stride);
+      conv_input_gradient_kernel<<<blocks_for(count), kThreads, 0, stream>>>(*geometry, *weight, order.keys, order.start,
+                                                                            order.row, dy, dx, stride);
       check_launch("sparse_conv2d_backward (dx)");
     }
     if (!slots) return;
