@@ -484,12 +484,33 @@ void gather_feature_major(const float* __restrict inputs, uint32_t features, con
                           uint32_t batch, uint32_t stride, float* __restrict x) {
   // 16 samples x 16 features at a time: load a row of features per sample, transpose the tile in
   // registers, store a row of samples per feature. Padding samples are zero.
+  //
+  // The samples are random rows of a data set that is rarely in cache, so each tile waits on 16
+  // cache misses. A prefetch of the tile kAhead tiles further on (into the next 16 samples near
+  // the end of a row) keeps about ten times as many in flight: at batch 10 and 32 on MNIST it
+  // gathers in about two thirds of the time.
+  constexpr uint32_t kAhead = 10;
   const uint32_t whole = features / kLanes * kLanes;
+  const auto sample_row = [&](uint32_t b) {
+    return b < batch ? inputs + size_t(rows ? rows[b] : first + b) * features : nullptr;
+  };
+  for (uint32_t i0 = 0; i0 < kAhead * kLanes && i0 < whole; i0 += kLanes)
+    for (uint32_t s = 0; s < kLanes; ++s)
+      if (const float* row = sample_row(s)) __builtin_prefetch(row + i0);
   for (uint32_t b0 = 0; b0 < stride; b0 += kLanes) {
     const float* sample[kLanes];
-    for (uint32_t s = 0; s < kLanes; ++s)
-      sample[s] = b0 + s < batch ? inputs + size_t(rows ? rows[b0 + s] : first + b0 + s) * features : nullptr;
+    const float* next[kLanes];  // the next 16 samples', to prefetch the start of near the end
+    for (uint32_t s = 0; s < kLanes; ++s) {
+      sample[s] = sample_row(b0 + s);
+      next[s] = sample_row(b0 + kLanes + s);
+    }
     for (uint32_t i0 = 0; i0 < whole; i0 += kLanes) {
+      const uint32_t ahead = i0 + kAhead * kLanes;
+      const bool same_samples = ahead < whole;
+      const uint32_t at = same_samples ? ahead : ahead - whole;
+      if (at < whole)
+        for (uint32_t s = 0; s < kLanes; ++s)
+          if (const float* row = same_samples ? sample[s] : next[s]) __builtin_prefetch(row + at);
       Lanes tile[kLanes];
       for (uint32_t s = 0; s < kLanes; ++s) tile[s] = sample[s] ? load_lanes(sample[s] + i0) : Lanes{};
       swap_blocks<8>(tile);
