@@ -154,6 +154,11 @@ uint32_t rewire_slots(const SparseView& v, uint64_t seed, const uint32_t* dying,
   down.resize(size_t(dying_count) + born_count + 1);
   up.resize(size_t(dying_count) + born_count + 1);
   born_at.resize(size_t(born_count) + 1);
+  // The dying slots with old_size after the last, as insert_at has: the next event is then the
+  // smaller of the two heads, an insertion when it is insert_at's, with no test for either end.
+  std::vector<uint32_t>& dying_ended = scratch.dying_ended;
+  dying_ended.assign(dying, dying + dying_count);
+  dying_ended.push_back(old_size);
   uint32_t d = 0, n = 0, k = 0, shift = 0, downs = 0, ups = 0;  // shift modulo 2^32
   const auto add_run = [&](uint32_t end) {
     const RewireScratch::Run run{k, end, k + shift};
@@ -163,15 +168,14 @@ uint32_t rewire_slots(const SparseView& v, uint64_t seed, const uint32_t* dying,
     ups += end > k && int32_t(shift) > 0;
   };
   for (uint32_t e = 0; e < dying_count + born_count; ++e) {
-    const uint32_t next_dying = d < dying_count ? dying[d] : old_size;
-    const bool insertion = insert_at[n] <= next_dying;
-    const uint32_t event = insertion ? insert_at[n] : next_dying;
+    const uint32_t next_insert = insert_at[n], next_dying = dying_ended[d];
+    const uint32_t insertion = next_insert <= next_dying, event = std::min(next_insert, next_dying);
     add_run(event);
     born_at[n] = event + shift;  // kept only for an insertion: the next one overwrites it otherwise
-    shift += insertion ? 1u : uint32_t(-1);
+    shift += 2 * insertion - 1;
     n += insertion;
-    d += !insertion;
-    k = event + !insertion;
+    d += 1 - insertion;
+    k = event + 1 - insertion;
   }
   add_run(old_size);
   // Runs that move down move first, from the front; those that move up then move from the back:

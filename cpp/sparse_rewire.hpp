@@ -19,7 +19,7 @@ struct RewireScratch {
     uint32_t begin, end;  // old slots [begin, end)
     uint32_t to;          // their new first slot
   };
-  std::vector<uint32_t> insert_at, born_rows, born_at, row_steps, sign_bits;
+  std::vector<uint32_t> insert_at, dying_ended, born_rows, born_at, row_steps, sign_bits;
   std::vector<Run> down, up;  // the runs that move down, and those that move up
 };
 
