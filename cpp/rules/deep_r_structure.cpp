@@ -22,13 +22,13 @@ bool survives(const StoreStructure& store, const std::vector<uint32_t>& dying, u
          !std::binary_search(dying.begin(), dying.end(), k);
 }
 
-// Sorts a few positions by rank: each one's place is the number of those before it, counted
+// Sorts up to 64 positions by rank: each one's place is the number of those before it, counted
 // with no branch, which a vector unit does many at a time. A regrowth step sorts a few dozen
 // random positions, where std::sort's branches mispredict about every other comparison.
+constexpr size_t kMostByRank = 64;
+
 DEEPR_DISPATCH
-void sort_positions(uint64_t* positions, size_t count) {
-  constexpr size_t kMostByRank = 64;
-  if (count > kMostByRank) return std::sort(positions, positions + count);
+void sort_by_rank(uint64_t* positions, size_t count) {
   int64_t p[kMostByRank];  // positions are below 2^63: signed compares vectorise on more targets
   std::copy(positions, positions + count, p);
   for (size_t i = 0; i < count; ++i) {
@@ -37,6 +37,35 @@ void sort_positions(uint64_t* positions, size_t count) {
     for (size_t j = i + 1; j < count; ++j) rank += p[j] < p[i];
     positions[rank] = uint64_t(p[i]);
   }
+}
+
+// Merges the sorted runs a[0 .. na) and b[0 .. nb) into out, taking each next value with a
+// conditional move rather than a branch on which run it comes from.
+void merge_runs(const uint64_t* a, size_t na, const uint64_t* b, size_t nb, uint64_t* out) {
+  size_t i = 0, j = 0;
+  while (i < na && j < nb) {
+    const bool from_b = b[j] < a[i];
+    *out++ = from_b ? b[j] : a[i];
+    j += from_b;
+    i += !from_b;
+  }
+  out = std::copy(a + i, a + na, out);
+  std::copy(b + j, b + nb, out);
+}
+
+// Sorts `count` positions: blocks of 64 by rank, then merged pairwise, with `scratch` (room for
+// `count`) to merge into. Regrowth in the first epochs of a run draws a hundred or more at once.
+void sort_positions(uint64_t* positions, size_t count, uint64_t* scratch) {
+  for (size_t b = 0; b < count; b += kMostByRank) sort_by_rank(positions + b, std::min(kMostByRank, count - b));
+  uint64_t *from = positions, *to = scratch;
+  for (size_t width = kMostByRank; width < count; width *= 2) {
+    for (size_t b = 0; b < count; b += 2 * width) {
+      const size_t mid = std::min(b + width, count), end = std::min(b + 2 * width, count);
+      merge_runs(from + b, mid - b, from + mid, end - mid, to + b);
+    }
+    std::swap(from, to);
+  }
+  if (from != positions) std::copy(from, from + count, positions);
 }
 
 }  // namespace
@@ -76,9 +105,10 @@ void sample_dormant(const StoreStructure& store, const std::vector<uint32_t>& dy
   // i.i.d. uniform sequence, which is a uniform random subset. Memory is 8 bytes per pick.
   while (picks.size() < count) {
     const auto kept = std::ptrdiff_t(picks.size());
-    picks.resize(count);
+    picks.resize(2 * count - kept);  // the draws, then room to sort them
     uniform.below(total, count - kept, picks.data() + kept);
-    sort_positions(picks.data() + kept, count - kept);
+    sort_positions(picks.data() + kept, count - kept, picks.data() + count);
+    picks.resize(count);
     auto end = std::unique(picks.begin() + kept, picks.end());
     end = std::remove_if(picks.begin() + kept, end, [&](uint64_t p) {
       return survives(store, dying, p) || std::binary_search(picks.begin(), picks.begin() + kept, p);

@@ -1,6 +1,7 @@
 // Regrowth: uniform over dormant positions, the strict bound after every step, determinism.
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <vector>
 
 #include "check.hpp"
@@ -50,6 +51,30 @@ std::vector<double> pick_counts(const std::vector<uint64_t>& active, uint64_t pi
 }
 
 }  // namespace
+
+// sample_dormant sorts each round's draws by rank up to 64 and merges blocks of 64 beyond: at every
+// count around those sizes it gives what the draws give one at a time, kept in a std::set.
+TEST(dormant_picks_match_one_draw_at_a_time) {
+  const uint32_t n_in = 200, n_out = 100;
+  std::vector<uint64_t> active;
+  for (uint64_t p = 5; p < uint64_t(n_in) * n_out; p += 47) active.push_back(p);
+  SparseStore layer(n_in, n_out, 0, 1, active.size());
+  layer.assign(active, std::vector<float>(active.size(), 1.0f));
+  std::vector<uint64_t> picks;
+  for (uint64_t count : {1, 2, 63, 64, 65, 100, 128, 129, 200, 257, 1000, 3000}) {
+    const RngStream stream{3, count, 0, Purpose::kRewire};
+    sample_dormant(structure_of(layer), {}, count, stream, picks);
+    std::set<uint64_t> expected;
+    UniformIntegers uniform(stream);
+    while (expected.size() < count) {
+      std::vector<uint64_t> round(count - expected.size());
+      for (uint64_t& p : round) p = uniform.below(uint64_t(n_in) * n_out);
+      for (uint64_t p : round)
+        if (!layer.contains(p)) expected.insert(p);
+    }
+    CHECK(picks == std::vector<uint64_t>(expected.begin(), expected.end()));
+  }
+}
 
 TEST(reactivation_is_uniform_over_dormant_positions_sparse_path) {
   std::vector<uint64_t> active;
