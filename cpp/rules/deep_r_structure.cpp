@@ -53,9 +53,16 @@ void merge_runs(const uint64_t* a, size_t na, const uint64_t* b, size_t nb, uint
   std::copy(b + j, b + nb, out);
 }
 
-// Sorts `count` positions: blocks of 64 by rank, then merged pairwise, with `scratch` (room for
-// `count`) to merge into. Regrowth in the first epochs of a run draws a hundred or more at once.
+// Up to this many positions sort by merging, beyond with std::sort, in place: a network's first
+// structure draws all of its K positions at once, where a copy to merge into would add 8 bytes
+// per connection to the peak memory.
+constexpr size_t kMostMerged = 1 << 16;
+
+// Sorts `count` positions: up to kMostMerged, blocks of 64 by rank, then merged pairwise into
+// `scratch` (room for `count`) and back; regrowth in the first epochs of a run draws a hundred or
+// more at once.
 void sort_positions(uint64_t* positions, size_t count, uint64_t* scratch) {
+  if (count > kMostMerged) return std::sort(positions, positions + count);
   for (size_t b = 0; b < count; b += kMostByRank) sort_by_rank(positions + b, std::min(kMostByRank, count - b));
   uint64_t *from = positions, *to = scratch;
   for (size_t width = kMostByRank; width < count; width *= 2) {
@@ -105,9 +112,10 @@ void sample_dormant(const StoreStructure& store, const std::vector<uint32_t>& dy
   // i.i.d. uniform sequence, which is a uniform random subset. Memory is 8 bytes per pick.
   while (picks.size() < count) {
     const auto kept = std::ptrdiff_t(picks.size());
-    picks.resize(2 * count - kept);  // the draws, then room to sort them
-    uniform.below(total, count - kept, picks.data() + kept);
-    sort_positions(picks.data() + kept, count - kept, picks.data() + count);
+    const uint64_t drawn = count - kept;
+    picks.resize(count + (drawn > kMostMerged ? 0 : drawn));  // the draws, then room to sort them
+    uniform.below(total, drawn, picks.data() + kept);
+    sort_positions(picks.data() + kept, drawn, picks.data() + count);
     picks.resize(count);
     auto end = std::unique(picks.begin() + kept, picks.end());
     end = std::remove_if(picks.begin() + kept, end, [&](uint64_t p) {
