@@ -46,24 +46,24 @@ __attribute__((always_inline)) inline void move_pieces(uint32_t* a, uint32_t fro
 // The slots [from, from + n) of every per-slot array to [to, to + n), in place: a rewiring moves a
 // few dozen short runs, where a call to memmove per run and array costs more than the copy. Runs
 // of up to 64 slots move as a few overlapping vectors, all read first, with one branch on the
-// size; longer ones in a loop: down (to < from) from the front, up from the back, so no vector is
-// overwritten before it is read, and the one at the other end, which may overlap its neighbour,
-// read first.
+// size; longer ones in one loop over the vectors that moves every array: down (to < from) from
+// the front, up from the back, so no vector is overwritten before it is read, and the one at the
+// other end, which may overlap its neighbour, read first.
 template <bool kDown>
 __attribute__((always_inline)) inline void move_run(uint32_t* const* arrays, uint32_t count, uint32_t from, uint32_t to,
                                                     uint32_t n) {
   if (n > 4 * kLanes) {
-    for (uint32_t a = 0; a < count; ++a) {
-      uint32_t* v = arrays[a];
-      if (kDown) {
-        const Words last = load<Words>(v + from + n - kLanes);
-        for (uint32_t i = 0; i + kLanes < n; i += kLanes) store(v + to + i, load<Words>(v + from + i));
-        store(v + to + n - kLanes, last);
-      } else {
-        const Words first = load<Words>(v + from);
-        for (uint32_t i = n; i > kLanes; i -= kLanes) store(v + to + i - kLanes, load<Words>(v + from + i - kLanes));
-        store(v + to, first);
-      }
+    Words end[2 + DEEPR_MAX_STATE_ARRAYS];
+    if (kDown) {
+      for (uint32_t a = 0; a < count; ++a) end[a] = load<Words>(arrays[a] + from + n - kLanes);
+      for (uint32_t i = 0; i + kLanes < n; i += kLanes)
+        for (uint32_t a = 0; a < count; ++a) store(arrays[a] + to + i, load<Words>(arrays[a] + from + i));
+      for (uint32_t a = 0; a < count; ++a) store(arrays[a] + to + n - kLanes, end[a]);
+    } else {
+      for (uint32_t a = 0; a < count; ++a) end[a] = load<Words>(arrays[a] + from);
+      for (uint32_t i = n; i > kLanes; i -= kLanes)
+        for (uint32_t a = 0; a < count; ++a) store(arrays[a] + to + i - kLanes, load<Words>(arrays[a] + from + i - kLanes));
+      for (uint32_t a = 0; a < count; ++a) store(arrays[a] + to, end[a]);
     }
   } else if (n >= 2 * kLanes) {
     for (uint32_t a = 0; a < count; ++a) move_pieces<Words, 2>(arrays[a], from, to, n);
