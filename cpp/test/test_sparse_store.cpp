@@ -12,12 +12,27 @@ using namespace deepr;
 
 // `rounds` regrowth steps on a store of n_in x n_out: a random one in `dying_one_in` of the slots
 // dies, and a random number of positions (more or fewer than died) regrow, so that runs of kept
-// slots move both ways by various shifts.
-void rewire_against_a_map_model(uint32_t n_in, uint32_t n_out, uint64_t dying_one_in, uint64_t grow_more, int rounds) {
+// slots move both ways by various shifts. `uneven`: the store starts with its first half of rows
+// full and one slot in each other row, far from the even rows of a random store.
+void rewire_against_a_map_model(uint32_t n_in, uint32_t n_out, uint64_t dying_one_in, uint64_t grow_more, int rounds,
+                                bool uneven = false) {
   SparseStore layer(n_in, n_out, 0, 99, 1);
-  keep_states(layer.states, {"first", "second"}, 0);  // two per-slot arrays, as Adam's moments
-  std::vector<float>&first = layer.states[0].values, &second = layer.states[1].values;
   std::map<uint64_t, float> model;  // position -> theta
+  if (uneven) {
+    std::vector<uint64_t> positions;
+    for (uint32_t out = 0; out < n_out; ++out)
+      for (uint32_t in = 0; in < (out < n_out / 2 ? n_in : 1); ++in) positions.push_back(uint64_t(out) * n_in + in);
+    std::vector<float> thetas;
+    for (uint64_t p : positions) thetas.push_back(model[p] = float(p) + 0.5f);
+    layer.assign(positions, thetas);
+  }
+  keep_states(layer.states, {"first", "second"}, layer.theta.size());  // two per-slot arrays, as Adam's moments
+  std::vector<float>&first = layer.states[0].values, &second = layer.states[1].values;
+  for (uint32_t out = 0; out < layer.n_out; ++out)
+    for (uint32_t k = layer.row_start[out]; k < layer.row_start[out + 1]; ++k) {
+      first[k] = float(layer.position_of(k, out));
+      second[k] = -2.0f * first[k];
+    }
   UniformIntegers uniform(RngStream{1, n_in, n_out, Purpose::kRewire});
   uint64_t picked_again = 0;  // new connections at a position that was dying in the same step
   for (int round = 0; round < rounds; ++round) {
@@ -64,6 +79,8 @@ TEST(rewire_keeps_the_store_and_its_state_arrays_equal_to_a_map_model) {
   rewire_against_a_map_model(13, 11, 4, 12, 300);  // short rows and runs; the store fills up
   rewire_against_a_map_model(40, 3, 40, 30, 200);  // rows longer than a vector, long runs
   rewire_against_a_map_model(300, 60, 60, 400, 40);  // a layer at a few %: runs of dozens of slots
+  // Rows of very different lengths, as training can leave them: half full, half with one slot.
+  rewire_against_a_map_model(64, 64, 8, 40, 30, true);
 }
 
 TEST(slot_for_agrees_with_lower_bound_in_every_row) {
