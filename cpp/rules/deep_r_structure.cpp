@@ -24,18 +24,22 @@ bool survives(const StoreStructure& store, const std::vector<uint32_t>& dying, u
 
 // Sorts up to 64 positions by rank: each one's place is the number of those before it, counted
 // with no branch, which a vector unit does many at a time. A regrowth step sorts a few dozen
-// random positions, where std::sort's branches mispredict about every other comparison.
+// random positions, where std::sort's branches mispredict about every other comparison. Every
+// position is compared with all of them, padded to a multiple of 8 with a value above any
+// position: the same loop for each, with no bound that changes from one to the next.
 constexpr size_t kMostByRank = 64;
 
 DEEPR_DISPATCH
 void sort_by_rank(uint64_t* positions, size_t count) {
-  int64_t p[kMostByRank];  // positions are below 2^63: signed compares vectorise on more targets
+  int64_t p[kMostByRank];  // positions are below 2^62: signed compares vectorise on more targets
+  const size_t padded = (count + 7) / 8 * 8;
   std::copy(positions, positions + count, p);
+  std::fill(p + count, p + padded, INT64_MAX);
   for (size_t i = 0; i < count; ++i) {
-    size_t rank = 0;  // equal positions keep their order
-    for (size_t j = 0; j < i; ++j) rank += p[j] <= p[i];
-    for (size_t j = i + 1; j < count; ++j) rank += p[j] < p[i];
-    positions[rank] = uint64_t(p[i]);
+    const int64_t at = p[i];
+    int64_t rank = 0;  // those below, and the equal ones before: equal positions keep their order
+    for (size_t j = 0; j < padded; ++j) rank += (p[j] < at) | ((p[j] == at) & (j < i));
+    positions[rank] = uint64_t(at);
   }
 }
 
