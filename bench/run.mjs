@@ -369,7 +369,7 @@ const goals = [
     threadsHonoured ? status(!worstSplit || worstSplit.r >= 0.95) : "not measured"],
   ["2 threads vs 1 on the 100000² layer", "≥ 1.6×", `${fmtX(bigRatio)}${threadsHonoured ? "" : " (the addon does not read DEEPR_THREADS yet: no threading)"}`, status(bigRatio >= 1.6)],
   ["event loop during Model.fit (max gap of a 1 ms interval)", "no stall > 5 ms",
-    eventLoop ? `${eventLoop.wholeFit.maxGapMs.toFixed(1)} ms over a first fit() (input check included), ${eventLoop.validatedFit.maxGapMs.toFixed(1)} ms over a second; less the main thread's wait for a free core: ${eventLoop.wholeFit.maxGapLessCpuWaitMs.toFixed(1)} and ${eventLoop.validatedFit.maxGapLessCpuWaitMs.toFixed(1)} ms; the same timer over the same pattern of pool calls without deepr (crypto.pbkdf2): ${eventLoop.poolLoop.maxGapMs.toFixed(1)} ms` : "–",
+    eventLoop ? `${eventLoop.wholeFit.maxGapMs.toFixed(1)} ms over a first fit() (input check included), ${eventLoop.validatedFit.maxGapMs.toFixed(1)} ms over a second; less the main thread's wait for a free core: ${eventLoop.wholeFit.maxGapLessCpuWaitMs.toFixed(1)} and ${eventLoop.validatedFit.maxGapLessCpuWaitMs.toFixed(1)} ms; the same timer over the same pattern of pool calls without deepr (crypto.pbkdf2): ${eventLoop.poolLoop.maxGapMs.toFixed(1)} ms, and with nothing running: ${eventLoop.idle.maxGapMs.toFixed(1)} ms` : "–",
     status(eventLoop && Math.max(eventLoop.wholeFit.maxGapMs, eventLoop.validatedFit.maxGapMs) <= 5)],
   ["CNN (2 conv + 2 linear), 5 %, batch 32: speed-up over the fastest dense", "≥ 2×",
     cnn5 ? `${fmtX(cnn5.speedup)} (${fmtUs(cnn5.best.us)} vs ${cnn.fastest.name} ${fmtUs(cnn.fastest.us)}); break-even density ${cnn.breakEven.text}` : "–", status(cnn5 && cnn5.speedup >= 2)],
