@@ -124,7 +124,7 @@ uint32_t slot_for(const uint32_t* row_start, const uint32_t* source, uint32_t sl
 
 DEEPR_DISPATCH
 uint32_t rewire_slots(const SparseView& v, uint64_t seed, const uint32_t* dying, uint32_t dying_count,
-                      const uint64_t* born, uint32_t born_count, RewireScratch& scratch) {
+                      const uint64_t* born, uint32_t born_count, RewireScratch& scratch, const uint64_t* born_places) {
   const uint32_t old_size = v.slots;
   if (dying_count == 0 && born_count == 0) return old_size;
   uint32_t* row_start = const_cast<uint32_t*>(v.row_start);  // the buffers are the caller's, writable
@@ -137,9 +137,14 @@ uint32_t rewire_slots(const SparseView& v, uint64_t seed, const uint32_t* dying,
   insert_at.resize(size_t(born_count) + 1);
   born_rows.resize(born_count);
   for (uint32_t n = 0; n < born_count; ++n) {
-    const uint32_t out = uint32_t(born[n] / n_in), in = uint32_t(born[n] - uint64_t(out) * n_in);
-    born_rows[n] = out + 1;  // the first row after it
-    insert_at[n] = slot_for(row_start, source, old_size, out, in);
+    if (born_places) {
+      born_rows[n] = uint32_t(born_places[n] >> 32) + 1;  // the first row after it
+      insert_at[n] = uint32_t(born_places[n]);
+    } else {
+      const uint32_t out = uint32_t(born[n] / n_in), in = uint32_t(born[n] - uint64_t(out) * n_in);
+      born_rows[n] = out + 1;
+      insert_at[n] = slot_for(row_start, source, old_size, out, in);
+    }
   }
   insert_at[born_count] = old_size;
 

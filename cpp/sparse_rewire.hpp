@@ -23,15 +23,22 @@ struct RewireScratch {
   std::vector<Run> down, up;  // the runs that move down, and those that move up
 };
 
+// Where a new connection goes among a store's old slots, as sample_dormant finds it: its row
+// (output) in the high 32 bits, in the low ones slot_for(row, its input), the old slot it goes
+// before. Passed to rewire_slots, it spares a second search of each row.
+inline uint64_t born_place(uint32_t row, uint32_t slot) { return uint64_t(row) << 32 | slot; }
+
 // One regrowth step: drops the slots `dying` (ascending) and activates the positions `born`
 // (sorted, distinct, dormant; a dying position may be among them) at theta = 0 and state 0, with
-// the fixed sign of (seed, store id, position). The buffers must hold
+// the fixed sign of (seed, store id, position). `born_places`: each one's born_place in the
+// store, or null to find them here. The buffers must hold
 // max(slots, slots - dying + born) slots: the caller grows them first. Every kept slot moves at
 // most once, with its state, in runs between the events, and the order stays sorted:
 // O(moved slots + n_out), no re-sort. `store.theta` may be null: then only the structure (row_start, source) changes, as
 // in a host copy of a store whose values live on a device. Writes row_start and source, which the
 // view shows the kernels as read-only. Returns the new number of slots.
 uint32_t rewire_slots(const SparseView& store, uint64_t seed, const uint32_t* dying, uint32_t dying_count,
-                      const uint64_t* born, uint32_t born_count, RewireScratch& scratch);
+                      const uint64_t* born, uint32_t born_count, RewireScratch& scratch,
+                      const uint64_t* born_places = nullptr);
 
 }  // namespace deepr

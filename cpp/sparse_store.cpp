@@ -30,14 +30,15 @@ void SparseStore::resize_slots(size_t size) {
   for (StateArray& s : states) s.values.resize(size);
 }
 
-void SparseStore::rewire(const std::vector<uint32_t>& dying, const std::vector<uint64_t>& born) {
+void SparseStore::rewire(const std::vector<uint32_t>& dying, const std::vector<uint64_t>& born, const uint64_t* born_places) {
   if (dying.empty() && born.empty()) return;
   const uint64_t old_size = theta.size(), new_size = old_size - dying.size() + born.size();
   if (new_size > kMaxLayerSize) throw std::length_error("too many connections in one store");
   if (new_size > old_size) resize_slots(new_size);
   SparseView buffers = view();
   buffers.slots = uint32_t(old_size);
-  rewire_slots(buffers, seed, dying.data(), uint32_t(dying.size()), born.data(), uint32_t(born.size()), rewire_scratch_);
+  rewire_slots(buffers, seed, dying.data(), uint32_t(dying.size()), born.data(), uint32_t(born.size()), rewire_scratch_,
+               born_places);
   resize_slots(new_size);
 }
 

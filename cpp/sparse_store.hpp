@@ -46,8 +46,8 @@ struct SparseStore {
 
   // One regrowth step: drops the slots `dying` (ascending; their theta is below zero) and activates
   // the positions `born` (sorted, distinct, dormant; a dying position may be among them) at
-  // theta = 0 and state 0 (rewire_slots, on the store's own buffers).
-  void rewire(const std::vector<uint32_t>& dying, const std::vector<uint64_t>& born);
+  // theta = 0 and state 0 (rewire_slots, on the store's own buffers; `born_places` as it takes them).
+  void rewire(const std::vector<uint32_t>& dying, const std::vector<uint64_t>& born, const uint64_t* born_places = nullptr);
 
   // Replaces all slots (state 0); positions sorted and distinct. Used by initialisation and import.
   void assign(const std::vector<uint64_t>& sorted_positions, const std::vector<float>& thetas);

@@ -15,11 +15,31 @@ StoreStructure structure_of(const SparseStore& store) {
 namespace {
 
 // Whether `position` is a connection that survives the step: it has a slot, not among `dying`.
-bool survives(const StoreStructure& store, const std::vector<uint32_t>& dying, uint64_t position) {
+// `place`: its born_place in the store, where it would go if it were new.
+bool survives(const StoreStructure& store, const std::vector<uint32_t>& dying, uint64_t position, uint64_t& place) {
   const uint32_t out = uint32_t(position / store.n_in), in = uint32_t(position % store.n_in);
   const uint32_t k = slot_for(store.row_start, store.source, store.slots, out, in);
+  place = born_place(out, k);
   return k < store.row_start[out + 1] && (store.source[k] & kIndexMask) == in &&
          !std::binary_search(dying.begin(), dying.end(), k);
+}
+
+// Merges the sorted picks [0, kept) and [kept, end) in place, each one's place along with it,
+// through room after the end.
+void merge_rounds(std::vector<uint64_t>& picks, std::vector<uint64_t>& places, size_t kept) {
+  const size_t end = picks.size();
+  picks.resize(2 * end);
+  places.resize(2 * end);
+  size_t i = 0, j = kept, out = end;
+  while (i < kept || j < end) {
+    const bool from_later = i == kept || (j < end && picks[j] < picks[i]);
+    picks[out] = from_later ? picks[j] : picks[i];
+    places[out++] = from_later ? places[j++] : places[i++];
+  }
+  std::copy(picks.begin() + end, picks.end(), picks.begin());
+  std::copy(places.begin() + end, places.end(), places.begin());
+  picks.resize(end);
+  places.resize(end);
 }
 
 // Sorts up to 64 positions by rank: each one's place is the number of those before it, counted
@@ -82,8 +102,9 @@ void sort_positions(uint64_t* positions, size_t count, uint64_t* scratch) {
 }  // namespace
 
 void sample_dormant(const StoreStructure& store, const std::vector<uint32_t>& dying, uint64_t count,
-                    const RngStream& stream, std::vector<uint64_t>& picks) {
+                    const RngStream& stream, std::vector<uint64_t>& picks, std::vector<uint64_t>* places) {
   picks.clear();
+  if (places) places->clear();
   if (count == 0) return;
   const uint64_t total = store.positions(), active = store.slots - dying.size(), dormant = total - active;
   if (count > dormant) throw std::logic_error("more regrowth requested than dormant positions");
@@ -109,6 +130,11 @@ void sample_dormant(const StoreStructure& store, const std::vector<uint32_t>& dy
     for (uint64_t n = 0; n < count; ++n) std::swap(candidates[n], candidates[n + uniform.below(dormant - n)]);
     picks.assign(candidates.begin(), candidates.begin() + count);
     std::sort(picks.begin(), picks.end());
+    if (places)
+      for (uint64_t p : picks) {
+        const uint32_t out = uint32_t(p / store.n_in), in = uint32_t(p % store.n_in);
+        places->push_back(born_place(out, slot_for(store.row_start, store.source, store.slots, out, in)));
+      }
     return;
   }
   // Rounds of i.i.d. uniform draws, as many as still missing, appended to the picks; keep the
@@ -120,13 +146,23 @@ void sample_dormant(const StoreStructure& store, const std::vector<uint32_t>& dy
     picks.resize(count + (drawn > kMostMerged ? 0 : drawn));  // the draws, then room to sort them
     uniform.below(total, drawn, picks.data() + kept);
     sort_positions(picks.data() + kept, drawn, picks.data() + count);
-    picks.resize(count);
-    auto end = std::unique(picks.begin() + kept, picks.end());
-    end = std::remove_if(picks.begin() + kept, end, [&](uint64_t p) {
-      return survives(store, dying, p) || std::binary_search(picks.begin(), picks.begin() + kept, p);
-    });
-    picks.erase(end, picks.end());
-    if (kept > 0) std::inplace_merge(picks.begin(), picks.begin() + kept, picks.end());
+    // Each distinct draw that is dormant and not an earlier round's pick, in order, with its place.
+    if (places) places->resize(count);
+    size_t end = size_t(kept);
+    for (size_t r = size_t(kept); r < count; ++r) {
+      const uint64_t p = picks[r];  // picks[r - 1] still holds draw r - 1: no write so far went past it
+      uint64_t place;
+      if ((r > size_t(kept) && p == picks[r - 1]) || survives(store, dying, p, place) ||
+          std::binary_search(picks.begin(), picks.begin() + kept, p))
+        continue;
+      if (places) (*places)[end] = place;
+      picks[end++] = p;
+    }
+    picks.resize(end);
+    if (places) places->resize(end);
+    if (kept == 0) continue;
+    if (places) merge_rounds(picks, *places, size_t(kept));
+    else std::inplace_merge(picks.begin(), picks.begin() + kept, picks.end());
   }
 }
 
@@ -157,16 +193,17 @@ void DeepRStructure::restructure(const std::vector<SparseStore*>& stores, const 
                                  uint64_t seed, uint64_t step, const StepHyper&, std::vector<uint64_t>& rewired) {
   structures_.clear();
   for (const SparseStore* store : stores) structures_.push_back(structure_of(*store));
-  plan(structures_, dormant, seed, step, born_);
+  plan(structures_, dormant, seed, step, born_, &born_places_);
   rewired.resize(stores.size());
   for (size_t s = 0; s < stores.size(); ++s) {
-    stores[s]->rewire(dormant[s], born_[s]);
+    stores[s]->rewire(dormant[s], born_[s], born_places_[s].data());
     rewired[s] = born_[s].size();
   }
 }
 
 void DeepRStructure::plan(const std::vector<StoreStructure>& stores, const std::vector<std::vector<uint32_t>>& dormant,
-                          uint64_t seed, uint64_t step, std::vector<std::vector<uint64_t>>& born) {
+                          uint64_t seed, uint64_t step, std::vector<std::vector<uint64_t>>& born,
+                          std::vector<std::vector<uint64_t>>* places) {
   // The slots that went dormant in this step are still in place until rewire() drops them, and
   // count as dormant positions already: regrowth may pick them again.
   const size_t n = stores.size();
@@ -178,8 +215,10 @@ void DeepRStructure::plan(const std::vector<StoreStructure>& stores, const std::
   counts = dying;
   if (global_budget_ && deficit > 0) counts = share_deficit(deficit, stores, dying, share_, RngStream{seed, step, 0, Purpose::kRewireShare});
   born.resize(n);
+  if (places) places->resize(n);
   for (size_t s = 0; s < n; ++s)
-    sample_dormant(stores[s], dormant[s], counts[s], RngStream{seed, step, stores[s].id, Purpose::kRewire}, born[s]);
+    sample_dormant(stores[s], dormant[s], counts[s], RngStream{seed, step, stores[s].id, Purpose::kRewire}, born[s],
+                   places ? &(*places)[s] : nullptr);
 }
 
 std::string DeepRStructure::check(const std::vector<SparseStore*>& stores) const {

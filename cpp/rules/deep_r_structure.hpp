@@ -35,8 +35,9 @@ StoreStructure structure_of(const SparseStore& store);
 // stores use rejection (draw any position, redraw if active): expected fewer than two draws per
 // pick while at most half the positions are taken, and no dense structure. When the store is more
 // than half full, the dormant positions are enumerated instead, which then costs O(positions) = O(K).
+// `places`, when given, receives each pick's born_place in the store (sparse_rewire.hpp).
 void sample_dormant(const StoreStructure& store, const std::vector<uint32_t>& dying, uint64_t count,
-                    const RngStream& stream, std::vector<uint64_t>& picks);
+                    const RngStream& stream, std::vector<uint64_t>& picks, std::vector<uint64_t>* places = nullptr);
 
 // How a network-wide budget shares its deficit between sparse stores.
 enum class GlobalShare : uint32_t {
@@ -70,9 +71,9 @@ class DeepRStructure : public StructureRule {
 
   // restructure()'s decision alone, for stores held by a device: the positions that become active in
   // each store, `born[s]` (sorted), from each store's structure and dying slots. The caller then
-  // rewires store s with (dormant[s], born[s]).
+  // rewires store s with (dormant[s], born[s]); `places`, when given, gets their born_places.
   void plan(const std::vector<StoreStructure>& stores, const std::vector<std::vector<uint32_t>>& dormant, uint64_t seed,
-            uint64_t step, std::vector<std::vector<uint64_t>>& born);
+            uint64_t step, std::vector<std::vector<uint64_t>>& born, std::vector<std::vector<uint64_t>>* places = nullptr);
 
   // The budget: K active connections in every store, or their sum in all; "" or what is wrong.
   std::string check(const std::vector<SparseStore*>& stores) const override;
@@ -84,6 +85,7 @@ class DeepRStructure : public StructureRule {
   std::vector<uint64_t> regrow_counts_;      // per store: how many regrow in this step
   std::vector<StoreStructure> structures_;  // restructure()'s stores as plan() reads them
   std::vector<std::vector<uint64_t>> born_;  // per store: the positions regrown in this step
+  std::vector<std::vector<uint64_t>> born_places_;  // and where they go among its slots
 };
 
 }  // namespace deepr

@@ -52,8 +52,21 @@ std::vector<double> pick_counts(const std::vector<uint64_t>& active, uint64_t pi
 
 }  // namespace
 
+// Each pick's place as rewire_slots takes it: its row, and the first slot of that row whose input
+// is not below the pick's (std::lower_bound over the row's inputs).
+void check_places(const SparseStore& layer, const std::vector<uint64_t>& picks, const std::vector<uint64_t>& places) {
+  CHECK(places.size() == picks.size());
+  for (size_t i = 0; i < picks.size() && i < places.size(); ++i) {
+    const uint32_t out = uint32_t(picks[i] / layer.n_in), in = uint32_t(picks[i] % layer.n_in);
+    const auto row = layer.source.begin() + layer.row_start[out], row_end = layer.source.begin() + layer.row_start[out + 1];
+    const auto at = std::lower_bound(row, row_end, in, [](uint32_t s, uint32_t i) { return (s & kIndexMask) < i; });
+    CHECK(places[i] == born_place(out, uint32_t(at - layer.source.begin())));
+  }
+}
+
 // sample_dormant sorts each round's draws by rank up to 64 and merges blocks of 64 beyond: at every
-// count around those sizes it gives what the draws give one at a time, kept in a std::set.
+// count around those sizes it gives what the draws give one at a time, kept in a std::set, and
+// each pick's place in the store when asked.
 TEST(dormant_picks_match_one_draw_at_a_time) {
   const uint32_t n_in = 200, n_out = 100;
   std::vector<uint64_t> active;
@@ -73,7 +86,32 @@ TEST(dormant_picks_match_one_draw_at_a_time) {
         if (!layer.contains(p)) expected.insert(p);
     }
     CHECK(picks == std::vector<uint64_t>(expected.begin(), expected.end()));
+    std::vector<uint64_t> with_places, places;
+    sample_dormant(structure_of(layer), {}, count, stream, with_places, &places);
+    CHECK(with_places == picks);
+    check_places(layer, with_places, places);
   }
+}
+
+// The places of picks in a store more than half full (the path that enumerates the dormant
+// positions), and of dying positions picked again.
+TEST(dormant_picks_carry_their_places_on_both_paths) {
+  SparseStore layer(20, 10, 0, 1, 120);
+  std::vector<uint64_t> active;
+  for (uint64_t p = 0; p < 200; ++p)
+    if (p % 5 != 0) active.push_back(p);  // 160 of 200 taken
+  layer.assign(active, std::vector<float>(active.size(), 1.0f));
+  std::vector<uint32_t> dying;
+  for (uint32_t k = 0; k < layer.theta.size(); k += 3) dying.push_back(k);  // 54 slots go dormant
+  std::vector<uint64_t> picks, places;
+  uint64_t picked_dying = 0;
+  for (uint64_t round = 0; round < 20; ++round) {
+    sample_dormant(structure_of(layer), dying, 60, RngStream{4, round, 0, Purpose::kRewire}, picks, &places);
+    CHECK(picks.size() == 60);
+    check_places(layer, picks, places);
+    for (uint64_t p : picks) picked_dying += layer.contains(p);
+  }
+  CHECK(picked_dying > 0);
 }
 
 TEST(reactivation_is_uniform_over_dormant_positions_sparse_path) {
