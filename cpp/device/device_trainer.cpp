@@ -329,14 +329,15 @@ void DeviceTrainer::step(uint64_t first, uint32_t batch, const StepHyper& hyper,
   rewired.assign(n, 0);
   if (!regrows_) return;  // fixed sparsity: signed weights, no dying list, nothing to regrow
   // Regrowth: the host decides from its copies of the structure and the dying lists alone, with
-  // the code the CPU runs (DeepRStructure::plan), and keeps its copies exact with rewire_slots.
+  // the code the CPU runs (DeepRStructure::plan), and keeps its copies exact with rewire_slots,
+  // given the places plan found (the host searches each new connection's row once).
   const auto regrowth_start = std::chrono::steady_clock::now();
   std::vector<StoreStructure> structures;
   for (const Layer& d : layers_)
     structures.push_back(
         {d.weight.n_in, d.weight.n_out, d.weight.id, d.budget, d.weight.slots, d.row_start.data(), d.source.data()});
-  std::vector<std::vector<uint64_t>> born;
-  structure_.plan(structures, dying, seed_, step, born);
+  std::vector<std::vector<uint64_t>> born, places;
+  structure_.plan(structures, dying, seed_, step, born, &places);
   for (uint32_t l = 0; l < n; ++l) {
     Layer& d = layers_[l];
     const uint32_t slots = d.weight.slots, after = uint32_t(slots - dying[l].size() + born[l].size());
@@ -348,7 +349,7 @@ void DeviceTrainer::step(uint64_t first, uint32_t batch, const StepHyper& hyper,
     const SparseView host_copy{d.weight.n_in, d.weight.n_out, d.weight.id, slots, d.row_start.data(), d.source.data(),
                                nullptr, 0, {}};
     rewire_slots(host_copy, seed_, dying[l].data(), uint32_t(dying[l].size()), born[l].data(), uint32_t(born[l].size()),
-                 rewire_scratch_);
+                 rewire_scratch_, places[l].data());
     d.source.resize(after);
     rewired[l] = born[l].size();
   }
