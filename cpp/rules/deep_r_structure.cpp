@@ -14,32 +14,42 @@ StoreStructure structure_of(const SparseStore& store) {
 
 namespace {
 
-// Whether `position` is a connection that survives the step: it has a slot, not among `dying`.
-// `place`: its born_place in the store, where it would go if it were new.
-bool survives(const StoreStructure& store, const std::vector<uint32_t>& dying, uint64_t position, uint64_t& place) {
+// Where `position` goes among the store's slots: its born_place (sparse_rewire.hpp).
+uint64_t place_of(const StoreStructure& store, uint64_t position) {
   const uint32_t out = uint32_t(position / store.n_in), in = uint32_t(position % store.n_in);
-  const uint32_t k = slot_for(store.row_start, store.source, store.slots, out, in);
-  place = born_place(out, k);
+  return born_place(out, slot_for(store.row_start, store.source, store.slots, out, in));
+}
+
+// Whether `position` is a connection that survives the step: it has a slot, not among `dying`.
+// `place`: its place_of, where it would go if it were new.
+bool survives(const StoreStructure& store, const std::vector<uint32_t>& dying, uint64_t position, uint64_t& place) {
+  place = place_of(store, position);
+  const uint32_t out = uint32_t(place >> 32), k = uint32_t(place), in = uint32_t(position - uint64_t(out) * store.n_in);
   return k < store.row_start[out + 1] && (store.source[k] & kIndexMask) == in &&
          !std::binary_search(dying.begin(), dying.end(), k);
 }
 
-// Merges the sorted picks [0, kept) and [kept, end) in place, each one's place along with it,
-// through room after the end.
-void merge_rounds(std::vector<uint64_t>& picks, std::vector<uint64_t>& places, size_t kept) {
+// Merges the sorted picks [0, kept) and [kept, end) in place, and each one's place along with it
+// when there are places: the later ones are copied after the end, then both merge from the back,
+// so the room needed is that of the later round (a network's first structure draws all K at once).
+void merge_rounds(std::vector<uint64_t>& picks, std::vector<uint64_t>* places, size_t kept) {
   const size_t end = picks.size();
-  picks.resize(2 * end);
-  places.resize(2 * end);
-  size_t i = 0, j = kept, out = end;
-  while (i < kept || j < end) {
-    const bool from_later = i == kept || (j < end && picks[j] < picks[i]);
-    picks[out] = from_later ? picks[j] : picks[i];
-    places[out++] = from_later ? places[j++] : places[i++];
+  picks.resize(2 * end - kept);
+  std::copy(picks.begin() + kept, picks.begin() + end, picks.begin() + end);
+  if (places) {
+    places->resize(2 * end - kept);
+    std::copy(places->begin() + kept, places->begin() + end, places->begin() + end);
   }
-  std::copy(picks.begin() + end, picks.end(), picks.begin());
-  std::copy(places.begin() + end, places.end(), places.begin());
+  // i earlier and j later picks are left to place, the largest first; when the later ones are all
+  // placed, the earlier ones left are already where they belong.
+  for (size_t i = kept, j = end - kept, out = end; j > 0;) {
+    const bool from_later = i == 0 || picks[end + j - 1] > picks[i - 1];
+    const size_t from = from_later ? end + --j : --i;
+    picks[--out] = picks[from];
+    if (places) (*places)[out] = (*places)[from];
+  }
   picks.resize(end);
-  places.resize(end);
+  if (places) places->resize(end);
 }
 
 // Sorts up to 64 positions by rank: each one's place is the number of those before it, counted
@@ -131,10 +141,7 @@ void sample_dormant(const StoreStructure& store, const std::vector<uint32_t>& dy
     picks.assign(candidates.begin(), candidates.begin() + count);
     std::sort(picks.begin(), picks.end());
     if (places)
-      for (uint64_t p : picks) {
-        const uint32_t out = uint32_t(p / store.n_in), in = uint32_t(p % store.n_in);
-        places->push_back(born_place(out, slot_for(store.row_start, store.source, store.slots, out, in)));
-      }
+      for (uint64_t p : picks) places->push_back(place_of(store, p));
     return;
   }
   // Rounds of i.i.d. uniform draws, as many as still missing, appended to the picks; keep the
@@ -160,9 +167,7 @@ void sample_dormant(const StoreStructure& store, const std::vector<uint32_t>& dy
     }
     picks.resize(end);
     if (places) places->resize(end);
-    if (kept == 0) continue;
-    if (places) merge_rounds(picks, *places, size_t(kept));
-    else std::inplace_merge(picks.begin(), picks.begin() + kept, picks.end());
+    if (kept > 0) merge_rounds(picks, places, size_t(kept));
   }
 }
 
