@@ -5,18 +5,12 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { expect, it } from "vitest";
+import { pythonImports } from "./helpers/python.js";
 
 const bench = join(import.meta.dirname, "..", "bench");
 
-const hasPython = (() => {
-  try {
-    execFileSync("python3", ["-c", "import ast"], { stdio: "ignore" });
-    return true;
-  } catch {
-    console.log("skipping the bench's Python import check: python3 is not available here");
-    return false;
-  }
-})();
+const hasPython = pythonImports("ast");
+if (!hasPython) console.log("skipping the bench's Python import check: python3 is not available here");
 
 // Prints {"checked": names looked up, "missing": ["file: module.name", ...]}.
 const check = `

