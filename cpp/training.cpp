@@ -1,38 +1,12 @@
 #include "training.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
 #include "random.hpp"
 
 namespace deepr {
-
-namespace {
-
-// Gives the training thread's core up (sched_yield) between two steps once it has held it for
-// kTurn. A thread woken on this core meanwhile, such as the event loop of the process that called
-// train on a 2-core machine, then waits at most about that long for it. Without it, on the Linux
-// measured (6.18, 250 Hz, with the other core idle), such a thread waited up to the scheduler's
-// next tick, 3-4 ms, behind a training thread running on. With nothing else to run, the yield
-// returns at once: a few hundred ns every 200 us.
-class CoreSharing {
- public:
-  void after_step() {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - since_ < kTurn) return;
-    std::this_thread::yield();
-    since_ = now;
-  }
-
- private:
-  static constexpr std::chrono::microseconds kTurn{200};
-  std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
-};
-
-}  // namespace
 
 std::vector<uint32_t> epoch_order(uint64_t seed, uint64_t epoch, uint32_t count) {
   std::vector<uint32_t> order(count);
@@ -59,7 +33,6 @@ void train_batches(Network& net, const DataView& data, const std::vector<uint32_
   stats.rewired.assign(net.sparse_stores().size(), 0);
   stats.regrowth_seconds = stats.noise_seconds = 0;
   StepStats step;
-  CoreSharing sharing;
   for (uint64_t n = first_batch; n < first_batch + batches; ++n) {
     const uint64_t first = n * batch_size;
     const uint32_t size = uint32_t(std::min<uint64_t>(batch_size, data.count - first));
@@ -71,7 +44,6 @@ void train_batches(Network& net, const DataView& data, const std::vector<uint32_
     for (size_t l = 0; l < step.rewired.size(); ++l) stats.rewired[l] += step.rewired[l];
     stats.regrowth_seconds += step.regrowth_seconds;
     stats.noise_seconds += step.noise_seconds;
-    sharing.after_step();
     if (check) {
       const std::string problem = net.check();
       if (!problem.empty()) throw std::logic_error("invariant violated after step " + std::to_string(net.step()) + ": " + problem);
