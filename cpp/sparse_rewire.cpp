@@ -137,14 +137,9 @@ uint32_t rewire_slots(const SparseView& v, uint64_t seed, const uint32_t* dying,
   insert_at.resize(size_t(born_count) + 1);
   born_rows.resize(born_count);
   for (uint32_t n = 0; n < born_count; ++n) {
-    if (born_places) {
-      born_rows[n] = uint32_t(born_places[n] >> 32) + 1;  // the first row after it
-      insert_at[n] = uint32_t(born_places[n]);
-    } else {
-      const uint32_t out = uint32_t(born[n] / n_in), in = uint32_t(born[n] - uint64_t(out) * n_in);
-      born_rows[n] = out + 1;
-      insert_at[n] = slot_for(row_start, source, old_size, out, in);
-    }
+    const uint64_t place = born_places ? born_places[n] : place_of(row_start, source, old_size, n_in, born[n]);
+    born_rows[n] = uint32_t(place >> 32) + 1;  // the first row after it
+    insert_at[n] = uint32_t(place);
   }
   insert_at[born_count] = old_size;
 

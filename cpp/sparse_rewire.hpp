@@ -28,6 +28,13 @@ struct RewireScratch {
 // before. Passed to rewire_slots, it spares a second search of each row.
 inline uint64_t born_place(uint32_t row, uint32_t slot) { return uint64_t(row) << 32 | slot; }
 
+// The born_place of `position` (row * n_in + input) among the slots of a store with n_in inputs.
+inline uint64_t place_of(const uint32_t* row_start, const uint32_t* source, uint32_t slots, uint32_t n_in,
+                         uint64_t position) {
+  const uint32_t out = uint32_t(position / n_in), in = uint32_t(position - uint64_t(out) * n_in);
+  return born_place(out, slot_for(row_start, source, slots, out, in));
+}
+
 // One regrowth step: drops the slots `dying` (ascending) and activates the positions `born`
 // (sorted, distinct, dormant; a dying position may be among them) at theta = 0 and state 0, with
 // the fixed sign of (seed, store id, position). `born_places`: each one's born_place in the

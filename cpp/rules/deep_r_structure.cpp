@@ -16,8 +16,7 @@ namespace {
 
 // Where `position` goes among the store's slots: its born_place (sparse_rewire.hpp).
 uint64_t place_of(const StoreStructure& store, uint64_t position) {
-  const uint32_t out = uint32_t(position / store.n_in), in = uint32_t(position % store.n_in);
-  return born_place(out, slot_for(store.row_start, store.source, store.slots, out, in));
+  return deepr::place_of(store.row_start, store.source, store.slots, store.n_in, position);
 }
 
 // Whether `position` is a connection that survives the step: it has a slot, not among `dying`.
