@@ -275,14 +275,16 @@ void update_rows_first_layer(const SparseView& w, const float* x, const float* d
   update_rows_for_stride<false>(w, x, dz, nullptr, stride, u, out_begin, out_end, part);
 }
 
-// The split path's backward pass over all outputs: each slot's dE/dtheta into g (the lane sum of
-// sum_lanes, the same tree as sum_lanes_16 in the fused sweep, so the same bits), and dx.
+// The split path's backward pass over outputs [out_begin, out_end): each slot's dE/dtheta into g
+// (the lane sum of sum_lanes, the same tree as sum_lanes_16 in the fused sweep, so the same bits),
+// and dx.
 template <bool kInputGradient>
 __attribute__((always_inline)) inline void gradient_rows(const SparseView& w, const float* x, const float* dz,
-                                                         float* dx, uint32_t stride, float* g) {
+                                                         float* dx, uint32_t stride, float* g, uint32_t out_begin,
+                                                         uint32_t out_end) {
   const uint32_t* src = w.source;
   const float* theta = w.theta;
-  for (uint32_t out = 0; out < w.n_out; ++out) {
+  for (uint32_t out = out_begin; out < out_end; ++out) {
     const float* dzj = dz + size_t(out) * stride;
     for (uint32_t k = w.row_start[out]; k < w.row_start[out + 1]; ++k) {
       const uint32_t s = src[k];
@@ -296,21 +298,24 @@ __attribute__((always_inline)) inline void gradient_rows(const SparseView& w, co
 
 DEEPR_DISPATCH
 void gradient_rows_with_dx(const SparseView& w, const float* x, const float* dz, float* dx, uint32_t stride, float* g) {
-  gradient_rows<true>(w, x, dz, dx, stride, g);
+  gradient_rows<true>(w, x, dz, dx, stride, g, 0, w.n_out);
 }
 
 DEEPR_DISPATCH
-void gradient_rows_first_layer(const SparseView& w, const float* x, const float* dz, uint32_t stride, float* g) {
-  gradient_rows<false>(w, x, dz, nullptr, stride, g);
+void gradient_rows_first_layer(const SparseView& w, const float* x, const float* dz, uint32_t stride, float* g,
+                               uint32_t out_begin, uint32_t out_end) {
+  gradient_rows<false>(w, x, dz, nullptr, stride, g, out_begin, out_end);
 }
 
-// The split path's update of every slot from its dE/dtheta g, kNoiseChunk slots at a time.
+// The split path's update of slots [begin, end) from their dE/dtheta g, kNoiseChunk slots at a
+// time.
 DEEPR_DISPATCH
-void update_from_gradients(const SparseView& w, const float* g, const SlotUpdate& u, SweepPart& part) {
+void update_from_gradients(const SparseView& w, const float* g, const SlotUpdate& u, uint32_t begin, uint32_t end,
+                           SweepPart& part) {
   with_update_rule(u.rule, [&](auto optimiser, auto prior) __attribute__((always_inline)) {
     alignas(64) float noise[kNoiseChunk];  // whole cache lines: the generator stores 16 floats at a time
-    for (uint32_t chunk = 0; chunk < w.slots; chunk += kNoiseChunk) {
-      const uint32_t count = std::min(kNoiseChunk, w.slots - chunk);
+    for (uint32_t chunk = begin; chunk < end; chunk += kNoiseChunk) {
+      const uint32_t count = std::min(kNoiseChunk, end - chunk);
       draw_noise(u, chunk, count, noise, part);
       const float* gc = g + chunk;
       update_slots<decltype(optimiser), decltype(prior)>(
@@ -383,6 +388,21 @@ unsigned parts_for(const SparseView& w, uint32_t stride) {
   return unsigned(std::max<uint64_t>(1, std::min<uint64_t>(ThreadPool::shared().size(), work >> 19)));
 }
 
+// The same for the split path's update, whose work is about a nanosecond a slot (its normal and
+// its optimiser step): 2^17 slots, some 100 us, a part. Parts are whole noise chunks.
+unsigned update_parts_for(const SparseView& w) {
+  return unsigned(std::max<uint64_t>(1, std::min<uint64_t>(ThreadPool::shared().size(), w.slots >> 17)));
+}
+
+// Appends the other parts' findings to the first's, in part order: the dying slots stay ascending.
+void join_parts(SweepPart& first, const std::vector<SweepPart>& rest) {
+  for (const SweepPart& part : rest) {
+    first.dormant.insert(first.dormant.end(), part.dormant.begin(), part.dormant.end());
+    first.finite &= part.finite;
+    first.noise_seconds += part.noise_seconds;
+  }
+}
+
 }  // namespace
 
 void sparse_forward(const SparseView& w, const DenseView& bias, const float* x, float* y, uint32_t stride, bool relu) {
@@ -410,11 +430,7 @@ UpdateResult sparse_backward_update(const SparseView& w, const DenseView& bias, 
     ThreadPool::shared().run(n_parts, [&](unsigned p) {
       update_rows_first_layer(w, x, dz, stride, u, rows[p], rows[p + 1], p == 0 ? first : rest[p - 1]);
     });
-    for (const SweepPart& part : rest) {
-      first.dormant.insert(first.dormant.end(), part.dormant.begin(), part.dormant.end());
-      first.finite &= part.finite;
-      first.noise_seconds += part.noise_seconds;
-    }
+    join_parts(first, rest);
   }
   went_dormant.swap(first.dormant);
   UpdateResult result{first.finite, first.noise_seconds};
@@ -429,9 +445,16 @@ void sparse_backward(const SparseView& w, const float* x, const float* dz, float
   if (dx) {
     std::fill(dx, dx + size_t(w.n_in) * stride, 0.0f);
     gradient_rows_with_dx(w, x, dz, dx, stride, theta_gradient);
-  } else {
-    gradient_rows_first_layer(w, x, dz, stride, theta_gradient);
+    return;
   }
+  // Without an input gradient the rows are independent: big stores split over the pool, as in
+  // the fused sweep.
+  const unsigned parts = parts_for(w, stride);
+  if (parts == 1) return gradient_rows_first_layer(w, x, dz, stride, theta_gradient, 0, w.n_out);
+  const std::vector<uint32_t> rows = split_rows(w, parts);
+  ThreadPool::shared().run(parts, [&](unsigned p) {
+    gradient_rows_first_layer(w, x, dz, stride, theta_gradient, rows[p], rows[p + 1]);
+  });
 }
 
 void bias_backward(const float* dz, uint32_t outputs, uint32_t stride, float* bias_gradient_out) {
@@ -440,12 +463,24 @@ void bias_backward(const float* dz, uint32_t outputs, uint32_t stride, float* bi
 
 UpdateResult sparse_update(const SparseView& w, const float* theta_gradient, const SlotUpdate& u,
                            std::vector<uint32_t>& went_dormant) {
-  SweepPart part;
-  part.dormant.swap(went_dormant);  // reuses the caller's buffer
-  part.dormant.clear();
-  update_from_gradients(w, theta_gradient, u, part);
-  went_dormant.swap(part.dormant);
-  return {part.finite, part.noise_seconds};
+  SweepPart first;
+  first.dormant.swap(went_dormant);  // reuses the caller's buffer
+  first.dormant.clear();
+  const unsigned parts = update_parts_for(w);
+  if (parts == 1) {
+    update_from_gradients(w, theta_gradient, u, 0, w.slots, first);
+  } else {
+    // Slot k gets normal k of the stream whichever part holds it: any split gives the same bits.
+    const auto bound = [&](unsigned p) { return uint32_t(uint64_t(w.slots) * p / parts / kNoiseChunk * kNoiseChunk); };
+    std::vector<SweepPart> rest(parts - 1);
+    ThreadPool::shared().run(parts, [&](unsigned p) {
+      update_from_gradients(w, theta_gradient, u, bound(p), p + 1 == parts ? w.slots : bound(p + 1),
+                            p == 0 ? first : rest[p - 1]);
+    });
+    join_parts(first, rest);
+  }
+  went_dormant.swap(first.dormant);
+  return {first.finite, first.noise_seconds};
 }
 
 bool dense_update(const DenseView& d, const float* gradient, const SlotUpdate& u) { return dense_update_values(d, gradient, u); }

@@ -52,8 +52,9 @@ UpdateResult sparse_backward_update(const SparseView& weight, const DenseView& b
 // the fused sweep's bits exactly. sparse_backward: dx as above (with the weights of before the
 // update) and every slot's dE/dtheta into theta_gradient[0 .. slots). bias_backward: dE/db of
 // every output into bias_gradient. sparse_update / dense_update: the update above from those
-// gradients, with the same noise and dying list. All run on one thread (the fused sweep splits big
-// first layers over the pool), which keeps them independent of the thread count.
+// gradients, with the same noise and dying list. Big stores split over the pool as the fused sweep
+// does: sparse_backward by rows when there is no dx, sparse_update by ranges of slots; the bits
+// never depend on the thread count (thread_pool.hpp).
 void sparse_backward(const SparseView& weight, const float* x, const float* dz, float* dx, uint32_t stride,
                      float* theta_gradient);
 void bias_backward(const float* dz, uint32_t outputs, uint32_t stride, float* bias_gradient);

@@ -196,7 +196,8 @@ TEST(split_step_matches_the_fused_step_bit_for_bit) {
 }
 
 TEST(split_step_matches_the_fused_step_for_any_thread_count) {
-  // A first layer big enough that the fused sweep splits it over the pool (30000 x 112 samples).
+  // A first layer big enough that the fused sweep and the split backward split it over the pool
+  // (30000 x 112 samples), then one whose split update splits too (2^17 slots a part).
   const unsigned threads = ThreadPool::shared().size();
   for (unsigned t : {1u, 4u}) {
     ThreadPool::shared().resize(t);
@@ -205,6 +206,8 @@ TEST(split_step_matches_the_fused_step_for_any_thread_count) {
                                                 [](std::vector<LayerGradients>&, BatchLoss&) {});
       CHECK(regrown > 0);
     }
+    CHECK(run_side_by_side(Case{5, false, "sgd", false}, {2000, 300, 10}, {280000, 500}, 4,
+                           [](std::vector<LayerGradients>&, BatchLoss&) {}) > 0);
   }
   ThreadPool::shared().resize(threads);
 }
