@@ -354,6 +354,7 @@ const goals = [
     vs32 ? `${vs32.ratio.toFixed(3)}× (${fmtUs(vs32.ours.us)} vs ${fmtUs(vs32.theirs.us)}; see "This build against ${vsCommit.short}")` : vsCommitArg === "none" ? "skipped (--vs-commit=none)" : "–",
     status(vs32?.pass)],
   ["same: speed-up over the fastest dense baseline", "≥ 8×", `${fmtX(r1b32?.vsDense)} (vs ${r1b32?.fd?.name} ${fmtUs(r1b32?.fd?.us)})`, status(r1b32?.vsDense >= 8)],
+  ["same: speed-up over the fastest dense baseline, issue 19's goal", "≥ 15×", `${fmtX(r1b32?.vsDense)}: ${fmtUs(r1b32?.d?.us)} would need to be ${fmtUs(r1b32?.fd?.us / 15)}`, status(r1b32?.vsDense >= 15)],
   ["784-300-100-10, 1 %, batch 128: speed-up over the fastest dense", "≥ 5×", `${fmtX(r1b128?.vsDense)} (vs ${r1b128?.fd?.name} ${fmtUs(r1b128?.fd?.us)})`, status(r1b128?.vsDense >= 5)],
   ["784-300-100-10, 10 %, batch 128: speed-up over the fastest dense", "≥ 1.5×", `${fmtX(r10b128?.vsDense)}; break-even density ${breakEvens[128].text}`, status(r10b128?.vsDense >= 1.5)],
   ["reference split, batch 10: speed-up over mask-based DEEP R (PyTorch)", "≥ 50×", `${fmtX(rRef10?.vsMask)} (mask-based ${fmtUs(rRef10?.mask?.us)})`, status(rRef10?.vsMask >= 50)],
