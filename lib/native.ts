@@ -182,7 +182,7 @@ export function native(): Addon {
       `deepr: the native addon could not be loaded for ${process.platform}-${process.arch} (Node ${process.versions.node}). The binaries tried:\n` +
         `${tried.join("\n")}\n` +
         "It is built when deepr is installed, unless install scripts were skipped (--ignore-scripts, DEEPR_SKIP_INSTALL_BUILD=1,\n" +
-        "or a project whose package.json does not allow deepr's: npm 12 skips those; `npm approve-scripts deepr` allows it).\n" +
+        "or a project whose package.json does not allow deepr's: npm 12 skips those; `npm install-scripts approve deepr` allows it).\n" +
         `${rebuildAdvice(root)}\n` +
         `Or set ${BINARY_VARIABLE}=/path/to/deepr.node to load a binary built elsewhere.`,
       { cause },
